@@ -1,0 +1,7 @@
+"""``python -m simcore`` runs the CLI."""
+
+import sys
+
+from simcore.cli import main
+
+sys.exit(main())

@@ -1,0 +1,218 @@
+"""Buyers: the population, order arrivals and placement, and buyer cancel requests."""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable
+
+import numpy as np
+import simpy
+
+from simcore.calendar import ArrivalRate
+from simcore.distributions import Sampler
+from simcore.entities import ACTIVITY, ACTOR, Order, State
+from simcore.inventory import Inventory
+from simcore.orders import OrderBook
+from simcore.schema import Scenario
+
+#: Tries a buyer makes at finding an in-stock listing before giving up (a lost sale).
+_LISTING_TRIES = 3
+_BUYER_REASONS = ("change_of_mind", "better_deal", "wrong_item")
+
+
+class Population:
+    """Buyer accounts: legitimate buyers ``0..population-1``, then fraudulent accounts.
+
+    Destinations are drawn by ``shipping.destinations`` weights. Fraudsters share devices in
+    rings of ``ring_size`` (the "many orders from one IP/device" signal); every legitimate buyer
+    has a device of their own.
+    """
+
+    def __init__(self, scn: Scenario, rng: np.random.Generator):
+        b = scn.buyers
+        n_legit, n_fraud = b.population, b.fraud.population
+        n = n_legit + n_fraud
+        weights = np.array([d.weight for d in scn.shipping.destinations.values()], dtype=float)
+        self.n_legit = n_legit
+        self.n_fraud = n_fraud
+        self.dest: list[int] = rng.choice(len(weights), size=n, p=weights / weights.sum()).tolist()
+        verified = rng.random(n) < b.verified_share
+        verified[n_legit:] = rng.random(n_fraud) < b.fraud.verified_share
+        self.verified: list[bool] = verified.tolist()
+        ring = np.arange(n_fraud) // b.fraud.ring_size
+        self.device: list[int] = np.concatenate([np.arange(n_legit), n_legit + ring]).tolist()
+
+
+class OrderDesk:
+    """Creates orders at arrival times and starts their lifecycle.
+
+    Every order draws the same fixed number of uniforms from each stream whatever happens to
+    it, so two strategies run on one seed see the same buyers, baskets and intentions.
+    """
+
+    def __init__(
+        self,
+        env: simpy.Environment,
+        scn: Scenario,
+        book: OrderBook,
+        pop: Population,
+        inv: Inventory,
+        pick_sku: Sampler,
+        u: Sampler,
+        extra_items: Sampler,
+        lifecycle: Callable[[Order], object],
+    ):
+        self.env = env
+        self.scn = scn
+        self.book = book
+        self.rec = book.rec
+        self.pop = pop
+        self.inv = inv
+        self.pick_sku = pick_sku
+        self.u = u
+        self.extra_items = extra_items
+        self.lifecycle = lifecycle
+        b = scn.buyers
+        wrong = b.cancel.wrong_item * (
+            b.cancel.double_check_wrong_item_factor if b.cancel.double_check else 1.0
+        )
+        self.cancel_cum = np.cumsum([b.cancel.change_of_mind, b.cancel.better_deal, wrong]).tolist()
+        self.velocity_window = scn.platform.fraud.velocity_window_hours
+        self.velocity_limit = scn.platform.fraud.velocity_limit
+        self.recent: dict[int, deque] = {}
+
+    def _velocity(self, device: int, now: float) -> bool:
+        q = self.recent.get(device)
+        if q is None:
+            q = self.recent[device] = deque()
+        q.append(now)
+        while q[0] < now - self.velocity_window:
+            q.popleft()
+        return len(q) >= self.velocity_limit
+
+    def place(self) -> Order | None:
+        """Place one order now; None when the buyer finds no listing in stock (a lost sale)."""
+        env, scn, u, pop, inv = self.env, self.scn, self.u, self.pop, self.inv
+        b = scn.buyers
+        u_fraud, u_buyer, u_card, u_stolen, u_cancel, u_addr, u_neglect = (u() for _ in range(7))
+        qty = 1 + int(self.extra_items())
+        is_fraud = u_fraud < b.fraud_rate
+        buyer = pop.n_legit + int(u_buyer * pop.n_fraud) if is_fraud else int(u_buyer * pop.n_legit)
+        sku = -1
+        for _ in range(_LISTING_TRIES):
+            cand = int(self.pick_sku())
+            if inv.available(cand) >= qty:
+                sku = cand
+                break
+        if sku < 0:
+            self.rec.lost_sales += 1
+            return None
+        card = is_fraud or u_card < b.card_share  # fraudsters pay by card
+        stolen = is_fraud and u_stolen < b.fraud.stolen_card_share
+        amount = round(inv.price[sku] * qty * (b.fraud.amount_multiplier if is_fraud else 1.0), 2)
+        cancel_reason = None
+        if not is_fraud:
+            for reason, edge in zip(_BUYER_REASONS, self.cancel_cum, strict=True):
+                if u_cancel < edge:
+                    cancel_reason = reason
+                    break
+        now = env.now
+        seller = inv.seller_of[sku]
+        oid = self.rec.new_order(
+            buyer_id=buyer,
+            seller_id=seller,
+            sku_id=sku,
+            destination=pop.dest[buyer],
+            quantity=qty,
+            amount=amount,
+            placed_at=now,
+            is_fraud=is_fraud,
+            stolen_card=stolen,
+            buyer_verified=pop.verified[buyer],
+            payment_method=0 if card else 1,
+        )
+        o = Order(
+            id=oid,
+            buyer=buyer,
+            seller=seller,
+            sku=sku,
+            dest=pop.dest[buyer],
+            qty=qty,
+            amount=amount,
+            is_fraud=is_fraud,
+            stolen_card=stolen,
+            card=card,
+            verified=pop.verified[buyer],
+            device=pop.device[buyer],
+            velocity_flag=self._velocity(pop.device[buyer], now),
+            cancel_reason=cancel_reason,
+            address_conflict=u_addr < scn.platform.address_conflict.rate,
+            neglected=u_neglect < scn.sellers.neglect_share,
+        )
+        inv.reserved[sku] += qty
+        self.rec.event(now, oid, ACTIVITY["placed"], ACTOR["buyer"])
+        env.process(self.lifecycle(o))
+        return o
+
+
+def arrivals(
+    env: simpy.Environment,
+    rate: ArrivalRate,
+    gap: Sampler,
+    thin: Sampler,
+    until_h: float,
+    desk: OrderDesk,
+    after_place: Callable[[Order], None],
+):
+    """Non-homogeneous Poisson arrivals by thinning (Lewis & Shedler): candidate gaps at the
+    profile's peak rate, each kept with probability rate(t) / peak. ``gap`` draws Exp(1)."""
+    peak = rate.max_rate
+    flat = rate.flat
+    while True:
+        yield env.timeout(gap() / peak)
+        if env.now >= until_h:
+            return
+        if not flat and thin() * peak >= rate(env.now):
+            continue
+        o = desk.place()
+        if o is not None:
+            after_place(o)
+
+
+def cancel_request(
+    env: simpy.Environment,
+    o: Order,
+    book: OrderBook,
+    request_time: float,
+    response_time: float,
+    approve: bool,
+    auto_approve_h: float,
+):
+    """Process: a buyer asks to cancel ``o`` (reason ``o.cancel_reason``) before shipment.
+
+    Unpaid orders are cancelled at once. Paid ones go to the seller, who answers after
+    ``response_time``; unanswered after ``auto_approve_h`` the platform approves. After shipment
+    the buyer can no longer cancel (the request is never made).
+    """
+    yield env.timeout(request_time)
+    if o.closed or o.state >= State.SHIPPED:
+        return
+    rec = book.rec
+    rec.set("cancel_requested_at", o.id, env.now)
+    rec.event(env.now, o.id, ACTIVITY["cancel_requested"], ACTOR["buyer"])
+    if not o.paid:
+        book.cancel(o, o.cancel_reason)
+        return
+    if response_time >= auto_approve_h:
+        yield env.timeout(auto_approve_h)
+        if o.state < State.SHIPPED and not o.closed:
+            rec.event(env.now, o.id, ACTIVITY["cancel_auto_approved"], ACTOR["platform"])
+            book.cancel(o, o.cancel_reason)
+        return
+    yield env.timeout(response_time)
+    if o.closed or o.state >= State.SHIPPED:
+        return
+    if approve:
+        book.cancel(o, o.cancel_reason)
+    else:
+        rec.event(env.now, o.id, ACTIVITY["cancel_rejected"], ACTOR["seller"])

@@ -1,0 +1,102 @@
+"""The simulation calendar: hours from ``scenario.start``, business days, and the arrival profile.
+
+The clock runs in hours; hour 0 is midnight at the start of ``scenario.start``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+import numpy as np
+
+from simcore.schema import ArrivalProfile, Scenario
+
+
+class Calendar:
+    """Converts simulation hours to dates and counts business days (Monday-Friday).
+
+    Args:
+        start: Date of hour 0.
+    """
+
+    def __init__(self, start: dt.date):
+        self.start = start
+        self._start64 = np.datetime64(start, "D")
+        self._start_weekday = start.weekday()
+
+    def weekday(self, hour: float) -> int:
+        """Weekday (0 = Monday) of simulation hour ``hour``."""
+        return (self._start_weekday + int(hour // 24)) % 7
+
+    def add_business_days(self, hour: float, bdays: float) -> float:
+        """The hour ``bdays`` business days after ``hour``.
+
+        Whole business days roll forward with numpy's ``busday_offset`` (weekends skipped); the
+        fractional part is added as hours of the landing day. A start on a weekend counts from
+        the next Monday.
+        """
+        whole = int(math.floor(bdays))
+        frac = bdays - whole
+        day = self._start64 + np.timedelta64(int(hour // 24), "D")
+        landing = np.busday_offset(day, whole, roll="forward")
+        landing_hour = float((landing - self._start64) / np.timedelta64(1, "h"))
+        time_of_day = hour % 24 if landing == day else 0.0
+        return landing_hour + time_of_day + frac * 24.0
+
+    def timestamp(self, hours: np.ndarray) -> np.ndarray:
+        """Simulation hours -> numpy datetime64[ms] (NaN -> NaT)."""
+        hours = np.asarray(hours, dtype=float)
+        ms = np.where(np.isnan(hours), 0, np.round(hours * 3_600_000.0)).astype("int64")
+        out = np.datetime64(self.start, "ms") + ms.astype("timedelta64[ms]")
+        return np.where(np.isnan(hours), np.datetime64("NaT"), out).astype("datetime64[ms]")
+
+
+class ArrivalRate:
+    """The order arrival rate (orders/hour) as a function of simulation time.
+
+    ``flat`` is a constant ``orders_per_hour``. A shaped profile multiplies it by an hour-of-day
+    factor, a weekday factor (each rescaled to mean 1) and the multiplier of any promotion window
+    covering that hour. ``max_rate`` bounds the rate for thinning.
+    """
+
+    def __init__(self, scn: Scenario, calendar: Calendar):
+        base = scn.buyers.orders_per_hour
+        profile = scn.buyers.arrival_profile
+        self.base = base
+        self.flat = not isinstance(profile, ArrivalProfile)
+        self.calendar = calendar
+        if self.flat:
+            self.hour_factor = [1.0] * 24
+            self.weekday_factor = [1.0] * 7
+            self.promotions: list[tuple[float, float, float]] = []
+        else:
+            self.hour_factor = _normalised(profile.hour_of_day, 24)
+            self.weekday_factor = _normalised(profile.weekday, 7)
+            self.promotions = [
+                (
+                    (p.start - scn.start).days * 24.0,
+                    ((p.start - scn.start).days + p.days) * 24.0,
+                    p.multiplier,
+                )
+                for p in profile.promotions
+            ]
+        promo_max = max([m for _, _, m in self.promotions] + [1.0])
+        self.max_rate = base * max(self.hour_factor) * max(self.weekday_factor) * promo_max
+
+    def __call__(self, hour: float) -> float:
+        if self.flat:
+            return self.base
+        rate = self.base * self.hour_factor[int(hour % 24)]
+        rate *= self.weekday_factor[self.calendar.weekday(hour)]
+        for lo, hi, mult in self.promotions:
+            if lo <= hour < hi:
+                rate *= mult
+        return rate
+
+
+def _normalised(values: list[float] | None, n: int) -> list[float]:
+    if values is None:
+        return [1.0] * n
+    mean = sum(values) / n
+    return [v / mean for v in values]

@@ -1,0 +1,130 @@
+"""The ``simcore`` command line: run, validate, schema.
+
+Exit codes: 0 success, 2 bad input (scenario, overrides, arguments), 1 internal error.
+This is the only module that prints or parses argv.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import traceback
+from pathlib import Path
+
+from simcore.errors import ScenarioError
+from simcore.loader import load_scenario, parse_overrides
+from simcore.runner import run, write_outputs
+from simcore.schema import Scenario
+from simcore.version import __version__
+
+EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT = 0, 1, 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="simcore",
+        description="Discrete-event simulator of order cancellations on an AliExpress-like marketplace.",
+    )
+    p.add_argument("--version", action="version", version=f"simcore {__version__}")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    r = sub.add_parser("run", help="run a scenario and write its outputs")
+    r.add_argument("scenario", type=Path, help="scenario YAML file")
+    r.add_argument("--out", type=Path, required=True, help="output folder (created if missing)")
+    r.add_argument("--seed", type=int, default=None, help="root seed (default: the scenario's seed)")
+    r.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a scenario key, e.g. --set buyers.fraud_rate=0.02 (value read as YAML); repeatable",
+    )
+    r.add_argument("--quiet", action="store_true", help="no progress bar and no KPI table")
+
+    v = sub.add_parser("validate", help="check a scenario file and report every problem")
+    v.add_argument("scenario", type=Path)
+    v.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+
+    s = sub.add_parser("schema", help="print the scenario JSON Schema")
+    s.add_argument("--out", type=Path, default=None, help="write to this file instead of stdout")
+    return p
+
+
+def _print_problems(exc: ScenarioError) -> None:
+    n = len(exc.problems)
+    print(f"error: invalid scenario ({n} problem{'s' if n != 1 else ''}):", file=sys.stderr)
+    for line in exc.problems:
+        print(f"  {line}", file=sys.stderr)
+
+
+def _cmd_run(args) -> int:
+    from analysis.tables import kpi_table
+
+    if args.seed is not None and args.seed < 0:
+        raise ScenarioError(f"--seed: must be >= 0 (got {args.seed})")
+    if args.out.exists() and not args.out.is_dir():
+        raise ScenarioError(f"--out: exists and is not a folder (got {str(args.out)!r})")
+    scn = load_scenario(args.scenario, parse_overrides(args.overrides))
+    progress = None
+    bar = None
+    if not args.quiet:
+        from tqdm import tqdm
+
+        bar = tqdm(total=scn.horizon_days, unit="day", desc=scn.name, file=sys.stderr, leave=False, disable=None)
+        done = [0.0]
+
+        def progress(days: float) -> None:
+            bar.update(days - done[0])
+            done[0] = days
+
+    try:
+        result = run(scn, seed=args.seed, progress=progress)
+    finally:
+        if bar is not None:
+            bar.close()
+    written = write_outputs(result, args.out)
+    if not args.quiet:
+        table = kpi_table(result.kpis)
+        print(f"scenario {scn.name!r}, seed {result.seed}: {result.kpis['orders']:,} orders in KPI window")
+        print(table[["kpi", "shown"]].to_string(index=False, header=False))
+        print(f"wrote {', '.join(p.name for p in written)} to {args.out}")
+    return EXIT_OK
+
+
+def _cmd_validate(args) -> int:
+    scn = load_scenario(args.scenario, parse_overrides(args.overrides))
+    print(f"{args.scenario}: ok (scenario {scn.name!r}, {scn.horizon_days:g} days, seed {scn.seed})")
+    return EXIT_OK
+
+
+def _cmd_schema(args) -> int:
+    text = json.dumps(Scenario.model_json_schema(), indent=2) + "\n"
+    if args.out is None:
+        sys.stdout.write(text)
+    else:
+        args.out.write_text(text, encoding="utf-8")
+    return EXIT_OK
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``simcore`` console script; returns the exit code."""
+    args = _parser().parse_args(argv)
+    commands = {"run": _cmd_run, "validate": _cmd_validate, "schema": _cmd_schema}
+    try:
+        return commands[args.command](args)
+    except ScenarioError as exc:
+        _print_problems(exc)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception:  # an internal error: show the traceback, it is a bug to report
+        traceback.print_exc()
+        print("simcore: internal error (please report with the traceback above)", file=sys.stderr)
+        return EXIT_INTERNAL
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,168 @@
+"""Turning a finished model's recorder into the run's frames and KPIs (done once, at the end)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from simcore.entities import (
+    ACTIVITIES,
+    ACTORS,
+    DECLINE_CAUSES,
+    INITIATORS,
+    PAYMENT_METHODS,
+    REASONS,
+    REFUND_METHODS,
+    STATUSES,
+)
+from simcore.kpis import compute_kpis
+from simcore.model import Model
+from simcore.schema import Scenario
+
+_TIME_COLUMNS = (
+    "placed_at",
+    "paid_at",
+    "cleared_at",
+    "cancel_requested_at",
+    "shipped_at",
+    "delivered_at",
+    "completed_at",
+    "cancelled_at",
+    "refunded_at",
+)
+#: Code columns whose code 0 means "none" (shown as missing).
+_OPTIONAL_CODES = {
+    "cancel_initiator": INITIATORS,
+    "cancel_reason": REASONS,
+    "true_reason": REASONS,
+    "refund_method": REFUND_METHODS,
+    "payment_decline_cause": DECLINE_CAUSES,
+}
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """What one run produced.
+
+    Attributes:
+        scenario: The scenario that ran.
+        seed: The root seed used.
+        orders: One row per order (see README "Outputs").
+        events: The event log, time-ordered.
+        timeseries: One row per simulated day.
+        kpis: JSON-serialisable KPIs (see :mod:`simcore.kpis`).
+    """
+
+    scenario: Scenario
+    seed: int
+    orders: pd.DataFrame
+    events: pd.DataFrame
+    timeseries: pd.DataFrame
+    kpis: dict[str, Any] = field(repr=False)
+
+
+def _cat(codes: np.ndarray, names: tuple[str, ...], optional: bool) -> pd.Categorical:
+    if optional:
+        return pd.Categorical.from_codes(codes.astype(np.int16) - 1, categories=list(names[1:]))
+    return pd.Categorical.from_codes(codes.astype(np.int16), categories=list(names))
+
+
+def collect(model: Model) -> RunResult:
+    """Build the run's DataFrames and KPIs from the model's recorder."""
+    rec, cal, scn = model.rec, model.calendar, model.scn
+    cols = {
+        k: np.frombuffer(v, dtype=_dtype(v.typecode)) if len(v) else np.array([], dtype=_dtype(v.typecode))
+        for k, v in rec.orders.items()
+    }
+    n = len(cols["placed_at"])
+    orders = pd.DataFrame({"order_id": np.arange(n, dtype=np.int64)})
+    for name in ("buyer_id", "seller_id", "sku_id"):
+        orders[name] = cols[name]
+    orders["destination"] = pd.Categorical.from_codes(
+        cols["destination"].astype(np.int16), categories=model.destination_names
+    )
+    orders["quantity"] = cols["quantity"]
+    orders["amount"] = cols["amount"]
+    orders["placed_hour"] = cols["placed_at"]
+    orders["status"] = _cat(cols["status"], STATUSES, optional=False)
+    for name in ("cancel_initiator", "cancel_reason", "true_reason"):
+        orders[name] = _cat(cols[name], _OPTIONAL_CODES[name], optional=True)
+    for name in _TIME_COLUMNS:
+        orders[name] = cal.timestamp(cols[name])
+    orders["is_fraud"] = cols["is_fraud"].astype(bool)
+    orders["stolen_card"] = cols["stolen_card"].astype(bool)
+    orders["buyer_verified"] = cols["buyer_verified"].astype(bool)
+    orders["payment_method"] = _cat(cols["payment_method"], PAYMENT_METHODS, optional=False)
+    orders["payment_attempts"] = cols["payment_attempts"].astype(np.int64)
+    orders["payment_decline_cause"] = _cat(cols["payment_decline_cause"], DECLINE_CAUSES, optional=True)
+    orders["risk_score"] = cols["risk_score"]
+    orders["refund_amount"] = cols["refund_amount"]
+    orders["refund_method"] = _cat(cols["refund_method"], REFUND_METHODS, optional=True)
+    orders["refund_delay_bdays"] = cols["refund_delay_bdays"]
+
+    ev_order = np.frombuffer(rec.ev_order, dtype=np.int64) if len(rec.ev_order) else np.array([], np.int64)
+    ev_time = np.frombuffer(rec.ev_time, dtype=float) if len(rec.ev_time) else np.array([], float)
+    ev_act = np.frombuffer(rec.ev_activity, dtype=np.int8) if len(rec.ev_activity) else np.array([], np.int8)
+    ev_actor = np.frombuffer(rec.ev_actor, dtype=np.int8) if len(rec.ev_actor) else np.array([], np.int8)
+    events = pd.DataFrame(
+        {
+            "time": cal.timestamp(ev_time),
+            "hour": ev_time,
+            "order_id": ev_order,
+            "activity": pd.Categorical.from_codes(ev_act.astype(np.int16), categories=list(ACTIVITIES)),
+            "actor": pd.Categorical.from_codes(ev_actor.astype(np.int16), categories=list(ACTORS)),
+            "buyer_id": cols["buyer_id"][ev_order] if n else np.array([], np.int64),
+            "seller_id": cols["seller_id"][ev_order] if n else np.array([], np.int64),
+        }
+    )
+
+    timeseries = _daily_frame(model, orders)
+    queues = {name: mon.summary(scn.horizon_hours) for name, mon in rec.queues.items()}
+    lost = _lost_sales_in_window(timeseries, scn)
+    kpis = compute_kpis(orders, timeseries, queues, scn.kpi_window_hours, lost)
+    return RunResult(
+        scenario=scn, seed=model.seed, orders=orders, events=events, timeseries=timeseries, kpis=kpis
+    )
+
+
+def _dtype(typecode: str):
+    return {"d": np.float64, "q": np.int64, "b": np.int8}[typecode]
+
+
+def _daily_frame(model: Model, orders: pd.DataFrame) -> pd.DataFrame:
+    """Daily counts by placement/cancellation day, joined with the end-of-day snapshots."""
+    scn = model.scn
+    n_days = int(np.ceil(scn.horizon_days))
+    snap = pd.DataFrame(model.rec.daily) if model.rec.daily else pd.DataFrame({"day": []})
+    frame = pd.DataFrame({"day": np.arange(1, n_days + 1)})
+    frame["date"] = pd.to_datetime(scn.start) + pd.to_timedelta(frame["day"] - 1, unit="D")
+
+    def per_day(hours: np.ndarray) -> np.ndarray:
+        hours = hours[~np.isnan(hours)]
+        return np.bincount((hours // 24).astype(np.int64), minlength=n_days)[:n_days]
+
+    frame["orders_placed"] = per_day(orders["placed_hour"].to_numpy())
+    cancel_h = orders["cancelled_at"]
+    cancel_hours = ((cancel_h - pd.Timestamp(scn.start)) / pd.Timedelta(hours=1)).to_numpy(dtype=float)
+    for ini in ("buyer", "seller", "system"):
+        mask = (orders["cancel_initiator"] == ini).to_numpy()
+        frame[f"cancelled_{ini}"] = per_day(np.where(mask, cancel_hours, np.nan))
+    done = ((orders["completed_at"] - pd.Timestamp(scn.start)) / pd.Timedelta(hours=1)).to_numpy(dtype=float)
+    frame["completed"] = per_day(done)
+    if len(snap):
+        snap = snap.copy()
+        snap["lost_sales"] = np.diff(np.concatenate([[0], snap["lost_sales"].to_numpy()]))
+        frame = frame.merge(snap, on="day", how="left")
+    return frame
+
+
+def _lost_sales_in_window(ts: pd.DataFrame, scn: Scenario) -> int:
+    if "lost_sales" not in ts:
+        return 0
+    lo, hi = scn.kpi_window_hours
+    days = ts["day"].to_numpy()
+    mask = ((days - 1) * 24.0 >= lo) & (days * 24.0 <= hi)
+    return int(np.nansum(ts["lost_sales"].to_numpy()[mask]))

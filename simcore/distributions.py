@@ -1,0 +1,225 @@
+"""Distribution specs used for every duration in a scenario, and fast block samplers.
+
+A spec is written in YAML as a mapping tagged by ``dist``, e.g.
+``{dist: exponential, mean: 2, unit: hours}``. Specs are frozen pydantic models; the model
+code never samples from a spec directly but asks for a :class:`Sampler`, which draws numbers
+from one named random stream in blocks (one numpy call per block instead of one per event) and
+returns them in hours, the simulation clock's unit.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Annotated, Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+TimeUnit = Literal["seconds", "minutes", "hours", "days"]
+
+#: Hours per unit: the simulation clock runs in hours.
+HOURS_PER_UNIT: dict[str, float] = {
+    "seconds": 1.0 / 3600.0,
+    "minutes": 1.0 / 60.0,
+    "hours": 1.0,
+    "days": 24.0,
+}
+
+_BLOCK = 1024
+
+
+class _Spec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    unit: TimeUnit = Field("hours", description="Unit of the parameters: seconds, minutes, hours or days.")
+
+    def draw(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        """Draw ``n`` values in the spec's own unit."""
+        raise NotImplementedError
+
+    def mean_in_unit(self) -> float:
+        """Theoretical mean in the spec's own unit."""
+        raise NotImplementedError
+
+    @property
+    def mean_hours(self) -> float:
+        """Theoretical mean in hours."""
+        return self.mean_in_unit() * HOURS_PER_UNIT[self.unit]
+
+    def sampler(self, rng: np.random.Generator, *, unit: TimeUnit = "hours") -> Sampler:
+        """A block sampler returning values converted to ``unit`` (hours by default)."""
+        factor = HOURS_PER_UNIT[self.unit] / HOURS_PER_UNIT[unit]
+        return Sampler(lambda n: self.draw(rng, n) * factor)
+
+
+class Constant(_Spec):
+    """Always ``value``."""
+
+    dist: Literal["constant"]
+    value: float = Field(ge=0)
+
+    def draw(self, rng, n):
+        return np.full(n, self.value)
+
+    def mean_in_unit(self):
+        return self.value
+
+
+class Exponential(_Spec):
+    """Exponential with the given ``mean``."""
+
+    dist: Literal["exponential"]
+    mean: float = Field(gt=0)
+
+    def draw(self, rng, n):
+        return rng.exponential(self.mean, n)
+
+    def mean_in_unit(self):
+        return self.mean
+
+
+class Lognormal(_Spec):
+    """Lognormal parametrised by its own ``mean`` and standard deviation ``sd`` (not log-scale)."""
+
+    dist: Literal["lognormal"]
+    mean: float = Field(gt=0)
+    sd: float = Field(gt=0)
+
+    def draw(self, rng, n):
+        sigma2 = math.log1p((self.sd / self.mean) ** 2)
+        mu = math.log(self.mean) - sigma2 / 2.0
+        return rng.lognormal(mu, math.sqrt(sigma2), n)
+
+    def mean_in_unit(self):
+        return self.mean
+
+
+class Gamma(_Spec):
+    """Gamma parametrised by ``mean`` and standard deviation ``sd``."""
+
+    dist: Literal["gamma"]
+    mean: float = Field(gt=0)
+    sd: float = Field(gt=0)
+
+    def draw(self, rng, n):
+        shape = (self.mean / self.sd) ** 2
+        return rng.gamma(shape, self.sd**2 / self.mean, n)
+
+    def mean_in_unit(self):
+        return self.mean
+
+
+class Uniform(_Spec):
+    """Uniform on [``low``, ``high``]."""
+
+    dist: Literal["uniform"]
+    low: float = Field(ge=0)
+    high: float = Field(ge=0)
+
+    @model_validator(mode="after")
+    def _ordered(self):
+        if self.high < self.low:
+            raise ValueError(f"high must be >= low (got low={self.low}, high={self.high})")
+        return self
+
+    def draw(self, rng, n):
+        return rng.uniform(self.low, self.high, n)
+
+    def mean_in_unit(self):
+        return (self.low + self.high) / 2.0
+
+
+class Triangular(_Spec):
+    """Triangular on [``low``, ``high``] with peak at ``mode``."""
+
+    dist: Literal["triangular"]
+    low: float = Field(ge=0)
+    mode: float = Field(ge=0)
+    high: float = Field(ge=0)
+
+    @model_validator(mode="after")
+    def _ordered(self):
+        if not (self.low <= self.mode <= self.high) or self.low == self.high:
+            raise ValueError(
+                "needs low <= mode <= high and low < high "
+                f"(got low={self.low}, mode={self.mode}, high={self.high})"
+            )
+        return self
+
+    def draw(self, rng, n):
+        return rng.triangular(self.low, self.mode, self.high, n)
+
+    def mean_in_unit(self):
+        return (self.low + self.mode + self.high) / 3.0
+
+
+class Empirical(_Spec):
+    """Discrete distribution over ``values`` with optional ``weights`` (normalised; equal if omitted)."""
+
+    dist: Literal["empirical"]
+    values: list[Annotated[float, Field(ge=0)]] = Field(min_length=1)
+    weights: list[Annotated[float, Field(ge=0)]] | None = None
+
+    @model_validator(mode="after")
+    def _weights(self):
+        if self.weights is not None:
+            if len(self.weights) != len(self.values):
+                raise ValueError(
+                    f"weights must have one entry per value (got {len(self.weights)} weights "
+                    f"for {len(self.values)} values)"
+                )
+            if sum(self.weights) <= 0:
+                raise ValueError("weights must not all be zero")
+        return self
+
+    def _p(self) -> np.ndarray | None:
+        if self.weights is None:
+            return None
+        w = np.asarray(self.weights, dtype=float)
+        return w / w.sum()
+
+    def draw(self, rng, n):
+        return rng.choice(np.asarray(self.values, dtype=float), size=n, p=self._p())
+
+    def mean_in_unit(self):
+        p = self._p()
+        v = np.asarray(self.values, dtype=float)
+        return float(v.mean() if p is None else (v * p).sum())
+
+
+Duration = Annotated[
+    Constant | Exponential | Lognormal | Gamma | Uniform | Triangular | Empirical,
+    Field(discriminator="dist"),
+]
+"""A duration: one of the distribution specs above, tagged by ``dist``."""
+
+DIST_NAMES = ("constant", "exponential", "lognormal", "gamma", "uniform", "triangular", "empirical")
+
+
+class Sampler:
+    """Serves draws one at a time from blocks drawn by ``draw_block(n)``.
+
+    Drawing in blocks keeps per-event cost to a list index; the sequence depends only on the
+    stream behind ``draw_block``, so it is reproducible.
+    """
+
+    __slots__ = ("_draw_block", "_buf", "_i")
+
+    def __init__(self, draw_block: Callable[[int], np.ndarray]):
+        self._draw_block = draw_block
+        self._buf: list[float] = []
+        self._i = 0
+
+    def __call__(self) -> float:
+        if self._i >= len(self._buf):
+            self._buf = self._draw_block(_BLOCK).tolist()
+            self._i = 0
+        v = self._buf[self._i]
+        self._i += 1
+        return v
+
+
+def uniform_sampler(rng: np.random.Generator) -> Sampler:
+    """A sampler of U[0, 1) variates, used for Bernoulli decisions (``u() < p``)."""
+    return Sampler(rng.random)

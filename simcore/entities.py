@@ -1,0 +1,142 @@
+"""Entities (state only) and the integer codes recorded for categories.
+
+Behaviour lives in the process modules; history lives in the recorder. Categories are recorded
+as small integers and turned into pandas categoricals once, when the run is collected.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class State(IntEnum):
+    """Order state machine. Terminal states: COMPLETED, CANCELLED."""
+
+    PLACED = 0
+    PAYING = 1
+    VERIFYING = 2
+    SCREENING = 3
+    AWAITING_SHIPMENT = 4
+    SHIPPED = 5
+    DELIVERED = 6
+    COMPLETED = 7
+    CANCELLED = 8
+
+
+#: Legal transitions. CANCELLED is reachable only before shipment.
+TRANSITIONS: dict[State, frozenset[State]] = {
+    State.PLACED: frozenset({State.PAYING, State.CANCELLED}),
+    State.PAYING: frozenset({State.VERIFYING, State.SCREENING, State.CANCELLED}),
+    State.VERIFYING: frozenset({State.SCREENING, State.CANCELLED}),
+    State.SCREENING: frozenset({State.AWAITING_SHIPMENT, State.CANCELLED}),
+    State.AWAITING_SHIPMENT: frozenset({State.SHIPPED, State.CANCELLED}),
+    State.SHIPPED: frozenset({State.DELIVERED}),
+    State.DELIVERED: frozenset({State.COMPLETED}),
+    State.COMPLETED: frozenset(),
+    State.CANCELLED: frozenset(),
+}
+
+STATUSES = ("open", "completed", "cancelled")
+STATUS_OPEN, STATUS_COMPLETED, STATUS_CANCELLED = range(3)
+
+INITIATORS = ("", "buyer", "seller", "system")
+INITIATOR = {name: i for i, name in enumerate(INITIATORS)}
+
+#: Cancel reasons, exact vocabulary, grouped by who cancels.
+REASONS_BY_INITIATOR: dict[str, tuple[str, ...]] = {
+    "seller": ("out_of_stock", "pricing_error", "shipping_restriction"),
+    "buyer": ("change_of_mind", "better_deal", "wrong_item"),
+    "system": (
+        "payment_failed",
+        "verification_timeout",
+        "fraud_suspected",
+        "prohibited_item",
+        "ship_deadline_missed",
+        "address_conflict",
+        "seller_suspended",
+    ),
+}
+REASONS: tuple[str, ...] = ("",) + tuple(r for rs in REASONS_BY_INITIATOR.values() for r in rs)
+REASON = {name: i for i, name in enumerate(REASONS)}
+INITIATOR_OF_REASON = {r: ini for ini, rs in REASONS_BY_INITIATOR.items() for r in rs}
+
+ACTORS = ("buyer", "seller", "gateway", "platform")
+ACTOR = {name: i for i, name in enumerate(ACTORS)}
+
+ACTIVITIES = (
+    "placed",
+    "payment_submitted",
+    "payment_declined",
+    "payment_authorized",
+    "verification_requested",
+    "verification_completed",
+    "paid",
+    "fraud_review_started",
+    "fraud_review_passed",
+    "address_flagged",
+    "address_fixed",
+    "screening_passed",
+    "cancel_requested",
+    "cancel_rejected",
+    "cancel_auto_approved",
+    "seller_processing",
+    "shipped",
+    "delivered",
+    "completed",
+    "cancelled",
+    "refund_scheduled",
+    "refund_paid",
+)
+ACTIVITY = {name: i for i, name in enumerate(ACTIVITIES)}
+
+PAYMENT_METHODS = ("card", "wallet")
+REFUND_METHODS = ("", "original", "wallet")
+DECLINE_CAUSES = ("", "incorrect_details", "unverified_account", "issuer_decline")
+DECLINE_CAUSE = {name: i for i, name in enumerate(DECLINE_CAUSES)}
+
+
+class Order:
+    """One order's live state. Recorded facts (timestamps, outcomes) go to the recorder.
+
+    Attributes are set once at placement except ``state`` and ``reserved``.
+    """
+
+    __slots__ = (
+        "id",
+        "buyer",
+        "seller",
+        "sku",
+        "dest",
+        "qty",
+        "amount",
+        "is_fraud",
+        "stolen_card",
+        "card",
+        "verified",
+        "device",
+        "velocity_flag",
+        "cancel_reason",
+        "address_conflict",
+        "neglected",
+        "state",
+        "reserved",
+        "paid",
+    )
+
+    def __init__(self, **kw):
+        for k, v in kw.items():
+            setattr(self, k, v)
+        self.state = State.PLACED
+        self.reserved = True
+        self.paid = False
+
+    @property
+    def closed(self) -> bool:
+        """True once cancelled or completed: processes waiting on the order stop."""
+        return self.state == State.CANCELLED or self.state == State.COMPLETED
+
+    def advance(self, new: State) -> None:
+        """Move to ``new``; an illegal transition is a model bug, not bad input."""
+        if new not in TRANSITIONS[self.state]:
+            raise RuntimeError(f"order {self.id}: illegal transition {self.state.name} -> {new.name}")
+        self.state = new

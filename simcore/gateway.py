@@ -1,0 +1,135 @@
+"""The payment gateway: authorisation attempts through a queue, failures, retries, verification."""
+
+from __future__ import annotations
+
+import simpy
+
+from simcore.distributions import Sampler
+from simcore.entities import ACTIVITY, ACTOR, DECLINE_CAUSE, Order, State
+from simcore.orders import OrderBook
+from simcore.recorder import QueueMonitor
+from simcore.schema import Buyers, Fraudsters, Payment
+
+_INCORRECT = DECLINE_CAUSE["incorrect_details"]
+_UNVERIFIED = DECLINE_CAUSE["unverified_account"]
+_ISSUER = DECLINE_CAUSE["issuer_decline"]
+
+
+class Gateway:
+    """Authorises payments on a ``simpy.Resource`` with ``payment.gateway.servers`` slots.
+
+    Each attempt queues for a slot and holds it for ``service_time``. An attempt fails on
+    mistyped details, on an unverified account, or on an issuer decline (stolen cards are
+    declined more often; a retry after a decline is declined again with
+    ``decline_persistence``, since insufficient funds rarely fix themselves within minutes).
+    The buyer retries with ``buyers.retry_probability`` up to ``max_retries`` times.
+    """
+
+    def __init__(
+        self,
+        env: simpy.Environment,
+        cfg: Payment,
+        buyers: Buyers,
+        book: OrderBook,
+        monitor: QueueMonitor,
+        service: Sampler,
+        retry_delay: Sampler,
+        verify_time: Sampler,
+        u: Sampler,
+    ):
+        self.env = env
+        self.cfg = cfg
+        self.buyers = buyers
+        self.fraud: Fraudsters = buyers.fraud
+        self.book = book
+        self.rec = book.rec
+        self.resource = simpy.Resource(env, capacity=cfg.gateway.servers)
+        self.monitor = monitor
+        self.service = service
+        self.retry_delay = retry_delay
+        self.verify_time = verify_time
+        self.u = u
+
+    def _attempt_fails(self, o: Order, previous: int) -> int:
+        """Decline cause of one attempt (0 = authorised). Draws a fixed three uniforms."""
+        cfg, u = self.cfg, self.u
+        u_details, u_account, u_issuer = u(), u(), u()
+        if u_details < cfg.incorrect_details_rate:
+            return _INCORRECT
+        if not o.verified and u_account < cfg.unverified_decline_rate:
+            return _UNVERIFIED
+        if o.card:
+            if previous == _ISSUER:
+                p = cfg.decline_persistence
+            elif o.stolen_card:
+                p = cfg.stolen_card_decline_rate
+            else:
+                p = cfg.issuer_decline_rate
+            if u_issuer < p:
+                return _ISSUER
+        return 0
+
+    def pay(self, o: Order):
+        """Process: authorise ``o``. Returns True once authorised, False when the buyer gives up
+        or runs out of retries (or the order was cancelled meanwhile)."""
+        env, res, mon, rec, book = self.env, self.resource, self.monitor, self.rec, self.book
+        book.step(o, State.PAYING, "payment_submitted", "buyer")
+        cause = 0
+        attempts = 0
+        while True:
+            attempts += 1
+            t_req = env.now
+            req = res.request()
+            mon.update(t_req, len(res.queue), res.count)
+            yield req
+            mon.waited(t_req, env.now)
+            mon.update(env.now, len(res.queue), res.count)
+            yield env.timeout(self.service())
+            res.release(req)
+            mon.update(env.now, len(res.queue), res.count)
+            cause = self._attempt_fails(o, cause)
+            rec.set("payment_attempts", o.id, attempts)
+            if o.closed:
+                return False
+            if cause == 0:
+                rec.event(env.now, o.id, ACTIVITY["payment_authorized"], ACTOR["gateway"])
+                return True
+            rec.set("payment_decline_cause", o.id, cause)
+            rec.event(env.now, o.id, ACTIVITY["payment_declined"], ACTOR["gateway"])
+            if attempts > self.cfg.max_retries or self.u() >= self.buyers.retry_probability:
+                return False
+            yield env.timeout(self.retry_delay())
+            if o.closed:
+                return False
+
+    def needs_verification(self, o: Order) -> bool:
+        """Whether this card payment is sent to the extra verification step."""
+        v = self.cfg.verification
+        x = self.u()
+        if not o.card:
+            return False
+        if o.stolen_card:
+            return x < v.stolen_card_share
+        return x < (v.share if o.verified else v.unverified_share)
+
+    def verify(self, o: Order):
+        """Process: the buyer completes verification within ``window_hours`` or the order is
+        cancelled (``verification_timeout``). Returns True when verified."""
+        env, book = self.env, self.book
+        book.step(o, State.VERIFYING, "verification_requested", "gateway")
+        window = self.cfg.verification.window_hours
+        abandon = (
+            self.fraud.verification_abandon_share if o.is_fraud else self.buyers.verification_abandon_share
+        )
+        gives_up = self.u() < abandon
+        took = self.verify_time()
+        if gives_up or took > window:
+            yield env.timeout(window)
+            if not o.closed:
+                book.cancel(o, "verification_timeout")
+            return False
+        yield env.timeout(took)
+        if o.closed:
+            return False
+        self.rec.event(env.now, o.id, ACTIVITY["verification_completed"], ACTOR["buyer"])
+        return True

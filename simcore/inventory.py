@@ -1,0 +1,152 @@
+"""Seller catalogs: physical vs recorded stock, record drift, stock counts and restocking.
+
+Stock lives in flat per-SKU lists (index = SKU id) because the event loop reads and writes
+single SKUs; the daily accuracy snapshot is one pass over them. A record is *accurate* when
+recorded on-hand equals physical on-hand. Units reserved by placed orders stay in both until
+the seller picks them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import simpy
+
+from simcore.distributions import Sampler
+from simcore.schema import Sellers
+
+
+class Inventory:
+    """Per-SKU stock state and the listing attributes sellers set.
+
+    Args:
+        cfg: ``scenario.sellers``.
+        rng: Stream ``inventory.build`` used once to lay out catalogs and initial stock.
+        price_rng: Stream ``inventory.prices`` for listing prices and margins.
+        item_price: Lognormal spec of unit prices (USD).
+        prohibited_share: Share of listings that are prohibited items.
+    """
+
+    def __init__(self, cfg: Sellers, rng, price_rng, item_price, prohibited_share: float):
+        n_sellers, per = cfg.count, cfg.skus_per_seller
+        n = n_sellers * per
+        self.n_skus = n
+        self.skus_per_seller = per
+        self.seller_of = (np.arange(n) // per).tolist()
+
+        physical = rng.poisson(cfg.initial_stock_mean, n) + 1
+        error = rng.poisson(max(cfg.record_error_mean - 1.0, 0.0), n) + 1
+        wrong = rng.random(n) >= cfg.inventory_accuracy
+        phantom = (rng.random(n) < cfg.phantom_share) | (physical <= error)
+        recorded = np.where(wrong, np.where(phantom, physical + error, physical - error), physical)
+        self.physical: list[int] = physical.tolist()
+        self.recorded: list[int] = recorded.tolist()
+        self.reserved: list[int] = [0] * n
+        self.on_order: list[bool] = [False] * n
+        self.delisted: list[bool] = [False] * n
+
+        # Popularity: Zipf over each seller's SKUs and over sellers, so some listings sell fast.
+        rank_sku = np.tile(np.arange(1, per + 1), n_sellers)
+        rank_seller = np.repeat(rng.permutation(n_sellers) + 1, per)
+        w = (rank_sku * rank_seller.astype(float)) ** -cfg.popularity_skew
+        self.popularity = w / w.sum()
+
+        sigma2 = np.log1p((item_price.sd / item_price.mean) ** 2)
+        mu = np.log(item_price.mean) - sigma2 / 2.0
+        self.price: list[float] = np.round(price_rng.lognormal(mu, np.sqrt(sigma2), n), 2).tolist()
+        margin = price_rng.normal(cfg.pricing.margin_mean, cfg.pricing.margin_sd, n)
+        typo = price_rng.random(n) < cfg.pricing.error_listing_share
+        # A price typo (a missing digit) sells far below cost until the seller fixes the listing.
+        self.margin: list[float] = np.where(typo, -0.5, margin).tolist()
+        self.true_margin: list[float] = margin.tolist()
+        self.prohibited: list[bool] = (price_rng.random(n) < prohibited_share).tolist()
+
+    def available(self, sku: int) -> int:
+        """Units the listing shows as purchasable."""
+        if self.delisted[sku]:
+            return 0
+        return self.recorded[sku] - self.reserved[sku]
+
+    def accuracy(self) -> float:
+        """Share of SKU records equal to physical stock right now."""
+        phys, rec = self.physical, self.recorded
+        return sum(1 for i in range(self.n_skus) if phys[i] == rec[i]) / self.n_skus
+
+
+def shrinkage(env: simpy.Environment, inv: Inventory, rate_per_sku_day: float, gap: Sampler, pick: Sampler):
+    """Unrecorded losses (theft, damage, mis-picks) hitting random SKUs: physical drops, the
+    record does not. ``gap`` draws Exp(1) variates scaled here; ``pick`` draws U[0,1)."""
+    rate = rate_per_sku_day * inv.n_skus / 24.0  # losses per hour over the whole market
+    if rate <= 0:
+        return
+    n = inv.n_skus
+    while True:
+        yield env.timeout(gap() / rate)
+        sku = int(pick() * n)
+        if inv.physical[sku] > 0:
+            inv.physical[sku] -= 1
+
+
+def stock_count(env: simpy.Environment, inv: Inventory, seller: int, interval_h: float, phase_h: float):
+    """A seller's periodic full count: records reset to physical stock (Fleisch & Tellkamp)."""
+    yield env.timeout(phase_h)
+    lo = seller * inv.skus_per_seller
+    hi = lo + inv.skus_per_seller
+    while True:
+        inv.recorded[lo:hi] = inv.physical[lo:hi]
+        yield env.timeout(interval_h)
+
+
+def restock(env: simpy.Environment, inv: Inventory, sku: int, quantity: int, lead_time_h: float):
+    """A replenishment order arriving after its lead time; received stock is recorded."""
+    inv.on_order[sku] = True
+    yield env.timeout(lead_time_h)
+    inv.physical[sku] += quantity
+    inv.recorded[sku] += quantity
+    inv.on_order[sku] = False
+
+
+class Restocker:
+    """Triggers replenishment when a listing runs low.
+
+    With low-stock alerts the seller reorders at ``reorder_point`` units on record; without,
+    only when the listing shows nothing left.
+    """
+
+    def __init__(self, env: simpy.Environment, inv: Inventory, cfg: Sellers, lead_time: Sampler):
+        s = cfg.strategy
+        self.env = env
+        self.inv = inv
+        self.point = s.reorder_point if s.low_stock_alert else 0
+        self.quantity = s.reorder_quantity
+        self.lead_time = lead_time
+
+    def check(self, sku: int) -> None:
+        inv = self.inv
+        if not inv.on_order[sku] and inv.recorded[sku] - inv.reserved[sku] <= self.point:
+            self.env.process(restock(self.env, inv, sku, self.quantity, self.lead_time()))
+
+
+class Fx:
+    """Listing-to-cost exchange rate (geometric random walk, daily steps) and each seller's
+    rate at their last repricing."""
+
+    def __init__(self, n_sellers: int):
+        self.rate = 1.0
+        self.ref: list[float] = [1.0] * n_sellers
+
+
+def fx_walk(env: simpy.Environment, fx: Fx, volatility: float, normal: Sampler):
+    while True:
+        yield env.timeout(24.0)
+        fx.rate *= float(np.exp(volatility * normal() - volatility**2 / 2.0))
+
+
+def repricing(env: simpy.Environment, fx: Fx, inv: Inventory, seller: int, interval_h: float, phase_h: float):
+    """Seller re-sets prices to today's rate and fixes any price typo on the way."""
+    yield env.timeout(phase_h)
+    lo = seller * inv.skus_per_seller
+    hi = lo + inv.skus_per_seller
+    while True:
+        fx.ref[seller] = fx.rate
+        inv.margin[lo:hi] = inv.true_margin[lo:hi]
+        yield env.timeout(interval_h)

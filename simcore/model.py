@@ -1,0 +1,240 @@
+"""Wiring one run: build the world, run the clock, hand the recorder over for collection.
+
+The run has explicit steps: :meth:`Model.__init__` builds (streams, population, catalogs,
+resources, processes) -> :meth:`Model.run` advances the clock -> :func:`simcore.collect.collect`
+turns the recorder into frames and KPIs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import simpy
+
+from simcore.buyers import OrderDesk, Population, arrivals, cancel_request
+from simcore.calendar import ArrivalRate, Calendar
+from simcore.distributions import Exponential, Sampler
+from simcore.entities import Order, State
+from simcore.gateway import Gateway
+from simcore.inventory import Fx, Inventory, Restocker, fx_walk, repricing, shrinkage, stock_count
+from simcore.orders import OrderBook
+from simcore.recorder import Recorder
+from simcore.referee import Referee
+from simcore.refunds import RefundDesk
+from simcore.schema import Scenario
+from simcore.sellers import SellerDesk
+from simcore.streams import Streams
+
+_EXP1 = Exponential(dist="exponential", mean=1.0)
+
+
+class Model:
+    """One simulation run of a scenario.
+
+    Args:
+        scn: The validated scenario.
+        seed: Root seed; ``scn.seed`` when None.
+        replication: Replication number (replications of every strategy share streams).
+    """
+
+    def __init__(self, scn: Scenario, seed: int | None = None, replication: int = 0):
+        self.scn = scn
+        self.seed = scn.seed if seed is None else int(seed)
+        self.replication = replication
+        st = Streams(self.seed, replication)
+        self.env = env = simpy.Environment()
+        self.calendar = Calendar(scn.start)
+        self.rec = rec = Recorder(warmup_hours=scn.warmup_days * 24.0)
+        b, s, p, pf = scn.buyers, scn.sellers, scn.payment, scn.platform
+        dests = list(scn.shipping.destinations.values())
+        self.destination_names = list(scn.shipping.destinations)
+
+        def smp(spec, name: str) -> Sampler:
+            return spec.sampler(st.generator(name))
+
+        # ---- world state
+        self.inv = inv = Inventory(
+            s,
+            st.generator("inventory.build"),
+            st.generator("inventory.prices"),
+            b.item_price_usd,
+            pf.prohibited.listing_share,
+        )
+        self.fx = fx = Fx(s.count)
+        pop = Population(scn, st.generator("buyers.population"))
+        traits = st.generator("sellers.traits")
+        blocked = (traits.random((s.count, len(dests))) < scn.shipping.blocked_route_share).tolist()
+        dishonest = (traits.random(s.count) < s.dishonest_share).tolist()
+
+        # ---- desks (behaviour + their named streams)
+        restocker = Restocker(env, inv, s, smp(s.strategy.restock_lead_time, "inventory.restock_lead_time"))
+        refunds = RefundDesk(
+            env,
+            scn.refunds,
+            self.calendar,
+            rec,
+            scn.refunds.card_delay_bdays.sampler(st.generator("refunds.card_bdays"), unit="days"),
+            smp(scn.refunds.wallet_delay, "refunds.wallet_delay"),
+            st.uniform("refunds.decisions"),
+        )
+        self.book = book = OrderBook(env, rec, inv, restocker, refunds)
+        self.gateway = gateway = Gateway(
+            env,
+            p,
+            b,
+            book,
+            rec.queue("gateway", p.gateway.servers),
+            smp(p.gateway.service_time, "gateway.service_time"),
+            smp(b.retry_delay, "buyers.retry_delay"),
+            smp(b.verification_time, "buyers.verification_time"),
+            st.uniform("gateway.decisions"),
+        )
+        self.referee = referee = Referee(
+            env,
+            pf,
+            book,
+            inv,
+            rec.queue("fraud_review", pf.fraud.analysts),
+            smp(pf.fraud.review_time, "referee.review_time"),
+            smp(pf.address_conflict.fix_time, "buyers.address_fix_time"),
+            Sampler(st.generator("referee.noise").standard_normal),
+            st.uniform("referee.decisions"),
+        )
+        value_rng = st.generator("shipping.quotes")
+        sellers = SellerDesk(
+            env,
+            scn,
+            book,
+            inv,
+            restocker,
+            fx,
+            blocked,
+            dishonest,
+            smp(s.first_look_time, "sellers.first_look_time"),
+            smp(s.handling_time, "sellers.handling_time"),
+            [Sampler(lambda n, d=d: d.shipping_cost_usd.draw(value_rng, n)) for d in dests],
+            [
+                smp(d.transit_time, f"shipping.transit.{name}")
+                for name, d in scn.shipping.destinations.items()
+            ],
+            smp(b.confirm_time, "buyers.confirm_time"),
+        )
+        req_time = smp(b.cancel.request_time, "buyers.cancel_request_time")
+        resp_time = smp(s.cancel_response_time, "sellers.cancel_response_time")
+        approve = st.uniform("sellers.cancel_approval")
+        auto_h = pf.cancel_auto_approve_hours
+
+        def lifecycle(o: Order):
+            """One order from payment to its end (see the module docs of each desk)."""
+            if o.cancel_reason is not None:
+                env.process(
+                    cancel_request(
+                        env, o, book, req_time(), resp_time(), approve() < s.cancel_approval_share, auto_h
+                    )
+                )
+            ok = yield from gateway.pay(o)
+            if o.closed:
+                return
+            if not ok:
+                book.cancel(o, "payment_failed")
+                return
+            if gateway.needs_verification(o) and not (yield from gateway.verify(o)):
+                return
+            o.paid = True
+            book.step(o, State.SCREENING, "paid", "gateway", "paid_at")
+            paid_at = env.now
+            reason = yield from referee.screen(o)
+            if o.closed:
+                return
+            if reason is not None:
+                book.cancel(o, reason)
+                return
+            book.step(o, State.AWAITING_SHIPMENT, "screening_passed", "platform", "cleared_at")
+            yield from sellers.fulfil(o, paid_at)
+
+        popularity_cdf = np.cumsum(inv.popularity)
+        sku_rng = st.generator("orders.sku")
+        items_rng = st.generator("orders.extra_items")
+        self.desk = OrderDesk(
+            env,
+            scn,
+            book,
+            pop,
+            inv,
+            Sampler(lambda n: np.minimum(np.searchsorted(popularity_cdf, sku_rng.random(n)), inv.n_skus - 1)),
+            st.uniform("orders.choices"),
+            Sampler(lambda n: items_rng.poisson(b.extra_items_mean, n).astype(float)),
+            lifecycle,
+        )
+
+        # ---- background processes
+        rate = ArrivalRate(scn, self.calendar)
+        env.process(
+            arrivals(
+                env,
+                rate,
+                _EXP1.sampler(st.generator("buyers.arrivals.gap")),
+                st.uniform("buyers.arrivals.thin"),
+                scn.horizon_hours,
+                self.desk,
+                lambda o: None,
+            )
+        )
+        env.process(
+            shrinkage(
+                env,
+                inv,
+                s.shrinkage_per_sku_day,
+                _EXP1.sampler(st.generator("inventory.shrinkage.gap")),
+                st.uniform("inventory.shrinkage.pick"),
+            )
+        )
+        env.process(
+            fx_walk(env, fx, s.pricing.fx_daily_volatility, Sampler(st.generator("fx.walk").standard_normal))
+        )
+        phases = st.generator("sellers.phases")
+        reprice_h = s.strategy.repricing_interval_days * 24.0
+        sync_h = None if s.strategy.sync_interval_days is None else s.strategy.sync_interval_days * 24.0
+        reprice_phase = phases.random(s.count) * reprice_h
+        sync_phase = phases.random(s.count) * (sync_h or 1.0)
+        for seller in range(s.count):
+            env.process(repricing(env, fx, inv, seller, reprice_h, float(reprice_phase[seller])))
+            if sync_h is not None:
+                env.process(stock_count(env, inv, seller, sync_h, float(sync_phase[seller])))
+        env.process(self._daily())
+
+    def _daily(self):
+        """End-of-day snapshots; the last one is taken by :meth:`run` at the horizon, since
+        SimPy stops before processing events scheduled at exactly ``until``."""
+        day = 0
+        while True:
+            yield self.env.timeout(24.0)
+            day += 1
+            self._snapshot(day)
+
+    def _snapshot(self, day: int) -> None:
+        """Stock accuracy, queue lengths and the exchange rate at the end of ``day``."""
+        self.rec.snapshot(
+            day=day,
+            inventory_accuracy=self.inv.accuracy(),
+            gateway_queue=len(self.gateway.resource.queue),
+            fraud_review_queue=len(self.referee.analysts.queue),
+            fx_rate=self.fx.rate,
+            lost_sales=self.rec.lost_sales,
+        )
+
+    def run(self, progress: Callable[[float], None] | None = None) -> None:
+        """Advance the clock to the horizon, calling ``progress(days_done)`` once per day."""
+        horizon = self.scn.horizon_hours
+        if progress is None:
+            self.env.run(until=horizon)
+        else:
+            day = 0
+            while day * 24.0 < horizon:
+                day += 1
+                self.env.run(until=min(day * 24.0, horizon))
+                progress(min(day, self.scn.horizon_days))
+        days_done = len(self.rec.daily.get("day", []))
+        if days_done < int(np.ceil(self.scn.horizon_days)):
+            self._snapshot(days_done + 1)

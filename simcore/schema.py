@@ -1,0 +1,382 @@
+"""The scenario schema: every key a scenario file may hold, its type, rule and default.
+
+All defaults live here. A scenario file is validated once, at the edge, into a frozen
+:class:`Scenario`; model code reads typed attributes and never guesses a default.
+Probabilities are shares in [0, 1]; money is in US dollars; times are distribution specs
+(see :mod:`simcore.distributions`) unless the key names its unit (``_days``, ``_hours``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from simcore.distributions import Duration, Exponential, Gamma, Lognormal, Triangular
+
+Share = Annotated[float, Field(ge=0.0, le=1.0)]
+PositiveFloat = Annotated[float, Field(gt=0.0)]
+NonNegFloat = Annotated[float, Field(ge=0.0)]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _h(mean: float, unit: str = "hours") -> Exponential:
+    return Exponential(dist="exponential", mean=mean, unit=unit)
+
+
+# --------------------------------------------------------------------------- buyers
+
+
+class Promotion(_Frozen):
+    """A sale window (e.g. 11.11) that multiplies the arrival rate."""
+
+    name: str = "promotion"
+    start: dt.date = Field(description="First day of the promotion.")
+    days: PositiveFloat = Field(1.0, description="Length of the window in days.")
+    multiplier: PositiveFloat = Field(description="Arrival-rate multiplier inside the window.")
+
+
+class ArrivalProfile(_Frozen):
+    """A shaped arrival profile. Hour and weekday multipliers are rescaled to mean 1, so
+    ``buyers.orders_per_hour`` stays the mean rate outside promotions."""
+
+    hour_of_day: list[PositiveFloat] | None = Field(
+        None, min_length=24, max_length=24, description="24 relative rates, hour 0 first."
+    )
+    weekday: list[PositiveFloat] | None = Field(
+        None, min_length=7, max_length=7, description="7 relative rates, Monday first."
+    )
+    promotions: list[Promotion] = Field(default_factory=list)
+
+
+class BuyerCancellation(_Frozen):
+    """Buyer-initiated cancel requests before shipment (probabilities per order)."""
+
+    change_of_mind: Share = 0.008
+    better_deal: Share = 0.006
+    wrong_item: Share = 0.005
+    double_check: bool = Field(False, description="Buyer strategy: double-check the order before paying.")
+    double_check_wrong_item_factor: Share = Field(
+        0.3, description="Multiplier on wrong_item when double_check is on."
+    )
+    request_time: Duration = Field(
+        default_factory=lambda: _h(18.0), description="Time from placement to the cancel request."
+    )
+
+
+class Fraudsters(_Frozen):
+    """How fraudulent orders look (the signals the referee screens for)."""
+
+    population: int = Field(300, ge=1, description="Fraudulent accounts.")
+    ring_size: int = Field(10, ge=1, description="Fraudulent accounts sharing one device/IP.")
+    verified_share: Share = Field(0.3, description="Fraudulent accounts that passed identity checks.")
+    stolen_card_share: Share = Field(0.7, description="Fraud orders paid with a stolen card.")
+    amount_multiplier: PositiveFloat = Field(2.5, description="Fraud baskets are this many times larger.")
+    verification_abandon_share: Share = Field(
+        0.9, description="Fraudsters who cannot complete an extra verification."
+    )
+
+
+class Buyers(_Frozen):
+    """Buyer population, arrivals and buyer behaviour."""
+
+    orders_per_hour: PositiveFloat = Field(12.5, description="Mean order arrival rate (orders/hour).")
+    arrival_profile: Literal["flat"] | ArrivalProfile = "flat"
+    population: int = Field(25000, ge=1, description="Legitimate buyer accounts.")
+    verified_share: Share = Field(0.8, description="Accounts with a verified identity.")
+    card_share: Share = Field(0.85, description="Orders paid by card; the rest from the wallet balance.")
+    fraud_rate: Share = Field(0.012, description="Share of orders placed by fraudsters.")
+    fraud: Fraudsters = Field(default_factory=Fraudsters)
+    item_price_usd: Lognormal = Field(
+        default_factory=lambda: Lognormal(dist="lognormal", mean=18.0, sd=22.0),
+        description="Unit price of a listing in USD (unit key ignored).",
+    )
+    extra_items_mean: NonNegFloat = Field(0.3, description="Quantity is 1 + Poisson(extra_items_mean).")
+    cancel: BuyerCancellation = Field(default_factory=BuyerCancellation)
+    retry_probability: Share = Field(0.7, description="Chance a buyer retries after a failed payment.")
+    retry_delay: Duration = Field(default_factory=lambda: _h(10.0, "minutes"))
+    verification_time: Duration = Field(
+        default_factory=lambda: Lognormal(dist="lognormal", mean=5.0, sd=7.0),
+        description="Time a buyer takes to complete an extra payment verification.",
+    )
+    verification_abandon_share: Share = Field(
+        0.15, description="Legitimate buyers who never complete an extra verification."
+    )
+    confirm_time: Duration = Field(
+        default_factory=lambda: _h(3.0, "days"),
+        description="Time from delivery to the buyer confirming receipt.",
+    )
+
+
+# --------------------------------------------------------------------------- sellers
+
+
+class SellerStrategy(_Frozen):
+    """Inventory and pricing practices of sellers."""
+
+    sync_interval_days: PositiveFloat | None = Field(
+        90.0, description="Full stock count resetting records to physical stock; null = never."
+    )
+    low_stock_alert: bool = Field(True, description="Reorder when recorded stock hits reorder_point.")
+    reorder_point: int = Field(4, ge=0, description="Units on record that trigger a reorder (with alerts).")
+    reorder_quantity: int = Field(12, ge=1)
+    restock_lead_time: Duration = Field(
+        default_factory=lambda: Gamma(dist="gamma", mean=6.0, sd=2.0, unit="days")
+    )
+    repricing_interval_days: PositiveFloat = Field(
+        14.0, description="Sellers re-set prices to the exchange rate this often."
+    )
+
+
+class Pricing(_Frozen):
+    """Listing margins, price errors and exchange-rate drift."""
+
+    error_listing_share: Share = Field(0.002, description="Listings with a price typo (sold at a loss).")
+    margin_mean: float = Field(0.15, description="Mean listing margin over cost, as a share.")
+    margin_sd: NonNegFloat = 0.06
+    fx_daily_volatility: NonNegFloat = Field(
+        0.005, description="Daily log-volatility of the listing-to-cost currency exchange rate."
+    )
+    loss_tolerance: NonNegFloat = Field(
+        0.03, description="Sellers cancel when the margin falls below minus this share."
+    )
+
+
+class Sellers(_Frozen):
+    """Seller population, catalogs, stock records and behaviour."""
+
+    count: int = Field(400, ge=1)
+    skus_per_seller: int = Field(40, ge=1)
+    popularity_skew: NonNegFloat = Field(1.0, description="Zipf exponent of SKU popularity.")
+    initial_stock_mean: PositiveFloat = Field(12.0, description="Mean units per SKU at start.")
+    inventory_accuracy: Share = Field(
+        0.35, description="Share of SKU stock records that match physical stock at start."
+    )
+    phantom_share: Share = Field(
+        0.7, description="Of inaccurate records, the share that overstate physical stock."
+    )
+    record_error_mean: PositiveFloat = Field(3.0, description="Mean size of a record error (units).")
+    shrinkage_per_sku_day: NonNegFloat = Field(
+        0.03, description="Unrecorded losses (theft, damage, mis-picks) per SKU per day."
+    )
+    strategy: SellerStrategy = Field(default_factory=SellerStrategy)
+    pricing: Pricing = Field(default_factory=Pricing)
+    dishonest_share: Share = Field(
+        0.1, description="Sellers who report out_of_stock to dodge an unprofitable sale."
+    )
+    first_look_time: Duration = Field(
+        default_factory=lambda: _h(12.0), description="Paid order to the seller first handling it."
+    )
+    handling_time: Duration = Field(
+        default_factory=lambda: Gamma(dist="gamma", mean=2.0, sd=1.0, unit="days"),
+        description="First look to hand-over to the carrier.",
+    )
+    neglect_share: Share = Field(0.003, description="Orders a seller never ships (unreliable sellers).")
+    cancel_response_time: Duration = Field(
+        default_factory=lambda: _h(20.0), description="Seller's time to answer a buyer cancel request."
+    )
+    cancel_approval_share: Share = Field(0.85, description="Answered cancel requests approved.")
+
+
+# --------------------------------------------------------------------------- shipping
+
+
+class Destination(_Frozen):
+    """A destination country: demand weight, shipping cost and the sellers' cost cap."""
+
+    weight: PositiveFloat = 1.0
+    shipping_cost_usd: Lognormal = Field(
+        default_factory=lambda: Lognormal(dist="lognormal", mean=5.0, sd=3.0),
+        description="Carrier quote per order in USD (unit key ignored).",
+    )
+    cost_cap_usd: PositiveFloat = Field(35.0, description="Sellers refuse to ship above this quote.")
+    transit_time: Duration = Field(
+        default_factory=lambda: Lognormal(dist="lognormal", mean=12.0, sd=6.0, unit="days")
+    )
+
+
+def _default_destinations() -> dict[str, Destination]:
+    return {"US": Destination(weight=1.0)}
+
+
+class Shipping(_Frozen):
+    """Routes and carriers."""
+
+    blocked_route_share: Share = Field(
+        0.005, description="Share of seller-to-destination routes that cannot be served."
+    )
+    destinations: dict[str, Destination] = Field(default_factory=_default_destinations, min_length=1)
+
+
+# --------------------------------------------------------------------------- payment
+
+
+class Gateway(_Frozen):
+    """The payment gateway: a queue with ``servers`` parallel authorisation slots."""
+
+    servers: int = Field(2, ge=1)
+    service_time: Duration = Field(default_factory=lambda: _h(30.0, "seconds"))
+
+
+class Verification(_Frozen):
+    """The extra verification step (3-D Secure, ID check) some payments must pass."""
+
+    share: Share = Field(0.02, description="Verified-account card payments asked to verify.")
+    unverified_share: Share = Field(0.10, description="Unverified-account card payments asked to verify.")
+    stolen_card_share: Share = Field(0.6, description="Stolen-card payments asked to verify.")
+    window_hours: PositiveFloat = Field(24.0, description="Time allowed to complete the step.")
+
+
+class Payment(_Frozen):
+    """Payment authorisation, failures, retries and verification."""
+
+    max_retries: int = Field(2, ge=0, description="Extra attempts after a failed payment.")
+    gateway: Gateway = Field(default_factory=Gateway)
+    incorrect_details_rate: Share = Field(0.015, description="Attempts failing on mistyped details.")
+    unverified_decline_rate: Share = Field(0.04, description="Unverified-account attempts rejected.")
+    issuer_decline_rate: Share = Field(0.035, description="Attempts declined by the card issuer.")
+    stolen_card_decline_rate: Share = Field(0.3, description="Stolen-card attempts declined.")
+    decline_persistence: Share = Field(
+        0.5, description="Chance a retry after an issuer decline is declined again."
+    )
+    verification: Verification = Field(default_factory=Verification)
+
+
+# --------------------------------------------------------------------------- platform
+
+
+class FraudScreening(_Frozen):
+    """Risk scoring, thresholds and the manual review queue.
+
+    The score is ``sigmoid(intercept + sum of signal weights + fraud_signal * is_fraud + noise)``:
+    the listed signals are the ones the platform can see; ``fraud_signal`` stands for the other
+    features a risk model learns.
+    """
+
+    intercept: float = -3.25
+    weight_large_order: float = 1.2
+    weight_velocity: float = 1.5
+    weight_unverified: float = 0.6
+    weight_stolen_card: float = 1.5
+    fraud_signal: float = 3.0
+    noise_sd: NonNegFloat = 1.5
+    large_order_usd: PositiveFloat = Field(150.0, description="Orders above this are 'unusually large'.")
+    velocity_window_hours: PositiveFloat = 24.0
+    velocity_limit: int = Field(3, ge=1, description="Orders per device in the window that raise a flag.")
+    review_threshold: Share = Field(0.35, description="Scores at or above go to manual review.")
+    decline_threshold: Share = Field(0.75, description="Scores at or above are cancelled outright.")
+    analysts: int = Field(1, ge=1, description="Analysts staffing the manual review queue.")
+    review_time: Duration = Field(
+        default_factory=lambda: Lognormal(dist="lognormal", mean=30.0, sd=20.0, unit="minutes")
+    )
+    review_sensitivity: Share = Field(0.8, description="Reviewed fraud orders the analyst stops.")
+    review_false_positive_rate: Share = Field(0.12, description="Reviewed legit orders rejected.")
+
+    @model_validator(mode="after")
+    def _thresholds(self):
+        if self.decline_threshold < self.review_threshold:
+            raise ValueError(
+                "decline_threshold must be >= review_threshold "
+                f"(got review_threshold={self.review_threshold}, "
+                f"decline_threshold={self.decline_threshold})"
+            )
+        return self
+
+
+class Prohibited(_Frozen):
+    """Prohibited listings (weapons, counterfeits...) and the platform's checks."""
+
+    listing_share: Share = 0.003
+    detection_rate: Share = Field(0.9, description="Orders of prohibited listings the check catches.")
+
+
+class AddressConflict(_Frozen):
+    """Conflicting shipping information the platform flags."""
+
+    rate: Share = 0.006
+    fix_share: Share = Field(0.5, description="Buyers who fix the address within the window.")
+    fix_window_hours: PositiveFloat = 48.0
+    fix_time: Duration = Field(default_factory=lambda: _h(12.0))
+
+
+class Platform(_Frozen):
+    """The platform referee: deadlines, screening and automatic rules."""
+
+    ship_by_days: PositiveFloat = Field(7.0, description="Paid orders unshipped after this are cancelled.")
+    cancel_auto_approve_hours: PositiveFloat = Field(
+        48.0, description="Unanswered buyer cancel requests are approved after this."
+    )
+    fraud: FraudScreening = Field(default_factory=FraudScreening)
+    prohibited: Prohibited = Field(default_factory=Prohibited)
+    address_conflict: AddressConflict = Field(default_factory=AddressConflict)
+
+
+# --------------------------------------------------------------------------- refunds
+
+
+class Refunds(_Frozen):
+    """Refunds of paid-then-cancelled orders."""
+
+    wallet_share: Share = Field(0.3, description="Card payers who take the refund to the wallet.")
+    card_delay_bdays: Duration = Field(
+        default_factory=lambda: Triangular(dist="triangular", low=3, mode=7, high=20, unit="days"),
+        description="Business days to a refund on the original method (unit must be days).",
+    )
+    wallet_delay: Duration = Field(default_factory=lambda: _h(2.0))
+    wrong_amount_rate: Share = Field(0.01, description="Refunds paid with a wrong (short) amount.")
+
+    @model_validator(mode="after")
+    def _bdays(self):
+        if self.card_delay_bdays.unit != "days":
+            raise ValueError(
+                f"card_delay_bdays counts business days: unit must be days (got {self.card_delay_bdays.unit})"
+            )
+        return self
+
+
+# --------------------------------------------------------------------------- scenario
+
+
+class Scenario(_Frozen):
+    """A whole scenario. See README "Scenario reference" for the meaning of each key."""
+
+    extends: str | None = Field(
+        None, description="Parent scenario file (relative path); resolved by the loader."
+    )
+    name: str = "scenario"
+    description: str = ""
+    seed: int = Field(1, ge=0, description="Root seed of every random stream.")
+    start: dt.date = Field(dt.date(2026, 1, 5), description="Calendar date of simulated hour 0.")
+    horizon_days: PositiveFloat = 120.0
+    warmup_days: NonNegFloat = Field(20.0, description="KPIs count orders placed after this.")
+    cooldown_days: NonNegFloat = Field(
+        0.0, description="KPIs ignore orders placed in the last cooldown_days (still open)."
+    )
+    buyers: Buyers = Field(default_factory=Buyers)
+    sellers: Sellers = Field(default_factory=Sellers)
+    shipping: Shipping = Field(default_factory=Shipping)
+    payment: Payment = Field(default_factory=Payment)
+    platform: Platform = Field(default_factory=Platform)
+    refunds: Refunds = Field(default_factory=Refunds)
+
+    @model_validator(mode="after")
+    def _window(self):
+        if self.warmup_days + self.cooldown_days >= self.horizon_days:
+            raise ValueError(
+                "warmup_days + cooldown_days must be < horizon_days "
+                f"(got {self.warmup_days} + {self.cooldown_days} >= {self.horizon_days})"
+            )
+        return self
+
+    @property
+    def horizon_hours(self) -> float:
+        return self.horizon_days * 24.0
+
+    @property
+    def kpi_window_hours(self) -> tuple[float, float]:
+        """(first, last) placement hour of the orders KPIs count."""
+        return self.warmup_days * 24.0, (self.horizon_days - self.cooldown_days) * 24.0

@@ -1,0 +1,123 @@
+"""Sellers handling paid orders: stock, price and route checks, picking, shipping.
+
+A seller first looks at a cleared order after ``first_look_time``. Then, in order:
+a blocked route or a carrier quote above the destination's cap -> ``shipping_restriction``;
+a sale below cost (price typo or exchange-rate drift) -> ``pricing_error``, or ``out_of_stock``
+from a dishonest seller (true reason kept); physical stock short of the quantity ->
+``out_of_stock`` (the record is corrected on the spot). Otherwise the units are picked and the
+order ships after ``handling_time``. The platform cancels orders still unshipped
+``ship_by_days`` after payment (``ship_deadline_missed``).
+"""
+
+from __future__ import annotations
+
+import simpy
+
+from simcore.distributions import Sampler
+from simcore.entities import ACTIVITY, ACTOR, Order, State
+from simcore.inventory import Fx, Inventory, Restocker
+from simcore.orders import OrderBook
+from simcore.schema import Scenario
+
+
+class SellerDesk:
+    """Fulfilment behaviour of all sellers (per-seller traits are held in lists)."""
+
+    def __init__(
+        self,
+        env: simpy.Environment,
+        scn: Scenario,
+        book: OrderBook,
+        inv: Inventory,
+        restocker: Restocker,
+        fx: Fx,
+        blocked: list[list[bool]],
+        dishonest: list[bool],
+        first_look: Sampler,
+        handling: Sampler,
+        quote: list[Sampler],
+        transit: list[Sampler],
+        confirm: Sampler,
+    ):
+        self.env = env
+        self.book = book
+        self.rec = book.rec
+        self.inv = inv
+        self.restocker = restocker
+        self.fx = fx
+        self.blocked = blocked
+        self.dishonest = dishonest
+        self.first_look = first_look
+        self.handling = handling
+        self.quote = quote
+        self.transit = transit
+        self.confirm = confirm
+        self.caps = [d.cost_cap_usd for d in scn.shipping.destinations.values()]
+        self.ship_by_h = scn.platform.ship_by_days * 24.0
+        self.loss_tolerance = scn.sellers.pricing.loss_tolerance
+
+    def _problem(self, o: Order) -> tuple[str, str | None] | None:
+        """(stated reason, true reason) if the seller will not ship, else None."""
+        inv, s = self.inv, o.seller
+        if self.blocked[s][o.dest]:
+            return "shipping_restriction", None
+        # Heavier baskets cost more to ship; sqrt keeps multi-item quotes realistic.
+        if self.quote[o.dest]() * o.qty**0.5 > self.caps[o.dest]:
+            return "shipping_restriction", None
+        profit = (1.0 + inv.margin[o.sku]) * self.fx.rate / self.fx.ref[s] - 1.0
+        if profit < -self.loss_tolerance:
+            # Having noticed, the seller re-prices the catalog (and fixes any typo).
+            lo = s * inv.skus_per_seller
+            hi = lo + inv.skus_per_seller
+            inv.margin[lo:hi] = inv.true_margin[lo:hi]
+            self.fx.ref[s] = self.fx.rate
+            if self.dishonest[s]:
+                return "out_of_stock", "pricing_error"
+            return "pricing_error", None
+        if inv.physical[o.sku] < o.qty:
+            inv.recorded[o.sku] = inv.physical[o.sku]
+            return "out_of_stock", None
+        return None
+
+    def _put_back(self, o: Order) -> None:
+        self.inv.physical[o.sku] += o.qty
+        self.inv.recorded[o.sku] += o.qty
+
+    def fulfil(self, o: Order, paid_at: float):
+        """Process: from cleared to completed, or cancelled on the way."""
+        env, book, rec = self.env, self.book, self.rec
+        deadline = paid_at + self.ship_by_h
+        first = self.first_look()
+        handling = self.handling()
+        if o.neglected or env.now + first >= deadline:
+            yield env.timeout(deadline - env.now)
+            book.cancel(o, "ship_deadline_missed")
+            return
+        yield env.timeout(first)
+        if o.closed:
+            return
+        rec.event(env.now, o.id, ACTIVITY["seller_processing"], ACTOR["seller"])
+        problem = self._problem(o)
+        if problem is not None:
+            book.cancel(o, problem[0], problem[1])
+            self.restocker.check(o.sku)
+            return
+        inv = self.inv
+        inv.physical[o.sku] -= o.qty
+        inv.recorded[o.sku] -= o.qty
+        book.release_stock(o)
+        self.restocker.check(o.sku)
+        if env.now + handling > deadline:
+            yield env.timeout(deadline - env.now)
+            if book.cancel(o, "ship_deadline_missed"):
+                self._put_back(o)
+            return
+        yield env.timeout(handling)
+        if o.closed:
+            self._put_back(o)
+            return
+        book.step(o, State.SHIPPED, "shipped", "seller", "shipped_at")
+        yield env.timeout(self.transit[o.dest]())
+        book.step(o, State.DELIVERED, "delivered", "seller", "delivered_at")
+        yield env.timeout(self.confirm())
+        book.complete(o)
