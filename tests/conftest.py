@@ -1,0 +1,95 @@
+"""Shared fixtures: scenario factories for tiny exact runs and the shipped scenarios."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import simcore
+
+ROOT = Path(__file__).resolve().parent.parent
+SCENARIOS = ROOT / "scenarios"
+
+
+def const(value: float, unit: str = "hours") -> dict:
+    return {"dist": "constant", "value": value, "unit": unit}
+
+
+#: A scenario with every stochastic failure, cancellation and fraud path switched off and every
+#: duration constant: each order is placed, paid, screened, shipped, delivered and completed on a
+#: fixed clock. Tests switch on exactly the path they exercise.
+QUIET: dict[str, Any] = {
+    "name": "quiet",
+    "seed": 7,
+    "start": "2026-01-05",
+    "horizon_days": 30,
+    "warmup_days": 0,
+    "buyers": {
+        "orders_per_hour": 0.5,
+        "arrival_profile": "flat",
+        "population": 100,
+        "verified_share": 1.0,
+        "card_share": 1.0,
+        "fraud_rate": 0.0,
+        "extra_items_mean": 0.0,
+        "cancel": {"change_of_mind": 0.0, "better_deal": 0.0, "wrong_item": 0.0,
+                   "request_time": const(1.0)},
+        "retry_probability": 0.0,
+        "retry_delay": const(0.1),
+        "verification_time": const(1.0),
+        "verification_abandon_share": 0.0,
+        "confirm_time": const(1.0, "days"),
+    },
+    "sellers": {
+        "count": 5,
+        "skus_per_seller": 4,
+        "initial_stock_mean": 1000,
+        "inventory_accuracy": 1.0,
+        "shrinkage_per_sku_day": 0.0,
+        "strategy": {"sync_interval_days": None, "low_stock_alert": False},
+        "pricing": {"error_listing_share": 0.0, "margin_sd": 0.0, "fx_daily_volatility": 0.0},
+        "dishonest_share": 0.0,
+        "first_look_time": const(2.0),
+        "handling_time": const(1.0, "days"),
+        "neglect_share": 0.0,
+        "cancel_response_time": const(5.0),
+        "cancel_approval_share": 1.0,
+    },
+    "shipping": {
+        "blocked_route_share": 0.0,
+        "destinations": {
+            "US": {"weight": 1.0, "shipping_cost_usd": {"dist": "lognormal", "mean": 1.0, "sd": 0.01},
+                   "cost_cap_usd": 100.0, "transit_time": const(5.0, "days")},
+        },
+    },
+    "payment": {
+        "max_retries": 0,
+        "gateway": {"servers": 1, "service_time": const(30.0, "seconds")},
+        "incorrect_details_rate": 0.0,
+        "unverified_decline_rate": 0.0,
+        "issuer_decline_rate": 0.0,
+        "stolen_card_decline_rate": 0.0,
+        "verification": {"share": 0.0, "unverified_share": 0.0, "stolen_card_share": 0.0},
+    },
+    "platform": {
+        "ship_by_days": 7,
+        "fraud": {"intercept": -50.0, "noise_sd": 0.0, "fraud_signal": 0.0},
+        "prohibited": {"listing_share": 0.0},
+        "address_conflict": {"rate": 0.0},
+    },
+    "refunds": {"wallet_share": 0.0, "card_delay_bdays": const(5.0, "days"),
+                "wallet_delay": const(1.0), "wrong_amount_rate": 0.0},
+}
+
+
+def quiet(overrides: dict[str, Any] | None = None) -> simcore.Scenario:
+    """The QUIET scenario with dotted ``overrides`` applied."""
+    return simcore.scenario_from_dict(QUIET, overrides or {})
+
+
+@pytest.fixture(scope="session")
+def baseline_result() -> simcore.RunResult:
+    """One run of the shipped baseline (shared: it takes a few seconds)."""
+    return simcore.run(SCENARIOS / "baseline.yaml")

@@ -1,0 +1,85 @@
+"""The shipped baseline lands in the public bands it is calibrated to (README: Calibration)."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+from conftest import SCENARIOS
+
+from simcore.entities import REASONS_BY_INITIATOR
+
+
+def test_volume(baseline_result):
+    assert baseline_result.kpis["orders"] >= 20_000
+
+
+def test_overall_cancellation_rate_3_to_10_percent(baseline_result):
+    assert 0.03 <= baseline_result.kpis["cancellation_rate"] <= 0.10
+
+
+def test_seller_cancellations_below_2_5_percent(baseline_result):
+    assert baseline_result.kpis["cancellation_rate_by_initiator"]["seller"] < 0.025
+
+
+def test_payment_failure_rate_2_to_5_percent(baseline_result):
+    assert 0.02 <= baseline_result.kpis["payment_failure_rate"] <= 0.05
+
+
+def test_fraud_screen_cancellations_1_to_3_percent(baseline_result):
+    assert 0.01 <= baseline_result.kpis["cancellation_rate_by_reason"]["fraud_suspected"] <= 0.03
+
+
+def test_false_declines_0_3_to_3_percent(baseline_result):
+    assert 0.003 <= baseline_result.kpis["false_decline_rate"] <= 0.03
+
+
+def test_majority_of_fraud_declines_are_legitimate_orders(baseline_result):
+    o = baseline_result.orders
+    declined = o[o["cancel_reason"] == "fraud_suspected"]
+    assert 0.4 <= (~declined["is_fraud"]).mean() <= 0.8
+
+
+def test_out_of_stock_is_top_seller_reason(baseline_result):
+    by = baseline_result.kpis["cancellations_by_reason"]
+    seller = {r: by[r] for r in REASONS_BY_INITIATOR["seller"]}
+    assert max(seller, key=seller.get) == "out_of_stock"
+
+
+def test_median_card_refund_delay_3_to_20_business_days(baseline_result):
+    p50 = baseline_result.kpis["refund_delay_bdays_by_method"]["original"]["p50"]
+    assert 3 <= p50 <= 20
+
+
+def test_measured_record_accuracy_near_source(baseline_result):
+    # DeHoratius & Raman: 65% of SKU records inaccurate.
+    assert 0.25 <= baseline_result.kpis["inventory_record_accuracy"] <= 0.45
+
+
+def test_every_reason_but_seller_suspended_occurs(baseline_result):
+    by = baseline_result.kpis["cancellations_by_reason"]
+    assert by.pop("seller_suspended") == 0
+    assert all(n > 0 for n in by.values()), by
+
+
+@pytest.mark.parametrize(
+    ("key", "expected"),
+    [("payment.verification.window_hours", 24), ("platform.cancel_auto_approve_hours", 48)],
+)
+def test_policy_constants(key, expected):
+    data = yaml.safe_load((SCENARIOS / "baseline.yaml").read_text())
+    node = data
+    for part in key.split("."):
+        node = node[part]
+    assert node == expected
+
+
+def test_ship_by_within_3_to_10_days():
+    data = yaml.safe_load((SCENARIOS / "baseline.yaml").read_text())
+    assert 3 <= data["platform"]["ship_by_days"] <= 10
+
+
+def test_every_calibrated_number_cites_a_source():
+    text = (SCENARIOS / "baseline.yaml").read_text()
+    for ref in range(1, 14):
+        assert f"[{ref}]" in text.split("# Sources")[0], f"source [{ref}] is never cited"
+        assert f"# [{ref}]" in text, f"source [{ref}] is not listed"
