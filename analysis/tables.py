@@ -31,7 +31,7 @@ def _is_rate(name: str) -> bool:
 def _fmt(name: str, value: Any) -> str:
     if value is None:
         return "n/a"
-    if isinstance(value, bool) or isinstance(value, int):
+    if isinstance(value, int):  # bool is an int too
         return f"{value:,}"
     if isinstance(value, float):
         if _is_rate(name):

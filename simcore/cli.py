@@ -42,6 +42,7 @@ def _parser() -> argparse.ArgumentParser:
         help="override a scenario key, e.g. --set buyers.fraud_rate=0.02 (value read as YAML); repeatable",
     )
     r.add_argument("--quiet", action="store_true", help="no progress bar and no KPI table")
+    r.add_argument("--plot", action="store_true", help="also write summary.png (a four-panel run summary)")
 
     v = sub.add_parser("validate", help="check a scenario file and report every problem")
     v.add_argument("scenario", type=Path)
@@ -72,7 +73,9 @@ def _cmd_run(args) -> int:
     if not args.quiet:
         from tqdm import tqdm
 
-        bar = tqdm(total=scn.horizon_days, unit="day", desc=scn.name, file=sys.stderr, leave=False, disable=None)
+        bar = tqdm(
+            total=scn.horizon_days, unit="day", desc=scn.name, file=sys.stderr, leave=False, disable=None
+        )
         done = [0.0]
 
         def progress(days: float) -> None:
@@ -84,7 +87,15 @@ def _cmd_run(args) -> int:
     finally:
         if bar is not None:
             bar.close()
-    written = write_outputs(result, args.out)
+    extra = {}
+    if args.plot:
+        from analysis.plots import plot_run_summary
+
+        fig = plot_run_summary(
+            result.timeseries, result.orders, result.kpis, title=scn.name, warmup_days=scn.warmup_days
+        )
+        extra["summary.png"] = lambda path: fig.savefig(path, dpi=110)
+    written = write_outputs(result, args.out, extra=extra)
     if not args.quiet:
         table = kpi_table(result.kpis)
         print(f"scenario {scn.name!r}, seed {result.seed}: {result.kpis['orders']:,} orders in KPI window")

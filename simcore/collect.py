@@ -43,6 +43,42 @@ _OPTIONAL_CODES = {
 }
 
 
+#: Column order of the ``orders`` frame: identity, outcome, refund, milestones, detail.
+ORDER_COLUMN_ORDER = (
+    "order_id",
+    "buyer_id",
+    "seller_id",
+    "sku_id",
+    "destination",
+    "quantity",
+    "amount",
+    "placed_at",
+    "status",
+    "cancel_initiator",
+    "cancel_reason",
+    "true_reason",
+    "cancelled_at",
+    "is_fraud",
+    "refund_amount",
+    "refund_method",
+    "refund_delay_bdays",
+    "refunded_at",
+    "paid_at",
+    "cleared_at",
+    "shipped_at",
+    "delivered_at",
+    "completed_at",
+    "cancel_requested_at",
+    "stolen_card",
+    "buyer_verified",
+    "payment_method",
+    "payment_attempts",
+    "payment_decline_cause",
+    "risk_score",
+    "placed_hour",
+)
+
+
 @dataclass(frozen=True)
 class RunResult:
     """What one run produced.
@@ -102,6 +138,7 @@ def collect(model: Model) -> RunResult:
     orders["refund_amount"] = cols["refund_amount"]
     orders["refund_method"] = _cat(cols["refund_method"], REFUND_METHODS, optional=True)
     orders["refund_delay_bdays"] = cols["refund_delay_bdays"]
+    orders = orders[list(ORDER_COLUMN_ORDER)]
 
     ev_order = np.frombuffer(rec.ev_order, dtype=np.int64) if len(rec.ev_order) else np.array([], np.int64)
     ev_time = np.frombuffer(rec.ev_time, dtype=float) if len(rec.ev_time) else np.array([], float)
@@ -152,6 +189,14 @@ def _daily_frame(model: Model, orders: pd.DataFrame) -> pd.DataFrame:
         frame[f"cancelled_{ini}"] = per_day(np.where(mask, cancel_hours, np.nan))
     done = ((orders["completed_at"] - pd.Timestamp(scn.start)) / pd.Timedelta(hours=1)).to_numpy(dtype=float)
     frame["completed"] = per_day(done)
+    for name, mon in model.rec.queues.items():
+        req = np.frombuffer(mon.req_t, dtype=float) if len(mon.req_t) else np.zeros(0)
+        wait = np.frombuffer(mon.wait, dtype=float) if len(mon.wait) else np.zeros(0)
+        day = (req // 24).astype(np.int64)
+        count = np.bincount(day, minlength=n_days)[:n_days]
+        total = np.bincount(day, weights=wait, minlength=n_days)[:n_days]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            frame[f"{name}_mean_wait_hours"] = np.where(count > 0, total / np.maximum(count, 1), np.nan)
     if len(snap):
         snap = snap.copy()
         snap["lost_sales"] = np.diff(np.concatenate([[0], snap["lost_sales"].to_numpy()]))

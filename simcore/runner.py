@@ -66,12 +66,19 @@ def resolved_yaml(result: RunResult) -> str:
     return header + yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
 
 
-def write_outputs(result: RunResult, out_dir: str | Path) -> list[Path]:
+def write_outputs(
+    result: RunResult, out_dir: str | Path, extra: Mapping[str, Callable[[Path], object]] | None = None
+) -> list[Path]:
     """Write ``orders.parquet``, ``events.parquet``, ``timeseries.parquet``, ``kpis.json`` and
     the resolved ``scenario.yaml`` into ``out_dir`` (created if needed).
 
     Files are written to a temporary folder beside ``out_dir`` and moved in only when all are
     written.
+
+    Args:
+        result: The run.
+        out_dir: Target folder.
+        extra: More files, as ``{file name: writer(path)}`` (e.g. a figure's ``savefig``).
 
     Returns:
         The paths written.
@@ -85,6 +92,8 @@ def write_outputs(result: RunResult, out_dir: str | Path) -> list[Path]:
         result.timeseries.to_parquet(tmp / "timeseries.parquet", index=False)
         (tmp / "kpis.json").write_text(json.dumps(result.kpis, indent=2) + "\n", encoding="utf-8")
         (tmp / "scenario.yaml").write_text(resolved_yaml(result), encoding="utf-8")
+        for name, writer in (extra or {}).items():
+            writer(tmp / name)
         out_dir.mkdir(parents=True, exist_ok=True)
         written = []
         for f in sorted(tmp.iterdir()):

@@ -1,0 +1,158 @@
+"""Figures of one run. Built on ``matplotlib.figure.Figure`` (no pyplot state), so they work
+headless, in notebooks and in worker processes alike."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+#: One colour per initiator, used in every figure.
+INITIATOR_COLORS = {"buyer": "#4C72B0", "seller": "#DD8452", "system": "#55A868"}
+_REASON_GROUPS = {
+    "seller": ("out_of_stock", "pricing_error", "shipping_restriction"),
+    "buyer": ("change_of_mind", "better_deal", "wrong_item"),
+    "system": (
+        "payment_failed",
+        "verification_timeout",
+        "fraud_suspected",
+        "prohibited_item",
+        "ship_deadline_missed",
+        "address_conflict",
+        "seller_suspended",
+    ),
+}
+
+
+def plot_run_summary(
+    timeseries: pd.DataFrame,
+    orders: pd.DataFrame,
+    kpis: Mapping[str, Any],
+    *,
+    title: str = "",
+    warmup_days: float = 0.0,
+) -> Figure:
+    """Four panels: daily orders and cancellations by initiator; cancellation rate by reason;
+    refund delays by method; record accuracy and queue lengths over time.
+
+    Args:
+        timeseries: The run's ``timeseries`` frame.
+        orders: The run's ``orders`` frame.
+        kpis: The run's KPIs.
+        title: Figure title.
+        warmup_days: Shaded as the warm-up on the time axes.
+
+    Returns:
+        The figure (save with ``fig.savefig(path, dpi=120)``).
+    """
+    fig = Figure(figsize=(13, 8.5), layout="constrained")
+    axes = fig.subplots(2, 2)
+    _daily(axes[0, 0], timeseries, warmup_days)
+    _reasons(axes[0, 1], kpis)
+    _refunds(axes[1, 0], orders)
+    _state(axes[1, 1], timeseries, warmup_days)
+    head = title or "simcore run"
+    fig.suptitle(
+        f"{head}: {kpis['orders']:,} orders after warm-up, "
+        f"{100 * (kpis['cancellation_rate'] or 0):.1f}% cancelled",
+        fontsize=13,
+    )
+    return fig
+
+
+def _shade_warmup(ax, timeseries: pd.DataFrame, warmup_days: float) -> None:
+    if warmup_days > 0 and len(timeseries):
+        start = timeseries["date"].iloc[0]
+        ax.axvspan(start, start + pd.Timedelta(days=warmup_days), color="0.9", zorder=0, label="warm-up")
+
+
+def _daily(ax, ts: pd.DataFrame, warmup_days: float) -> None:
+    _shade_warmup(ax, ts, warmup_days)
+    ax.plot(ts["date"], ts["orders_placed"], color="0.3", lw=1.2, label="orders placed")
+    bottom = np.zeros(len(ts))
+    for ini, color in INITIATOR_COLORS.items():
+        vals = ts[f"cancelled_{ini}"].to_numpy(dtype=float)
+        ax.fill_between(
+            ts["date"],
+            bottom,
+            bottom + vals,
+            color=color,
+            alpha=0.85,
+            step="mid",
+            label=f"cancelled by {ini}",
+        )
+        bottom = bottom + vals
+    ax.set_title("Orders and cancellations per day")
+    ax.set_ylabel("orders / day")
+    ax.legend(loc="center left", fontsize=8, ncols=2)
+    ax.set_ylim(bottom=0)
+    ax.tick_params(axis="x", labelrotation=30)
+
+
+def _reasons(ax, kpis: Mapping[str, Any]) -> None:
+    rates = kpis["cancellation_rate_by_reason"]
+    names, values, colors = [], [], []
+    for ini, reasons in _REASON_GROUPS.items():
+        for r in reasons:
+            names.append(r.replace("_", " "))
+            values.append(100 * (rates.get(r) or 0.0))
+            colors.append(INITIATOR_COLORS[ini])
+    y = np.arange(len(names))[::-1]
+    ax.barh(y, values, color=colors)
+    ax.set_yticks(y, names, fontsize=8)
+    for yi, v in zip(y, values, strict=True):
+        ax.text(v, yi, f" {v:.2f}%", va="center", fontsize=7)
+    ax.set_xlabel("% of orders (after warm-up)")
+    ax.set_title("Cancellations by reason (colour = initiator)")
+    ax.set_xlim(0, max(values + [0.1]) * 1.25)
+
+
+def _refunds(ax, orders: pd.DataFrame) -> None:
+    r = orders[orders["refund_method"].notna()]
+    card = r.loc[r["refund_method"] == "original", "refund_delay_bdays"].to_numpy(dtype=float)
+    wallet = r.loc[r["refund_method"] == "wallet", "refund_delay_bdays"].to_numpy(dtype=float)
+    top = max(float(np.nanmax(card)) if card.size else 1.0, 1.0)
+    bins = np.linspace(0, np.ceil(top), int(np.ceil(top)) * 2 + 1)
+    ax.hist(
+        [card, wallet],
+        bins=bins,
+        stacked=True,
+        color=["#8172B3", "#64B5CD"],
+        label=[f"original method (n={card.size:,})", f"wallet (n={wallet.size:,})"],
+    )
+    if card.size:
+        med = float(np.median(card))
+        ax.axvline(med, color="k", ls="--", lw=1)
+        ax.text(med, ax.get_ylim()[1] * 0.92, f" card median {med:.1f} bd", fontsize=8)
+    ax.set_xlabel("refund delay (business days)")
+    ax.set_ylabel("refunds")
+    ax.set_title("Refund delays")
+    ax.legend(fontsize=8)
+
+
+def _state(ax, ts: pd.DataFrame, warmup_days: float) -> None:
+    _shade_warmup(ax, ts, warmup_days)
+    if "inventory_accuracy" in ts:
+        ax.plot(
+            ts["date"], 100 * ts["inventory_accuracy"], color="#C44E52", label="stock records accurate (%)"
+        )
+    ax.set_ylabel("% of SKU records")
+    ax.set_ylim(0, 100)
+    ax.set_title("Stock record accuracy (end of day) and queue waits")
+    ax.tick_params(axis="x", labelrotation=30)
+    ax2 = ax.twinx()
+    for name, color, label in (
+        ("gateway", "#4C72B0", "gateway"),
+        ("fraud_review", "#55A868", "fraud review"),
+    ):
+        col = f"{name}_mean_wait_hours"
+        if col in ts:
+            ax2.plot(ts["date"], 60 * ts[col], color=color, lw=1, label=f"{label} mean wait (min)")
+    ax2.set_ylabel("mean wait that day (minutes)")
+    ax2.set_ylim(bottom=0)
+    lines = ax.get_legend_handles_labels()
+    lines2 = ax2.get_legend_handles_labels()
+    ax.legend(lines[0] + lines2[0], lines[1] + lines2[1], fontsize=8, loc="upper left")
