@@ -32,17 +32,19 @@ class Calendar:
     def add_business_days(self, hour: float, bdays: float) -> float:
         """The hour ``bdays`` business days after ``hour``.
 
-        Whole business days roll forward with numpy's ``busday_offset`` (weekends skipped); the
-        fractional part is added as hours of the landing day. A start on a weekend counts from
-        the next Monday.
+        Time moves on a business-hours clock that stands still on weekends: Friday 10:00 plus
+        1 business day is Monday 10:00, plus 0.5 is Friday 22:00, plus 0.75 is Monday 04:00.
+        A start on a weekend counts from the next Monday 00:00. The result never decreases as
+        ``bdays`` grows.
         """
-        whole = int(math.floor(bdays))
-        frac = bdays - whole
-        day = self._start64 + np.timedelta64(int(hour // 24), "D")
-        landing = np.busday_offset(day, whole, roll="forward")
-        landing_hour = float((landing - self._start64) / np.timedelta64(1, "h"))
-        time_of_day = hour % 24 if landing == day else 0.0
-        return landing_hour + time_of_day + frac * 24.0
+        day_index = int(hour // 24)
+        day = self._start64 + np.timedelta64(day_index, "D")
+        done = int(np.busday_count(self._start64, day))  # business days before this day
+        time_of_day = hour - day_index * 24.0 if np.is_busday(day) else 0.0
+        target = done * 24.0 + time_of_day + bdays * 24.0  # business hours since start
+        target_day = int(target // 24)
+        landing = np.busday_offset(self._start64, target_day, roll="forward")
+        return float((landing - self._start64) / np.timedelta64(1, "h")) + (target - target_day * 24.0)
 
     def timestamp(self, hours: np.ndarray) -> np.ndarray:
         """Simulation hours -> numpy datetime64[ms] (NaN -> NaT)."""
@@ -81,8 +83,12 @@ class ArrivalRate:
                 )
                 for p in profile.promotions
             ]
-        promo_max = max([m for _, _, m in self.promotions] + [1.0])
-        self.max_rate = base * max(self.hour_factor) * max(self.weekday_factor) * promo_max
+        # Overlapping windows multiply, so the peak is at some window's start; thinning needs a
+        # true upper bound, or arrivals above it would be lost.
+        peaks = [1.0]
+        for lo, _, _ in self.promotions:
+            peaks.append(math.prod(m for a, b, m in self.promotions if a <= lo < b))
+        self.max_rate = base * max(self.hour_factor) * max(self.weekday_factor) * max(peaks)
 
     def __call__(self, hour: float) -> float:
         if self.flat:

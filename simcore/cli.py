@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import traceback
 from pathlib import Path
@@ -50,6 +51,7 @@ def _parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("schema", help="print the scenario JSON Schema")
     s.add_argument("--out", type=Path, default=None, help="write to this file instead of stdout")
+    s.add_argument("--markdown", action="store_true", help="the scenario reference as Markdown instead")
     return p
 
 
@@ -60,13 +62,25 @@ def _print_problems(exc: ScenarioError) -> None:
         print(f"  {line}", file=sys.stderr)
 
 
+def _check_out_dir(out: Path) -> None:
+    """Fail before the run, not after it, when ``out`` cannot be a writable folder."""
+    if out.exists() and not out.is_dir():
+        raise ScenarioError(f"--out: exists and is not a folder (got {str(out)!r})")
+    existing = out.absolute()
+    while not existing.exists():
+        existing = existing.parent
+    if not existing.is_dir():
+        raise ScenarioError(f"--out: {str(existing)!r} is a file, so {str(out)!r} cannot be a folder")
+    if not os.access(existing, os.W_OK):
+        raise ScenarioError(f"--out: no permission to write in {str(existing)!r}")
+
+
 def _cmd_run(args) -> int:
     from analysis.tables import kpi_table
 
     if args.seed is not None and args.seed < 0:
         raise ScenarioError(f"--seed: must be >= 0 (got {args.seed})")
-    if args.out.exists() and not args.out.is_dir():
-        raise ScenarioError(f"--out: exists and is not a folder (got {str(args.out)!r})")
+    _check_out_dir(args.out)
     scn = load_scenario(args.scenario, parse_overrides(args.overrides))
     progress = None
     bar = None
@@ -111,7 +125,12 @@ def _cmd_validate(args) -> int:
 
 
 def _cmd_schema(args) -> int:
-    text = json.dumps(Scenario.model_json_schema(), indent=2) + "\n"
+    if args.markdown:
+        from simcore.reference import scenario_reference_markdown
+
+        text = scenario_reference_markdown()
+    else:
+        text = json.dumps(Scenario.model_json_schema(), indent=2) + "\n"
     if args.out is None:
         sys.stdout.write(text)
     else:

@@ -26,15 +26,35 @@ PathKey = tuple[str | int, ...]
 # --------------------------------------------------------------------------- YAML with lines
 
 
+class _Loader(yaml.SafeLoader):
+    """SafeLoader that leaves dates as text: pydantic then parses them and reports an impossible
+    date (2026-02-30) as a located problem instead of PyYAML raising a bare ValueError."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    ch: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for ch, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def _load_value(text: str) -> Any:
+    """Parse one YAML value (used for ``--set``) with the same rules as scenario files."""
+    return yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
+
+
 def _read_yaml(path: Path) -> tuple[dict, dict[PathKey, Origin]]:
-    """Parse one YAML file into data plus the line of every key it sets."""
+    """Parse one YAML file into data plus the line of every key it sets.
+
+    Raises:
+        ScenarioError: unreadable file, invalid YAML, a non-mapping document, duplicate keys.
+    """
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ScenarioError(f"{path}: file not found") from None
     except OSError as exc:
         raise ScenarioError(f"{path}: cannot read file ({exc.strerror})") from None
-    loader = yaml.SafeLoader(text)
+    loader = _Loader(text)
     try:
         node = loader.get_single_node()
         data = loader.construct_document(node) if node is not None else {}
@@ -50,21 +70,34 @@ def _read_yaml(path: Path) -> tuple[dict, dict[PathKey, Origin]]:
     if not isinstance(data, dict):
         raise ScenarioError(f"{path}:1: the scenario must be a mapping of keys (got {type(data).__name__})")
     origins: dict[PathKey, Origin] = {}
+    duplicates: list[str] = []
     if node is not None:
-        _collect_lines(node, (), str(path), origins)
+        _collect_lines(node, (), str(path), origins, duplicates)
+    if duplicates:
+        raise ScenarioError(duplicates)
     return data, origins
 
 
-def _collect_lines(node: yaml.Node, prefix: PathKey, file: str, out: dict[PathKey, Origin]) -> None:
+def _collect_lines(
+    node: yaml.Node, prefix: PathKey, file: str, out: dict[PathKey, Origin], duplicates: list[str]
+) -> None:
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
             key = key_node.value
-            out[prefix + (key,)] = (file, key_node.start_mark.line + 1)
-            _collect_lines(value_node, prefix + (key,), file, out)
+            line = key_node.start_mark.line + 1
+            path = prefix + (key,)
+            if path in out:
+                # PyYAML keeps the last value silently; a repeated key is almost always a mistake.
+                dotted = ".".join(str(p) for p in path)
+                duplicates.append(
+                    f"{file}:{line}: {dotted}: duplicate key (first set on line {out[path][1]})"
+                )
+            out[path] = (file, line)
+            _collect_lines(value_node, path, file, out, duplicates)
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
             out[prefix + (i,)] = (file, item.start_mark.line + 1)
-            _collect_lines(item, prefix + (i,), file, out)
+            _collect_lines(item, prefix + (i,), file, out, duplicates)
 
 
 def _deep_merge(parent: dict, child: dict) -> dict:
@@ -79,9 +112,11 @@ def _deep_merge(parent: dict, child: dict) -> dict:
 
 
 def _resolve_file(path: Path, stack: tuple[Path, ...]) -> tuple[dict, dict[PathKey, Origin]]:
-    path = path.resolve()
-    if path in stack:
-        chain = " -> ".join(p.name for p in (*stack, path))
+    """Read ``path`` and its ``extends`` chain. Messages show paths as the user wrote them
+    (joined onto the child's folder); the resolved paths only detect cycles."""
+    resolved = path.resolve()
+    if resolved in stack:
+        chain = " -> ".join(p.name for p in (*stack, resolved))
         raise ScenarioError(f"{stack[-1]}: extends: cycle detected ({chain})")
     data, origins = _read_yaml(path)
     parent_ref = data.pop("extends", None)
@@ -94,7 +129,7 @@ def _resolve_file(path: Path, stack: tuple[Path, ...]) -> tuple[dict, dict[PathK
     if not parent_path.exists():
         line = origins.get(("extends",), (str(path), None))[1]
         raise ScenarioError(f"{path}:{line}: extends: file not found (got {parent_ref!r})")
-    parent_data, parent_origins = _resolve_file(parent_path, (*stack, path))
+    parent_data, parent_origins = _resolve_file(parent_path, (*stack, resolved))
     origins = {**parent_origins, **origins}
     origins.pop(("extends",), None)
     return _deep_merge(parent_data, data), origins
@@ -118,7 +153,7 @@ def parse_overrides(pairs: list[str]) -> dict[str, Any]:
             problems.append(f"--set {pair!r}: expected dotted.key=value")
             continue
         try:
-            out[key] = yaml.safe_load(raw) if raw.strip() else ""
+            out[key] = _load_value(raw) if raw.strip() else ""
         except yaml.YAMLError:
             problems.append(f"--set {key}: value is not valid YAML (got {raw!r})")
     if problems:
@@ -133,13 +168,18 @@ def _apply_overrides(data: dict, overrides: Mapping[str, Any], origins: dict[Pat
         if any(not p for p in parts):
             raise ScenarioError(f"--set {dotted}: empty key segment")
         node = data
-        for part in parts[:-1]:
+        for depth, part in enumerate(parts[:-1], start=1):
             child = node.get(part)
+            if not isinstance(child, dict):
+                # A section the override creates (or replaces) is the override's, for messages.
+                origins[tuple(parts[:depth])] = ("--set", None)
             # Copy on the way down so a caller's dict is never mutated.
             child = dict(child) if isinstance(child, dict) else {}
             node[part] = child
             node = child
         node[parts[-1]] = value
+        for key in [k for k in origins if k[: len(parts)] == tuple(parts)]:
+            del origins[key]  # lines of what the override replaced no longer apply
         origins[tuple(parts)] = ("--set", None)
     return data
 

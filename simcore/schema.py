@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationInfo, field_validator
 
 from simcore.distributions import Duration, Exponential, Gamma, Lognormal, Triangular
 
@@ -34,7 +34,7 @@ def _h(mean: float, unit: str = "hours") -> Exponential:
 class Promotion(_Frozen):
     """A sale window (e.g. 11.11) that multiplies the arrival rate."""
 
-    name: str = "promotion"
+    name: str = Field("promotion", description="Label of the window.")
     start: dt.date = Field(description="First day of the promotion.")
     days: PositiveFloat = Field(1.0, description="Length of the window in days.")
     multiplier: PositiveFloat = Field(description="Arrival-rate multiplier inside the window.")
@@ -50,15 +50,15 @@ class ArrivalProfile(_Frozen):
     weekday: list[PositiveFloat] | None = Field(
         None, min_length=7, max_length=7, description="7 relative rates, Monday first."
     )
-    promotions: list[Promotion] = Field(default_factory=list)
+    promotions: list[Promotion] = Field(default_factory=list, description="Sale windows (e.g. 11.11).")
 
 
 class BuyerCancellation(_Frozen):
     """Buyer-initiated cancel requests before shipment (probabilities per order)."""
 
-    change_of_mind: Share = 0.008
-    better_deal: Share = 0.006
-    wrong_item: Share = 0.005
+    change_of_mind: Share = Field(0.008, description="Orders the buyer asks to cancel: changed their mind.")
+    better_deal: Share = Field(0.006, description="Orders the buyer asks to cancel: found a better deal.")
+    wrong_item: Share = Field(0.005, description="Orders the buyer asks to cancel: ordered the wrong item.")
     double_check: bool = Field(False, description="Buyer strategy: double-check the order before paying.")
     double_check_wrong_item_factor: Share = Field(
         0.3, description="Multiplier on wrong_item when double_check is on."
@@ -85,7 +85,11 @@ class Buyers(_Frozen):
     """Buyer population, arrivals and buyer behaviour."""
 
     orders_per_hour: PositiveFloat = Field(12.5, description="Mean order arrival rate (orders/hour).")
-    arrival_profile: Literal["flat"] | ArrivalProfile = "flat"
+    arrival_profile: Annotated[
+        Annotated[Literal["flat"], Tag("flat")] | Annotated[ArrivalProfile, Tag("profile")],
+        # A mapping is a profile, anything else must be 'flat': one clear error, not one per branch.
+        Discriminator(lambda v: "profile" if isinstance(v, dict | ArrivalProfile) else "flat"),
+    ] = Field("flat", description="'flat', or a shaped profile (hour of day, weekday, promotions).")
     population: int = Field(25000, ge=1, description="Legitimate buyer accounts.")
     verified_share: Share = Field(0.8, description="Accounts with a verified identity.")
     card_share: Share = Field(0.85, description="Orders paid by card; the rest from the wallet balance.")
@@ -123,7 +127,7 @@ class SellerStrategy(_Frozen):
     )
     low_stock_alert: bool = Field(True, description="Reorder when recorded stock hits reorder_point.")
     reorder_point: int = Field(4, ge=0, description="Units on record that trigger a reorder (with alerts).")
-    reorder_quantity: int = Field(12, ge=1)
+    reorder_quantity: int = Field(12, ge=1, description="Units per replenishment order.")
     restock_lead_time: Duration = Field(
         default_factory=lambda: Gamma(dist="gamma", mean=6.0, sd=2.0, unit="days")
     )
@@ -137,7 +141,7 @@ class Pricing(_Frozen):
 
     error_listing_share: Share = Field(0.002, description="Listings with a price typo (sold at a loss).")
     margin_mean: float = Field(0.15, description="Mean listing margin over cost, as a share.")
-    margin_sd: NonNegFloat = 0.06
+    margin_sd: NonNegFloat = Field(0.06, description="Standard deviation of listing margins.")
     fx_daily_volatility: NonNegFloat = Field(
         0.005, description="Daily log-volatility of the listing-to-cost currency exchange rate."
     )
@@ -149,8 +153,8 @@ class Pricing(_Frozen):
 class Sellers(_Frozen):
     """Seller population, catalogs, stock records and behaviour."""
 
-    count: int = Field(400, ge=1)
-    skus_per_seller: int = Field(40, ge=1)
+    count: int = Field(400, ge=1, description="Sellers.")
+    skus_per_seller: int = Field(40, ge=1, description="Listings (SKUs) per seller.")
     popularity_skew: NonNegFloat = Field(1.0, description="Zipf exponent of SKU popularity.")
     initial_stock_mean: PositiveFloat = Field(12.0, description="Mean units per SKU at start.")
     inventory_accuracy: Share = Field(
@@ -188,7 +192,7 @@ class Sellers(_Frozen):
 class Destination(_Frozen):
     """A destination country: demand weight, shipping cost and the sellers' cost cap."""
 
-    weight: PositiveFloat = 1.0
+    weight: PositiveFloat = Field(1.0, description="Relative share of buyers living there.")
     shipping_cost_usd: Lognormal = Field(
         default_factory=lambda: Lognormal(dist="lognormal", mean=5.0, sd=3.0),
         description="Carrier quote per order in USD (unit key ignored).",
@@ -209,7 +213,9 @@ class Shipping(_Frozen):
     blocked_route_share: Share = Field(
         0.005, description="Share of seller-to-destination routes that cannot be served."
     )
-    destinations: dict[str, Destination] = Field(default_factory=_default_destinations, min_length=1)
+    destinations: dict[str, Destination] = Field(
+        default_factory=_default_destinations, min_length=1, description="Destination countries by code."
+    )
 
 
 # --------------------------------------------------------------------------- payment
@@ -218,7 +224,7 @@ class Shipping(_Frozen):
 class Gateway(_Frozen):
     """The payment gateway: a queue with ``servers`` parallel authorisation slots."""
 
-    servers: int = Field(2, ge=1)
+    servers: int = Field(2, ge=1, description="Authorisations processed in parallel.")
     service_time: Duration = Field(default_factory=lambda: _h(30.0, "seconds"))
 
 
@@ -257,15 +263,15 @@ class FraudScreening(_Frozen):
     features a risk model learns.
     """
 
-    intercept: float = -3.25
-    weight_large_order: float = 1.2
-    weight_velocity: float = 1.5
-    weight_unverified: float = 0.6
-    weight_stolen_card: float = 1.5
-    fraud_signal: float = 3.0
-    noise_sd: NonNegFloat = 1.5
+    intercept: float = Field(-3.25, description="Log-odds of the risk score with no signal present.")
+    weight_large_order: float = Field(1.2, description="Log-odds added by an unusually large order.")
+    weight_velocity: float = Field(1.5, description="Log-odds added by a high-velocity device.")
+    weight_unverified: float = Field(0.6, description="Log-odds added by an unverified account.")
+    weight_stolen_card: float = Field(1.5, description="Log-odds added by a stolen card (card-network flag).")
+    fraud_signal: float = Field(3.0, description="Log-odds added by fraud the other model features see.")
+    noise_sd: NonNegFloat = Field(1.5, description="Standard deviation of the score's noise (log-odds).")
     large_order_usd: PositiveFloat = Field(150.0, description="Orders above this are 'unusually large'.")
-    velocity_window_hours: PositiveFloat = 24.0
+    velocity_window_hours: PositiveFloat = Field(24.0, description="Window of the velocity signal.")
     velocity_limit: int = Field(3, ge=1, description="Orders per device in the window that raise a flag.")
     review_threshold: Share = Field(0.35, description="Scores at or above go to manual review.")
     decline_threshold: Share = Field(0.75, description="Scores at or above are cancelled outright.")
@@ -276,30 +282,32 @@ class FraudScreening(_Frozen):
     review_sensitivity: Share = Field(0.8, description="Reviewed fraud orders the analyst stops.")
     review_false_positive_rate: Share = Field(0.12, description="Reviewed legit orders rejected.")
 
-    @model_validator(mode="after")
-    def _thresholds(self):
-        if self.decline_threshold < self.review_threshold:
+    # Cross-field rules are field validators (not model validators) so that they are reported
+    # at the key's line and together with every other problem.
+    @field_validator("decline_threshold")
+    @classmethod
+    def _thresholds(cls, v: float, info: ValidationInfo) -> float:
+        review = info.data.get("review_threshold")
+        if review is not None and v < review:
             raise ValueError(
-                "decline_threshold must be >= review_threshold "
-                f"(got review_threshold={self.review_threshold}, "
-                f"decline_threshold={self.decline_threshold})"
+                f"must be >= review_threshold (got decline_threshold={v}, review_threshold={review})"
             )
-        return self
+        return v
 
 
 class Prohibited(_Frozen):
     """Prohibited listings (weapons, counterfeits...) and the platform's checks."""
 
-    listing_share: Share = 0.003
+    listing_share: Share = Field(0.003, description="Listings that are prohibited items.")
     detection_rate: Share = Field(0.9, description="Orders of prohibited listings the check catches.")
 
 
 class AddressConflict(_Frozen):
     """Conflicting shipping information the platform flags."""
 
-    rate: Share = 0.006
+    rate: Share = Field(0.006, description="Orders with conflicting shipping information.")
     fix_share: Share = Field(0.5, description="Buyers who fix the address within the window.")
-    fix_window_hours: PositiveFloat = 48.0
+    fix_window_hours: PositiveFloat = Field(48.0, description="Time the buyer has to fix it.")
     fix_time: Duration = Field(default_factory=lambda: _h(12.0))
 
 
@@ -329,13 +337,12 @@ class Refunds(_Frozen):
     wallet_delay: Duration = Field(default_factory=lambda: _h(2.0))
     wrong_amount_rate: Share = Field(0.01, description="Refunds paid with a wrong (short) amount.")
 
-    @model_validator(mode="after")
-    def _bdays(self):
-        if self.card_delay_bdays.unit != "days":
-            raise ValueError(
-                f"card_delay_bdays counts business days: unit must be days (got {self.card_delay_bdays.unit})"
-            )
-        return self
+    @field_validator("card_delay_bdays")
+    @classmethod
+    def _bdays(cls, v):
+        if v.unit != "days":
+            raise ValueError(f"counts business days: unit must be days (got {v.unit})")
+        return v
 
 
 # --------------------------------------------------------------------------- scenario
@@ -347,11 +354,11 @@ class Scenario(_Frozen):
     extends: str | None = Field(
         None, description="Parent scenario file (relative path); resolved by the loader."
     )
-    name: str = "scenario"
-    description: str = ""
+    name: str = Field("scenario", description="Short name shown in reports and plots.")
+    description: str = Field("", description="What the scenario varies and why.")
     seed: int = Field(1, ge=0, description="Root seed of every random stream.")
     start: dt.date = Field(dt.date(2026, 1, 5), description="Calendar date of simulated hour 0.")
-    horizon_days: PositiveFloat = 120.0
+    horizon_days: PositiveFloat = Field(120.0, description="Simulated days; orders arrive until then.")
     warmup_days: NonNegFloat = Field(20.0, description="KPIs count orders placed after this.")
     cooldown_days: NonNegFloat = Field(
         0.0, description="KPIs ignore orders placed in the last cooldown_days (still open)."
@@ -363,14 +370,15 @@ class Scenario(_Frozen):
     platform: Platform = Field(default_factory=Platform)
     refunds: Refunds = Field(default_factory=Refunds)
 
-    @model_validator(mode="after")
-    def _window(self):
-        if self.warmup_days + self.cooldown_days >= self.horizon_days:
+    @field_validator("cooldown_days")
+    @classmethod
+    def _window(cls, v: float, info: ValidationInfo) -> float:
+        horizon, warmup = info.data.get("horizon_days"), info.data.get("warmup_days")
+        if horizon is not None and warmup is not None and warmup + v >= horizon:
             raise ValueError(
-                "warmup_days + cooldown_days must be < horizon_days "
-                f"(got {self.warmup_days} + {self.cooldown_days} >= {self.horizon_days})"
+                f"warmup_days + cooldown_days must be < horizon_days (got {warmup} + {v} >= {horizon})"
             )
-        return self
+        return v
 
     @property
     def horizon_hours(self) -> float:

@@ -34,8 +34,7 @@ QUIET: dict[str, Any] = {
         "card_share": 1.0,
         "fraud_rate": 0.0,
         "extra_items_mean": 0.0,
-        "cancel": {"change_of_mind": 0.0, "better_deal": 0.0, "wrong_item": 0.0,
-                   "request_time": const(1.0)},
+        "cancel": {"change_of_mind": 0.0, "better_deal": 0.0, "wrong_item": 0.0, "request_time": const(1.0)},
         "retry_probability": 0.0,
         "retry_delay": const(0.1),
         "verification_time": const(1.0),
@@ -60,8 +59,12 @@ QUIET: dict[str, Any] = {
     "shipping": {
         "blocked_route_share": 0.0,
         "destinations": {
-            "US": {"weight": 1.0, "shipping_cost_usd": {"dist": "lognormal", "mean": 1.0, "sd": 0.01},
-                   "cost_cap_usd": 100.0, "transit_time": const(5.0, "days")},
+            "US": {
+                "weight": 1.0,
+                "shipping_cost_usd": {"dist": "lognormal", "mean": 1.0, "sd": 0.01},
+                "cost_cap_usd": 100.0,
+                "transit_time": const(5.0, "days"),
+            },
         },
     },
     "payment": {
@@ -79,8 +82,12 @@ QUIET: dict[str, Any] = {
         "prohibited": {"listing_share": 0.0},
         "address_conflict": {"rate": 0.0},
     },
-    "refunds": {"wallet_share": 0.0, "card_delay_bdays": const(5.0, "days"),
-                "wallet_delay": const(1.0), "wrong_amount_rate": 0.0},
+    "refunds": {
+        "wallet_share": 0.0,
+        "card_delay_bdays": const(5.0, "days"),
+        "wallet_delay": const(1.0),
+        "wrong_amount_rate": 0.0,
+    },
 }
 
 
