@@ -156,13 +156,7 @@ class OrderDesk:
 
 
 def arrivals(
-    env: simpy.Environment,
-    rate: ArrivalRate,
-    gap: Sampler,
-    thin: Sampler,
-    until_h: float,
-    desk: OrderDesk,
-    after_place: Callable[[Order], None],
+    env: simpy.Environment, rate: ArrivalRate, gap: Sampler, thin: Sampler, until_h: float, desk: OrderDesk
 ):
     """Non-homogeneous Poisson arrivals by thinning (Lewis & Shedler): candidate gaps at the
     profile's peak rate, each kept with probability rate(t) / peak. ``gap`` draws Exp(1)."""
@@ -174,9 +168,7 @@ def arrivals(
             return
         if not flat and thin() * peak >= rate(env.now):
             continue
-        o = desk.place()
-        if o is not None:
-            after_place(o)
+        desk.place()
 
 
 def cancel_request(

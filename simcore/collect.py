@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from array import array
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -109,10 +110,7 @@ def _cat(codes: np.ndarray, names: tuple[str, ...], optional: bool) -> pd.Catego
 def collect(model: Model) -> RunResult:
     """Build the run's DataFrames and KPIs from the model's recorder."""
     rec, cal, scn = model.rec, model.calendar, model.scn
-    cols = {
-        k: np.frombuffer(v, dtype=_dtype(v.typecode)) if len(v) else np.array([], dtype=_dtype(v.typecode))
-        for k, v in rec.orders.items()
-    }
+    cols = {k: _np(v) for k, v in rec.orders.items()}
     n = len(cols["placed_at"])
     orders = pd.DataFrame({"order_id": np.arange(n, dtype=np.int64)})
     for name in ("buyer_id", "seller_id", "sku_id"):
@@ -140,10 +138,8 @@ def collect(model: Model) -> RunResult:
     orders["refund_delay_bdays"] = cols["refund_delay_bdays"]
     orders = orders[list(ORDER_COLUMN_ORDER)]
 
-    ev_order = np.frombuffer(rec.ev_order, dtype=np.int64) if len(rec.ev_order) else np.array([], np.int64)
-    ev_time = np.frombuffer(rec.ev_time, dtype=float) if len(rec.ev_time) else np.array([], float)
-    ev_act = np.frombuffer(rec.ev_activity, dtype=np.int8) if len(rec.ev_activity) else np.array([], np.int8)
-    ev_actor = np.frombuffer(rec.ev_actor, dtype=np.int8) if len(rec.ev_actor) else np.array([], np.int8)
+    ev_order, ev_time = _np(rec.ev_order), _np(rec.ev_time)
+    ev_act, ev_actor = _np(rec.ev_activity), _np(rec.ev_actor)
     events = pd.DataFrame(
         {
             "time": cal.timestamp(ev_time),
@@ -165,8 +161,10 @@ def collect(model: Model) -> RunResult:
     )
 
 
-def _dtype(typecode: str):
-    return {"d": np.float64, "q": np.int64, "b": np.int8}[typecode]
+def _np(column: array) -> np.ndarray:
+    """A recorder column as a numpy array without copying (an empty column as an empty array)."""
+    dtype = {"d": np.float64, "q": np.int64, "b": np.int8}[column.typecode]
+    return np.frombuffer(column, dtype=dtype) if len(column) else np.zeros(0, dtype=dtype)
 
 
 def _daily_frame(model: Model, orders: pd.DataFrame) -> pd.DataFrame:
@@ -190,8 +188,7 @@ def _daily_frame(model: Model, orders: pd.DataFrame) -> pd.DataFrame:
     done = ((orders["completed_at"] - pd.Timestamp(scn.start)) / pd.Timedelta(hours=1)).to_numpy(dtype=float)
     frame["completed"] = per_day(done)
     for name, mon in model.rec.queues.items():
-        req = np.frombuffer(mon.req_t, dtype=float) if len(mon.req_t) else np.zeros(0)
-        wait = np.frombuffer(mon.wait, dtype=float) if len(mon.wait) else np.zeros(0)
+        req, wait = _np(mon.req_t), _np(mon.wait)
         day = (req // 24).astype(np.int64)
         count = np.bincount(day, minlength=n_days)[:n_days]
         total = np.bincount(day, weights=wait, minlength=n_days)[:n_days]

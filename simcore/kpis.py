@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from simcore.entities import INITIATORS, REASONS, REASONS_BY_INITIATOR
+from simcore.entities import INITIATORS, REASONS
 
 
 def _num(x: float) -> float | None:
@@ -103,6 +103,3 @@ def compute_kpis(
         "lost_sales": int(lost_sales),
         "queues": queues,
     }
-
-
-__all__ = ["compute_kpis", "REASONS_BY_INITIATOR"]

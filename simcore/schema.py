@@ -314,7 +314,10 @@ class AddressConflict(_Frozen):
 class Platform(_Frozen):
     """The platform referee: deadlines, screening and automatic rules."""
 
-    ship_by_days: PositiveFloat = Field(7.0, description="Paid orders unshipped after this are cancelled.")
+    ship_by_days: PositiveFloat = Field(
+        7.0,
+        description="Orders unshipped this long after clearance (payment and screening done) are cancelled.",
+    )
     cancel_auto_approve_hours: PositiveFloat = Field(
         48.0, description="Unanswered buyer cancel requests are approved after this."
     )

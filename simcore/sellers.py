@@ -6,7 +6,7 @@ a sale below cost (price typo or exchange-rate drift) -> ``pricing_error``, or `
 from a dishonest seller (true reason kept); physical stock short of the quantity ->
 ``out_of_stock`` (the record is corrected on the spot). Otherwise the units are picked and the
 order ships after ``handling_time``. The platform cancels orders still unshipped
-``ship_by_days`` after payment (``ship_deadline_missed``).
+``ship_by_days`` after it cleared them for the seller (``ship_deadline_missed``).
 """
 
 from __future__ import annotations
@@ -83,10 +83,15 @@ class SellerDesk:
         self.inv.physical[o.sku] += o.qty
         self.inv.recorded[o.sku] += o.qty
 
-    def fulfil(self, o: Order, paid_at: float):
-        """Process: from cleared to completed, or cancelled on the way."""
+    def fulfil(self, o: Order):
+        """Process: from cleared to completed, or cancelled on the way.
+
+        The ship-by clock starts now, when the platform clears the order: a seller cannot ship
+        an order still in payment verification or fraud review, so the platform's own delays
+        do not count against the seller.
+        """
         env, book, rec = self.env, self.book, self.rec
-        deadline = paid_at + self.ship_by_h
+        deadline = env.now + self.ship_by_h
         first = self.first_look()
         handling = self.handling()
         if o.neglected or env.now + first >= deadline:

@@ -178,3 +178,11 @@ def test_common_random_numbers_keep_arrivals_and_baskets_across_strategies():
     assert np.array_equal(a.orders["placed_hour"].to_numpy()[:50], b.orders["placed_hour"].to_numpy()[:50])
     same_buyer = (a.orders["buyer_id"].to_numpy()[:n] == b.orders["buyer_id"].to_numpy()[:n]).mean()
     assert same_buyer > 0.9
+
+
+def test_run_restores_the_callers_gc_settings():
+    import gc
+
+    before = gc.get_threshold()
+    simcore.run(quiet({"horizon_days": 2}))
+    assert gc.get_threshold() == before

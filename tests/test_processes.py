@@ -423,3 +423,26 @@ def test_shrinkage_erodes_accuracy():
     acc = res.timeseries["inventory_accuracy"].to_numpy()
     assert acc[0] < 1.0 and acc[-1] < acc[0]
     assert np.all(np.diff(acc) <= 1e-12)
+
+
+def test_review_backlog_longer_than_ship_by_does_not_count_against_sellers():
+    # One analyst, 3-day reviews, every order reviewed: the backlog runs far past ship_by_days.
+    # The ship-by clock starts at clearance, so sellers (1-day handling) still ship in time.
+    res = simcore.run(
+        quiet(
+            {
+                "platform.fraud.intercept": 0.0,
+                "platform.fraud.review_false_positive_rate": 0.0,
+                "platform.fraud.large_order_usd": 1e9,
+                "platform.fraud.weight_velocity": 0.0,
+                "platform.fraud.review_time": const(3, "days"),
+                "platform.ship_by_days": 3,
+            }
+        )
+    )
+    o = res.orders
+    assert res.kpis["cancellations_by_reason"]["ship_deadline_missed"] == 0
+    waited = (o["cleared_at"] - o["paid_at"]).dt.total_seconds() / 3600
+    assert waited.max() > 5 * 24
+    shipped = o[o["shipped_at"].notna()]
+    assert ((shipped["shipped_at"] - shipped["cleared_at"]).dt.total_seconds() / 3600 <= 72).all()
