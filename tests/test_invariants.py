@@ -186,3 +186,16 @@ def test_run_restores_the_callers_gc_settings():
     before = gc.get_threshold()
     simcore.run(quiet({"horizon_days": 2}))
     assert gc.get_threshold() == before
+
+
+def _kpis_json(replication: int) -> str:
+    return json.dumps(simcore.run(quiet({"horizon_days": 5}), replication=replication).kpis, sort_keys=True)
+
+
+def test_same_numbers_whatever_the_number_of_workers():
+    from concurrent.futures import ProcessPoolExecutor
+
+    serial = [_kpis_json(r) for r in range(3)]
+    with ProcessPoolExecutor(max_workers=2) as pool:
+        parallel = list(pool.map(_kpis_json, range(3)))
+    assert parallel == serial
