@@ -10,21 +10,10 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from analysis.tables import REASON_GROUPS
+
 #: One colour per initiator, used in every figure.
 INITIATOR_COLORS = {"buyer": "#4C72B0", "seller": "#DD8452", "system": "#55A868"}
-_REASON_GROUPS = {
-    "seller": ("out_of_stock", "pricing_error", "shipping_restriction"),
-    "buyer": ("change_of_mind", "better_deal", "wrong_item"),
-    "system": (
-        "payment_failed",
-        "verification_timeout",
-        "fraud_suspected",
-        "prohibited_item",
-        "ship_deadline_missed",
-        "address_conflict",
-        "seller_suspended",
-    ),
-}
 
 
 def plot_run_summary(
@@ -95,7 +84,7 @@ def _daily(ax, ts: pd.DataFrame, warmup_days: float) -> None:
 def _reasons(ax, kpis: Mapping[str, Any]) -> None:
     rates = kpis["cancellation_rate_by_reason"]
     names, values, colors = [], [], []
-    for ini, reasons in _REASON_GROUPS.items():
+    for ini, reasons in REASON_GROUPS.items():
         for r in reasons:
             names.append(r.replace("_", " "))
             values.append(100 * (rates.get(r) or 0.0))

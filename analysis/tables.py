@@ -7,6 +7,21 @@ from typing import Any
 
 import pandas as pd
 
+#: Cancel reasons by initiator, in report order (the vocabulary of ``simcore.entities``).
+REASON_GROUPS: dict[str, tuple[str, ...]] = {
+    "seller": ("out_of_stock", "pricing_error", "shipping_restriction"),
+    "buyer": ("change_of_mind", "better_deal", "wrong_item"),
+    "system": (
+        "payment_failed",
+        "verification_timeout",
+        "fraud_suspected",
+        "prohibited_item",
+        "ship_deadline_missed",
+        "address_conflict",
+        "seller_suspended",
+    ),
+}
+
 #: KPIs that are shares of something, shown as percentages.
 _RATE_WORDS = ("rate", "share", "utilization", "accuracy")
 
@@ -59,3 +74,61 @@ def kpi_table(kpis: Mapping[str, Any]) -> pd.DataFrame:
             "shown": [_fmt(k, v) for k, v in flat.items()],
         }
     )
+
+
+def _pct(x: float | None) -> str:
+    return "n/a" if x is None else f"{100 * x:.2f}%"
+
+
+def _num(x: float | None, fmt: str = ".1f") -> str:
+    return "n/a" if x is None else format(x, fmt)
+
+
+def kpi_report(kpis: Mapping[str, Any]) -> str:
+    """A compact text report of one run's KPIs, grouped by topic (what ``simcore run`` prints).
+
+    Args:
+        kpis: The ``kpis`` dict of a run.
+
+    Returns:
+        Plain text; reasons as count and share of orders, queues as one row each.
+    """
+    by_ini = kpis["cancellation_rate_by_initiator"]
+    lines = [
+        f"orders (after warm-up)   {kpis['orders']:,}   completed {_pct(kpis['completed_rate'])}, "
+        f"still open {_pct(kpis['open_rate'])}, lost sales {kpis['lost_sales']:,}",
+        f"cancellation rate        {_pct(kpis['cancellation_rate'])}   buyer {_pct(by_ini['buyer'])}, "
+        f"seller {_pct(by_ini['seller'])}, system {_pct(by_ini['system'])}",
+        "",
+        f"  {'reason':24} {'by':7} {'count':>7} {'of orders':>10}",
+    ]
+    counts, rates = kpis["cancellations_by_reason"], kpis["cancellation_rate_by_reason"]
+    for ini, reasons in REASON_GROUPS.items():
+        for r in reasons:
+            lines.append(f"  {r:24} {ini:7} {counts[r]:>7,} {_pct(rates[r]):>10}")
+    if kpis.get("disguised_cancellations"):
+        lines.append(
+            f"  ({kpis['disguised_cancellations']:,} seller 'out_of_stock' claims hid a pricing error)"
+        )
+    delay = kpis["refund_delay_bdays"]
+    card = kpis["refund_delay_bdays_by_method"]["original"]
+    lines += [
+        "",
+        f"payment failure rate     {_pct(kpis['payment_failure_rate'])}",
+        f"fraud caught             {_pct(kpis['fraud_caught_share'])} of fraudulent orders; "
+        f"false declines {_pct(kpis['false_decline_rate'])} of legitimate orders",
+        f"refunds                  {delay['n']:,}; delay (business days) mean {_num(delay['mean'])}, "
+        f"p50 {_num(delay['p50'])}, p90 {_num(delay['p90'])}, max {_num(delay['max'])}; "
+        f"card p50 {_num(card['p50'])}; short-paid {_pct(kpis['refund_wrong_amount_share'])}",
+        f"seller revenue lost      ${kpis['seller_revenue_lost']:,.2f}   "
+        f"completed GMV ${kpis['gmv_completed']:,.2f}",
+        f"stock record accuracy    {_pct(kpis['inventory_record_accuracy'])}",
+        "",
+        f"  {'queue':14} {'mean wait h':>11} {'p90 wait h':>11} {'mean length':>12} {'utilization':>12}",
+    ]
+    for name, q in kpis["queues"].items():
+        lines.append(
+            f"  {name:14} {q['mean_wait_hours']:>11.3f} {q['p90_wait_hours']:>11.3f} "
+            f"{q['mean_queue_length']:>12.3f} {_pct(q['utilization']):>12}"
+        )
+    return "\n".join(lines)

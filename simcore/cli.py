@@ -76,7 +76,7 @@ def _check_out_dir(out: Path) -> None:
 
 
 def _cmd_run(args) -> int:
-    from analysis.tables import kpi_table
+    from analysis.tables import kpi_report
 
     if args.seed is not None and args.seed < 0:
         raise ScenarioError(f"--seed: must be >= 0 (got {args.seed})")
@@ -111,9 +111,8 @@ def _cmd_run(args) -> int:
         extra["summary.png"] = lambda path: fig.savefig(path, dpi=110)
     written = write_outputs(result, args.out, extra=extra)
     if not args.quiet:
-        table = kpi_table(result.kpis)
-        print(f"scenario {scn.name!r}, seed {result.seed}: {result.kpis['orders']:,} orders in KPI window")
-        print(table[["kpi", "shown"]].to_string(index=False, header=False))
+        print(f"scenario {scn.name!r}, seed {result.seed}")
+        print(kpi_report(result.kpis))
         print(f"wrote {', '.join(p.name for p in written)} to {args.out}")
     return EXIT_OK
 

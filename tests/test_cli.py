@@ -403,13 +403,17 @@ def test_run_into_an_existing_folder_replaces_the_outputs(tmp_path):
     assert json.loads((out / "kpis.json").read_text(encoding="utf-8"))["orders"] > 0
 
 
-def test_run_prints_the_kpi_table_unless_quiet(tmp_path, capsys):
+def test_run_prints_the_kpi_report_unless_quiet(tmp_path, capsys):
     scenario = write_scenario(tmp_path)
     assert main(["run", str(scenario), "--out", str(tmp_path / "loud"), "--seed", "3"]) == 0
     loud = capsys.readouterr().out
     kpis = json.loads((tmp_path / "loud" / "kpis.json").read_text(encoding="utf-8"))
-    assert loud.startswith(f"scenario 'tiny', seed 3: {kpis['orders']:,} orders in KPI window\n")
-    assert re.search(r"^\s*cancellation_rate\s+\d+\.\d\d%$", loud, re.M)
+    assert loud.startswith("scenario 'tiny', seed 3\n")
+    assert f"orders (after warm-up)   {kpis['orders']:,} " in loud
+    assert f"cancellation rate        {100 * kpis['cancellation_rate']:.2f}%" in loud
+    # Every reason is listed with its count.
+    for reason, count in kpis["cancellations_by_reason"].items():
+        assert re.search(rf"^  {reason}\s+\w+\s+{count:,}\s", loud, re.M), reason
     assert loud.rstrip().endswith(f"to {tmp_path / 'loud'}")
     assert run_quiet(scenario, tmp_path / "quiet") == 0
     assert capsys.readouterr().out == ""
