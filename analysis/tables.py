@@ -7,20 +7,10 @@ from typing import Any
 
 import pandas as pd
 
-#: Cancel reasons by initiator, in report order (the vocabulary of ``simcore.entities``).
-REASON_GROUPS: dict[str, tuple[str, ...]] = {
-    "seller": ("out_of_stock", "pricing_error", "shipping_restriction"),
-    "buyer": ("change_of_mind", "better_deal", "wrong_item"),
-    "system": (
-        "payment_failed",
-        "verification_timeout",
-        "fraud_suspected",
-        "prohibited_item",
-        "ship_deadline_missed",
-        "address_conflict",
-        "seller_suspended",
-    ),
-}
+from simcore.entities import REASONS_BY_INITIATOR
+
+#: Cancel reasons by initiator, in report order.
+REASON_GROUPS = REASONS_BY_INITIATOR
 
 #: KPIs that are shares of something, shown as percentages.
 _RATE_WORDS = ("rate", "share", "utilization", "accuracy")

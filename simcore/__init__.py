@@ -6,14 +6,34 @@ Quick use::
     scn = simcore.load_scenario("scenarios/baseline.yaml", overrides={"buyers.fraud_rate": 0.02})
     result = simcore.run(scn)
     result.kpis["cancellation_rate"]
+
+The model-running names (``run``, ``write_outputs``, ``RunResult``) load on first use, so
+that ``simcore.entities`` (the vocabulary) and the scenario schema can be imported, e.g. by
+``analysis``, without importing SimPy.
 """
 
-from simcore.collect import RunResult
+from importlib import import_module
+from typing import TYPE_CHECKING
+
 from simcore.errors import ScenarioError
 from simcore.loader import load_scenario, parse_overrides, scenario_from_dict
-from simcore.runner import run, write_outputs
 from simcore.schema import Scenario
 from simcore.version import __version__
+
+if TYPE_CHECKING:
+    from simcore.collect import RunResult
+    from simcore.runner import run, write_outputs
+
+_LAZY = {"run": "simcore.runner", "write_outputs": "simcore.runner", "RunResult": "simcore.collect"}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        value = getattr(import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'simcore' has no attribute {name!r}")
+
 
 __all__ = [
     "RunResult",

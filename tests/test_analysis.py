@@ -66,7 +66,7 @@ def test_load_run_round_trips_written_outputs(small_run, tmp_path):
 
 
 def test_analysis_never_imports_simpy():
-    code = "import sys, analysis, analysis.plots, analysis.io; print('simpy' in sys.modules)"
+    code = "import sys, analysis, analysis.plots, analysis.io, analysis.tables; print('simpy' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False"
 

@@ -183,19 +183,18 @@ def test_wrong_amount_refund_is_short_never_over():
     assert ((o["refund_amount"] < o["amount"]) & (o["refund_amount"] >= 0.5 * o["amount"] - 0.01)).all()
 
 
+#: Every order scores sigmoid(0) = 0.5, between the review (0.35) and decline (0.75) thresholds,
+#: and every analyst passes it: the large-order and velocity signals are switched off.
+REVIEW_EVERY_ORDER = {
+    "platform.fraud.intercept": 0.0,
+    "platform.fraud.review_false_positive_rate": 0.0,
+    "platform.fraud.large_order_usd": 1e9,
+    "platform.fraud.weight_velocity": 0.0,
+}
+
+
 def test_fraud_review_queue_passes_with_no_false_positives():
-    # score = sigmoid(0) = 0.5: between review (0.35) and decline (0.75) thresholds.
-    res = simcore.run(
-        quiet(
-            {
-                "platform.fraud.intercept": 0.0,
-                "platform.fraud.review_false_positive_rate": 0.0,
-                "platform.fraud.large_order_usd": 1e9,
-                "platform.fraud.weight_velocity": 0.0,
-                "platform.fraud.review_time": const(20, "minutes"),
-            }
-        )
-    )
+    res = simcore.run(quiet({**REVIEW_EVERY_ORDER, "platform.fraud.review_time": const(20, "minutes")}))
     g = GATEWAY_H
     assert trace(res)[3:7] == [
         (r6(g), "paid"),
@@ -430,14 +429,7 @@ def test_review_backlog_longer_than_ship_by_does_not_count_against_sellers():
     # The ship-by clock starts at clearance, so sellers (1-day handling) still ship in time.
     res = simcore.run(
         quiet(
-            {
-                "platform.fraud.intercept": 0.0,
-                "platform.fraud.review_false_positive_rate": 0.0,
-                "platform.fraud.large_order_usd": 1e9,
-                "platform.fraud.weight_velocity": 0.0,
-                "platform.fraud.review_time": const(3, "days"),
-                "platform.ship_by_days": 3,
-            }
+            {**REVIEW_EVERY_ORDER, "platform.fraud.review_time": const(3, "days"), "platform.ship_by_days": 3}
         )
     )
     o = res.orders
