@@ -23,6 +23,7 @@ def plot_run_summary(
     *,
     title: str = "",
     warmup_days: float = 0.0,
+    window_hours: tuple[float, float] | None = None,
 ) -> Figure:
     """Four panels: daily orders and cancellations by initiator; cancellation rate by reason;
     refund delays by method; record accuracy and queue lengths over time.
@@ -33,6 +34,8 @@ def plot_run_summary(
         kpis: The run's KPIs.
         title: Figure title.
         warmup_days: Shaded as the warm-up on the time axes.
+        window_hours: The KPI window (``scenario.kpi_window_hours``); when given, the refund
+            panel counts only orders placed inside it, as the KPIs do.
 
     Returns:
         The figure (save with ``fig.savefig(path, dpi=120)``).
@@ -41,6 +44,9 @@ def plot_run_summary(
     axes = fig.subplots(2, 2)
     _daily(axes[0, 0], timeseries, warmup_days)
     _reasons(axes[0, 1], kpis)
+    if window_hours is not None:
+        placed = orders["placed_hour"]
+        orders = orders[(placed >= window_hours[0]) & (placed < window_hours[1])]
     _refunds(axes[1, 0], orders)
     _state(axes[1, 1], timeseries, warmup_days)
     head = title or "simcore run"

@@ -106,7 +106,12 @@ def _cmd_run(args) -> int:
         from analysis.plots import plot_run_summary
 
         fig = plot_run_summary(
-            result.timeseries, result.orders, result.kpis, title=scn.name, warmup_days=scn.warmup_days
+            result.timeseries,
+            result.orders,
+            result.kpis,
+            title=scn.name,
+            warmup_days=scn.warmup_days,
+            window_hours=scn.kpi_window_hours,
         )
         extra["summary.png"] = lambda path: fig.savefig(path, dpi=110)
     written = write_outputs(result, args.out, extra=extra)
