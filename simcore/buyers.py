@@ -60,6 +60,9 @@ class OrderDesk:
         pick_sku: Sampler,
         u: Sampler,
         extra_items: Sampler,
+        neglect_p: list[float],
+        risk_noise: Sampler,
+        pay_u: Sampler,
         lifecycle: Callable[[Order], object],
     ):
         self.env = env
@@ -71,6 +74,11 @@ class OrderDesk:
         self.pick_sku = pick_sku
         self.u = u
         self.extra_items = extra_items
+        self.neglect_p = neglect_p
+        self.risk_noise = risk_noise
+        self.pay_u = pay_u
+        # Four per possible payment attempt, then verification and abandonment (gateway.py).
+        self.n_pay_draws = 4 * (scn.payment.max_retries + 1) + 2
         self.lifecycle = lifecycle
         b = scn.buyers
         wrong = b.cancel.wrong_item * (
@@ -94,16 +102,19 @@ class OrderDesk:
         """Place one order now; None when the buyer finds no listing in stock (a lost sale)."""
         env, scn, u, pop, inv = self.env, self.scn, self.u, self.pop, self.inv
         b = scn.buyers
+        # Every per-order decision is drawn here, a fixed number per arrival, so that the same
+        # arrival gets the same numbers under every strategy (common random numbers) even when
+        # strategies differ in lost sales or in the order in which orders reach a desk.
         u_fraud, u_buyer, u_card, u_stolen, u_cancel, u_addr, u_neglect = (u() for _ in range(7))
+        screen = (u(), u(), u(), self.risk_noise())
+        pay_u = self.pay_u
+        pay = [pay_u() for _ in range(self.n_pay_draws)]
         qty = 1 + int(self.extra_items())
         is_fraud = u_fraud < b.fraud_rate
         buyer = pop.n_legit + int(u_buyer * pop.n_fraud) if is_fraud else int(u_buyer * pop.n_legit)
-        sku = -1
-        for _ in range(_LISTING_TRIES):
-            cand = int(self.pick_sku())
-            if inv.available(cand) >= qty:
-                sku = cand
-                break
+        # Always draw every candidate so the next arrival's draws do not depend on stock.
+        candidates = [int(self.pick_sku()) for _ in range(_LISTING_TRIES)]
+        sku = next((c for c in candidates if inv.available(c) >= qty), -1)
         if sku < 0:
             self.rec.lost_sales += 1
             return None
@@ -147,7 +158,9 @@ class OrderDesk:
             velocity_flag=self._velocity(pop.device[buyer], now),
             cancel_reason=cancel_reason,
             address_conflict=u_addr < scn.platform.address_conflict.rate,
-            neglected=u_neglect < scn.sellers.neglect_share,
+            neglected=u_neglect < self.neglect_p[seller],
+            screen_draws=screen,
+            pay_draws=pay,
         )
         inv.reserved[sku] += qty
         self.rec.event(now, oid, ACTIVITY["placed"], ACTOR["buyer"])

@@ -98,7 +98,10 @@ DECLINE_CAUSE = {name: i for i, name in enumerate(DECLINE_CAUSES)}
 class Order:
     """One order's live state. Recorded facts (timestamps, outcomes) go to the recorder.
 
-    Attributes are set once at placement except ``state`` and ``reserved``.
+    Attributes are set once at placement except ``state``, ``reserved`` and ``paid``.
+    ``screen_draws`` holds the referee's random numbers for this order (prohibited check,
+    review decision, address fix, standard-normal score noise) and ``pay_draws`` the gateway's,
+    both drawn at placement so the same arrival meets the same luck under every strategy.
     """
 
     __slots__ = (
@@ -118,6 +121,8 @@ class Order:
         "cancel_reason",
         "address_conflict",
         "neglected",
+        "screen_draws",
+        "pay_draws",
         "state",
         "reserved",
         "paid",

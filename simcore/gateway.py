@@ -23,6 +23,9 @@ class Gateway:
     declined more often; a retry after a decline is declined again with
     ``decline_persistence``, since insufficient funds rarely fix themselves within minutes).
     The buyer retries with ``buyers.retry_probability`` up to ``max_retries`` times.
+
+    The random numbers of every decision come with the order (``Order.pay_draws``, four per
+    possible attempt, then verification and abandonment), drawn when it was placed.
     """
 
     def __init__(
@@ -35,7 +38,6 @@ class Gateway:
         service: Sampler,
         retry_delay: Sampler,
         verify_time: Sampler,
-        u: Sampler,
     ):
         self.env = env
         self.cfg = cfg
@@ -48,12 +50,11 @@ class Gateway:
         self.service = service
         self.retry_delay = retry_delay
         self.verify_time = verify_time
-        self.u = u
 
-    def _attempt_fails(self, o: Order, previous: int) -> int:
-        """Decline cause of one attempt (0 = authorised). Draws a fixed three uniforms."""
-        cfg, u = self.cfg, self.u
-        u_details, u_account, u_issuer = u(), u(), u()
+    def _attempt_fails(self, o: Order, attempt: int, previous: int) -> int:
+        """Decline cause of attempt number ``attempt`` (0-based; 0 = authorised)."""
+        cfg = self.cfg
+        u_details, u_account, u_issuer = o.pay_draws[4 * attempt : 4 * attempt + 3]
         if u_details < cfg.incorrect_details_rate:
             return _INCORRECT
         if not o.verified and u_account < cfg.unverified_decline_rate:
@@ -87,7 +88,7 @@ class Gateway:
             yield env.timeout(self.service())
             res.release(req)
             mon.update(env.now, len(res.queue), res.count)
-            cause = self._attempt_fails(o, cause)
+            cause = self._attempt_fails(o, attempts - 1, cause)
             rec.set("payment_attempts", o.id, attempts)
             if o.closed:
                 return False
@@ -96,7 +97,10 @@ class Gateway:
                 return True
             rec.set("payment_decline_cause", o.id, cause)
             rec.event(env.now, o.id, ACTIVITY["payment_declined"], ACTOR["gateway"])
-            if attempts > self.cfg.max_retries or self.u() >= self.buyers.retry_probability:
+            if (
+                attempts > self.cfg.max_retries
+                or o.pay_draws[4 * attempts - 1] >= self.buyers.retry_probability
+            ):
                 return False
             yield env.timeout(self.retry_delay())
             if o.closed:
@@ -105,7 +109,7 @@ class Gateway:
     def needs_verification(self, o: Order) -> bool:
         """Whether this card payment is sent to the extra verification step."""
         v = self.cfg.verification
-        x = self.u()
+        x = o.pay_draws[-2]
         if not o.card:
             return False
         if o.stolen_card:
@@ -121,7 +125,7 @@ class Gateway:
         abandon = (
             self.fraud.verification_abandon_share if o.is_fraud else self.buyers.verification_abandon_share
         )
-        gives_up = self.u() < abandon
+        gives_up = o.pay_draws[-1] < abandon
         took = self.verify_time()
         if gives_up or took > window:
             yield env.timeout(window)

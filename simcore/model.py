@@ -84,6 +84,11 @@ class Model:
         traits = st.generator("sellers.traits")
         blocked = (traits.random((s.count, len(dests))) < scn.shipping.blocked_route_share).tolist()
         dishonest = (traits.random(s.count) < s.dishonest_share).tolist()
+        # Sellers differ: some are slow, a few unreliable (they neglect orders).
+        unreliable = traits.random(s.count) < s.unreliable_share
+        neglect_p = (s.neglect_share + np.where(unreliable, s.unreliable_neglect_share, 0.0)).tolist()
+        sigma = np.sqrt(np.log1p(s.handling_speed_sd**2))
+        speed = traits.lognormal(-(sigma**2) / 2.0, sigma, s.count).tolist()
 
         # ---- desks (behaviour + their named streams)
         restocker = Restocker(env, inv, s, smp(s.strategy.restock_lead_time, "inventory.restock_lead_time"))
@@ -106,7 +111,6 @@ class Model:
             smp(p.gateway.service_time, "gateway.service_time"),
             smp(b.retry_delay, "buyers.retry_delay"),
             smp(b.verification_time, "buyers.verification_time"),
-            st.uniform("gateway.decisions"),
         )
         self.referee = referee = Referee(
             env,
@@ -116,8 +120,6 @@ class Model:
             rec.queue("fraud_review", pf.fraud.analysts),
             smp(pf.fraud.review_time, "referee.review_time"),
             smp(pf.address_conflict.fix_time, "buyers.address_fix_time"),
-            Sampler(st.generator("referee.noise").standard_normal),
-            st.uniform("referee.decisions"),
         )
         value_rng = st.generator("shipping.quotes")
         sellers = SellerDesk(
@@ -129,6 +131,7 @@ class Model:
             fx,
             blocked,
             dishonest,
+            speed,
             smp(s.first_look_time, "sellers.first_look_time"),
             smp(s.handling_time, "sellers.handling_time"),
             [Sampler(lambda n, d=d: d.shipping_cost_usd.draw(value_rng, n)) for d in dests],
@@ -182,6 +185,9 @@ class Model:
             Sampler(lambda n: np.minimum(np.searchsorted(popularity_cdf, sku_rng.random(n)), inv.n_skus - 1)),
             st.uniform("orders.choices"),
             Sampler(lambda n: items_rng.poisson(b.extra_items_mean, n).astype(float)),
+            neglect_p,
+            Sampler(st.generator("orders.risk_noise").standard_normal),
+            st.uniform("orders.payment"),
             lifecycle,
         )
 

@@ -34,8 +34,6 @@ class Referee:
         monitor: QueueMonitor,
         review_time: Sampler,
         fix_time: Sampler,
-        normal: Sampler,
-        u: Sampler,
     ):
         self.env = env
         self.cfg = cfg
@@ -46,12 +44,10 @@ class Referee:
         self.monitor = monitor
         self.review_time = review_time
         self.fix_time = fix_time
-        self.normal = normal
-        self.u = u
 
     def risk_score(self, o: Order) -> float:
         f = self.cfg.fraud
-        z = f.intercept + f.noise_sd * self.normal()
+        z = f.intercept + f.noise_sd * o.screen_draws[3]
         if o.amount > f.large_order_usd:
             z += f.weight_large_order
         if o.velocity_flag:
@@ -66,9 +62,8 @@ class Referee:
 
     def screen(self, o: Order):
         """Process: returns None when the order passes, else the system cancel reason."""
-        env, rec, cfg, u = self.env, self.rec, self.cfg, self.u
-        # Fixed draws per order keep the streams aligned across strategies (CRN).
-        u_prohibited, u_review = u(), u()
+        env, rec, cfg = self.env, self.rec, self.cfg
+        u_prohibited, u_review, u_fix, _ = o.screen_draws
         if self.inv.prohibited[o.sku] and u_prohibited < cfg.prohibited.detection_rate:
             self.inv.delisted[o.sku] = True
             return "prohibited_item"
@@ -98,7 +93,7 @@ class Referee:
         if o.address_conflict:
             a = cfg.address_conflict
             rec.event(env.now, o.id, ACTIVITY["address_flagged"], ACTOR["platform"])
-            fixes = self.u() < a.fix_share
+            fixes = u_fix < a.fix_share
             took = self.fix_time()
             if not fixes or took > a.fix_window_hours:
                 yield env.timeout(a.fix_window_hours)

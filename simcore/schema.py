@@ -179,7 +179,14 @@ class Sellers(_Frozen):
         default_factory=lambda: Gamma(dist="gamma", mean=2.0, sd=1.0, unit="days"),
         description="First look to hand-over to the carrier.",
     )
-    neglect_share: Share = Field(0.003, description="Orders a seller never ships (unreliable sellers).")
+    neglect_share: Share = Field(0.001, description="Orders any seller never ships.")
+    unreliable_share: Share = Field(0.05, description="Sellers who are unreliable.")
+    unreliable_neglect_share: Share = Field(
+        0.05, description="Further share of an unreliable seller's orders never shipped."
+    )
+    handling_speed_sd: NonNegFloat = Field(
+        0.2, description="Spread of per-seller handling-time multipliers (lognormal, mean 1)."
+    )
     cancel_response_time: Duration = Field(
         default_factory=lambda: _h(20.0), description="Seller's time to answer a buyer cancel request."
     )

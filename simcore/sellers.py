@@ -33,6 +33,7 @@ class SellerDesk:
         fx: Fx,
         blocked: list[list[bool]],
         dishonest: list[bool],
+        speed: list[float],
         first_look: Sampler,
         handling: Sampler,
         quote: list[Sampler],
@@ -47,6 +48,7 @@ class SellerDesk:
         self.fx = fx
         self.blocked = blocked
         self.dishonest = dishonest
+        self.speed = speed
         self.first_look = first_look
         self.handling = handling
         self.quote = quote
@@ -93,7 +95,7 @@ class SellerDesk:
         env, book, rec = self.env, self.book, self.rec
         deadline = env.now + self.ship_by_h
         first = self.first_look()
-        handling = self.handling()
+        handling = self.handling() * self.speed[o.seller]
         if o.neglected or env.now + first >= deadline:
             yield env.timeout(deadline - env.now)
             book.cancel(o, "ship_deadline_missed")

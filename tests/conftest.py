@@ -53,6 +53,8 @@ QUIET: dict[str, Any] = {
         "first_look_time": const(2.0),
         "handling_time": const(1.0, "days"),
         "neglect_share": 0.0,
+        "unreliable_share": 0.0,
+        "handling_speed_sd": 0.0,
         "cancel_response_time": const(5.0),
         "cancel_approval_share": 1.0,
     },

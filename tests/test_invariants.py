@@ -168,16 +168,36 @@ def test_replications_differ_and_repeat():
     _assert_same(r1, simcore.run(scn, replication=1))
 
 
-def test_common_random_numbers_keep_arrivals_and_baskets_across_strategies():
-    # A seller strategy that changes no buyer behaviour leaves arrivals and baskets unchanged.
-    base = simcore.load_scenario(SCENARIOS / "baseline.yaml", {"horizon_days": 30, "cooldown_days": 5})
-    alt = simcore.load_scenario(SCENARIOS / "frequent_sync.yaml", {"horizon_days": 30, "cooldown_days": 5})
-    a, b = simcore.run(base), simcore.run(alt)
-    n = min(len(a.orders), len(b.orders), 500)
-    # Arrival times are identical (lost sales aside) and the first orders' buyers match.
-    assert np.array_equal(a.orders["placed_hour"].to_numpy()[:50], b.orders["placed_hour"].to_numpy()[:50])
-    same_buyer = (a.orders["buyer_id"].to_numpy()[:n] == b.orders["buyer_id"].to_numpy()[:n]).mean()
-    assert same_buyer > 0.9
+def _matched(base_file: str, alt_file: str) -> pd.DataFrame:
+    """Orders of two scenarios run on one seed, matched by arrival time (lost sales drop out)."""
+    short = {"horizon_days": 40, "cooldown_days": 8}
+    a = simcore.run(simcore.load_scenario(SCENARIOS / base_file, short)).orders
+    b = simcore.run(simcore.load_scenario(SCENARIOS / alt_file, short)).orders
+    return a.merge(b, on="placed_hour", suffixes=("_a", "_b"))
+
+
+def test_common_random_numbers_keep_buyers_baskets_and_payment_luck_across_strategies():
+    # Weekly stock counts change what is in stock, nothing about buyers or payments.
+    m = _matched("baseline.yaml", "frequent_sync.yaml")
+    assert len(m) > 9_000
+    assert (m["buyer_id_a"] == m["buyer_id_b"]).all()
+    assert (m["is_fraud_a"] == m["is_fraud_b"]).all()
+    # Listing choice differs only where the first candidate's stock differs.
+    assert (m["sku_id_a"] == m["sku_id_b"]).mean() > 0.8
+    same_basket = m["sku_id_a"] == m["sku_id_b"]
+    failed_a = m["cancel_reason_a"] == "payment_failed"
+    failed_b = m["cancel_reason_b"] == "payment_failed"
+    assert (failed_a[same_basket] == failed_b[same_basket]).all()
+
+
+def test_stricter_fraud_filter_declines_every_order_the_baseline_declines():
+    # Same arrival, same score noise and review luck: lower thresholds can only add declines.
+    m = _matched("baseline.yaml", "strict_fraud_filter.yaml")
+    declined_a = m["cancel_reason_a"] == "fraud_suspected"
+    declined_b = m["cancel_reason_b"] == "fraud_suspected"
+    assert declined_a.sum() > 50
+    assert (declined_b[declined_a]).all()
+    assert declined_b.sum() > 2 * declined_a.sum()
 
 
 def test_run_restores_the_callers_gc_settings():
