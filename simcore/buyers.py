@@ -13,6 +13,7 @@ from simcore.distributions import Sampler
 from simcore.entities import ACTIVITY, ACTOR, Order, State
 from simcore.inventory import Inventory
 from simcore.orders import OrderBook
+from simcore.recorder import Recorder
 from simcore.schema import Scenario
 
 #: Tries a buyer makes at finding an in-stock listing before giving up (a lost sale).
@@ -54,7 +55,7 @@ class OrderDesk:
         self,
         env: simpy.Environment,
         scn: Scenario,
-        book: OrderBook,
+        rec: Recorder,
         pop: Population,
         inv: Inventory,
         pick_sku: Sampler,
@@ -67,8 +68,7 @@ class OrderDesk:
     ):
         self.env = env
         self.scn = scn
-        self.book = book
-        self.rec = book.rec
+        self.rec = rec
         self.pop = pop
         self.inv = inv
         self.pick_sku = pick_sku
@@ -144,7 +144,6 @@ class OrderDesk:
         )
         o = Order(
             id=oid,
-            buyer=buyer,
             seller=seller,
             sku=sku,
             dest=pop.dest[buyer],
@@ -154,7 +153,6 @@ class OrderDesk:
             stolen_card=stolen,
             card=card,
             verified=pop.verified[buyer],
-            device=pop.device[buyer],
             velocity_flag=self._velocity(pop.device[buyer], now),
             cancel_reason=cancel_reason,
             address_conflict=u_addr < scn.platform.address_conflict.rate,

@@ -106,7 +106,6 @@ class Order:
 
     __slots__ = (
         "id",
-        "buyer",
         "seller",
         "sku",
         "dest",
@@ -116,7 +115,6 @@ class Order:
         "stolen_card",
         "card",
         "verified",
-        "device",
         "velocity_flag",
         "cancel_reason",
         "address_conflict",

@@ -79,15 +79,7 @@ class Gateway:
         attempts = 0
         while True:
             attempts += 1
-            t_req = env.now
-            req = res.request()
-            mon.update(t_req, len(res.queue), res.count)
-            yield req
-            mon.waited(t_req, env.now)
-            mon.update(env.now, len(res.queue), res.count)
-            yield env.timeout(self.service())
-            res.release(req)
-            mon.update(env.now, len(res.queue), res.count)
+            yield from mon.serve(env, res, self.service())
             cause = self._attempt_fails(o, attempts - 1, cause)
             rec.set("payment_attempts", o.id, attempts)
             if o.closed:

@@ -141,12 +141,17 @@ def fx_walk(env: simpy.Environment, fx: Fx, volatility: float, normal: Sampler):
         fx.rate *= float(np.exp(volatility * normal() - volatility**2 / 2.0))
 
 
-def repricing(env: simpy.Environment, fx: Fx, inv: Inventory, seller: int, interval_h: float, phase_h: float):
-    """Seller re-sets prices to today's rate and fixes any price typo on the way."""
-    yield env.timeout(phase_h)
+def reprice(fx: Fx, inv: Inventory, seller: int) -> None:
+    """A seller re-sets the catalog's prices to today's exchange rate, fixing any price typo."""
     lo = seller * inv.skus_per_seller
     hi = lo + inv.skus_per_seller
+    fx.ref[seller] = fx.rate
+    inv.margin[lo:hi] = inv.true_margin[lo:hi]
+
+
+def repricing(env: simpy.Environment, fx: Fx, inv: Inventory, seller: int, interval_h: float, phase_h: float):
+    """A seller's periodic repricing, every ``interval_h`` hours after ``phase_h``."""
+    yield env.timeout(phase_h)
     while True:
-        fx.ref[seller] = fx.rate
-        inv.margin[lo:hi] = inv.true_margin[lo:hi]
+        reprice(fx, inv, seller)
         yield env.timeout(interval_h)

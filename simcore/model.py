@@ -179,7 +179,7 @@ class Model:
         self.desk = OrderDesk(
             env,
             scn,
-            book,
+            rec,
             pop,
             inv,
             Sampler(lambda n: np.minimum(np.searchsorted(popularity_cdf, sku_rng.random(n)), inv.n_skus - 1)),

@@ -52,7 +52,8 @@ class QueueMonitor:
     """Time-weighted queue length, busy servers and per-request waits of one Resource.
 
     Statistics count from ``t0`` (the warm-up end) so the initial empty state does not bias them.
-    The process using the resource calls :meth:`update` after every request, grant and release.
+    Processes use the resource through :meth:`serve`, which records every request, grant and
+    release.
     """
 
     __slots__ = ("servers", "t0", "_last", "_q", "_busy", "area_q", "area_busy", "req_t", "wait")
@@ -80,6 +81,19 @@ class QueueMonitor:
     def waited(self, requested_at: float, now: float) -> None:
         self.req_t.append(requested_at)
         self.wait.append(now - requested_at)
+
+    def serve(self, env, resource, service_hours: float):
+        """Process: queue for one server of ``resource``, hold it ``service_hours``, release it,
+        recording the wait and every change of queue length and busy servers."""
+        t_req = env.now
+        req = resource.request()
+        self.update(t_req, len(resource.queue), resource.count)
+        yield req
+        self.waited(t_req, env.now)
+        self.update(env.now, len(resource.queue), resource.count)
+        yield env.timeout(service_hours)
+        resource.release(req)
+        self.update(env.now, len(resource.queue), resource.count)
 
     @property
     def queue_len(self) -> int:

@@ -74,16 +74,7 @@ class Referee:
             return "fraud_suspected"
         if score >= f.review_threshold:
             rec.event(env.now, o.id, ACTIVITY["fraud_review_started"], ACTOR["platform"])
-            res, mon = self.analysts, self.monitor
-            t_req = env.now
-            req = res.request()
-            mon.update(t_req, len(res.queue), res.count)
-            yield req
-            mon.waited(t_req, env.now)
-            mon.update(env.now, len(res.queue), res.count)
-            yield env.timeout(self.review_time())
-            res.release(req)
-            mon.update(env.now, len(res.queue), res.count)
+            yield from self.monitor.serve(env, self.analysts, self.review_time())
             reject = f.review_sensitivity if o.is_fraud else f.review_false_positive_rate
             if u_review < reject:
                 return "fraud_suspected"

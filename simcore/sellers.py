@@ -15,7 +15,7 @@ import simpy
 
 from simcore.distributions import Sampler
 from simcore.entities import ACTIVITY, ACTOR, Order, State
-from simcore.inventory import Fx, Inventory, Restocker
+from simcore.inventory import Fx, Inventory, Restocker, reprice
 from simcore.orders import OrderBook
 from simcore.schema import Scenario
 
@@ -68,11 +68,7 @@ class SellerDesk:
             return "shipping_restriction", None
         profit = (1.0 + inv.margin[o.sku]) * self.fx.rate / self.fx.ref[s] - 1.0
         if profit < -self.loss_tolerance:
-            # Having noticed, the seller re-prices the catalog (and fixes any typo).
-            lo = s * inv.skus_per_seller
-            hi = lo + inv.skus_per_seller
-            inv.margin[lo:hi] = inv.true_margin[lo:hi]
-            self.fx.ref[s] = self.fx.rate
+            reprice(self.fx, inv, s)  # having noticed, the seller re-prices the catalog
             if self.dishonest[s]:
                 return "out_of_stock", "pricing_error"
             return "pricing_error", None
