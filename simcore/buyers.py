@@ -116,7 +116,7 @@ class OrderDesk:
         candidates = [int(self.pick_sku()) for _ in range(_LISTING_TRIES)]
         sku = next((c for c in candidates if inv.available(c) >= qty), -1)
         if sku < 0:
-            self.rec.lost_sales += 1
+            self.rec.lost_at.append(env.now)
             return None
         card = is_fraud or u_card < b.card_share  # fraudsters pay by card
         stolen = is_fraud and u_stolen < b.fraud.stolen_card_share

@@ -152,9 +152,11 @@ def collect(model: Model) -> RunResult:
         }
     )
 
-    timeseries = _daily_frame(model, orders)
+    timeseries = _daily_frame(model, cols)
     queues = {name: mon.summary(scn.horizon_hours) for name, mon in rec.queues.items()}
-    lost = _lost_sales_in_window(timeseries, scn)
+    lo, hi = scn.kpi_window_hours
+    lost_at = _np(rec.lost_at)
+    lost = int(((lost_at >= lo) & (lost_at < hi)).sum())
     kpis = compute_kpis(orders, timeseries, queues, scn.kpi_window_hours, lost)
     return RunResult(
         scenario=scn, seed=model.seed, orders=orders, events=events, timeseries=timeseries, kpis=kpis
@@ -167,44 +169,33 @@ def _np(column: array) -> np.ndarray:
     return np.frombuffer(column, dtype=dtype) if len(column) else np.zeros(0, dtype=dtype)
 
 
-def _daily_frame(model: Model, orders: pd.DataFrame) -> pd.DataFrame:
-    """Daily counts by placement/cancellation day, joined with the end-of-day snapshots."""
+def _daily_frame(model: Model, cols: dict[str, np.ndarray]) -> pd.DataFrame:
+    """Daily counts (from the recorder's raw hours), each queue's mean wait by request day,
+    joined with the end-of-day snapshots."""
     scn = model.scn
     n_days = int(np.ceil(scn.horizon_days))
-    snap = pd.DataFrame(model.rec.daily) if model.rec.daily else pd.DataFrame({"day": []})
     frame = pd.DataFrame({"day": np.arange(1, n_days + 1)})
     frame["date"] = pd.to_datetime(scn.start) + pd.to_timedelta(frame["day"] - 1, unit="D")
 
-    def per_day(hours: np.ndarray) -> np.ndarray:
-        hours = hours[~np.isnan(hours)]
-        return np.bincount((hours // 24).astype(np.int64), minlength=n_days)[:n_days]
+    def per_day(hours: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+        keep = ~np.isnan(hours)
+        day = (hours[keep] // 24).astype(np.int64)
+        w = None if weights is None else weights[keep]
+        return np.bincount(day, weights=w, minlength=n_days)[:n_days]
 
-    frame["orders_placed"] = per_day(orders["placed_hour"].to_numpy())
-    cancel_h = orders["cancelled_at"]
-    cancel_hours = ((cancel_h - pd.Timestamp(scn.start)) / pd.Timedelta(hours=1)).to_numpy(dtype=float)
+    frame["orders_placed"] = per_day(cols["placed_at"])
+    initiator = cols["cancel_initiator"]
     for ini in ("buyer", "seller", "system"):
-        mask = (orders["cancel_initiator"] == ini).to_numpy()
-        frame[f"cancelled_{ini}"] = per_day(np.where(mask, cancel_hours, np.nan))
-    done = ((orders["completed_at"] - pd.Timestamp(scn.start)) / pd.Timedelta(hours=1)).to_numpy(dtype=float)
-    frame["completed"] = per_day(done)
+        mine = initiator == INITIATORS.index(ini)
+        frame[f"cancelled_{ini}"] = per_day(np.where(mine, cols["cancelled_at"], np.nan))
+    frame["completed"] = per_day(cols["completed_at"])
+    frame["lost_sales"] = per_day(_np(model.rec.lost_at))
     for name, mon in model.rec.queues.items():
         req, wait = _np(mon.req_t), _np(mon.wait)
-        day = (req // 24).astype(np.int64)
-        count = np.bincount(day, minlength=n_days)[:n_days]
-        total = np.bincount(day, weights=wait, minlength=n_days)[:n_days]
+        count = per_day(req)
+        total = per_day(req, wait)
         with np.errstate(invalid="ignore", divide="ignore"):
             frame[f"{name}_mean_wait_hours"] = np.where(count > 0, total / np.maximum(count, 1), np.nan)
-    if len(snap):
-        snap = snap.copy()
-        snap["lost_sales"] = np.diff(np.concatenate([[0], snap["lost_sales"].to_numpy()]))
-        frame = frame.merge(snap, on="day", how="left")
+    if model.rec.daily:
+        frame = frame.merge(pd.DataFrame(model.rec.daily), on="day", how="left")
     return frame
-
-
-def _lost_sales_in_window(ts: pd.DataFrame, scn: Scenario) -> int:
-    if "lost_sales" not in ts:
-        return 0
-    lo, hi = scn.kpi_window_hours
-    days = ts["day"].to_numpy()
-    mask = ((days - 1) * 24.0 >= lo) & (days * 24.0 <= hi)
-    return int(np.nansum(ts["lost_sales"].to_numpy()[mask]))

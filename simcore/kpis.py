@@ -57,7 +57,7 @@ def compute_kpis(
         daily: The ``timeseries`` frame (needs ``day`` and ``inventory_accuracy``).
         queues: Per-queue summaries from the recorder's monitors.
         window_hours: (first, last) placement hour counted.
-        lost_sales: Arrivals that found no listing in stock, over the window days.
+        lost_sales: Arrivals in the window that found no listing in stock.
     """
     lo, hi = window_hours
     hours = orders["placed_hour"].to_numpy()

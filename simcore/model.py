@@ -243,7 +243,6 @@ class Model:
             gateway_queue=len(self.gateway.resource.queue),
             fraud_review_queue=len(self.referee.analysts.queue),
             fx_rate=self.fx.rate,
-            lost_sales=self.rec.lost_sales,
         )
 
     def run(self, progress: Callable[[float], None] | None = None) -> None:

@@ -124,7 +124,7 @@ class Recorder:
         self.ev_activity = array("b")
         self.ev_actor = array("b")
         self.daily: dict[str, list[float]] = {}
-        self.lost_sales = 0
+        self.lost_at = array("d")  # hours of arrivals that found nothing in stock
         self.queues: dict[str, QueueMonitor] = {}
         self.warmup_hours = warmup_hours
 
