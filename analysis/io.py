@@ -17,12 +17,14 @@ class RunFiles:
     orders: pd.DataFrame
     events: pd.DataFrame
     timeseries: pd.DataFrame
+    sellers: pd.DataFrame
     kpis: dict[str, Any]
     warmup_days: float
 
 
 def load_run(out_dir: str | Path) -> RunFiles:
-    """Load ``orders/events/timeseries.parquet``, ``kpis.json`` and the warm-up from ``scenario.yaml``.
+    """Load ``orders/events/timeseries/sellers.parquet``, ``kpis.json`` and the warm-up from
+    ``scenario.yaml``.
 
     Raises:
         FileNotFoundError: a file of the run is missing.
@@ -35,6 +37,7 @@ def load_run(out_dir: str | Path) -> RunFiles:
         orders=pd.read_parquet(d / "orders.parquet"),
         events=pd.read_parquet(d / "events.parquet"),
         timeseries=pd.read_parquet(d / "timeseries.parquet"),
+        sellers=pd.read_parquet(d / "sellers.parquet"),
         kpis=json.loads((d / "kpis.json").read_text(encoding="utf-8")),
         warmup_days=float(scenario.get("warmup_days", 0.0)),
     )

@@ -41,7 +41,7 @@ def _fmt(name: str, value: Any) -> str:
     if isinstance(value, float):
         if _is_rate(name):
             return f"{100 * value:.2f}%"
-        if "seller_revenue_lost" in name or "gmv" in name:
+        if "seller_revenue_lost" in name or "gmv" in name or name.endswith("_usd"):
             return f"${value:,.2f}"
         return f"{value:,.3f}"
     return str(value)
@@ -86,7 +86,8 @@ def kpi_report(kpis: Mapping[str, Any]) -> str:
     by_ini = kpis["cancellation_rate_by_initiator"]
     lines = [
         f"orders (after warm-up)   {kpis['orders']:,}   completed {_pct(kpis['completed_rate'])}, "
-        f"still open {_pct(kpis['open_rate'])}, lost sales {kpis['lost_sales']:,}",
+        f"still open {_pct(kpis['open_rate'])}, lost sales {kpis['lost_sales']:,}, "
+        f"forgone (trust) {kpis['orders_forgone']:,}",
         f"cancellation rate        {_pct(kpis['cancellation_rate'])}   buyer {_pct(by_ini['buyer'])}, "
         f"seller {_pct(by_ini['seller'])}, system {_pct(by_ini['system'])}",
         "",
@@ -114,11 +115,37 @@ def kpi_report(kpis: Mapping[str, Any]) -> str:
         f"completed GMV ${kpis['gmv_completed']:,.2f}",
         f"stock record accuracy    {_pct(kpis['inventory_record_accuracy'])}",
         "",
-        f"  {'queue':14} {'mean wait h':>11} {'p90 wait h':>11} {'mean length':>12} {'utilization':>12}",
+        *_dispute_lines(kpis),
+        "",
+        f"  {'queue':17} {'mean wait h':>11} {'p90 wait h':>11} {'mean length':>12} {'utilization':>12}",
     ]
     for name, q in kpis["queues"].items():
         lines.append(
-            f"  {name:14} {q['mean_wait_hours']:>11.3f} {q['p90_wait_hours']:>11.3f} "
+            f"  {name:17} {q['mean_wait_hours']:>11.3f} {q['p90_wait_hours']:>11.3f} "
             f"{q['mean_queue_length']:>12.3f} {_pct(q['utilization']):>12}"
         )
     return "\n".join(lines)
+
+
+def _dispute_lines(kpis: Mapping[str, Any]) -> list[str]:
+    """Disputes, the platform's seller metrics, penalties and buyer trust."""
+    out = kpis["dispute_outcomes"]
+    days = kpis["dispute_resolution_days"]
+    pm = kpis["platform_metrics"]
+    by_reason = ", ".join(f"{r} {c:,}" for r, c in kpis["disputes_by_reason"].items() if c)
+    return [
+        f"disputes                 {kpis['disputes']:,} ({_pct(kpis['dispute_rate'])} of orders): "
+        f"{by_reason or 'none'}",
+        f"  outcomes               full refund {_pct(out['full_refund'])}, "
+        f"partial {_pct(out['partial_refund'])}, rejected {_pct(out['rejected'])}; "
+        f"unresolved {kpis['disputes_unresolved']:,}",
+        f"  resolution (days)      mean {_num(days['mean'])}, p90 {_num(days['p90'])}; "
+        f"escalated {_pct(kpis['dispute_escalation_share'])}; awards ${kpis['dispute_refunds_usd']:,.2f}",
+        f"  platform metrics       dispute rate {_pct(pm['dispute_rate'])}, arbitration filing "
+        f"{_pct(pm['arbitration_filing_rate'])}, "
+        f"seller responsibility {_pct(pm['seller_responsibility_rate'])}",
+        f"sellers                  {kpis['seller_warnings']:,} warnings, "
+        f"{kpis['seller_suspensions']:,} suspensions",
+        f"buyers                   churn {_pct(kpis['buyer_churn_rate'])}, "
+        f"repeat purchase {_pct(kpis['repeat_purchase_rate'])}",
+    ]

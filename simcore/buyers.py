@@ -9,12 +9,15 @@ import numpy as np
 import simpy
 
 from simcore.calendar import ArrivalRate
+from simcore.disputes import AVOID, TRUST_BUY
 from simcore.distributions import Sampler
 from simcore.entities import ACTIVITY, ACTOR, Order, State
 from simcore.inventory import Inventory
 from simcore.orders import OrderBook
 from simcore.recorder import Recorder
 from simcore.schema import Scenario
+from simcore.standing import SellerStanding
+from simcore.trust import BuyerTrust
 
 #: Tries a buyer makes at finding an in-stock listing before giving up (a lost sale).
 _LISTING_TRIES = 3
@@ -64,6 +67,11 @@ class OrderDesk:
         neglect_p: list[float],
         risk_noise: Sampler,
         pay_u: Sampler,
+        after_u: Sampler,
+        n_after: int,
+        book: OrderBook,
+        trust: BuyerTrust,
+        standing: SellerStanding,
         lifecycle: Callable[[Order], object],
     ):
         self.env = env
@@ -77,6 +85,11 @@ class OrderDesk:
         self.neglect_p = neglect_p
         self.risk_noise = risk_noise
         self.pay_u = pay_u
+        self.after_u = after_u
+        self.n_after = n_after
+        self.book = book
+        self.trust = trust
+        self.standing = standing
         # Four per possible payment attempt, then verification and abandonment (gateway.py).
         self.n_pay_draws = 4 * (scn.payment.max_retries + 1) + 2
         self.lifecycle = lifecycle
@@ -85,6 +98,8 @@ class OrderDesk:
             b.cancel.double_check_wrong_item_factor if b.cancel.double_check else 1.0
         )
         self.cancel_cum = np.cumsum([b.cancel.change_of_mind, b.cancel.better_deal, wrong]).tolist()
+        self.avoid_below = b.low_rating.below
+        self.avoid_share = b.low_rating.share
         self.velocity_window = scn.platform.fraud.velocity_window_hours
         self.velocity_limit = scn.platform.fraud.velocity_limit
         self.recent: dict[int, deque] = {}
@@ -99,7 +114,12 @@ class OrderDesk:
         return len(q) >= self.velocity_limit
 
     def place(self) -> Order | None:
-        """Place one order now; None when the buyer finds no listing in stock (a lost sale)."""
+        """Place one order now.
+
+        Returns None when the arriving buyer has churned or, with trust lowered, decides not to
+        buy (a forgone order), or finds no listing in stock from an active seller they are
+        willing to buy from (a lost sale).
+        """
         env, scn, u, pop, inv = self.env, self.scn, self.u, self.pop, self.inv
         b = scn.buyers
         # Every per-order decision is drawn here, a fixed number per arrival, so that the same
@@ -109,12 +129,25 @@ class OrderDesk:
         screen = (u(), u(), u(), self.risk_noise())
         pay_u = self.pay_u
         pay = [pay_u() for _ in range(self.n_pay_draws)]
+        after_u = self.after_u
+        after = tuple([after_u() for _ in range(self.n_after)])
         qty = 1 + int(self.extra_items())
         is_fraud = u_fraud < b.fraud_rate
         buyer = pop.n_legit + int(u_buyer * pop.n_fraud) if is_fraud else int(u_buyer * pop.n_legit)
         # Always draw every candidate so the next arrival's draws do not depend on stock.
         candidates = [int(self.pick_sku()) for _ in range(_LISTING_TRIES)]
-        sku = next((c for c in candidates if inv.available(c) >= qty), -1)
+        if not self.trust.buys(buyer, after[TRUST_BUY]):
+            self.rec.forgone_at.append(env.now)
+            return None
+        # Listings of suspended sellers are hidden; some buyers skip poorly rated sellers.
+        active, rating, seller_of = self.standing.active, self.standing.rating, inv.seller_of
+        picky = after[AVOID] < self.avoid_share
+        sku = -1
+        for c in candidates:
+            s = seller_of[c]
+            if inv.available(c) >= qty and active[s] and not (picky and rating[s] < self.avoid_below):
+                sku = c
+                break
         if sku < 0:
             self.rec.lost_at.append(env.now)
             return None
@@ -144,6 +177,7 @@ class OrderDesk:
         )
         o = Order(
             id=oid,
+            buyer=buyer,
             seller=seller,
             sku=sku,
             dest=pop.dest[buyer],
@@ -159,8 +193,10 @@ class OrderDesk:
             neglected=u_neglect < self.neglect_p[seller],
             screen_draws=screen,
             pay_draws=pay,
+            after_draws=after,
         )
         inv.reserved[sku] += qty
+        self.book.register(o)
         self.rec.event(now, oid, ACTIVITY["placed"], ACTOR["buyer"])
         env.process(self.lifecycle(o))
         return o

@@ -37,14 +37,23 @@ class Calendar:
         A start on a weekend counts from the next Monday 00:00. The result never decreases as
         ``bdays`` grows.
         """
+        target = self._business_hours(hour) + bdays * 24.0
+        target_day = int(target // 24)
+        landing = np.busday_offset(self._start64, target_day, roll="forward")
+        return float((landing - self._start64) / np.timedelta64(1, "h")) + (target - target_day * 24.0)
+
+    def business_days_between(self, start: float, end: float) -> float:
+        """Business days (weekend-free clock of :meth:`add_business_days`) from ``start`` to
+        ``end`` (hours)."""
+        return (self._business_hours(end) - self._business_hours(start)) / 24.0
+
+    def _business_hours(self, hour: float) -> float:
+        """Business hours from hour 0 to ``hour`` (weekends stand still)."""
         day_index = int(hour // 24)
         day = self._start64 + np.timedelta64(day_index, "D")
         done = int(np.busday_count(self._start64, day))  # business days before this day
         time_of_day = hour - day_index * 24.0 if np.is_busday(day) else 0.0
-        target = done * 24.0 + time_of_day + bdays * 24.0  # business hours since start
-        target_day = int(target // 24)
-        landing = np.busday_offset(self._start64, target_day, roll="forward")
-        return float((landing - self._start64) / np.timedelta64(1, "h")) + (target - target_day * 24.0)
+        return done * 24.0 + time_of_day
 
     def timestamp(self, hours: np.ndarray) -> np.ndarray:
         """Simulation hours -> numpy datetime64[ms] (NaN -> NaT)."""

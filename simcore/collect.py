@@ -13,6 +13,9 @@ from simcore.entities import (
     ACTIVITIES,
     ACTORS,
     DECLINE_CAUSES,
+    DISPUTE_OUTCOMES,
+    DISPUTE_REASONS,
+    DISPUTE_STAGES,
     INITIATORS,
     PAYMENT_METHODS,
     REASONS,
@@ -33,6 +36,10 @@ _TIME_COLUMNS = (
     "completed_at",
     "cancelled_at",
     "refunded_at",
+    "dispute_opened_at",
+    "dispute_escalated_at",
+    "dispute_resolved_at",
+    "dispute_refunded_at",
 )
 #: Code columns whose code 0 means "none" (shown as missing).
 _OPTIONAL_CODES = {
@@ -41,6 +48,10 @@ _OPTIONAL_CODES = {
     "true_reason": REASONS,
     "refund_method": REFUND_METHODS,
     "payment_decline_cause": DECLINE_CAUSES,
+    "dispute_reason": DISPUTE_REASONS,
+    "dispute_outcome": DISPUTE_OUTCOMES,
+    "dispute_stage": DISPUTE_STAGES,
+    "dispute_refund_method": REFUND_METHODS,
 }
 
 
@@ -64,6 +75,17 @@ ORDER_COLUMN_ORDER = (
     "refund_method",
     "refund_delay_bdays",
     "refunded_at",
+    "dispute_reason",
+    "dispute_opened_at",
+    "dispute_escalated_at",
+    "dispute_outcome",
+    "dispute_stage",
+    "dispute_resolved_at",
+    "dispute_claim_amount",
+    "dispute_refund_amount",
+    "dispute_refund_method",
+    "dispute_refund_delay_bdays",
+    "dispute_refunded_at",
     "paid_at",
     "cleared_at",
     "shipped_at",
@@ -90,6 +112,7 @@ class RunResult:
         orders: One row per order (see README "Outputs").
         events: The event log, time-ordered.
         timeseries: One row per simulated day.
+        sellers: One row per seller: traits, rating, record and penalties over the run.
         kpis: JSON-serialisable KPIs (see :mod:`simcore.kpis`).
     """
 
@@ -98,6 +121,7 @@ class RunResult:
     orders: pd.DataFrame
     events: pd.DataFrame
     timeseries: pd.DataFrame
+    sellers: pd.DataFrame
     kpis: dict[str, Any] = field(repr=False)
 
 
@@ -136,6 +160,10 @@ def collect(model: Model) -> RunResult:
     orders["refund_amount"] = cols["refund_amount"]
     orders["refund_method"] = _cat(cols["refund_method"], REFUND_METHODS, optional=True)
     orders["refund_delay_bdays"] = cols["refund_delay_bdays"]
+    for name in ("dispute_reason", "dispute_outcome", "dispute_stage", "dispute_refund_method"):
+        orders[name] = _cat(cols[name], _OPTIONAL_CODES[name], optional=True)
+    for name in ("dispute_claim_amount", "dispute_refund_amount", "dispute_refund_delay_bdays"):
+        orders[name] = cols[name]
     orders = orders[list(ORDER_COLUMN_ORDER)]
 
     ev_order, ev_time = _np(rec.ev_order), _np(rec.ev_time)
@@ -153,13 +181,92 @@ def collect(model: Model) -> RunResult:
     )
 
     timeseries = _daily_frame(model, cols)
+    sellers = _sellers_frame(model, orders)
     queues = {name: mon.summary(scn.horizon_hours) for name, mon in rec.queues.items()}
     lo, hi = scn.kpi_window_hours
-    lost_at = _np(rec.lost_at)
-    lost = int(((lost_at >= lo) & (lost_at < hi)).sum())
-    kpis = compute_kpis(orders, timeseries, queues, scn.kpi_window_hours, lost)
+
+    def in_window(hours: np.ndarray) -> int:
+        return int(((hours >= lo) & (hours < hi)).sum())
+
+    st = model.standing
+    kpis = compute_kpis(
+        orders,
+        timeseries,
+        queues,
+        scn.kpi_window_hours,
+        lost_sales=in_window(_np(rec.lost_at)),
+        forgone=in_window(_np(rec.forgone_at)),
+        churned_at=_np(model.trust.churned_at),
+        warnings=in_window(np.array([t for t, _ in st.warned_log], dtype=float)),
+        suspensions=in_window(np.array([t for t, _ in st.suspended_log], dtype=float)),
+    )
     return RunResult(
-        scenario=scn, seed=model.seed, orders=orders, events=events, timeseries=timeseries, kpis=kpis
+        scenario=scn,
+        seed=model.seed,
+        orders=orders,
+        events=events,
+        timeseries=timeseries,
+        sellers=sellers,
+        kpis=kpis,
+    )
+
+
+def _sellers_frame(model: Model, orders: pd.DataFrame) -> pd.DataFrame:
+    """Per-seller traits, final rating and record over the whole run (not only the KPI window).
+
+    ``revenue`` is the value of completed orders less dispute awards paid on them;
+    ``revenue_lost`` the value of cancelled orders plus all dispute awards.
+    """
+    st, n = model.standing, model.scn.sellers.count
+    seller = orders["seller_id"].to_numpy()
+
+    def per_seller(mask, weights=None) -> np.ndarray:
+        w = None if weights is None else np.asarray(weights, dtype=float)[mask]
+        return np.bincount(seller[mask], weights=w, minlength=n)[:n]
+
+    status = orders["status"]
+    amount = orders["amount"].to_numpy()
+    award = orders["dispute_refund_amount"].fillna(0.0).to_numpy()
+    cancelled = (status == "cancelled").to_numpy()
+    completed = (status == "completed").to_numpy()
+    reason = orders["cancel_reason"]
+    seller_fault = reason.isin(
+        ["out_of_stock", "pricing_error", "shipping_restriction", "ship_deadline_missed"]
+    )
+    disputed = orders["dispute_reason"].notna().to_numpy()
+    ruled_against = (
+        (orders["dispute_stage"] == "intervention")
+        & orders["dispute_outcome"].isin(["full_refund", "partial_refund"])
+        & ~orders["dispute_reason"].isin(["refund_late", "refund_wrong_amount"])
+    ).to_numpy()
+    warned = np.bincount([s for _, s in st.warned_log], minlength=n)[:n] if st.warned_log else np.zeros(n)
+    susp = np.bincount([s for _, s in st.suspended_log], minlength=n)[:n] if st.suspended_log else np.zeros(n)
+    first_susp = np.full(n, np.nan)
+    for t, s in reversed(st.suspended_log):
+        first_susp[s] = t
+    return pd.DataFrame(
+        {
+            "seller_id": np.arange(n, dtype=np.int64),
+            "dishonest": np.asarray(model.dishonest, dtype=bool),
+            "unreliable": np.asarray(model.unreliable, dtype=bool),
+            "rating": np.asarray(st.rating, dtype=float),
+            "orders": per_seller(np.ones(len(orders), dtype=bool)).astype(np.int64),
+            "cleared": per_seller(orders["cleared_at"].notna().to_numpy()).astype(np.int64),
+            "seller_cancellations": per_seller(seller_fault.to_numpy()).astype(np.int64),
+            "suspension_cancellations": per_seller((reason == "seller_suspended").to_numpy()).astype(
+                np.int64
+            ),
+            "disputes": per_seller(disputed).astype(np.int64),
+            "disputes_escalated": per_seller(orders["dispute_escalated_at"].notna().to_numpy()).astype(
+                np.int64
+            ),
+            "responsibility_rulings": per_seller(ruled_against).astype(np.int64),
+            "warnings": warned.astype(np.int64),
+            "suspensions": susp.astype(np.int64),
+            "first_suspended_at": model.calendar.timestamp(first_susp),
+            "revenue": np.round(per_seller(completed, amount - award), 2),
+            "revenue_lost": np.round(per_seller(cancelled, amount) + per_seller(disputed, award), 2),
+        }
     )
 
 
@@ -190,6 +297,9 @@ def _daily_frame(model: Model, cols: dict[str, np.ndarray]) -> pd.DataFrame:
         frame[f"cancelled_{ini}"] = per_day(np.where(mine, cols["cancelled_at"], np.nan))
     frame["completed"] = per_day(cols["completed_at"])
     frame["lost_sales"] = per_day(_np(model.rec.lost_at))
+    frame["orders_forgone"] = per_day(_np(model.rec.forgone_at))
+    frame["disputes_opened"] = per_day(cols["dispute_opened_at"])
+    frame["disputes_resolved"] = per_day(cols["dispute_resolved_at"])
     for name, mon in model.rec.queues.items():
         req, wait = _np(mon.req_t), _np(mon.wait)
         count = per_day(req)

@@ -30,7 +30,8 @@ TRANSITIONS: dict[State, frozenset[State]] = {
     State.VERIFYING: frozenset({State.SCREENING, State.CANCELLED}),
     State.SCREENING: frozenset({State.AWAITING_SHIPMENT, State.CANCELLED}),
     State.AWAITING_SHIPMENT: frozenset({State.SHIPPED, State.CANCELLED}),
-    State.SHIPPED: frozenset({State.DELIVERED}),
+    # A parcel that never arrives is closed straight from SHIPPED (dispute or guarantee expiry).
+    State.SHIPPED: frozenset({State.DELIVERED, State.COMPLETED}),
     State.DELIVERED: frozenset({State.COMPLETED}),
     State.COMPLETED: frozenset(),
     State.CANCELLED: frozenset(),
@@ -86,8 +87,33 @@ ACTIVITIES = (
     "cancelled",
     "refund_scheduled",
     "refund_paid",
+    "dispute_opened",
+    "dispute_review_started",
+    "dispute_reviewed",
+    "dispute_agreed",
+    "dispute_escalated",
+    "dispute_ruled",
+    "dispute_refund_scheduled",
+    "dispute_refund_paid",
 )
 ACTIVITY = {name: i for i, name in enumerate(ACTIVITIES)}
+
+#: What a buyer disputes: a seller cancellation they find suspicious, a cancellation refund
+#: that is late or short, a parcel that has not arrived, an item not as described.
+DISPUTE_REASONS = (
+    "",
+    "suspicious_cancellation",
+    "refund_late",
+    "refund_wrong_amount",
+    "not_delivered",
+    "not_as_described",
+)
+DISPUTE_REASON = {name: i for i, name in enumerate(DISPUTE_REASONS)}
+#: How a dispute ends (the buyer's claim paid in full, in part, or not at all).
+DISPUTE_OUTCOMES = ("", "full_refund", "partial_refund", "rejected")
+DISPUTE_OUTCOME = {name: i for i, name in enumerate(DISPUTE_OUTCOMES)}
+#: The stage at which a dispute ended (refund disputes are decided at the review).
+DISPUTE_STAGES = ("", "review", "negotiation", "intervention")
 
 PAYMENT_METHODS = ("card", "wallet")
 REFUND_METHODS = ("", "original", "wallet")
@@ -98,14 +124,21 @@ DECLINE_CAUSE = {name: i for i, name in enumerate(DECLINE_CAUSES)}
 class Order:
     """One order's live state. Recorded facts (timestamps, outcomes) go to the recorder.
 
-    Attributes are set once at placement except ``state``, ``reserved`` and ``paid``.
+    Attributes are set once at placement except ``state``, ``reserved``, ``paid``,
+    ``refund_due``, ``disputed`` and ``dispute_outcome``.
     ``screen_draws`` holds the referee's random numbers for this order (prohibited check,
     review decision, address fix, standard-normal score noise) and ``pay_draws`` the gateway's,
     both drawn at placement so the same arrival meets the same luck under every strategy.
+    ``after_draws`` holds the numbers of what may follow the order (parcel loss, disputes,
+    churn; see :class:`simcore.disputes.Draw`). ``refund_due`` is the hour a scheduled
+    cancellation refund lands (None before one is scheduled or once it has landed) and
+    ``disputed`` is True once the buyer has opened a dispute (at most one per order) and
+    ``dispute_outcome`` its :data:`DISPUTE_OUTCOME` code once resolved (0 before).
     """
 
     __slots__ = (
         "id",
+        "buyer",
         "seller",
         "sku",
         "dest",
@@ -121,9 +154,13 @@ class Order:
         "neglected",
         "screen_draws",
         "pay_draws",
+        "after_draws",
         "state",
         "reserved",
         "paid",
+        "refund_due",
+        "disputed",
+        "dispute_outcome",
     )
 
     def __init__(self, **kw):
@@ -132,6 +169,9 @@ class Order:
         self.state = State.PLACED
         self.reserved = True
         self.paid = False
+        self.refund_due = None
+        self.disputed = False
+        self.dispute_outcome = 0
 
     @property
     def closed(self) -> bool:

@@ -24,9 +24,11 @@ class Inventory:
         price_rng: Stream ``inventory.prices`` for listing prices and margins.
         item_price: Lognormal spec of unit prices (USD).
         prohibited_share: Share of listings that are prohibited items.
+        accuracy_rng: Stream ``sellers.record_accuracy``: each seller's record accuracy when
+            ``inventory_accuracy_concentration`` is set.
     """
 
-    def __init__(self, cfg: Sellers, rng, price_rng, item_price, prohibited_share: float):
+    def __init__(self, cfg: Sellers, rng, price_rng, item_price, prohibited_share: float, accuracy_rng):
         n_sellers, per = cfg.count, cfg.skus_per_seller
         n = n_sellers * per
         self.n_skus = n
@@ -35,7 +37,12 @@ class Inventory:
 
         physical = rng.poisson(cfg.initial_stock_mean, n) + 1
         error = rng.poisson(max(cfg.record_error_mean - 1.0, 0.0), n) + 1
-        wrong = rng.random(n) >= cfg.inventory_accuracy
+        acc, conc = cfg.inventory_accuracy, cfg.inventory_accuracy_concentration
+        if conc is not None and 0.0 < acc < 1.0:
+            # Sellers keep records more or less well: Beta-distributed accuracy around the mean.
+            acc = np.repeat(accuracy_rng.beta(acc * conc, (1.0 - acc) * conc, n_sellers), per)
+        self.seller_accuracy = np.broadcast_to(acc, (n,))[::per].astype(float)
+        wrong = rng.random(n) >= acc
         phantom = (rng.random(n) < cfg.phantom_share) | (physical <= error)
         recorded = np.where(wrong, np.where(phantom, physical + error, physical - error), physical)
         self.physical: list[int] = physical.tolist()

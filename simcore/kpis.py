@@ -7,7 +7,18 @@ cooldown_days)``. Definitions the calibration bands depend on:
 - ``false_decline_rate``: legitimate orders cancelled ``fraud_suspected`` / legitimate orders.
 - ``fraud_caught_share``: fraudulent orders cancelled by the system (gateway or referee) before
   shipment / fraudulent orders.
-- ``seller_revenue_lost``: USD value of cancelled orders; ``gmv_completed``: of completed ones.
+- ``seller_revenue_lost``: USD value of cancelled orders plus dispute awards; ``gmv_completed``:
+  value of completed orders.
+- ``dispute_rate``: orders disputed / orders; ``dispute_outcomes``: shares of resolved disputes;
+  ``dispute_resolution_days``: opened to resolved, in days. ``platform_metrics`` are the three
+  seller metrics a platform watches, over all orders: dispute rate, arbitration-filing rate
+  (disputes escalated to platform intervention) and seller-responsibility ruling rate (disputes
+  the platform decided against the seller).
+- ``refund_delay_bdays``: every refund, cancellation and dispute award alike (business days on
+  the card, days to the wallet).
+- ``buyer_churn_rate``: legitimate buyers with an order in the window who left for good by the
+  horizon; ``repeat_purchase_rate``: of legitimate buyers whose first window order was placed,
+  those who ordered again before the horizon.
 """
 
 from __future__ import annotations
@@ -18,7 +29,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from simcore.entities import INITIATORS, REASONS
+from simcore.entities import DISPUTE_OUTCOMES, DISPUTE_REASONS, INITIATORS, REASONS
 
 
 def _num(x: float) -> float | None:
@@ -49,6 +60,10 @@ def compute_kpis(
     queues: dict[str, dict],
     window_hours: tuple[float, float],
     lost_sales: int,
+    forgone: int = 0,
+    churned_at: np.ndarray | None = None,
+    warnings: int = 0,
+    suspensions: int = 0,
 ) -> dict[str, Any]:
     """KPIs of one run (JSON-serialisable: plain floats/ints, None for undefined ratios).
 
@@ -58,6 +73,10 @@ def compute_kpis(
         queues: Per-queue summaries from the recorder's monitors.
         window_hours: (first, last) placement hour counted.
         lost_sales: Arrivals in the window that found no listing in stock.
+        forgone: Arrivals in the window whose buyer had churned or chose not to buy.
+        churned_at: Hour each legitimate buyer churned (NaN if not), indexed by buyer id.
+        warnings: Seller warnings issued in the window.
+        suspensions: Seller suspensions in the window.
     """
     lo, hi = window_hours
     hours = orders["placed_hour"].to_numpy()
@@ -71,11 +90,24 @@ def compute_kpis(
     counts = {r: int(by_reason.get(r, 0)) for r in REASONS if r}
     by_initiator = initiator.value_counts()
     refunded = w[w["refund_method"].notna()]
-    delays = refunded["refund_delay_bdays"].to_numpy(dtype=float)
+    awarded = w[w["dispute_refund_method"].notna()]
+    delays = np.concatenate(
+        [
+            refunded["refund_delay_bdays"].to_numpy(dtype=float),
+            awarded["dispute_refund_delay_bdays"].to_numpy(float),
+        ]
+    )
+    methods = np.concatenate(
+        [
+            refunded["refund_method"].astype(str).to_numpy(),
+            awarded["dispute_refund_method"].astype(str).to_numpy(),
+        ]
+    )
     fraud_stopped = (fraud & (initiator == "system").to_numpy() & w["shipped_at"].isna().to_numpy()).sum()
     legit_declined = (~fraud & (reason == "fraud_suspected").to_numpy()).sum()
     days = daily["day"].to_numpy()
     acc = daily["inventory_accuracy"].to_numpy()[(days * 24.0 > lo) & ((days - 1) * 24.0 < hi)]
+    award = w["dispute_refund_amount"].fillna(0.0)
     return {
         "orders": n,
         "completed_rate": _ratio((w["status"] == "completed").sum(), n),
@@ -86,20 +118,74 @@ def compute_kpis(
         "cancellation_rate_by_reason": {r: _ratio(c, n) for r, c in counts.items()},
         "disguised_cancellations": int((w["true_reason"] != reason)[cancelled].sum()),
         "refund_delay_bdays": _dist(delays),
-        "refund_delay_bdays_by_method": {
-            m: _dist(refunded.loc[refunded["refund_method"] == m, "refund_delay_bdays"].to_numpy(dtype=float))
-            for m in ("original", "wallet")
-        },
+        "refund_delay_bdays_by_method": {m: _dist(delays[methods == m]) for m in ("original", "wallet")},
         "refund_wrong_amount_share": _ratio(
             (refunded["refund_amount"] < refunded["amount"] - 1e-9).sum(), len(refunded)
         ),
+        "refunds_usd": round(float(refunded["refund_amount"].sum() + award.sum()), 2),
         "fraud_rate_observed": _ratio(fraud.sum(), n),
         "fraud_caught_share": _ratio(fraud_stopped, fraud.sum()),
         "false_decline_rate": _ratio(legit_declined, (~fraud).sum()),
         "payment_failure_rate": _ratio(counts["payment_failed"] + counts["verification_timeout"], n),
-        "seller_revenue_lost": round(float(w.loc[cancelled, "amount"].sum()), 2),
+        "seller_revenue_lost": round(float(w.loc[cancelled, "amount"].sum() + award.sum()), 2),
         "gmv_completed": round(float(w.loc[w["status"] == "completed", "amount"].sum()), 2),
         "inventory_record_accuracy": _num(acc.mean()) if acc.size else None,
         "lost_sales": int(lost_sales),
+        "orders_forgone": int(forgone),
+        **_dispute_kpis(w, award),
+        **_buyer_kpis(w, orders, churned_at),
+        "seller_warnings": int(warnings),
+        "seller_suspensions": int(suspensions),
         "queues": queues,
+    }
+
+
+def _dispute_kpis(w: pd.DataFrame, award: pd.Series) -> dict[str, Any]:
+    n = len(w)
+    disputed = w[w["dispute_reason"].notna()]
+    resolved = disputed[disputed["dispute_outcome"].notna()]
+    outcome = resolved["dispute_outcome"].value_counts()
+    by_reason = disputed["dispute_reason"].value_counts()
+    days = (
+        resolved["dispute_resolved_at"] - resolved["dispute_opened_at"]
+    ).dt.total_seconds().to_numpy() / 86400.0
+    ruled_against = (
+        (resolved["dispute_stage"] == "intervention")
+        & (resolved["dispute_outcome"] != "rejected")
+        & ~resolved["dispute_reason"].isin(["refund_late", "refund_wrong_amount"])
+    ).sum()
+    return {
+        "dispute_rate": _ratio(len(disputed), n),
+        "disputes": len(disputed),
+        "disputes_by_reason": {r: int(by_reason.get(r, 0)) for r in DISPUTE_REASONS if r},
+        "disputes_unresolved": int(len(disputed) - len(resolved)),
+        "dispute_outcomes": {o: _ratio(outcome.get(o, 0), len(resolved)) for o in DISPUTE_OUTCOMES if o},
+        "dispute_resolution_days": {
+            "mean": _num(days.mean()) if days.size else None,
+            "p90": _num(np.quantile(days, 0.9)) if days.size else None,
+        },
+        "dispute_escalation_share": _ratio(disputed["dispute_escalated_at"].notna().sum(), len(disputed)),
+        "dispute_refunds_usd": round(float(award.sum()), 2),
+        "platform_metrics": {
+            "dispute_rate": _ratio(len(disputed), n),
+            "arbitration_filing_rate": _ratio(disputed["dispute_escalated_at"].notna().sum(), n),
+            "seller_responsibility_rate": _ratio(ruled_against, n),
+        },
+    }
+
+
+def _buyer_kpis(w: pd.DataFrame, orders: pd.DataFrame, churned_at: np.ndarray | None) -> dict[str, Any]:
+    legit = w[~w["is_fraud"].to_numpy(dtype=bool)]
+    buyers = np.unique(legit["buyer_id"].to_numpy())
+    churn = None
+    if churned_at is not None and buyers.size:
+        churn = _ratio(int((~np.isnan(churned_at[buyers])).sum()), buyers.size)
+    # A repeat purchase: any later order of a buyer after their first order in the window.
+    first = legit.groupby("buyer_id", observed=True)["placed_hour"].min()
+    all_legit = orders[~orders["is_fraud"].to_numpy(dtype=bool)]
+    last = all_legit.groupby("buyer_id", observed=True)["placed_hour"].max()
+    repeat = (last.reindex(first.index) > first).sum()
+    return {
+        "buyer_churn_rate": churn,
+        "repeat_purchase_rate": _ratio(int(repeat), len(first)),
     }

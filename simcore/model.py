@@ -16,6 +16,7 @@ import simpy
 
 from simcore.buyers import OrderDesk, Population, arrivals, cancel_request
 from simcore.calendar import ArrivalRate, Calendar
+from simcore.disputes import N_DRAWS, DisputeDesk
 from simcore.distributions import Exponential, Sampler
 from simcore.entities import Order, State
 from simcore.gateway import Gateway
@@ -26,7 +27,9 @@ from simcore.referee import Referee
 from simcore.refunds import RefundDesk
 from simcore.schema import Scenario
 from simcore.sellers import SellerDesk
+from simcore.standing import SellerStanding, seller_review
 from simcore.streams import Streams
+from simcore.trust import BuyerTrust
 
 _EXP1 = Exponential(dist="exponential", mean=1.0)
 
@@ -78,6 +81,7 @@ class Model:
             st.generator("inventory.prices"),
             b.item_price_usd,
             pf.prohibited.listing_share,
+            st.generator("sellers.record_accuracy"),
         )
         self.fx = fx = Fx(s.count)
         pop = Population(scn, st.generator("buyers.population"))
@@ -86,6 +90,7 @@ class Model:
         dishonest = (traits.random(s.count) < s.dishonest_share).tolist()
         # Sellers differ: some are slow, a few unreliable (they neglect orders).
         unreliable = traits.random(s.count) < s.unreliable_share
+        self.dishonest, self.unreliable = dishonest, unreliable.tolist()
         neglect_p = (s.neglect_share + np.where(unreliable, s.unreliable_neglect_share, 0.0)).tolist()
         sigma = np.sqrt(np.log1p(s.handling_speed_sd**2))
         speed = traits.lognormal(-(sigma**2) / 2.0, sigma, s.count).tolist()
@@ -101,13 +106,36 @@ class Model:
             smp(scn.refunds.wallet_delay, "refunds.wallet_delay"),
             st.uniform("refunds.decisions"),
         )
-        self.book = book = OrderBook(env, rec, inv, restocker, refunds)
+        # Queues are reported in the order they are created: the order's path through them.
+        gateway_queue = rec.queue("gateway", p.gateway.servers)
+        review_queue = rec.queue("fraud_review", pf.fraud.analysts)
+        self.trust = trust = BuyerTrust(b.trust, b.population)
+        self.standing = standing = SellerStanding(pf.seller_rating, pf.penalties, s.count)
+        cs = pf.customer_service
+        self.agents = agents = simpy.Resource(env, cs.agents)
+        disputes = DisputeDesk(
+            env,
+            scn,
+            self.calendar,
+            rec,
+            refunds,
+            trust,
+            standing,
+            rec.queue("customer_service", cs.agents),
+            agents,
+            dishonest,
+            smp(cs.review_time, "disputes.review_time"),
+            smp(cs.intervention_time, "disputes.intervention_time"),
+            smp(pf.disputes.open_delay, "disputes.open_delay"),
+            smp(pf.disputes.intervention_delay, "disputes.intervention_delay"),
+        )
+        self.book = book = OrderBook(env, rec, inv, restocker, refunds, trust, standing, disputes)
         self.gateway = gateway = Gateway(
             env,
             p,
             b,
             book,
-            rec.queue("gateway", p.gateway.servers),
+            gateway_queue,
             smp(p.gateway.service_time, "gateway.service_time"),
             smp(b.retry_delay, "buyers.retry_delay"),
             smp(b.verification_time, "buyers.verification_time"),
@@ -117,7 +145,7 @@ class Model:
             pf,
             book,
             inv,
-            rec.queue("fraud_review", pf.fraud.analysts),
+            review_queue,
             smp(pf.fraud.review_time, "referee.review_time"),
             smp(pf.address_conflict.fix_time, "buyers.address_fix_time"),
         )
@@ -140,6 +168,7 @@ class Model:
                 for name, d in scn.shipping.destinations.items()
             ],
             smp(b.confirm_time, "buyers.confirm_time"),
+            disputes,
         )
         req_time = smp(b.cancel.request_time, "buyers.cancel_request_time")
         resp_time = smp(s.cancel_response_time, "sellers.cancel_response_time")
@@ -170,7 +199,7 @@ class Model:
             if reason is not None:
                 book.cancel(o, reason)
                 return
-            book.step(o, State.AWAITING_SHIPMENT, "screening_passed", "platform", "cleared_at")
+            book.clear(o)
             yield from sellers.fulfil(o)
 
         popularity_cdf = np.cumsum(inv.popularity)
@@ -188,6 +217,11 @@ class Model:
             neglect_p,
             Sampler(st.generator("orders.risk_noise").standard_normal),
             st.uniform("orders.payment"),
+            st.uniform("orders.aftermath"),
+            N_DRAWS,
+            book,
+            trust,
+            standing,
             lifecycle,
         )
 
@@ -224,6 +258,7 @@ class Model:
             env.process(repricing(env, fx, inv, seller, reprice_h, float(reprice_phase[seller])))
             if sync_h is not None:
                 env.process(stock_count(env, inv, seller, sync_h, float(sync_phase[seller])))
+        env.process(seller_review(env, standing, book, pf.penalties.review_interval_days * 24.0))
         env.process(self._daily())
 
     def _daily(self):
@@ -242,6 +277,9 @@ class Model:
             inventory_accuracy=self.inv.accuracy(),
             gateway_queue=len(self.gateway.resource.queue),
             fraud_review_queue=len(self.referee.analysts.queue),
+            customer_service_queue=len(self.agents.queue),
+            sellers_suspended=self.standing.suspended_count,
+            buyers_churned=int(np.count_nonzero(~np.isnan(np.frombuffer(self.trust.churned_at)))),
             fx_rate=self.fx.rate,
         )
 

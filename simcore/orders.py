@@ -1,17 +1,21 @@
-"""The order book: state transitions and the one way an order gets cancelled.
+"""The order book: state transitions, the open orders of each seller, and the one way an
+order gets cancelled.
 
 Every process that ends an order early calls :meth:`OrderBook.cancel`; it enforces the state
 machine (nothing is cancelled after shipment, nothing twice), releases reserved stock, records
-initiator and reason, and starts a refund when money was taken.
+initiator and reason, starts a refund when money was taken, and tells the seller's standing and
+the dispute desk (trust, suspicious cancellations, refund trouble) what happened.
 """
 
 from __future__ import annotations
 
 import simpy
 
+from simcore.disputes import DisputeDesk
 from simcore.entities import (
     ACTIVITY,
     ACTOR,
+    DISPUTE_OUTCOME,
     INITIATOR,
     INITIATOR_OF_REASON,
     REASON,
@@ -23,6 +27,8 @@ from simcore.entities import (
 from simcore.inventory import Inventory, Restocker
 from simcore.recorder import Recorder
 from simcore.refunds import RefundDesk
+from simcore.standing import SELLER_RESPONSIBLE, SellerStanding
+from simcore.trust import BuyerTrust
 
 _CANCELLABLE = frozenset(
     {State.PLACED, State.PAYING, State.VERIFYING, State.SCREENING, State.AWAITING_SHIPMENT}
@@ -34,13 +40,30 @@ class OrderBook:
     """Shared order bookkeeping for the processes of one run."""
 
     def __init__(
-        self, env: simpy.Environment, rec: Recorder, inv: Inventory, restocker: Restocker, refunds: RefundDesk
+        self,
+        env: simpy.Environment,
+        rec: Recorder,
+        inv: Inventory,
+        restocker: Restocker,
+        refunds: RefundDesk,
+        trust: BuyerTrust,
+        standing: SellerStanding,
+        disputes: DisputeDesk,
     ):
         self.env = env
         self.rec = rec
         self.inv = inv
         self.restocker = restocker
         self.refunds = refunds
+        self.trust = trust
+        self.standing = standing
+        self.disputes = disputes
+        # Unshipped orders of each seller by id (cancelled if the seller is suspended).
+        self.open: list[dict[int, Order]] = [{} for _ in range(len(standing.rating))]
+
+    def register(self, o: Order) -> None:
+        """A new order joins its seller's open orders."""
+        self.open[o.seller][o.id] = o
 
     def step(self, o: Order, state: State, activity: str, actor: str, column: str | None = None):
         """Advance ``o`` to ``state``, log ``activity`` and stamp ``column`` with the time."""
@@ -49,6 +72,20 @@ class OrderBook:
         self.rec.event(now, o.id, ACTIVITY[activity], ACTOR[actor])
         if column is not None:
             self.rec.set(column, o.id, now)
+
+    def clear(self, o: Order) -> None:
+        """Payment and screening done: the order is the seller's to ship."""
+        self.step(o, State.AWAITING_SHIPMENT, "screening_passed", "platform", "cleared_at")
+        self.standing.order_cleared(o.seller, self.env.now)
+
+    def ship(self, o: Order) -> None:
+        self.step(o, State.SHIPPED, "shipped", "seller", "shipped_at")
+        del self.open[o.seller][o.id]
+
+    def cancel_open_orders(self, seller: int, reason: str) -> None:
+        """Cancel every unshipped order of ``seller`` (e.g. on suspension)."""
+        for o in list(self.open[seller].values()):
+            self.cancel(o, reason)
 
     def release_stock(self, o: Order) -> None:
         if o.reserved:
@@ -79,10 +116,22 @@ class OrderBook:
         rec.set("cancelled_at", oid, now)
         rec.event(now, oid, ACTIVITY["cancelled"], _ACTOR_OF_INITIATOR[initiator])
         self.release_stock(o)
-        if o.paid:
-            self.env.process(self.refunds.refund(o))
+        del self.open[o.seller][oid]
+        if reason in SELLER_RESPONSIBLE:
+            self.standing.seller_cancelled(o.seller, now)
+        refund = self.refunds.schedule(o) if o.paid else None
+        self.disputes.after_cancel(o, reason, refund)
         return True
 
-    def complete(self, o: Order) -> None:
-        self.step(o, State.COMPLETED, "completed", "buyer", "completed_at")
+    def complete(self, o: Order, actor: str = "buyer", good: bool = True) -> None:
+        """Close ``o`` as completed: confirmed by the buyer, or closed by the platform (a
+        dispute's end, an expired delivery guarantee). A good order (``good`` and no dispute
+        the seller lost) raises the buyer's trust and the seller's rating."""
+        self.step(o, State.COMPLETED, "completed", actor, "completed_at")
         self.rec.set("status", o.id, STATUS_COMPLETED)
+        if not good:
+            return
+        if not o.disputed:
+            self.trust.reward(o.buyer)
+        if not o.disputed or o.dispute_outcome == DISPUTE_OUTCOME["rejected"]:
+            self.standing.order_good(o.seller)

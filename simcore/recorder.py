@@ -45,6 +45,17 @@ ORDER_COLUMNS: dict[str, str] = {
     "refund_method": "b",
     "refund_delay_bdays": "d",
     "refunded_at": "d",
+    "dispute_reason": "b",
+    "dispute_opened_at": "d",
+    "dispute_escalated_at": "d",
+    "dispute_resolved_at": "d",
+    "dispute_outcome": "b",
+    "dispute_stage": "b",
+    "dispute_claim_amount": "d",
+    "dispute_refund_amount": "d",
+    "dispute_refund_method": "b",
+    "dispute_refund_delay_bdays": "d",
+    "dispute_refunded_at": "d",
 }
 
 
@@ -82,15 +93,18 @@ class QueueMonitor:
         self.req_t.append(requested_at)
         self.wait.append(now - requested_at)
 
-    def serve(self, env, resource, service_hours: float):
+    def serve(self, env, resource, service_hours: float, on_start=None):
         """Process: queue for one server of ``resource``, hold it ``service_hours``, release it,
-        recording the wait and every change of queue length and busy servers."""
+        recording the wait and every change of queue length and busy servers. ``on_start()``,
+        if given, is called when a server takes the request."""
         t_req = env.now
         req = resource.request()
         self.update(t_req, len(resource.queue), resource.count)
         yield req
         self.waited(t_req, env.now)
         self.update(env.now, len(resource.queue), resource.count)
+        if on_start is not None:
+            on_start()
         yield env.timeout(service_hours)
         resource.release(req)
         self.update(env.now, len(resource.queue), resource.count)
@@ -125,6 +139,7 @@ class Recorder:
         self.ev_actor = array("b")
         self.daily: dict[str, list[float]] = {}
         self.lost_at = array("d")  # hours of arrivals that found nothing in stock
+        self.forgone_at = array("d")  # hours of arrivals whose buyer had churned or lost trust
         self.queues: dict[str, QueueMonitor] = {}
         self.warmup_hours = warmup_hours
 

@@ -69,8 +69,8 @@ def resolved_yaml(result: RunResult) -> str:
 def write_outputs(
     result: RunResult, out_dir: str | Path, extra: Mapping[str, Callable[[Path], object]] | None = None
 ) -> list[Path]:
-    """Write ``orders.parquet``, ``events.parquet``, ``timeseries.parquet``, ``kpis.json`` and
-    the resolved ``scenario.yaml`` into ``out_dir`` (created if needed).
+    """Write ``orders.parquet``, ``events.parquet``, ``timeseries.parquet``, ``sellers.parquet``,
+    ``kpis.json`` and the resolved ``scenario.yaml`` into ``out_dir`` (created if needed).
 
     Files are written to a temporary folder beside ``out_dir`` and moved in only when all are
     written.
@@ -90,6 +90,7 @@ def write_outputs(
         result.orders.to_parquet(tmp / "orders.parquet", index=False)
         result.events.to_parquet(tmp / "events.parquet", index=False)
         result.timeseries.to_parquet(tmp / "timeseries.parquet", index=False)
+        result.sellers.to_parquet(tmp / "sellers.parquet", index=False)
         (tmp / "kpis.json").write_text(json.dumps(result.kpis, indent=2) + "\n", encoding="utf-8")
         (tmp / "scenario.yaml").write_text(resolved_yaml(result), encoding="utf-8")
         for name, writer in (extra or {}).items():

@@ -81,6 +81,40 @@ class Fraudsters(_Frozen):
     )
 
 
+class Trust(_Frozen):
+    """Buyer trust in the platform (0-1) and what it does to repeat purchases.
+
+    Every legitimate buyer starts at ``initial``. Bad experiences lower trust by their loss
+    (a cancellation the buyer did not ask for, a refund later than ``refund_patience_bdays`` or
+    short, a dispute lost); each good order (completed, no dispute lost) raises it by
+    ``good_order_gain``. A buyer arrives to buy with probability ``min(1, trust / initial)``
+    (fewer repeat purchases after a bad experience) and, after each bad experience, leaves for
+    good with probability ``churn_share * (1 - trust)``.
+    """
+
+    initial: Annotated[float, Field(gt=0.0, le=1.0)] = Field(0.8, description="Trust of a new buyer.")
+    good_order_gain: Share = Field(0.03, description="Trust gained per good order (capped at 1).")
+    cancellation_loss: Share = Field(
+        0.15, description="Trust lost when the seller or the system cancels the buyer's order."
+    )
+    refund_late_loss: Share = Field(0.1, description="Trust lost when a refund is later than the patience.")
+    refund_wrong_loss: Share = Field(0.15, description="Trust lost when a refund is paid short.")
+    dispute_lost_loss: Share = Field(0.25, description="Trust lost when the buyer's dispute is rejected.")
+    churn_share: Share = Field(
+        0.3, description="Churn probability after a bad experience, multiplied by (1 - trust)."
+    )
+    refund_patience_bdays: PositiveFloat = Field(
+        15.0, description="Business days after which a buyer considers a refund late."
+    )
+
+
+class RatingAvoidance(_Frozen):
+    """Buyers steering clear of poorly rated sellers' listings."""
+
+    below: Share = Field(0.9, description="Seller ratings under this put buyers off.")
+    share: Share = Field(0.5, description="Buyers who skip listings of sellers rated under 'below'.")
+
+
 class Buyers(_Frozen):
     """Buyer population, arrivals and buyer behaviour."""
 
@@ -114,6 +148,8 @@ class Buyers(_Frozen):
         default_factory=lambda: _h(3.0, "days"),
         description="Time from delivery to the buyer confirming receipt.",
     )
+    trust: Trust = Field(default_factory=Trust)
+    low_rating: RatingAvoidance = Field(default_factory=RatingAvoidance)
 
 
 # --------------------------------------------------------------------------- sellers
@@ -159,6 +195,11 @@ class Sellers(_Frozen):
     initial_stock_mean: PositiveFloat = Field(12.0, description="Mean units per SKU at start.")
     inventory_accuracy: Share = Field(
         0.35, description="Share of SKU stock records that match physical stock at start."
+    )
+    inventory_accuracy_concentration: PositiveFloat | None = Field(
+        None,
+        description="Spread of record accuracy across sellers: each seller's accuracy is Beta with "
+        "mean inventory_accuracy and this concentration (a + b); smaller = wider. null = all alike.",
     )
     phantom_share: Share = Field(
         0.7, description="Of inaccurate records, the share that overstate physical stock."
@@ -220,6 +261,7 @@ class Shipping(_Frozen):
     blocked_route_share: Share = Field(
         0.005, description="Share of seller-to-destination routes that cannot be served."
     )
+    lost_share: Share = Field(0.003, description="Parcels that never arrive.")
     destinations: dict[str, Destination] = Field(
         default_factory=_default_destinations, min_length=1, description="Destination countries by code."
     )
@@ -318,6 +360,151 @@ class AddressConflict(_Frozen):
     fix_time: Duration = Field(default_factory=lambda: _h(12.0))
 
 
+class CustomerService(_Frozen):
+    """Customer-service agents who review disputes and decide those that escalate."""
+
+    agents: int = Field(2, ge=1, description="Agents working disputes in parallel.")
+    review_time: Duration = Field(
+        default_factory=lambda: Lognormal(dist="lognormal", mean=3.0, sd=2.0),
+        description="Agent time for the initial review of a dispute.",
+    )
+    intervention_time: Duration = Field(
+        default_factory=lambda: Lognormal(dist="lognormal", mean=6.0, sd=4.0),
+        description="Agent time to decide an escalated dispute.",
+    )
+
+
+class DisputePropensity(_Frozen):
+    """Chance that a buyer opens a dispute after each kind of trouble."""
+
+    disguised_cancellation: Share = Field(
+        0.3, description="After a seller cancellation whose stated reason hides the real one."
+    )
+    seller_cancellation: Share = Field(0.03, description="After an honest seller cancellation.")
+    refund_late: Share = Field(0.3, description="When a refund is later than the buyer's patience.")
+    refund_wrong_amount: Share = Field(0.6, description="When a refund lands short.")
+    not_delivered: Share = Field(
+        0.5, description="When a parcel has not arrived by not_delivered_after_days."
+    )
+    not_as_described: Share = Field(
+        0.004, description="Delivered orders the buyer disputes as not as described."
+    )
+
+
+class Ruling(_Frozen):
+    """How an agent decides an escalated dispute.
+
+    The buyer wins with probability ``merit_win`` (claim founded) or ``no_merit_win`` (not),
+    plus ``evidence_weight * (evidence - 0.5)`` and ``history_weight`` times the seller's
+    share of orders ruled against them in the penalty window. A win on thin evidence
+    (below ``partial_below``) on a goods dispute is settled as a partial refund.
+    """
+
+    merit_win: Share = Field(0.5, description="Base chance a founded claim wins.")
+    no_merit_win: Share = Field(0.1, description="Base chance an unfounded claim wins.")
+    evidence_weight: NonNegFloat = Field(0.3, description="Weight of evidence quality (0-1) on winning.")
+    history_weight: NonNegFloat = Field(2.0, description="Weight of the seller's ruling record.")
+    partial_below: Share = Field(
+        0.4, description="Evidence below this turns a goods win into a partial refund."
+    )
+
+
+class Disputes(_Frozen):
+    """Disputes: when buyers open them and how the three stages run.
+
+    Stages: initial review by an agent, negotiation between buyer and seller (at most
+    ``negotiation_days``), then platform intervention (evidence gathering, ``intervention_delay``,
+    then an agent's decision). Cancelled-order disputes claim what the buyer has not got back;
+    goods disputes (not delivered, not as described) claim the order amount.
+    """
+
+    propensity: DisputePropensity = Field(default_factory=DisputePropensity)
+    open_delay: Duration = Field(
+        default_factory=lambda: _h(2.0, "days"), description="Trouble noticed to dispute opened."
+    )
+    not_delivered_after_days: PositiveFloat = Field(
+        45.0, description="Days after shipment a buyer waits for a parcel before disputing."
+    )
+    not_as_described_merit: Share = Field(
+        0.5, description="Share of not-as-described claims that are founded."
+    )
+    negotiation_days: PositiveFloat = Field(7.0, description="Window for buyer and seller to agree.")
+    seller_accepts_founded: Share = Field(0.25, description="Sellers who accept a founded claim.")
+    seller_accepts_unfounded: Share = Field(0.05, description="Sellers who accept an unfounded claim.")
+    dishonest_accept_factor: Share = Field(0.4, description="Multiplier on acceptance for dishonest sellers.")
+    partial_offer_share: Share = Field(
+        0.4, description="Of goods claims not accepted, those where the seller offers a partial refund."
+    )
+    partial_accept_share: Share = Field(0.6, description="Buyers who take a partial-refund offer.")
+    partial_refund_share: Annotated[float, Field(gt=0.0, lt=1.0)] = Field(
+        0.5, description="Mean share of the claim a partial refund pays (drawn in +-0.2 around it)."
+    )
+    intervention_delay: Duration = Field(
+        default_factory=lambda: Triangular(dist="triangular", low=1, mode=3, high=6.5, unit="days"),
+        description="Escalation to the agent's decision, before agent time (evidence gathering).",
+    )
+    ruling: Ruling = Field(default_factory=Ruling)
+
+    @field_validator("partial_refund_share")
+    @classmethod
+    def _partial(cls, v: float) -> float:
+        if not 0.2 <= v <= 0.8:
+            raise ValueError(f"must be in [0.2, 0.8] so that draws stay inside (0, 1) (got {v})")
+        return v
+
+
+class SellerRating(_Frozen):
+    """A seller's rating: the smoothed share of good orders.
+
+    ``rating = (good + prior * prior_weight) / (good + bad + prior_weight)``; a good order is
+    completed without a lost dispute, a bad one is a seller-responsible cancellation (seller
+    reasons and missed ship-by deadlines) or a dispute ruled against the seller.
+    """
+
+    prior: Share = Field(0.97, description="Rating of a new seller.")
+    prior_weight: PositiveFloat = Field(20.0, description="Orders' worth of weight of the prior.")
+
+
+class Penalties(_Frozen):
+    """The platform's watch over sellers: warnings, then suspension.
+
+    Every ``review_interval_days`` the platform looks at each seller's last ``window_days``:
+    the seller-responsible cancellation rate (over orders cleared for the seller) and the
+    disputes ruled against the seller. A seller past either warning line is warned; a warned
+    seller past a suspension line (warned at least ``grace_days`` before) is suspended for
+    ``suspension_days`` (null = for good): listings hidden, open orders cancelled
+    (``seller_suspended``) and refunded.
+    """
+
+    window_days: PositiveFloat = Field(30.0, description="Rolling window of the seller metrics.")
+    min_orders: int = Field(20, ge=1, description="Orders in the window before rates are judged.")
+    warn_cancel_rate: Share = Field(0.04, description="Cancellation rate that draws a warning.")
+    suspend_cancel_rate: Share = Field(0.08, description="Cancellation rate that suspends a warned seller.")
+    warn_rulings: int = Field(2, ge=1, description="Disputes ruled against the seller that draw a warning.")
+    suspend_rulings: int = Field(4, ge=1, description="Rulings that suspend a warned seller.")
+    grace_days: NonNegFloat = Field(7.0, description="Time a warned seller has to improve.")
+    suspension_days: PositiveFloat | None = Field(
+        30.0, description="Length of a suspension; null = for good."
+    )
+    review_interval_days: PositiveFloat = Field(1.0, description="How often the platform reviews sellers.")
+
+    @field_validator("suspend_cancel_rate")
+    @classmethod
+    def _cancel_lines(cls, v: float, info: ValidationInfo) -> float:
+        warn = info.data.get("warn_cancel_rate")
+        if warn is not None and v < warn:
+            raise ValueError(f"must be >= warn_cancel_rate (got {v} < {warn})")
+        return v
+
+    @field_validator("suspend_rulings")
+    @classmethod
+    def _ruling_lines(cls, v: int, info: ValidationInfo) -> int:
+        warn = info.data.get("warn_rulings")
+        if warn is not None and v < warn:
+            raise ValueError(f"must be >= warn_rulings (got {v} < {warn})")
+        return v
+
+
 class Platform(_Frozen):
     """The platform referee: deadlines, screening and automatic rules."""
 
@@ -331,13 +518,20 @@ class Platform(_Frozen):
     fraud: FraudScreening = Field(default_factory=FraudScreening)
     prohibited: Prohibited = Field(default_factory=Prohibited)
     address_conflict: AddressConflict = Field(default_factory=AddressConflict)
+    delivery_guarantee_days: PositiveFloat = Field(
+        60.0, description="Undisputed parcels not delivered this long after shipment are closed."
+    )
+    customer_service: CustomerService = Field(default_factory=CustomerService)
+    disputes: Disputes = Field(default_factory=Disputes)
+    seller_rating: SellerRating = Field(default_factory=SellerRating)
+    penalties: Penalties = Field(default_factory=Penalties)
 
 
 # --------------------------------------------------------------------------- refunds
 
 
 class Refunds(_Frozen):
-    """Refunds of paid-then-cancelled orders."""
+    """Refunds of paid-then-cancelled orders and of disputes (same methods and delays)."""
 
     wallet_share: Share = Field(0.3, description="Card payers who take the refund to the wallet.")
     card_delay_bdays: Duration = Field(
@@ -345,7 +539,9 @@ class Refunds(_Frozen):
         description="Business days to a refund on the original method (unit must be days).",
     )
     wallet_delay: Duration = Field(default_factory=lambda: _h(2.0))
-    wrong_amount_rate: Share = Field(0.01, description="Refunds paid with a wrong (short) amount.")
+    wrong_amount_rate: Share = Field(
+        0.01, description="Cancellation refunds paid with a wrong (short) amount."
+    )
 
     @field_validator("card_delay_bdays")
     @classmethod

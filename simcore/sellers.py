@@ -7,12 +7,19 @@ from a dishonest seller (true reason kept); physical stock short of the quantity
 ``out_of_stock`` (the record is corrected on the spot). Otherwise the units are picked and the
 order ships after ``handling_time``. The platform cancels orders still unshipped
 ``ship_by_days`` after it cleared them for the seller (``ship_deadline_missed``).
+
+After shipment a ``shipping.lost_share`` of parcels never arrive. A buyer whose parcel has not
+arrived ``not_delivered_after_days`` after shipment may dispute it; a delivered order may be
+disputed as not as described before the buyer confirms it. A disputed order is closed when its
+dispute ends (once the parcel has arrived, or at once if it never will); an undisputed lost
+parcel is closed when the delivery guarantee expires.
 """
 
 from __future__ import annotations
 
 import simpy
 
+from simcore.disputes import LOST, NOT_AS_DESCRIBED, NOT_DELIVERED, DisputeDesk
 from simcore.distributions import Sampler
 from simcore.entities import ACTIVITY, ACTOR, Order, State
 from simcore.inventory import Fx, Inventory, Restocker, reprice
@@ -39,6 +46,7 @@ class SellerDesk:
         quote: list[Sampler],
         transit: list[Sampler],
         confirm: Sampler,
+        disputes: DisputeDesk,
     ):
         self.env = env
         self.book = book
@@ -54,6 +62,13 @@ class SellerDesk:
         self.quote = quote
         self.transit = transit
         self.confirm = confirm
+        self.disputes = disputes
+        self.lost_share = scn.shipping.lost_share
+        d = scn.platform.disputes
+        self.not_delivered_h = d.not_delivered_after_days * 24.0
+        self.p_not_delivered = d.propensity.not_delivered
+        self.p_not_as_described = d.propensity.not_as_described
+        self.guarantee_h = scn.platform.delivery_guarantee_days * 24.0
         self.caps = [d.cost_cap_usd for d in scn.shipping.destinations.values()]
         self.ship_by_h = scn.platform.ship_by_days * 24.0
         self.loss_tolerance = scn.sellers.pricing.loss_tolerance
@@ -119,8 +134,29 @@ class SellerDesk:
         if o.closed:
             self._put_back(o)
             return
-        book.step(o, State.SHIPPED, "shipped", "seller", "shipped_at")
-        yield env.timeout(self.transit[o.dest]())
+        book.ship(o)
+        yield from self._deliver(o)
+
+    def _deliver(self, o: Order):
+        """Process: from shipment to completion, through any dispute on the way."""
+        env, book, d = self.env, self.book, o.after_draws
+        lost = d[LOST] < self.lost_share
+        transit = self.transit[o.dest]()
+        dispute = None
+        if (lost or transit > self.not_delivered_h) and d[NOT_DELIVERED] < self.p_not_delivered:
+            dispute = env.process(self.disputes.open_later(o, "not_delivered", self.not_delivered_h))
+        if lost:
+            yield dispute if dispute is not None else env.timeout(self.guarantee_h)
+            book.complete(o, "platform", good=False)
+            return
+        yield env.timeout(transit)
         book.step(o, State.DELIVERED, "delivered", "seller", "delivered_at")
+        if dispute is not None:
+            if not dispute.triggered:
+                yield dispute  # the buyer confirms only once the dispute is over
+        elif d[NOT_AS_DESCRIBED] < self.p_not_as_described:
+            yield env.process(self.disputes.open_later(o, "not_as_described", self.disputes.open_delay()))
+            book.complete(o, "platform")
+            return
         yield env.timeout(self.confirm())
         book.complete(o)

@@ -23,7 +23,14 @@ from conftest import QUIET, SCENARIOS
 from simcore import Scenario, ScenarioError, __version__, load_scenario
 from simcore.cli import main
 
-FIVE_FILES = {"orders.parquet", "events.parquet", "timeseries.parquet", "kpis.json", "scenario.yaml"}
+RUN_FILES = {
+    "orders.parquet",
+    "events.parquet",
+    "timeseries.parquet",
+    "sellers.parquet",
+    "kpis.json",
+    "scenario.yaml",
+}
 
 REASONS = {
     "out_of_stock",
@@ -312,9 +319,9 @@ def test_console_script_bad_input_exits_2_without_traceback(bad_scenario):
 # --------------------------------------------------------------------------- run: outputs
 
 
-def test_run_writes_the_five_files_and_no_temp_folders(tiny_run):
+def test_run_writes_the_run_files_and_no_temp_folders(tiny_run):
     _, out = tiny_run
-    assert {p.name for p in out.iterdir()} == FIVE_FILES
+    assert {p.name for p in out.iterdir()} == RUN_FILES
     assert [p.name for p in out.parent.iterdir()] == [out.name]
 
 
@@ -399,7 +406,7 @@ def test_run_into_an_existing_folder_replaces_the_outputs(tmp_path):
     out.mkdir()
     (out / "kpis.json").write_text("stale", encoding="utf-8")
     assert run_quiet(scenario, out) == 0
-    assert {p.name for p in out.iterdir()} == FIVE_FILES
+    assert {p.name for p in out.iterdir()} == RUN_FILES
     assert json.loads((out / "kpis.json").read_text(encoding="utf-8"))["orders"] > 0
 
 
