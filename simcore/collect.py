@@ -19,12 +19,14 @@ from simcore.entities import (
     INITIATORS,
     PAYMENT_METHODS,
     REASONS,
+    REFUND_DISPUTE_REASONS,
     REFUND_METHODS,
     STATUSES,
 )
 from simcore.kpis import compute_kpis
 from simcore.model import Model
 from simcore.schema import Scenario
+from simcore.standing import SELLER_RESPONSIBLE
 
 _TIME_COLUMNS = (
     "placed_at",
@@ -197,8 +199,9 @@ def collect(model: Model) -> RunResult:
         lost_sales=in_window(_np(rec.lost_at)),
         forgone=in_window(_np(rec.forgone_at)),
         churned_at=_np(model.trust.churned_at),
-        warnings=in_window(np.array([t for t, _ in st.warned_log], dtype=float)),
-        suspensions=in_window(np.array([t for t, _ in st.suspended_log], dtype=float)),
+        # Penalties follow the orders that earned them: counted from the warm-up to the horizon.
+        warnings=sum(t >= lo for t, _ in st.warned_log),
+        suspensions=sum(t >= lo for t, _ in st.suspended_log),
     )
     return RunResult(
         scenario=scn,
@@ -215,7 +218,8 @@ def _sellers_frame(model: Model, orders: pd.DataFrame) -> pd.DataFrame:
     """Per-seller traits, final rating and record over the whole run (not only the KPI window).
 
     ``revenue`` is the value of completed orders less dispute awards paid on them;
-    ``revenue_lost`` the value of cancelled orders plus all dispute awards.
+    ``revenue_lost`` the value of cancelled orders plus the awards on orders not cancelled.
+    ``record_accuracy`` is the chance each of the seller's records was accurate at the start.
     """
     st, n = model.standing, model.scn.sellers.count
     seller = orders["seller_id"].to_numpy()
@@ -230,14 +234,12 @@ def _sellers_frame(model: Model, orders: pd.DataFrame) -> pd.DataFrame:
     cancelled = (status == "cancelled").to_numpy()
     completed = (status == "completed").to_numpy()
     reason = orders["cancel_reason"]
-    seller_fault = reason.isin(
-        ["out_of_stock", "pricing_error", "shipping_restriction", "ship_deadline_missed"]
-    )
+    seller_fault = reason.isin(sorted(SELLER_RESPONSIBLE))
     disputed = orders["dispute_reason"].notna().to_numpy()
     ruled_against = (
         (orders["dispute_stage"] == "intervention")
         & orders["dispute_outcome"].isin(["full_refund", "partial_refund"])
-        & ~orders["dispute_reason"].isin(["refund_late", "refund_wrong_amount"])
+        & ~orders["dispute_reason"].isin(list(REFUND_DISPUTE_REASONS))
     ).to_numpy()
     warned = np.bincount([s for _, s in st.warned_log], minlength=n)[:n] if st.warned_log else np.zeros(n)
     susp = np.bincount([s for _, s in st.suspended_log], minlength=n)[:n] if st.suspended_log else np.zeros(n)
@@ -249,6 +251,7 @@ def _sellers_frame(model: Model, orders: pd.DataFrame) -> pd.DataFrame:
             "seller_id": np.arange(n, dtype=np.int64),
             "dishonest": np.asarray(model.dishonest, dtype=bool),
             "unreliable": np.asarray(model.unreliable, dtype=bool),
+            "record_accuracy": model.inv.seller_accuracy,
             "rating": np.asarray(st.rating, dtype=float),
             "orders": per_seller(np.ones(len(orders), dtype=bool)).astype(np.int64),
             "cleared": per_seller(orders["cleared_at"].notna().to_numpy()).astype(np.int64),
@@ -265,7 +268,9 @@ def _sellers_frame(model: Model, orders: pd.DataFrame) -> pd.DataFrame:
             "suspensions": susp.astype(np.int64),
             "first_suspended_at": model.calendar.timestamp(first_susp),
             "revenue": np.round(per_seller(completed, amount - award), 2),
-            "revenue_lost": np.round(per_seller(cancelled, amount) + per_seller(disputed, award), 2),
+            "revenue_lost": np.round(
+                per_seller(cancelled, amount) + per_seller(disputed & ~cancelled, award), 2
+            ),
         }
     )
 

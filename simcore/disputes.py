@@ -29,6 +29,7 @@ from simcore.entities import (
     DISPUTE_REASON,
     DISPUTE_STAGES,
     REASON,
+    REFUND_DISPUTE_REASONS,
     Order,
     State,
 )
@@ -40,14 +41,15 @@ from simcore.trust import BuyerTrust
 
 # Indices into ``Order.after_draws``: uniforms drawn for every arrival at placement, so that
 # the same arrival meets the same luck in what follows under every strategy.
-LOST, NOT_DELIVERED, NOT_AS_DESCRIBED, CANCEL_DISPUTE, REFUND_DISPUTE = range(5)
-EVIDENCE, MERIT, ACCEPT, AGREE_AT, PARTIAL_OFFER, PARTIAL_ACCEPT, PARTIAL_SHARE, RULING = range(5, 13)
-CHURN_CANCEL, CHURN_REFUND, CHURN_DISPUTE, TRUST_BUY, AVOID = range(13, 18)
-N_DRAWS = 18
+# Each number makes one decision only, so that decisions stay independent.
+LOST, NOT_DELIVERED, NOT_AS_DESCRIBED, CANCEL_DISPUTE, LATE_DISPUTE, SHORT_DISPUTE = range(6)
+EVIDENCE, MERIT, ACCEPT, AGREE_AT, PARTIAL_OFFER, PARTIAL_ACCEPT, PARTIAL_SHARE, RULING = range(6, 14)
+CHURN_CANCEL, CHURN_LATE, CHURN_SHORT, CHURN_DISPUTE, TRUST_BUY, AVOID = range(14, 20)
+N_DRAWS = 20
 
 _SELLER_REASONS = frozenset({REASON["out_of_stock"], REASON["pricing_error"], REASON["shipping_restriction"]})
 _GOODS = frozenset({"not_delivered", "not_as_described"})
-_REFUND = frozenset({"refund_late", "refund_wrong_amount"})
+_REFUND = frozenset(REFUND_DISPUTE_REASONS)
 _STAGE = {name: i for i, name in enumerate(DISPUTE_STAGES)}
 _FULL, _PARTIAL, _REJECTED = (DISPUTE_OUTCOME[k] for k in ("full_refund", "partial_refund", "rejected"))
 
@@ -131,17 +133,18 @@ class DisputeDesk:
         if due > patience:
             yield env.timeout(patience - env.now)
             if o.refund_due is not None:
-                self.trust.hit(o.buyer, tcfg.refund_late_loss, d[CHURN_REFUND], env.now)
-                if d[REFUND_DISPUTE] < prop.refund_late:
+                self.trust.hit(o.buyer, tcfg.refund_late_loss, d[CHURN_LATE], env.now)
+                # The patience itself is the buyer's delay: the dispute opens at once.
+                if not o.disputed and d[LATE_DISPUTE] < prop.refund_late:
                     env.process(self.open_later(o, "refund_late", 0.0))
                     return
         if amount < o.amount:
             if o.refund_due is not None:
                 yield env.timeout(max(o.refund_due - env.now, 0.0))
-            if o.disputed:
+            if o.disputed:  # a dispute already covers the order (and would make up the shortfall)
                 return
-            self.trust.hit(o.buyer, tcfg.refund_wrong_loss, d[CHURN_REFUND], env.now)
-            if d[REFUND_DISPUTE] < prop.refund_wrong_amount:
+            self.trust.hit(o.buyer, tcfg.refund_wrong_loss, d[CHURN_SHORT], env.now)
+            if d[SHORT_DISPUTE] < prop.refund_wrong_amount:
                 env.process(self.open_later(o, "refund_wrong_amount", self.open_delay()))
 
     # ------------------------------------------------------------------ the dispute

@@ -109,6 +109,8 @@ DISPUTE_REASONS = (
     "not_as_described",
 )
 DISPUTE_REASON = {name: i for i, name in enumerate(DISPUTE_REASONS)}
+#: Disputes about a cancellation refund: the platform's matter (no seller), decided at review.
+REFUND_DISPUTE_REASONS = ("refund_late", "refund_wrong_amount")
 #: How a dispute ends (the buyer's claim paid in full, in part, or not at all).
 DISPUTE_OUTCOMES = ("", "full_refund", "partial_refund", "rejected")
 DISPUTE_OUTCOME = {name: i for i, name in enumerate(DISPUTE_OUTCOMES)}
@@ -130,7 +132,7 @@ class Order:
     review decision, address fix, standard-normal score noise) and ``pay_draws`` the gateway's,
     both drawn at placement so the same arrival meets the same luck under every strategy.
     ``after_draws`` holds the numbers of what may follow the order (parcel loss, disputes,
-    churn; see :class:`simcore.disputes.Draw`). ``refund_due`` is the hour a scheduled
+    churn; the indices are named in :mod:`simcore.disputes`). ``refund_due`` is the hour a scheduled
     cancellation refund lands (None before one is scheduled or once it has landed) and
     ``disputed`` is True once the buyer has opened a dispute (at most one per order) and
     ``dispute_outcome`` its :data:`DISPUTE_OUTCOME` code once resolved (0 before).

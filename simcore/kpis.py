@@ -7,8 +7,8 @@ cooldown_days)``. Definitions the calibration bands depend on:
 - ``false_decline_rate``: legitimate orders cancelled ``fraud_suspected`` / legitimate orders.
 - ``fraud_caught_share``: fraudulent orders cancelled by the system (gateway or referee) before
   shipment / fraudulent orders.
-- ``seller_revenue_lost``: USD value of cancelled orders plus dispute awards; ``gmv_completed``:
-  value of completed orders.
+- ``seller_revenue_lost``: USD value of cancelled orders plus dispute awards on orders that
+  were not cancelled; ``gmv_completed``: value of completed orders.
 - ``dispute_rate``: orders disputed / orders; ``dispute_outcomes``: shares of resolved disputes;
   ``dispute_resolution_days``: opened to resolved, in days. ``platform_metrics`` are the three
   seller metrics a platform watches, over all orders: dispute rate, arbitration-filing rate
@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from simcore.entities import DISPUTE_OUTCOMES, DISPUTE_REASONS, INITIATORS, REASONS
+from simcore.entities import DISPUTE_OUTCOMES, DISPUTE_REASONS, INITIATORS, REASONS, REFUND_DISPUTE_REASONS
 
 
 def _num(x: float) -> float | None:
@@ -75,8 +75,8 @@ def compute_kpis(
         lost_sales: Arrivals in the window that found no listing in stock.
         forgone: Arrivals in the window whose buyer had churned or chose not to buy.
         churned_at: Hour each legitimate buyer churned (NaN if not), indexed by buyer id.
-        warnings: Seller warnings issued in the window.
-        suspensions: Seller suspensions in the window.
+        warnings: Seller warnings issued after the warm-up.
+        suspensions: Seller suspensions after the warm-up.
     """
     lo, hi = window_hours
     hours = orders["placed_hour"].to_numpy()
@@ -127,7 +127,9 @@ def compute_kpis(
         "fraud_caught_share": _ratio(fraud_stopped, fraud.sum()),
         "false_decline_rate": _ratio(legit_declined, (~fraud).sum()),
         "payment_failure_rate": _ratio(counts["payment_failed"] + counts["verification_timeout"], n),
-        "seller_revenue_lost": round(float(w.loc[cancelled, "amount"].sum() + award.sum()), 2),
+        # Awards on cancelled orders make up the platform's refund errors; the seller had lost
+        # those orders' value already.
+        "seller_revenue_lost": round(float(w.loc[cancelled, "amount"].sum() + award[~cancelled].sum()), 2),
         "gmv_completed": round(float(w.loc[w["status"] == "completed", "amount"].sum()), 2),
         "inventory_record_accuracy": _num(acc.mean()) if acc.size else None,
         "lost_sales": int(lost_sales),
@@ -152,7 +154,7 @@ def _dispute_kpis(w: pd.DataFrame, award: pd.Series) -> dict[str, Any]:
     ruled_against = (
         (resolved["dispute_stage"] == "intervention")
         & (resolved["dispute_outcome"] != "rejected")
-        & ~resolved["dispute_reason"].isin(["refund_late", "refund_wrong_amount"])
+        & ~resolved["dispute_reason"].isin(list(REFUND_DISPUTE_REASONS))
     ).sum()
     return {
         "dispute_rate": _ratio(len(disputed), n),

@@ -105,6 +105,9 @@ class Model:
             scn.refunds.card_delay_bdays.sampler(st.generator("refunds.card_bdays"), unit="days"),
             smp(scn.refunds.wallet_delay, "refunds.wallet_delay"),
             st.uniform("refunds.decisions"),
+            scn.refunds.card_delay_bdays.sampler(st.generator("disputes.award_card_bdays"), unit="days"),
+            smp(scn.refunds.wallet_delay, "disputes.award_wallet_delay"),
+            st.uniform("disputes.award_decisions"),
         )
         # Queues are reported in the order they are created: the order's path through them.
         gateway_queue = rec.queue("gateway", p.gateway.servers)

@@ -125,8 +125,9 @@ class OrderBook:
 
     def complete(self, o: Order, actor: str = "buyer", good: bool = True) -> None:
         """Close ``o`` as completed: confirmed by the buyer, or closed by the platform (a
-        dispute's end, an expired delivery guarantee). A good order (``good`` and no dispute
-        the seller lost) raises the buyer's trust and the seller's rating."""
+        dispute's end, an expired delivery guarantee). Unless ``good`` is False (a lost parcel),
+        an undisputed order raises the buyer's trust, and an order without a dispute the seller
+        paid out on raises the seller's rating."""
         self.step(o, State.COMPLETED, "completed", actor, "completed_at")
         self.rec.set("status", o.id, STATUS_COMPLETED)
         if not good:

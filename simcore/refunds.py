@@ -31,6 +31,9 @@ class RefundDesk:
         card_bdays: Sampler,
         wallet_delay: Sampler,
         u: Sampler,
+        award_card_bdays: Sampler,
+        award_wallet_delay: Sampler,
+        award_u: Sampler,
     ):
         self.env = env
         self.cfg = cfg
@@ -39,16 +42,23 @@ class RefundDesk:
         self.card_bdays = card_bdays
         self.wallet_delay = wallet_delay
         self.u = u
+        # Dispute awards draw from streams of their own, so that a strategy changing disputes
+        # leaves the refunds of cancellations exactly as they were (common random numbers).
+        self.award_card_bdays = award_card_bdays
+        self.award_wallet_delay = award_wallet_delay
+        self.award_u = award_u
 
-    def _method(self, o: Order) -> tuple[int, float, float]:
+    def _method(
+        self, o: Order, u: Sampler, card_bdays: Sampler, wallet_delay: Sampler
+    ) -> tuple[int, float, float]:
         """(method code, delay, due hour) of a refund of ``o`` starting now; the delay is in
         business days for the card, in days for the wallet."""
         now = self.env.now
-        choose_wallet = self.u()  # drawn for every refund, used or not (CRN)
+        choose_wallet = u()  # drawn for every refund, used or not (CRN)
         if not o.card or choose_wallet < self.cfg.wallet_share:
-            delay_h = self.wallet_delay()
+            delay_h = wallet_delay()
             return _WALLET, delay_h / 24.0, now + delay_h
-        bdays = self.card_bdays()
+        bdays = card_bdays()
         return _ORIGINAL, bdays, self.calendar.add_business_days(now, bdays)
 
     def schedule(self, o: Order) -> tuple[float, float]:
@@ -59,7 +69,7 @@ class RefundDesk:
             (short of ``o.amount`` for a ``wrong_amount_rate`` share).
         """
         env, rec, cfg, u = self.env, self.rec, self.cfg, self.u
-        method, delay, due = self._method(o)
+        method, delay, due = self._method(o, u, self.card_bdays, self.wallet_delay)
         short, short_share = u(), u()  # drawn for every refund, used or not (CRN)
         amount = o.amount
         if short < cfg.wrong_amount_rate:
@@ -103,7 +113,7 @@ class RefundDesk:
     def pay_dispute(self, o: Order, amount: float):
         """Process: pay ``amount`` USD awarded by a dispute, by the same methods and delays."""
         env, rec, oid = self.env, self.rec, o.id
-        method, delay, due = self._method(o)
+        method, delay, due = self._method(o, self.award_u, self.award_card_bdays, self.award_wallet_delay)
         rec.set("dispute_refund_amount", oid, amount)
         rec.set("dispute_refund_method", oid, method)
         rec.set("dispute_refund_delay_bdays", oid, delay)

@@ -85,9 +85,9 @@ class Trust(_Frozen):
     """Buyer trust in the platform (0-1) and what it does to repeat purchases.
 
     Every legitimate buyer starts at ``initial``. Bad experiences lower trust by their loss
-    (a cancellation the buyer did not ask for, a refund later than ``refund_patience_bdays`` or
-    short, a dispute lost); each good order (completed, no dispute lost) raises it by
-    ``good_order_gain``. A buyer arrives to buy with probability ``min(1, trust / initial)``
+    (a paid order cancelled by the seller or the system, a refund later than
+    ``refund_patience_bdays`` or short, a dispute lost); each good order (completed without a
+    dispute) raises it by ``good_order_gain``. A buyer arrives to buy with probability ``min(1, trust / initial)``
     (fewer repeat purchases after a bad experience) and, after each bad experience, leaves for
     good with probability ``churn_share * (1 - trust)``.
     """
@@ -95,7 +95,7 @@ class Trust(_Frozen):
     initial: Annotated[float, Field(gt=0.0, le=1.0)] = Field(0.8, description="Trust of a new buyer.")
     good_order_gain: Share = Field(0.03, description="Trust gained per good order (capped at 1).")
     cancellation_loss: Share = Field(
-        0.15, description="Trust lost when the seller or the system cancels the buyer's order."
+        0.15, description="Trust lost when the seller or the system cancels the buyer's paid order."
     )
     refund_late_loss: Share = Field(0.1, description="Trust lost when a refund is later than the patience.")
     refund_wrong_loss: Share = Field(0.15, description="Trust lost when a refund is paid short.")
@@ -196,7 +196,7 @@ class Sellers(_Frozen):
     inventory_accuracy: Share = Field(
         0.35, description="Share of SKU stock records that match physical stock at start."
     )
-    inventory_accuracy_concentration: PositiveFloat | None = Field(
+    inventory_accuracy_concentration: Annotated[float, Field(ge=0.1)] | None = Field(
         None,
         description="Spread of record accuracy across sellers: each seller's accuracy is Beta with "
         "mean inventory_accuracy and this concentration (a + b); smaller = wider. null = all alike.",
@@ -457,8 +457,9 @@ class SellerRating(_Frozen):
     """A seller's rating: the smoothed share of good orders.
 
     ``rating = (good + prior * prior_weight) / (good + bad + prior_weight)``; a good order is
-    completed without a lost dispute, a bad one is a seller-responsible cancellation (seller
-    reasons and missed ship-by deadlines) or a dispute ruled against the seller.
+    completed without a dispute or with the buyer's claim rejected; a bad one is a
+    seller-responsible cancellation (seller reasons and missed ship-by deadlines) or a goods or
+    cancellation dispute the seller pays out on (agreed or ruled).
     """
 
     prior: Share = Field(0.97, description="Rating of a new seller.")
@@ -473,7 +474,8 @@ class Penalties(_Frozen):
     disputes ruled against the seller. A seller past either warning line is warned; a warned
     seller past a suspension line (warned at least ``grace_days`` before) is suspended for
     ``suspension_days`` (null = for good): listings hidden, open orders cancelled
-    (``seller_suspended``) and refunded.
+    (``seller_suspended``) and refunded. A warning lapses after a clean window; a reinstated
+    seller starts with a clean window.
     """
 
     window_days: PositiveFloat = Field(30.0, description="Rolling window of the seller metrics.")
@@ -486,7 +488,9 @@ class Penalties(_Frozen):
     suspension_days: PositiveFloat | None = Field(
         30.0, description="Length of a suspension; null = for good."
     )
-    review_interval_days: PositiveFloat = Field(1.0, description="How often the platform reviews sellers.")
+    review_interval_days: Annotated[float, Field(ge=1.0 / 24.0)] = Field(
+        1.0, description="How often the platform reviews sellers (at most hourly)."
+    )
 
     @field_validator("suspend_cancel_rate")
     @classmethod
@@ -519,7 +523,7 @@ class Platform(_Frozen):
     prohibited: Prohibited = Field(default_factory=Prohibited)
     address_conflict: AddressConflict = Field(default_factory=AddressConflict)
     delivery_guarantee_days: PositiveFloat = Field(
-        60.0, description="Undisputed parcels not delivered this long after shipment are closed."
+        60.0, description="Lost parcels not disputed are closed this long after shipment."
     )
     customer_service: CustomerService = Field(default_factory=CustomerService)
     disputes: Disputes = Field(default_factory=Disputes)

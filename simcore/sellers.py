@@ -10,9 +10,10 @@ order ships after ``handling_time``. The platform cancels orders still unshipped
 
 After shipment a ``shipping.lost_share`` of parcels never arrive. A buyer whose parcel has not
 arrived ``not_delivered_after_days`` after shipment may dispute it; a delivered order may be
-disputed as not as described before the buyer confirms it. A disputed order is closed when its
-dispute ends (once the parcel has arrived, or at once if it never will); an undisputed lost
-parcel is closed when the delivery guarantee expires.
+disputed as not as described before the buyer confirms it. The platform closes a lost parcel's
+order when its dispute ends, or when the delivery guarantee expires if the buyer did not
+dispute; it closes a not-as-described order when its dispute ends. A late parcel disputed as not
+delivered is confirmed by the buyer as usual, but only once the dispute is over.
 """
 
 from __future__ import annotations
@@ -127,8 +128,10 @@ class SellerDesk:
         self.restocker.check(o.sku)
         if env.now + handling > deadline:
             yield env.timeout(deadline - env.now)
-            if book.cancel(o, "ship_deadline_missed"):
-                self._put_back(o)
+            # The order never ships on this path: whoever cancelled it (the deadline, a
+            # suspension, the buyer), the picked units go back on the shelf.
+            book.cancel(o, "ship_deadline_missed")
+            self._put_back(o)
             return
         yield env.timeout(handling)
         if o.closed:

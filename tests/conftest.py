@@ -17,9 +17,9 @@ def const(value: float, unit: str = "hours") -> dict:
     return {"dist": "constant", "value": value, "unit": unit}
 
 
-#: A scenario with every stochastic failure, cancellation and fraud path switched off and every
-#: duration constant: each order is placed, paid, screened, shipped, delivered and completed on a
-#: fixed clock. Tests switch on exactly the path they exercise.
+#: A scenario with every stochastic failure, cancellation, fraud and dispute path switched off and
+#: every duration constant: each order is placed, paid, screened, shipped, delivered and completed
+#: on a fixed clock. Tests switch on exactly the path they exercise.
 QUIET: dict[str, Any] = {
     "name": "quiet",
     "seed": 7,
@@ -60,6 +60,7 @@ QUIET: dict[str, Any] = {
     },
     "shipping": {
         "blocked_route_share": 0.0,
+        "lost_share": 0.0,
         "destinations": {
             "US": {
                 "weight": 1.0,
@@ -83,6 +84,19 @@ QUIET: dict[str, Any] = {
         "fraud": {"intercept": -50.0, "noise_sd": 0.0, "fraud_signal": 0.0},
         "prohibited": {"listing_share": 0.0},
         "address_conflict": {"rate": 0.0},
+        "customer_service": {"agents": 1, "review_time": const(2.0), "intervention_time": const(4.0)},
+        "disputes": {
+            "propensity": {
+                "disguised_cancellation": 0.0,
+                "seller_cancellation": 0.0,
+                "refund_late": 0.0,
+                "refund_wrong_amount": 0.0,
+                "not_delivered": 0.0,
+                "not_as_described": 0.0,
+            },
+            "open_delay": const(1.0, "days"),
+            "intervention_delay": const(3.0, "days"),
+        },
     },
     "refunds": {
         "wallet_share": 0.0,

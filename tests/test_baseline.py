@@ -85,8 +85,10 @@ def test_disputes_resolve_within_the_two_seven_day_stages(baseline_result):
     days = (done["dispute_resolved_at"] - done["dispute_opened_at"]).dt.total_seconds() / 86400
     assert days.max() <= 16
     escalated = done[done["dispute_escalated_at"].notna()]
-    negotiation = (escalated["dispute_escalated_at"] - escalated["dispute_opened_at"]).dt.total_seconds() / 86400
-    assert 6.9 <= negotiation.min() and negotiation.max() <= 8.5
+    negotiation = (
+        escalated["dispute_escalated_at"] - escalated["dispute_opened_at"]
+    ).dt.total_seconds() / 86400
+    assert negotiation.min() >= 6.9 and negotiation.max() <= 8.5
     assert baseline_result.kpis["disputes_unresolved"] <= 0.05 * len(o[o["dispute_opened_at"].notna()])
 
 
@@ -97,7 +99,8 @@ def test_wallet_refunds_are_faster_than_card_refunds(baseline_result):
 
 def test_seller_penalties_and_churn_happen_but_stay_rare(baseline_result):
     k = baseline_result.kpis
-    assert 1 <= k["seller_suspensions"] <= 0.1 * baseline_result.scenario.sellers.count
+    suspended = (baseline_result.sellers["suspensions"] > 0).sum()
+    assert k["seller_suspensions"] >= 1 and 1 <= suspended <= 0.1 * baseline_result.scenario.sellers.count
     assert 0 < k["buyer_churn_rate"] < 0.05
     assert 0.3 < k["repeat_purchase_rate"] < 0.95
 
