@@ -25,8 +25,9 @@ def plot_run_summary(
     warmup_days: float = 0.0,
     window_hours: tuple[float, float] | None = None,
 ) -> Figure:
-    """Four panels: daily orders and cancellations by initiator; cancellation rate by reason;
-    refund delays by method; record accuracy and queue lengths over time.
+    """Four panels: daily orders, cancellations by initiator and disputes; cancellation rate by
+    reason; refund delays by method (cancellation refunds and dispute awards); record accuracy
+    and queue waits over time.
 
     Args:
         timeseries: The run's ``timeseries`` frame.
@@ -34,15 +35,16 @@ def plot_run_summary(
         kpis: The run's KPIs.
         title: Figure title.
         warmup_days: Shaded as the warm-up on the time axes.
-        window_hours: The KPI window (``scenario.kpi_window_hours``); when given, the refund
-            panel counts only orders placed inside it, as the KPIs do.
+        window_hours: The KPI window (``scenario.kpi_window_hours``); when given, the days
+            after it are shaded as the cooldown and the refund panel counts only orders placed
+            inside it, as the KPIs do.
 
     Returns:
         The figure (save with ``fig.savefig(path, dpi=120)``).
     """
     fig = Figure(figsize=(13, 8.5), layout="constrained")
     axes = fig.subplots(2, 2)
-    _daily(axes[0, 0], timeseries, warmup_days)
+    _daily(axes[0, 0], timeseries, warmup_days, window_hours)
     _reasons(axes[0, 1], kpis)
     if window_hours is not None:
         placed = orders["placed_hour"]
@@ -64,8 +66,21 @@ def _shade_warmup(ax, timeseries: pd.DataFrame, warmup_days: float) -> None:
         ax.axvspan(start, start + pd.Timedelta(days=warmup_days), color="0.9", zorder=0, label="warm-up")
 
 
-def _daily(ax, ts: pd.DataFrame, warmup_days: float) -> None:
+def _shade_cooldown(ax, timeseries: pd.DataFrame, window_hours: tuple[float, float] | None) -> None:
+    if window_hours is None or not len(timeseries):
+        return
+    start = timeseries["date"].iloc[0]
+    end = start + pd.Timedelta(days=len(timeseries))
+    cut = start + pd.Timedelta(hours=window_hours[1])
+    if cut < end:
+        ax.axvspan(
+            cut, end, color="0.95", hatch="//", ec="0.8", lw=0, zorder=0, label="cooldown (not in KPIs)"
+        )
+
+
+def _daily(ax, ts: pd.DataFrame, warmup_days: float, window_hours: tuple[float, float] | None) -> None:
     _shade_warmup(ax, ts, warmup_days)
+    _shade_cooldown(ax, ts, window_hours)
     ax.plot(ts["date"], ts["orders_placed"], color="0.3", lw=1.2, label="orders placed")
     bottom = np.zeros(len(ts))
     for ini, color in INITIATOR_COLORS.items():
@@ -80,7 +95,9 @@ def _daily(ax, ts: pd.DataFrame, warmup_days: float) -> None:
             label=f"cancelled by {ini}",
         )
         bottom = bottom + vals
-    ax.set_title("Orders and cancellations per day")
+    if "disputes_opened" in ts:
+        ax.plot(ts["date"], ts["disputes_opened"], color="#8C613C", lw=1, label="disputes opened")
+    ax.set_title("Orders, cancellations and disputes per day")
     ax.set_ylabel("orders / day")
     ax.legend(loc="center left", fontsize=8, ncols=2)
     ax.set_ylim(bottom=0)
@@ -106,9 +123,14 @@ def _reasons(ax, kpis: Mapping[str, Any]) -> None:
 
 
 def _refunds(ax, orders: pd.DataFrame) -> None:
-    r = orders[orders["refund_method"].notna()]
-    card = r.loc[r["refund_method"] == "original", "refund_delay_bdays"].to_numpy(dtype=float)
-    wallet = r.loc[r["refund_method"] == "wallet", "refund_delay_bdays"].to_numpy(dtype=float)
+    # Every payout, as the refund KPIs count them: cancellation refunds and dispute awards.
+    pairs = [("refund_method", "refund_delay_bdays"), ("dispute_refund_method", "dispute_refund_delay_bdays")]
+    card, wallet = [], []
+    for method, delay in pairs:
+        if method in orders:
+            card.append(orders.loc[orders[method] == "original", delay].to_numpy(dtype=float))
+            wallet.append(orders.loc[orders[method] == "wallet", delay].to_numpy(dtype=float))
+    card, wallet = np.concatenate(card), np.concatenate(wallet)
     top = max(float(np.nanmax(card)) if card.size else 1.0, 1.0)
     bins = np.linspace(0, np.ceil(top), int(np.ceil(top)) * 2 + 1)
     ax.hist(
@@ -124,7 +146,7 @@ def _refunds(ax, orders: pd.DataFrame) -> None:
         ax.text(med, ax.get_ylim()[1] * 0.92, f" card median {med:.1f} bd", fontsize=8)
     ax.set_xlabel("refund delay (business days)")
     ax.set_ylabel("refunds")
-    ax.set_title("Refund delays")
+    ax.set_title("Refund delays (cancellations and dispute awards)")
     ax.legend(fontsize=8)
 
 
@@ -142,6 +164,7 @@ def _state(ax, ts: pd.DataFrame, warmup_days: float) -> None:
     for name, color, label in (
         ("gateway", "#4C72B0", "gateway"),
         ("fraud_review", "#55A868", "fraud review"),
+        ("customer_service", "#8C613C", "customer service"),
     ):
         col = f"{name}_mean_wait_hours"
         if col in ts:
