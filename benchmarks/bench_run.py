@@ -3,7 +3,7 @@
 Each measurement runs in a fresh child process so peak memory (max RSS) belongs to it alone.
 
     python benchmarks/bench_run.py                 # baseline at x1 and x4 volume, plus bare SimPy
-    python benchmarks/bench_run.py --scales 1 10 28  # x28 ~ one million orders over 120 days
+    python benchmarks/bench_run.py --scales 1 10 23  # x23 ~ one million orders over 150 days
 
 Prints one JSON line per measurement and a table. Numbers depend on the machine; compare runs
 made on the same one.
@@ -69,8 +69,11 @@ def _bare(scale: float, queue) -> None:
     rng = np.random.default_rng(1)
     env = simpy.Environment()
     gateway = simpy.Resource(env, max(1, round(2 * scale)))
-    rate = 12.5 * scale
-    horizon = 120 * 24.0
+    import simcore
+
+    base = simcore.load_scenario(ROOT / "scenarios" / "baseline.yaml")
+    rate = base.buyers.orders_per_hour * scale
+    horizon = base.horizon_hours  # the same arrival rate and horizon as the model run
     done = [0]
 
     def draws():  # Exp(1) variates in blocks, as simcore's samplers draw them
