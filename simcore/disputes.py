@@ -255,7 +255,8 @@ class DisputeDesk:
             award = claim
             if outcome == _PARTIAL:
                 share = self.cfg.partial_refund_share + 0.4 * (o.after_draws[PARTIAL_SHARE] - 0.5)
-                award = round(claim * share, 2)
+                # Strictly part of the claim, even after rounding to cents.
+                award = min(max(round(claim * share, 2), 0.01), round(claim - 0.01, 2))
         else:
             # A cancelled order: the pending refund is paid now and any shortfall made up.
             self.refunds.expedite(o)

@@ -448,8 +448,8 @@ class Disputes(_Frozen):
     @field_validator("partial_refund_share")
     @classmethod
     def _partial(cls, v: float) -> float:
-        if not 0.2 <= v <= 0.8:
-            raise ValueError(f"must be in [0.2, 0.8] so that draws stay inside (0, 1) (got {v})")
+        if not 0.25 <= v <= 0.75:
+            raise ValueError(f"must be in [0.25, 0.75] so that draws stay inside (0, 1) (got {v})")
         return v
 
 

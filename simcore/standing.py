@@ -104,10 +104,11 @@ class SellerStanding:
                 while q and q[0] < since:
                     q.popleft()
             n = len(self.cleared[s])
-            rate = len(self.cancelled[s]) / n if n >= cfg.min_orders else 0.0
+            # A seller with fewer than min_orders in the window is not judged on its rate.
+            rate = len(self.cancelled[s]) / n if n >= cfg.min_orders else math.nan
             rulings = len(self.rulings[s])
             warned = self.warned_at[s]
-            if rate < cfg.warn_cancel_rate and rulings < cfg.warn_rulings:
+            if not rate >= cfg.warn_cancel_rate and rulings < cfg.warn_rulings:  # NaN: not judged
                 if now - warned >= cfg.window_days * 24.0:  # a clean window lifts a warning
                     self.warned_at[s] = math.nan
                 continue
