@@ -17,9 +17,10 @@ def const(value: float, unit: str = "hours") -> dict:
     return {"dist": "constant", "value": value, "unit": unit}
 
 
-#: A scenario with every stochastic failure, cancellation, fraud and dispute path switched off and
-#: every duration constant: each order is placed, paid, screened, shipped, delivered and completed
-#: on a fixed clock. Tests switch on exactly the path they exercise.
+#: A scenario with every stochastic failure, cancellation, fraud and dispute path and every
+#: seller penalty switched off, and every duration constant: each order is placed, paid,
+#: screened, shipped, delivered and completed on a fixed clock. Tests switch on exactly the path
+#: they exercise. (Buyer trust is on: it changes nothing until something goes wrong.)
 QUIET: dict[str, Any] = {
     "name": "quiet",
     "seed": 7,
@@ -40,6 +41,7 @@ QUIET: dict[str, Any] = {
         "verification_time": const(1.0),
         "verification_abandon_share": 0.0,
         "confirm_time": const(1.0, "days"),
+        "low_rating": {"share": 0.0},
     },
     "sellers": {
         "count": 5,
@@ -84,6 +86,7 @@ QUIET: dict[str, Any] = {
         "fraud": {"intercept": -50.0, "noise_sd": 0.0, "fraud_signal": 0.0},
         "prohibited": {"listing_share": 0.0},
         "address_conflict": {"rate": 0.0},
+        "penalties": {"min_orders": 10**6, "warn_rulings": 10**6, "suspend_rulings": 10**6},
         "customer_service": {"agents": 1, "review_time": const(2.0), "intervention_time": const(4.0)},
         "disputes": {
             "propensity": {
