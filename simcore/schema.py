@@ -87,9 +87,9 @@ class Trust(_Frozen):
     Every legitimate buyer starts at ``initial``. Bad experiences lower trust by their loss
     (a paid order cancelled by the seller or the system, a refund later than
     ``refund_patience_bdays`` or short, a dispute lost); each good order (completed without a
-    dispute) raises it by ``good_order_gain``. A buyer arrives to buy with probability ``min(1, trust / initial)``
-    (fewer repeat purchases after a bad experience) and, after each bad experience, leaves for
-    good with probability ``churn_share * (1 - trust)``.
+    dispute) raises it by ``good_order_gain``. A buyer arrives to buy with probability
+    ``min(1, trust / initial)`` (fewer repeat purchases after a bad experience) and, after each
+    bad experience, leaves for good with probability ``churn_share * (1 - trust)``.
     """
 
     initial: Annotated[float, Field(gt=0.0, le=1.0)] = Field(0.8, description="Trust of a new buyer.")
@@ -457,9 +457,9 @@ class SellerRating(_Frozen):
     """A seller's rating: the smoothed share of good orders.
 
     ``rating = (good + prior * prior_weight) / (good + bad + prior_weight)``; a good order is
-    completed without a dispute or with the buyer's claim rejected; a bad one is a
-    seller-responsible cancellation (seller reasons and missed ship-by deadlines) or a goods or
-    cancellation dispute the seller pays out on (agreed or ruled).
+    completed (a parcel that arrived) without a dispute or with the buyer's claim rejected; a bad
+    one is a seller-responsible cancellation (seller reasons and missed ship-by deadlines) or a
+    goods or cancellation dispute the seller pays out on (agreed or ruled).
     """
 
     prior: Share = Field(0.97, description="Rating of a new seller.")
