@@ -18,6 +18,8 @@ awards are paid through :class:`simcore.refunds.RefundDesk`. A dispute resolves 
 
 from __future__ import annotations
 
+import math
+
 import simpy
 
 from simcore.calendar import Calendar
@@ -28,6 +30,7 @@ from simcore.entities import (
     DISPUTE_OUTCOME,
     DISPUTE_REASON,
     DISPUTE_STAGES,
+    INITIATOR_OF_REASON,
     REASON,
     REFUND_DISPUTE_REASONS,
     Order,
@@ -47,7 +50,6 @@ EVIDENCE, MERIT, ACCEPT, AGREE_AT, PARTIAL_OFFER, PARTIAL_ACCEPT, PARTIAL_SHARE,
 CHURN_CANCEL, CHURN_LATE, CHURN_SHORT, CHURN_DISPUTE, TRUST_BUY, AVOID = range(14, 20)
 N_DRAWS = 20
 
-_SELLER_REASONS = frozenset({REASON["out_of_stock"], REASON["pricing_error"], REASON["shipping_restriction"]})
 _GOODS = frozenset({"not_delivered", "not_as_described"})
 _REFUND = frozenset(REFUND_DISPUTE_REASONS)
 _STAGE = {name: i for i, name in enumerate(DISPUTE_STAGES)}
@@ -113,11 +115,11 @@ class DisputeDesk:
         if refund is None:
             return
         d, cfg, env = o.after_draws, self.cfg, self.env
-        code = REASON[reason]
-        if code not in (REASON["change_of_mind"], REASON["better_deal"], REASON["wrong_item"]):
+        initiator = INITIATOR_OF_REASON[reason]
+        if initiator != "buyer":
             self.trust.hit(o.buyer, self.trust_cfg.cancellation_loss, d[CHURN_CANCEL], env.now)
-        if code in _SELLER_REASONS:
-            disguised = self.rec.orders["true_reason"][o.id] != code
+        if initiator == "seller":
+            disguised = self.rec.orders["true_reason"][o.id] != REASON[reason]
             p = cfg.propensity.disguised_cancellation if disguised else cfg.propensity.seller_cancellation
             if d[CANCEL_DISPUTE] < p:
                 env.process(self.open_later(o, "suspicious_cancellation", self.open_delay()))
@@ -172,7 +174,7 @@ class DisputeDesk:
     def _shortfall(self, o: Order) -> float:
         """USD a cancellation refund leaves unpaid (0 when none was scheduled)."""
         refunded = self.rec.orders["refund_amount"][o.id]
-        return 0.0 if refunded != refunded else round(o.amount - refunded, 2)
+        return 0.0 if math.isnan(refunded) else round(o.amount - refunded, 2)
 
     def _run(self, o: Order, reason: str):
         env, rec, cfg, oid, d = self.env, self.rec, self.cfg, o.id, o.after_draws

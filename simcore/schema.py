@@ -459,7 +459,7 @@ class SellerRating(_Frozen):
     ``rating = (good + prior * prior_weight) / (good + bad + prior_weight)``; a good order is
     completed (a parcel that arrived) without a dispute or with the buyer's claim rejected; a bad
     one is a seller-responsible cancellation (seller reasons and missed ship-by deadlines) or a
-    goods or cancellation dispute the seller pays out on (agreed or ruled).
+    goods or suspicious-cancellation dispute settled or ruled against the seller.
     """
 
     prior: Share = Field(0.97, description="Rating of a new seller.")

@@ -72,8 +72,8 @@ class SellerStanding:
         self._rate(s)
 
     def dispute_lost(self, s: int, now: float, ruled: bool) -> None:
-        """Seller ``s`` paid out on a dispute; ``ruled`` when the platform decided it
-        (a seller-responsibility ruling) rather than the seller agreeing."""
+        """Seller ``s`` lost a dispute; ``ruled`` when the platform decided it (a
+        seller-responsibility ruling) rather than the seller settling."""
         if ruled:
             self.rulings[s].append(now)
         self.bad[s] += 1
