@@ -396,22 +396,19 @@ def test_lowered_trust_means_fewer_purchases():
 # ---------------------------------------------------------------- the comparisons
 
 
-def test_one_agent_resolves_disputes_slower_than_the_default_staffing():
-    def mean_days(agents: int) -> tuple[float, float]:
-        k = simcore.run(
-            simcore.load_scenario(
-                SCENARIOS / "baseline.yaml",
-                {"horizon_days": 90, "cooldown_days": 55, "platform.customer_service.agents": agents},
-            )
-        ).kpis
-        return k["dispute_resolution_days"]["mean"], k["queues"]["customer_service"]["mean_wait_hours"]
-
-    default = simcore.load_scenario(SCENARIOS / "baseline.yaml").platform.customer_service.agents
+def test_one_agent_resolves_disputes_slower_than_the_default_staffing(baseline_result):
+    default = baseline_result.scenario.platform.customer_service.agents
     assert default >= 2
-    one_days, one_wait = mean_days(1)
-    default_days, default_wait = mean_days(default)
-    assert one_wait > 3 * default_wait
-    assert one_days > default_days
+    one = simcore.run(
+        simcore.load_scenario(SCENARIOS / "baseline.yaml", {"platform.customer_service.agents": 1})
+    )
+    k1, k2 = one.kpis, baseline_result.kpis
+    assert (
+        k1["queues"]["customer_service"]["mean_wait_hours"]
+        > 3 * k2["queues"]["customer_service"]["mean_wait_hours"]
+    )
+    # Every dispute waits for an agent at least once: hours of queueing add up to most of a day.
+    assert k1["dispute_resolution_days"]["mean"] > k2["dispute_resolution_days"]["mean"] + 0.3
 
 
 def test_poor_inventory_records_bring_suspensions_churn_and_lost_revenue():
