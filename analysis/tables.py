@@ -8,24 +8,13 @@ from typing import Any
 import pandas as pd
 
 from simcore.entities import REASONS_BY_INITIATOR
+from simcore.kpis import flatten_kpis
 
 #: Cancel reasons by initiator, in report order.
 REASON_GROUPS = REASONS_BY_INITIATOR
 
 #: KPIs that are shares of something, shown as percentages.
 _RATE_WORDS = ("rate", "share", "utilization", "accuracy")
-
-
-def flatten_kpis(kpis: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
-    """Nested KPI dict -> flat ``{"queues.gateway.utilization": 0.05, ...}``."""
-    flat: dict[str, Any] = {}
-    for key, value in kpis.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, Mapping):
-            flat.update(flatten_kpis(value, prefix=name + "."))
-        else:
-            flat[name] = value
-    return flat
 
 
 def _is_rate(name: str) -> bool:

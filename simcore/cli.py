@@ -1,4 +1,4 @@
-"""The ``simcore`` command line: run, validate, schema.
+"""The ``simcore`` command line: run, sweep, validate, schema.
 
 Exit codes: 0 success, 2 bad input (scenario, overrides, arguments), 1 internal error.
 This is the only module that prints or parses argv.
@@ -44,6 +44,18 @@ def _parser() -> argparse.ArgumentParser:
     )
     r.add_argument("--quiet", action="store_true", help="no progress bar and no KPI table")
     r.add_argument("--plot", action="store_true", help="also write summary.png (a four-panel run summary)")
+
+    w = sub.add_parser("sweep", help="run a sweep file (design x strategies x replications) into a store")
+    w.add_argument("sweep", type=Path, help="sweep YAML file")
+    w.add_argument("--out", type=Path, required=True, help="store folder; rerunning resumes it")
+    w.add_argument(
+        "--jobs", type=int, default=os.cpu_count() or 1, help="worker processes (default: all cores)"
+    )
+    w.add_argument("--executor", choices=("process", "dask"), default="process", help="where runs execute")
+    w.add_argument(
+        "--scheduler", default=None, metavar="ADDRESS", help="Dask scheduler (default: a local cluster)"
+    )
+    w.add_argument("--quiet", action="store_true", help="no progress bar")
 
     v = sub.add_parser("validate", help="check a scenario file and report every problem")
     v.add_argument("scenario", type=Path)
@@ -122,6 +134,47 @@ def _cmd_run(args) -> int:
     return EXIT_OK
 
 
+def _cmd_sweep(args) -> int:
+    from simcore.sweep import make_executor, read_sweep, run_sweep
+
+    if args.jobs < 1:
+        raise ScenarioError(f"--jobs: must be >= 1 (got {args.jobs})")
+    if args.scheduler and args.executor != "dask":
+        raise ScenarioError("--scheduler: only with --executor dask")
+    _check_out_dir(args.out)
+    sweep = read_sweep(args.sweep)
+    n_runs = len(sweep.tasks())
+    bar = None
+    progress = None
+    if not args.quiet:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=n_runs, unit="run", desc=args.sweep.stem, file=sys.stderr, disable=None)
+
+        def progress(finished: int, total: int) -> None:
+            bar.update(finished - bar.n)
+
+    with make_executor(args.executor, args.jobs, args.scheduler) as executor:
+        try:
+            report = run_sweep(sweep, args.out, executor, progress)
+        finally:
+            if bar is not None:
+                bar.close()
+    cells, arms = len(sweep.cells), len(sweep.strategies)
+    print(
+        f"{args.sweep}: {cells} cell{'s' * (cells != 1)} x {arms} strateg{'ies' if arms != 1 else 'y'} x "
+        f"{sweep.spec.replications} replications = {n_runs} runs; {report.done} run now, "
+        f"{report.skipped} already done, {len(report.failed)} failed; store {args.out}"
+    )
+    for f in report.failed:
+        print(
+            f"  failed: cell {f['cell_id']} {f['cell']}, strategy {f['strategy']!r}, seed {f['seed']}, "
+            f"replication {f['replication']}: {f['error']}",
+            file=sys.stderr,
+        )
+    return EXIT_INTERNAL if report.failed else EXIT_OK
+
+
 def _cmd_validate(args) -> int:
     scn = load_scenario(args.scenario, parse_overrides(args.overrides))
     print(f"{args.scenario}: ok (scenario {scn.name!r}, {scn.horizon_days:g} days, seed {scn.seed})")
@@ -145,7 +198,7 @@ def _cmd_schema(args) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``simcore`` console script; returns the exit code."""
     args = _parser().parse_args(argv)
-    commands = {"run": _cmd_run, "validate": _cmd_validate, "schema": _cmd_schema}
+    commands = {"run": _cmd_run, "sweep": _cmd_sweep, "validate": _cmd_validate, "schema": _cmd_schema}
     try:
         return commands[args.command](args)
     except ScenarioError as exc:

@@ -24,12 +24,25 @@ cooldown_days)``. Definitions the calibration bands depend on:
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from simcore.entities import DISPUTE_OUTCOMES, DISPUTE_REASONS, INITIATORS, REASONS, REFUND_DISPUTE_REASONS
+
+
+def flatten_kpis(kpis: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Nested KPI dict -> flat ``{"queues.gateway.utilization": 0.05, ...}`` (dotted names)."""
+    flat: dict[str, Any] = {}
+    for key, value in kpis.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            flat.update(flatten_kpis(value, prefix=name + "."))
+        else:
+            flat[name] = value
+    return flat
 
 
 def _num(x: float) -> float | None:

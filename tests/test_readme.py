@@ -43,6 +43,18 @@ def test_readme_python_examples_run(tmp_path):
         "    return _load(path, {'horizon_days': 30, 'cooldown_days': 5, **(overrides or {})})\n"
         "simcore.load_scenario = simcore.runner.load_scenario = _short\n"
     )
+    # The sweep example reads the store of the README's first sweep command: a small stand-in.
+    from simcore.sweep import read_sweep, run_sweep
+
+    tiny = tmp_path / "tiny_sweep.yaml"
+    tiny.write_text(
+        f"base: {(ROOT / 'scenarios' / 'baseline.yaml').as_posix()}\nreplications: 2\n"
+        "set: {horizon_days: 8, warmup_days: 1, cooldown_days: 1, buyers.orders_per_hour: 3}\n"
+        "grid: {sellers.inventory_accuracy: [0.2, 0.65]}\n"
+        "strategies: {status_quo: {}, weekly_count: {sellers.strategy.sync_interval_days: 7}}\n",
+        encoding="utf-8",
+    )
+    run_sweep(read_sweep(tiny), tmp_path / "runs" / "inv-sync")
     for code in (quick, sweep):
         script = tmp_path / "example.py"
         script.write_text(prelude + code, encoding="utf-8")

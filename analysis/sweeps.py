@@ -1,0 +1,138 @@
+"""Sweep results as tidy tables: loading a store, confidence intervals, paired differences.
+
+A sweep store (``simcore sweep ... --out DIR``) holds one Parquet file of tidy KPI rows per
+run. :func:`load_sweep` stacks them with the design; :func:`summarize` gives each cell,
+strategy and KPI its mean and confidence interval over replications; :func:`compare` pairs
+each strategy's replication with the baseline strategy's replication of the same number, which
+shares its random numbers (common random numbers), and summarises the differences.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ID_COLUMNS = ("cell_id", "strategy", "replication", "seed")
+
+
+def load_sweep(store: str | Path) -> pd.DataFrame:
+    """A sweep store as one tidy long frame.
+
+    Columns: ``cell_id, strategy, replication, seed``, one column per varied key (named by its
+    dotted key), ``kpi`` (nested KPIs flattened with dots) and ``value`` (float; NaN where a
+    ratio is undefined).
+
+    Raises:
+        FileNotFoundError: ``store`` is not a sweep store.
+    """
+    store = Path(store)
+    design = json.loads((store / "design.json").read_text(encoding="utf-8"))
+    files = sorted((store / "runs").glob("*.parquet"))
+    if not files:
+        raise FileNotFoundError(f"{store}: no finished runs in runs/")
+    df = pd.concat([pd.read_parquet(f) for f in files], ignore_index=True)
+    cells = pd.DataFrame(design["cells"]).reset_index(names="cell_id")
+    df = df.merge(cells, on="cell_id", how="left") if design["varied"] else df
+    order = [*ID_COLUMNS, *design["varied"], "kpi", "value"]
+    return df[order].sort_values(["cell_id", "strategy", "replication", "kpi"], ignore_index=True)
+
+
+def _t_interval(values: np.ndarray, confidence: float) -> tuple[float, float, float]:
+    from scipy import stats
+
+    n = values.size
+    mean = float(values.mean()) if n else np.nan
+    if n < 2:
+        return mean, np.nan, np.nan
+    half = stats.t.ppf(0.5 + confidence / 2.0, n - 1) * values.std(ddof=1) / np.sqrt(n)
+    return mean, mean - half, mean + half
+
+
+def _bootstrap_interval(
+    values: np.ndarray, confidence: float, resamples: int, seed: int
+) -> tuple[float, float, float]:
+    n = values.size
+    mean = float(values.mean()) if n else np.nan
+    if n < 2:
+        return mean, np.nan, np.nan
+    rng = np.random.default_rng(seed)
+    means = values[rng.integers(0, n, size=(resamples, n))].mean(axis=1)
+    lo, hi = np.quantile(means, [0.5 - confidence / 2.0, 0.5 + confidence / 2.0])
+    return mean, float(lo), float(hi)
+
+
+def _interval_frame(groups, confidence: float, bootstrap: bool, resamples: int, seed: int) -> pd.DataFrame:
+    rows = []
+    for key, values in groups:
+        v = values.to_numpy(dtype=float)
+        v = v[~np.isnan(v)]
+        if bootstrap:
+            mean, lo, hi = _bootstrap_interval(v, confidence, resamples, seed)
+        else:
+            mean, lo, hi = _t_interval(v, confidence)
+        rows.append((*key, mean, lo, hi, int(v.size)))
+    return rows
+
+
+def summarize(
+    df: pd.DataFrame,
+    confidence: float = 0.95,
+    bootstrap: bool = False,
+    resamples: int = 2000,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Mean and confidence interval of every KPI per cell and strategy, over replications.
+
+    Args:
+        df: From :func:`load_sweep`.
+        confidence: Interval level.
+        bootstrap: Percentile bootstrap instead of the t-interval (for skewed KPIs).
+        resamples, seed: Bootstrap resamples and their seed (results are reproducible).
+
+    Returns:
+        Columns ``cell_id``, the varied keys, ``strategy, kpi, mean, ci_low, ci_high, n``
+        (``n`` counts replications with a defined value; intervals need n >= 2).
+    """
+    varied = [c for c in df.columns if c not in (*ID_COLUMNS, "kpi", "value")]
+    keys = ["cell_id", *varied, "strategy", "kpi"]
+    groups = df.groupby(keys, sort=True, dropna=False)["value"]
+    rows = _interval_frame(groups, confidence, bootstrap, resamples, seed)
+    return pd.DataFrame(rows, columns=[*keys, "mean", "ci_low", "ci_high", "n"])
+
+
+def compare(
+    df: pd.DataFrame,
+    baseline: str = "status_quo",
+    confidence: float = 0.95,
+    bootstrap: bool = False,
+    resamples: int = 2000,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Paired differences (strategy minus ``baseline``) per cell, strategy and KPI.
+
+    Replication ``r`` of a strategy is paired with replication ``r`` of the baseline in the same
+    cell: they share random numbers, so the difference's interval is far narrower than the
+    two separate intervals suggest. Two identical arms differ by exactly 0.
+
+    Returns:
+        Columns ``cell_id``, the varied keys, ``strategy, kpi, diff_mean, ci_low, ci_high, n``.
+
+    Raises:
+        KeyError: ``baseline`` is not a strategy of the sweep.
+    """
+    if baseline not in set(df["strategy"]):
+        raise KeyError(
+            f"baseline strategy {baseline!r} not in the sweep (have {sorted(set(df['strategy']))})"
+        )
+    varied = [c for c in df.columns if c not in (*ID_COLUMNS, "kpi", "value")]
+    ref = df[df["strategy"] == baseline][["cell_id", "replication", "kpi", "value"]]
+    arms = df[df["strategy"] != baseline]
+    paired = arms.merge(ref, on=["cell_id", "replication", "kpi"], suffixes=("", "_base"))
+    paired["diff"] = paired["value"] - paired["value_base"]
+    keys = ["cell_id", *varied, "strategy", "kpi"]
+    groups = paired.groupby(keys, sort=True, dropna=False)["diff"]
+    rows = _interval_frame(groups, confidence, bootstrap, resamples, seed)
+    return pd.DataFrame(rows, columns=[*keys, "diff_mean", "ci_low", "ci_high", "n"])

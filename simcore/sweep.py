@@ -1,0 +1,446 @@
+"""Strategy sweeps: a sweep file, its design, and running it into a resumable store.
+
+A sweep file names a base scenario, overrides for every run (``set``), a design over scenario
+keys (``grid``, ``zip`` or ``sample``), named strategies crossed with every design cell, and a
+number of replications. Replication ``r`` of every cell and strategy runs with the sweep's seed
+and replication number ``r`` (:class:`simcore.streams.Streams`), so all arms of a replication
+share their random numbers (common random numbers) and two identical arms differ by exactly 0.
+
+The store (``--out DIR``) holds ``sweep.yaml`` (the sweep as resolved: design cells listed),
+``design.json`` and one Parquet file per finished run under ``runs/``: the run's KPIs as tidy
+rows, with the scenario hash, seed and package version in the file's metadata. Files are
+written atomically (temporary name, then rename); rerunning a sweep skips runs whose file reads
+back with the same scenario hash and redoes anything missing or unreadable.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import os
+import tempfile
+import traceback
+from collections.abc import Callable, Iterator
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import numpy as np
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from simcore.errors import ScenarioError
+from simcore.kpis import flatten_kpis
+from simcore.loader import _problems, _read_yaml, load_scenario
+from simcore.schema import Scenario
+from simcore.version import __version__
+
+#: Runs per task sent to a worker: enough to hide the executor's per-task cost (a run takes
+#: seconds; a task costs milliseconds), few enough to keep the workers evenly busy.
+CHUNK = 4
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Range(_Frozen):
+    low: float
+    high: float
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Range:
+        if not self.high > self.low:
+            raise ValueError(f"high must be > low (got low={self.low}, high={self.high})")
+        return self
+
+
+class Sample(_Frozen):
+    """A sampled design: ``n`` points over the ``params`` ranges (Latin hypercube or random)."""
+
+    method: Literal["lhs", "random"] = "lhs"
+    n: int = Field(ge=1, le=100_000)
+    params: dict[str, Range] = Field(min_length=1)
+
+
+NonEmptyList = Annotated[list[Any], Field(min_length=1)]
+
+
+class SweepSpec(_Frozen):
+    """The keys of a sweep file (see the module docs)."""
+
+    base: str = Field(description="Base scenario file, relative to the sweep file.")
+    replications: int = Field(ge=1, le=100_000)
+    seed: int = Field(0, ge=0)
+    set: dict[str, Any] = Field(default_factory=dict)
+    grid: dict[str, NonEmptyList] | None = None
+    zip: dict[str, NonEmptyList] | None = None
+    sample: Sample | None = None
+    strategies: dict[str, dict[str, Any]] | None = None
+
+    @model_validator(mode="after")
+    def _one_design(self) -> SweepSpec:
+        given = [k for k in ("grid", "zip", "sample") if getattr(self, k) is not None]
+        if len(given) > 1:
+            raise ValueError(f"give one of grid, zip or sample (got {', '.join(given)})")
+        if self.zip is not None and len({len(v) for v in self.zip.values()}) > 1:
+            lengths = {k: len(v) for k, v in self.zip.items()}
+            raise ValueError(f"zip lists must have equal lengths (got {lengths})")
+        return self
+
+    @field_validator("strategies")
+    @classmethod
+    def _names(cls, v: dict | None) -> dict | None:
+        if v is not None:
+            if not v:
+                raise ValueError("name at least one strategy (or leave strategies out)")
+            bad = [name for name in v if not name.replace("_", "").replace("-", "").isalnum()]
+            if bad:
+                raise ValueError(f"strategy names may hold letters, digits, '_' and '-' (got {bad})")
+        return v
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """A validated sweep: the design cells and strategies, ready to run.
+
+    Attributes:
+        path: The sweep file.
+        spec: Its keys.
+        base: The base scenario file (resolved).
+        cells: One ``{dotted key: value}`` per design cell (``[{}]`` without a design).
+        strategies: ``{name: overrides}`` (``{"base": {}}`` without strategies).
+        varied: The dotted keys the design varies, in file order.
+    """
+
+    path: Path
+    spec: SweepSpec
+    base: Path
+    cells: list[dict[str, Any]]
+    strategies: dict[str, dict[str, Any]]
+    varied: list[str]
+
+    def overrides(self, cell_id: int, strategy: str) -> dict[str, Any]:
+        """Scenario overrides of one arm: ``set``, then the cell, then the strategy."""
+        return {**self.spec.set, **self.cells[cell_id], **self.strategies[strategy]}
+
+    def scenario(self, cell_id: int, strategy: str) -> Scenario:
+        return load_scenario(self.base, self.overrides(cell_id, strategy))
+
+    def tasks(self) -> list[tuple[int, str, int]]:
+        """Every run as (cell_id, strategy, replication)."""
+        reps = range(self.spec.replications)
+        return [(c, s, r) for c in range(len(self.cells)) for s in self.strategies for r in reps]
+
+
+def _design(spec: SweepSpec) -> tuple[list[dict[str, Any]], list[str]]:
+    if spec.grid is not None:
+        keys = list(spec.grid)
+        return [dict(zip(keys, combo, strict=True)) for combo in itertools.product(*spec.grid.values())], keys
+    if spec.zip is not None:
+        keys = list(spec.zip)
+        return [dict(zip(keys, combo, strict=True)) for combo in zip(*spec.zip.values(), strict=True)], keys
+    if spec.sample is not None:
+        s = spec.sample
+        keys = list(s.params)
+        if s.method == "lhs":
+            from scipy.stats import qmc
+
+            unit = qmc.LatinHypercube(d=len(keys), seed=np.random.default_rng(spec.seed)).random(s.n)
+        else:
+            unit = np.random.default_rng(spec.seed).random((s.n, len(keys)))
+        lows = np.array([s.params[k].low for k in keys])
+        highs = np.array([s.params[k].high for k in keys])
+        points = lows + unit * (highs - lows)
+        return [{k: float(v) for k, v in zip(keys, row, strict=True)} for row in points], keys
+    return [{}], []
+
+
+def read_sweep(path: str | Path) -> Sweep:
+    """Read and validate a sweep file, including every arm's scenario.
+
+    Raises:
+        ScenarioError: every problem found: the sweep's own keys, and every design cell or
+            strategy whose overrides break a scenario rule (named by the key's line in the file).
+    """
+    path = Path(path)
+    data, origins = _read_yaml(path)
+    try:
+        spec = SweepSpec.model_validate(data)
+    except ValidationError as exc:
+        raise ScenarioError(_problems(exc, data, origins, str(path))) from None
+    base = (path.parent / spec.base).resolve()
+    if not base.is_file():
+        line = origins.get(("base",), (str(path), None))[1]
+        raise ScenarioError(f"{path}:{line}: base: file not found (got {spec.base!r})")
+    cells, varied = _design(spec)
+    strategies = spec.strategies if spec.strategies is not None else {"base": {}}
+    sweep = Sweep(path, spec, base, cells, strategies, varied)
+
+    problems: list[str] = []
+    for cell_id, cell in enumerate(cells):
+        for name, strategy in strategies.items():
+            try:
+                sweep.scenario(cell_id, name)
+            except ScenarioError as exc:
+                for line in exc.problems:
+                    problem = _locate(line, path, origins, spec, cell, name, strategy)
+                    if problem not in problems:
+                        problems.append(problem)
+    if problems:
+        raise ScenarioError(problems)
+    return sweep
+
+
+def _locate(
+    line: str, path: Path, origins: dict, spec: SweepSpec, cell: dict, name: str, strategy: dict
+) -> str:
+    """A scenario problem found through an arm's overrides, pointed at the sweep file's line."""
+    if not line.startswith("--set"):
+        return f"{path}: base scenario: {line}"
+    body = line.split(": ", 1)[1]
+    dotted = body.split(": ", 1)[0]
+
+    def owner(keys: dict) -> str | None:
+        return next((k for k in keys if dotted == k or dotted.startswith(k + ".")), None)
+
+    design = "grid" if spec.grid is not None else "zip" if spec.zip is not None else "sample"
+    if (k := owner(strategy)) is not None:
+        key, label = ("strategies", name, k), f"strategy {name!r}"
+    elif (k := owner(cell)) is not None:
+        key = ("sample", "params", k) if design == "sample" else (design, k)
+        label = f"design cell {cell}"
+    else:
+        k = owner(spec.set) or dotted
+        key, label = ("set", k), "set"
+    origin = origins.get(key) or origins.get(key[:1])
+    where = f"{path}:{origin[1]}" if origin else str(path)
+    return f"{where}: {label}: {body}"
+
+
+# --------------------------------------------------------------------------- running
+
+
+def scenario_hash(scn: Scenario) -> str:
+    """A short fingerprint of everything a run depends on (the seed is stored beside it)."""
+    text = json.dumps(scn.model_dump(mode="json", exclude={"extends", "name", "description"}), sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _run_chunk(base: str, overrides: dict[str, Any], seed: int, replications: list[int]) -> list[dict]:
+    """Worker: run one arm for some replications; a failure is returned, not raised."""
+    from simcore.runner import run
+
+    out = []
+    for r in replications:
+        try:
+            scn = load_scenario(base, overrides)
+            kpis = run(scn, seed=seed, replication=r).kpis
+            out.append({"replication": r, "hash": scenario_hash(scn), "kpis": flatten_kpis(kpis)})
+        except Exception as exc:  # reported with its cell and seed; the sweep goes on
+            out.append(
+                {"replication": r, "error": f"{type(exc).__name__}: {exc}", "trace": traceback.format_exc()}
+            )
+    return out
+
+
+class _Inline(Executor):
+    """Runs tasks in the calling process (``--jobs 1``): no pickling, same results."""
+
+    def submit(self, fn, /, *args, **kwargs) -> Future:
+        f: Future = Future()
+        try:
+            f.set_result(fn(*args, **kwargs))
+        except BaseException as exc:  # pragma: no cover - _run_chunk catches its own errors
+            f.set_exception(exc)
+        return f
+
+
+@dataclass(frozen=True)
+class SweepReport:
+    """What :func:`run_sweep` did: runs done now, found done already, and failed ones."""
+
+    done: int
+    skipped: int
+    failed: list[dict]
+
+
+def run_file(store: Path, cell_id: int, strategy: str, replication: int) -> Path:
+    return store / "runs" / f"c{cell_id:04d}-{strategy}-r{replication:05d}.parquet"
+
+
+def _finished(file: Path, expected_hash: str) -> bool:
+    """True when ``file`` reads back whole and belongs to the same scenario."""
+    import pyarrow.parquet as pq
+
+    try:
+        meta = pq.read_schema(file).metadata or {}
+        if meta.get(b"scenario_hash", b"").decode() != expected_hash:
+            return False
+        pq.read_table(file)
+        return True
+    except Exception:  # missing, truncated, corrupt: redo it
+        return False
+
+
+def _write_run(file: Path, cell_id: int, strategy: str, replication: int, seed: int, result: dict) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    kpis = result["kpis"]
+    n = len(kpis)
+    table = pa.table(
+        {
+            "cell_id": pa.array([cell_id] * n, pa.int64()),
+            "strategy": pa.array([strategy] * n, pa.string()),
+            "replication": pa.array([replication] * n, pa.int64()),
+            "seed": pa.array([seed] * n, pa.int64()),
+            "kpi": pa.array(list(kpis), pa.string()),
+            "value": pa.array([np.nan if v is None else float(v) for v in kpis.values()], pa.float64()),
+        }
+    ).replace_schema_metadata(
+        {"scenario_hash": result["hash"], "seed": str(seed), "simcore_version": __version__}
+    )
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".parquet", dir=file.parent)
+    os.close(fd)
+    try:
+        pq.write_table(table, tmp)
+        os.replace(tmp, file)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
+def _write_manifest(sweep: Sweep, store: Path) -> None:
+    """``sweep.yaml`` (the sweep as resolved) and ``design.json`` (cells and varied keys)."""
+    resolved = sweep.spec.model_dump(mode="json", exclude_none=True)
+    resolved["base"] = str(sweep.base)
+    resolved["cells"] = sweep.cells
+    resolved["strategies"] = sweep.strategies
+    header = f"# Resolved sweep written by simcore {__version__} from {sweep.path}\n"
+    manifest = {
+        (store / "sweep.yaml"): header + yaml.safe_dump(resolved, sort_keys=False),
+        (store / "design.json"): json.dumps(
+            {"varied": sweep.varied, "cells": sweep.cells, "strategies": list(sweep.strategies)}, indent=2
+        ),
+    }
+    for file, text in manifest.items():
+        tmp = file.with_name(f".tmp-{file.name}")
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, file)
+
+
+def _chunks(items: list[int], size: int) -> Iterator[list[int]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+def run_sweep(
+    sweep: Sweep,
+    store: str | Path,
+    executor: Executor | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> SweepReport:
+    """Run every arm and replication of ``sweep`` not already in ``store``.
+
+    Args:
+        sweep: From :func:`read_sweep`.
+        store: The output folder (created if needed).
+        executor: Any ``concurrent.futures.Executor`` (a process pool, a Dask client's
+            ``get_executor()``); None runs in this process.
+        progress: Called with (runs finished, runs in all) as runs finish.
+
+    Returns:
+        Counts of runs done and skipped, and the failed runs with cell, strategy, seed and error.
+    """
+    store = Path(store)
+    (store / "runs").mkdir(parents=True, exist_ok=True)
+    _write_manifest(sweep, store)
+    seed = sweep.spec.seed
+    base = str(sweep.base)
+    executor = executor or _Inline()
+    total = len(sweep.tasks())
+    skipped = 0
+    done, failed = 0, []
+    futures: dict[Future, tuple[int, str]] = {}
+
+    def finish(f: Future) -> None:
+        nonlocal done
+        cell_id, name = futures.pop(f)
+        for result in f.result():
+            r = result["replication"]
+            if "error" in result:
+                failed.append(
+                    {
+                        "cell_id": cell_id,
+                        "cell": sweep.cells[cell_id],
+                        "strategy": name,
+                        "seed": seed,
+                        "replication": r,
+                        "error": result["error"],
+                        "trace": result["trace"],
+                    }
+                )
+            else:
+                _write_run(run_file(store, cell_id, name, r), cell_id, name, r, seed, result)
+                done += 1
+            if progress is not None:
+                progress(skipped + done + len(failed), total)
+
+    for cell_id in range(len(sweep.cells)):
+        for name in sweep.strategies:
+            expected = scenario_hash(sweep.scenario(cell_id, name))
+            todo = []
+            for r in range(sweep.spec.replications):
+                if _finished(run_file(store, cell_id, name, r), expected):
+                    skipped += 1
+                else:
+                    todo.append(r)
+            if progress is not None:
+                progress(skipped + done + len(failed), total)
+            for chunk in _chunks(todo, CHUNK):
+                f = executor.submit(_run_chunk, base, sweep.overrides(cell_id, name), seed, chunk)
+                futures[f] = (cell_id, name)
+                if f.done():  # run in this process: store it now, so a kill loses little
+                    finish(f)
+    for f in as_completed(list(futures)):
+        finish(f)
+    return SweepReport(done=done, skipped=skipped, failed=failed)
+
+
+def make_executor(kind: str, jobs: int, scheduler: str | None = None):
+    """A context manager yielding the executor for ``--executor`` / ``--jobs`` / ``--scheduler``.
+
+    Raises:
+        ScenarioError: Dask asked for but not installed (``pip install 'simcore[dask]'``).
+    """
+    from contextlib import contextmanager
+
+    @contextmanager
+    def _cm():
+        if kind == "process":
+            if jobs <= 1:
+                yield _Inline()
+            else:
+                with ProcessPoolExecutor(max_workers=jobs) as pool:
+                    yield pool
+            return
+        try:
+            from distributed import Client, LocalCluster
+        except ImportError:
+            raise ScenarioError(
+                "--executor dask: Dask is not installed (install it with: pip install 'simcore[dask]')"
+            ) from None
+        if scheduler:
+            with Client(scheduler) as client:
+                yield client.get_executor()
+        else:
+            with (
+                LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True) as cluster,
+                Client(cluster) as client,
+            ):
+                yield client.get_executor()
+
+    return _cm()
