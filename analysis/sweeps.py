@@ -64,7 +64,7 @@ def _bootstrap_interval(
     return mean, float(lo), float(hi)
 
 
-def _interval_frame(groups, confidence: float, bootstrap: bool, resamples: int, seed: int) -> pd.DataFrame:
+def _interval_rows(groups, confidence: float, bootstrap: bool, resamples: int, seed: int) -> list[tuple]:
     rows = []
     for key, values in groups:
         v = values.to_numpy(dtype=float)
@@ -99,7 +99,7 @@ def summarize(
     varied = [c for c in df.columns if c not in (*ID_COLUMNS, "kpi", "value")]
     keys = ["cell_id", *varied, "strategy", "kpi"]
     groups = df.groupby(keys, sort=True, dropna=False)["value"]
-    rows = _interval_frame(groups, confidence, bootstrap, resamples, seed)
+    rows = _interval_rows(groups, confidence, bootstrap, resamples, seed)
     return pd.DataFrame(rows, columns=[*keys, "mean", "ci_low", "ci_high", "n"])
 
 
@@ -134,5 +134,5 @@ def compare(
     paired["diff"] = paired["value"] - paired["value_base"]
     keys = ["cell_id", *varied, "strategy", "kpi"]
     groups = paired.groupby(keys, sort=True, dropna=False)["diff"]
-    rows = _interval_frame(groups, confidence, bootstrap, resamples, seed)
+    rows = _interval_rows(groups, confidence, bootstrap, resamples, seed)
     return pd.DataFrame(rows, columns=[*keys, "diff_mean", "ci_low", "ci_high", "n"])

@@ -127,10 +127,8 @@ class OrderDesk:
         # strategies differ in lost sales or in the order in which orders reach a desk.
         u_fraud, u_buyer, u_card, u_stolen, u_cancel, u_addr, u_neglect = (u() for _ in range(7))
         screen = (u(), u(), u(), self.risk_noise())
-        pay_u = self.pay_u
-        pay = [pay_u() for _ in range(self.n_pay_draws)]
-        after_u = self.after_u
-        after = tuple([after_u() for _ in range(self.n_after)])
+        pay = self.pay_u.take(self.n_pay_draws)
+        after = self.after_u.take(self.n_after)
         qty = 1 + int(self.extra_items())
         is_fraud = u_fraud < b.fraud_rate
         buyer = pop.n_legit + int(u_buyer * pop.n_fraud) if is_fraud else int(u_buyer * pop.n_legit)

@@ -19,11 +19,10 @@ from simcore.entities import (
     INITIATORS,
     PAYMENT_METHODS,
     REASONS,
-    REFUND_DISPUTE_REASONS,
     REFUND_METHODS,
     STATUSES,
 )
-from simcore.kpis import compute_kpis
+from simcore.kpis import compute_kpis, ruled_against_seller
 from simcore.model import Model
 from simcore.schema import Scenario
 from simcore.standing import SELLER_RESPONSIBLE
@@ -236,11 +235,7 @@ def _sellers_frame(model: Model, orders: pd.DataFrame) -> pd.DataFrame:
     reason = orders["cancel_reason"]
     seller_fault = reason.isin(sorted(SELLER_RESPONSIBLE))
     disputed = orders["dispute_reason"].notna().to_numpy()
-    ruled_against = (
-        (orders["dispute_stage"] == "intervention")
-        & orders["dispute_outcome"].isin(["full_refund", "partial_refund"])
-        & ~orders["dispute_reason"].isin(list(REFUND_DISPUTE_REASONS))
-    ).to_numpy()
+    ruled_against = ruled_against_seller(orders).to_numpy()
     warned = np.bincount([s for _, s in st.warned_log], minlength=n)[:n] if st.warned_log else np.zeros(n)
     susp = np.bincount([s for _, s in st.suspended_log], minlength=n)[:n] if st.suspended_log else np.zeros(n)
     first_susp = np.full(n, np.nan)

@@ -219,6 +219,15 @@ class Sampler:
         self._i += 1
         return v
 
+    def take(self, n: int) -> list[float]:
+        """The next ``n`` draws (the same values as ``n`` calls), as a list slice when the
+        block holds them: per-arrival draws cost one slice, not ``n`` Python calls."""
+        i = self._i
+        if i + n <= len(self._buf):
+            self._i = i + n
+            return self._buf[i : i + n]
+        return [self() for _ in range(n)]
+
 
 def uniform_sampler(rng: np.random.Generator) -> Sampler:
     """A sampler of U[0, 1) variates, used for Bernoulli decisions (``u() < p``)."""

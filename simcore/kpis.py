@@ -45,6 +45,16 @@ def flatten_kpis(kpis: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
     return flat
 
 
+def ruled_against_seller(orders: pd.DataFrame) -> pd.Series:
+    """Orders whose dispute the platform decided against the seller (a seller-responsibility
+    ruling): a refund awarded at intervention on a dispute the seller is party to."""
+    return (
+        (orders["dispute_stage"] == "intervention")
+        & orders["dispute_outcome"].isin(["full_refund", "partial_refund"])
+        & ~orders["dispute_reason"].isin(list(REFUND_DISPUTE_REASONS))
+    )
+
+
 def _num(x: float) -> float | None:
     """JSON-safe float: NaN -> None."""
     x = float(x)
@@ -164,11 +174,7 @@ def _dispute_kpis(w: pd.DataFrame, award: pd.Series) -> dict[str, Any]:
     days = (
         resolved["dispute_resolved_at"] - resolved["dispute_opened_at"]
     ).dt.total_seconds().to_numpy() / 86400.0
-    ruled_against = (
-        (resolved["dispute_stage"] == "intervention")
-        & (resolved["dispute_outcome"] != "rejected")
-        & ~resolved["dispute_reason"].isin(list(REFUND_DISPUTE_REASONS))
-    ).sum()
+    ruled_against = ruled_against_seller(resolved).sum()
     return {
         "dispute_rate": _ratio(len(disputed), n),
         "disputes": len(disputed),

@@ -23,6 +23,7 @@ import tempfile
 import traceback
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -113,6 +114,8 @@ class Sweep:
         cells: One ``{dotted key: value}`` per design cell (``[{}]`` without a design).
         strategies: ``{name: overrides}`` (``{"base": {}}`` without strategies).
         varied: The dotted keys the design varies, in file order.
+        scenarios: Every arm's validated scenario by (cell_id, strategy), built once, when the
+            sweep is read, and shipped to the workers as is (they read no files).
     """
 
     path: Path
@@ -121,13 +124,10 @@ class Sweep:
     cells: list[dict[str, Any]]
     strategies: dict[str, dict[str, Any]]
     varied: list[str]
-
-    def overrides(self, cell_id: int, strategy: str) -> dict[str, Any]:
-        """Scenario overrides of one arm: ``set``, then the cell, then the strategy."""
-        return {**self.spec.set, **self.cells[cell_id], **self.strategies[strategy]}
+    scenarios: dict[tuple[int, str], Scenario]
 
     def scenario(self, cell_id: int, strategy: str) -> Scenario:
-        return load_scenario(self.base, self.overrides(cell_id, strategy))
+        return self.scenarios[cell_id, strategy]
 
     def tasks(self) -> list[tuple[int, str, int]]:
         """Every run as (cell_id, strategy, replication)."""
@@ -173,17 +173,17 @@ def read_sweep(path: str | Path) -> Sweep:
         raise ScenarioError(_problems(exc, data, origins, str(path))) from None
     base = (path.parent / spec.base).resolve()
     if not base.is_file():
-        line = origins.get(("base",), (str(path), None))[1]
-        raise ScenarioError(f"{path}:{line}: base: file not found (got {spec.base!r})")
+        origin = origins.get(("base",))
+        where = f"{path}:{origin[1]}" if origin else str(path)
+        raise ScenarioError(f"{where}: base: file not found (got {spec.base!r})")
     cells, varied = _design(spec)
     strategies = spec.strategies if spec.strategies is not None else {"base": {}}
-    sweep = Sweep(path, spec, base, cells, strategies, varied)
-
+    scenarios: dict[tuple[int, str], Scenario] = {}
     problems: list[str] = []
     for cell_id, cell in enumerate(cells):
         for name, strategy in strategies.items():
             try:
-                sweep.scenario(cell_id, name)
+                scenarios[cell_id, name] = load_scenario(base, {**spec.set, **cell, **strategy})
             except ScenarioError as exc:
                 for line in exc.problems:
                     problem = _locate(line, path, origins, spec, cell, name, strategy)
@@ -191,7 +191,7 @@ def read_sweep(path: str | Path) -> Sweep:
                         problems.append(problem)
     if problems:
         raise ScenarioError(problems)
-    return sweep
+    return Sweep(path, spec, base, cells, strategies, varied, scenarios)
 
 
 def _locate(
@@ -229,16 +229,15 @@ def scenario_hash(scn: Scenario) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def _run_chunk(base: str, overrides: dict[str, Any], seed: int, replications: list[int]) -> list[dict]:
+def _run_chunk(scn: Scenario, scn_hash: str, seed: int, replications: list[int]) -> list[dict]:
     """Worker: run one arm for some replications; a failure is returned, not raised."""
     from simcore.runner import run
 
     out = []
     for r in replications:
         try:
-            scn = load_scenario(base, overrides)
             kpis = run(scn, seed=seed, replication=r).kpis
-            out.append({"replication": r, "hash": scenario_hash(scn), "kpis": flatten_kpis(kpis)})
+            out.append({"replication": r, "hash": scn_hash, "kpis": flatten_kpis(kpis)})
         except Exception as exc:  # reported with its cell and seed; the sweep goes on
             out.append(
                 {"replication": r, "error": f"{type(exc).__name__}: {exc}", "trace": traceback.format_exc()}
@@ -359,7 +358,6 @@ def run_sweep(
     (store / "runs").mkdir(parents=True, exist_ok=True)
     _write_manifest(sweep, store)
     seed = sweep.spec.seed
-    base = str(sweep.base)
     executor = executor or _Inline()
     total = len(sweep.tasks())
     skipped = 0
@@ -391,7 +389,8 @@ def run_sweep(
 
     for cell_id in range(len(sweep.cells)):
         for name in sweep.strategies:
-            expected = scenario_hash(sweep.scenario(cell_id, name))
+            scn = sweep.scenario(cell_id, name)
+            expected = scenario_hash(scn)
             todo = []
             for r in range(sweep.spec.replications):
                 if _finished(run_file(store, cell_id, name, r), expected):
@@ -401,7 +400,7 @@ def run_sweep(
             if progress is not None:
                 progress(skipped + done + len(failed), total)
             for chunk in _chunks(todo, CHUNK):
-                f = executor.submit(_run_chunk, base, sweep.overrides(cell_id, name), seed, chunk)
+                f = executor.submit(_run_chunk, scn, expected, seed, chunk)
                 futures[f] = (cell_id, name)
                 if f.done():  # run in this process: store it now, so a kill loses little
                     finish(f)
@@ -410,37 +409,32 @@ def run_sweep(
     return SweepReport(done=done, skipped=skipped, failed=failed)
 
 
-def make_executor(kind: str, jobs: int, scheduler: str | None = None):
-    """A context manager yielding the executor for ``--executor`` / ``--jobs`` / ``--scheduler``.
+@contextmanager
+def make_executor(kind: str, jobs: int, scheduler: str | None = None) -> Iterator[Executor]:
+    """The executor for ``--executor`` / ``--jobs`` / ``--scheduler``, closed on exit.
 
     Raises:
         ScenarioError: Dask asked for but not installed (``pip install 'simcore[dask]'``).
     """
-    from contextlib import contextmanager
-
-    @contextmanager
-    def _cm():
-        if kind == "process":
-            if jobs <= 1:
-                yield _Inline()
-            else:
-                with ProcessPoolExecutor(max_workers=jobs) as pool:
-                    yield pool
-            return
-        try:
-            from distributed import Client, LocalCluster
-        except ImportError:
-            raise ScenarioError(
-                "--executor dask: Dask is not installed (install it with: pip install 'simcore[dask]')"
-            ) from None
-        if scheduler:
-            with Client(scheduler) as client:
-                yield client.get_executor()
+    if kind == "process":
+        if jobs <= 1:
+            yield _Inline()
         else:
-            with (
-                LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True) as cluster,
-                Client(cluster) as client,
-            ):
-                yield client.get_executor()
-
-    return _cm()
+            with ProcessPoolExecutor(max_workers=jobs) as pool:
+                yield pool
+        return
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:
+        raise ScenarioError(
+            "--executor dask: Dask is not installed (install it with: pip install 'simcore[dask]')"
+        ) from None
+    if scheduler:
+        with Client(scheduler) as client:
+            yield client.get_executor()
+    else:
+        with (
+            LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True) as cluster,
+            Client(cluster) as client,
+        ):
+            yield client.get_executor()
