@@ -2,10 +2,14 @@
 
 from analysis.io import RunFiles, load_run
 from analysis.plots import plot_run_summary
+from analysis.precision import PrecisionRule, parse_target
+from analysis.sensitivity import sensitivity
 from analysis.sweeps import compare, load_sweep, summarize
 from analysis.tables import flatten_kpis, kpi_report, kpi_table
+from analysis.warmup import suggest_warmup, warmup_series
 
 __all__ = [
+    "PrecisionRule",
     "RunFiles",
     "compare",
     "flatten_kpis",
@@ -13,6 +17,10 @@ __all__ = [
     "kpi_table",
     "load_run",
     "load_sweep",
+    "parse_target",
     "plot_run_summary",
+    "sensitivity",
+    "suggest_warmup",
     "summarize",
+    "warmup_series",
 ]

@@ -8,9 +8,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from analysis.tables import REASON_GROUPS
+from analysis.warmup import WarmupSuggestion, welch
 
 #: One colour per initiator, used in every figure.
 INITIATOR_COLORS = {"buyer": "#4C72B0", "seller": "#DD8452", "system": "#55A868"}
@@ -174,3 +176,78 @@ def _state(ax, ts: pd.DataFrame, warmup_days: float) -> None:
     lines = ax.get_legend_handles_labels()
     lines2 = ax2.get_legend_handles_labels()
     ax.legend(lines[0] + lines2[0], lines[1] + lines2[1], fontsize=8, loc="upper left")
+
+
+#: Axis label (with unit) of each series of :func:`analysis.warmup.warmup_series`.
+_WARMUP_LABELS = {
+    "orders_in_system": "orders in system (at midnight)",
+    "completed": "orders completed / day",
+    "cancelled": "orders cancelled / day",
+    "cancelled_share": "share of the day's orders cancelled",
+    "out_of_stock_share": "share of the day's orders cancelled out of stock",
+    "gateway_queue": "payments waiting at the gateway (at midnight)",
+    "fraud_review_queue": "orders waiting for fraud review (at midnight)",
+    "customer_service_queue": "cases waiting for customer service (at midnight)",
+}
+
+
+def plot_warmup(
+    suggestion: WarmupSuggestion, column: str = "orders_in_system", window: int = 7, ax: Axes | None = None
+) -> Axes:
+    """Welch plot of one pilot series with the MSER truncations.
+
+    Draws the across-replication mean per day (thin), Welch's moving average of it (thick;
+    Law & Kelton 9.5.1), a dashed vertical line at this series' MSER truncation and a solid
+    one at the overall suggestion. Read it as Welch advises: the warm-up ends where the thick
+    line levels off; if the suggestion sits well before or after that, trust the eye.
+
+    Args:
+        suggestion: From :func:`analysis.warmup.suggest_warmup`.
+        column: A series in ``suggestion.mean``.
+        window: Half-width ``w`` of the moving average (days); 7 smooths the weekday cycle.
+        ax: Axes to draw on; a new figure (no pyplot state) when None.
+
+    Returns:
+        The axes (save with ``ax.figure.savefig(path, dpi=120)``).
+
+    Raises:
+        KeyError: ``column`` is not in ``suggestion.mean``.
+        ValueError: ``window`` is out of Welch's range (``0..days // 4``).
+    """
+    if column not in suggestion.mean:
+        raise KeyError(f"plot_warmup: no series {column!r} (have {list(suggestion.mean.columns)})")
+    if ax is None:
+        ax = Figure(figsize=(10, 5.5), layout="constrained").subplots()
+    mean = suggestion.mean[column]
+    days = mean.index.to_numpy()
+    smooth = welch(mean.to_numpy(dtype=float), window)
+    n = suggestion.replications
+    ax.plot(days, mean, color="0.55", lw=0.9, label=f"mean of {n} replication{'s' if n != 1 else ''}")
+    ax.plot(
+        days[: smooth.size],
+        smooth,
+        color=INITIATOR_COLORS["buyer"],
+        lw=2.6,
+        label=f"Welch average (w = {window} d)",
+    )
+    rows = suggestion.by_series.set_index("column")
+    if column in rows.index:
+        cut = int(rows.loc[column, "truncation_days"])
+        limit = " (search limit: run longer pilots)" if rows.loc[column, "at_limit"] else ""
+        ax.axvline(
+            cut,
+            color=INITIATOR_COLORS["seller"],
+            ls="--",
+            lw=1.6,
+            zorder=3,  # on top of the overall cut when they coincide
+            label=f"MSER-{suggestion.batch} cut for this series: {cut} d{limit}",
+        )
+    ax.axvline(suggestion.days, color="#C44E52", lw=1.6, label=f"suggested warm-up: {suggestion.days} d")
+    label = _WARMUP_LABELS.get(column, column.replace("_", " "))
+    ax.set_xlabel("day of run")
+    ax.set_ylabel(label)
+    ax.set_title(f"Warm-up: {label.split(' (')[0]}, {n} pilot replication{'s' if n != 1 else ''}")
+    ax.set_xlim(0, days[-1] if days.size else 1)
+    ax.set_ylim(bottom=min(0.0, float(np.nanmin(mean))) if mean.notna().any() else 0.0)
+    ax.legend(loc="best", fontsize=8)
+    return ax

@@ -1,4 +1,4 @@
-"""The ``simcore`` command line: run, sweep, validate, schema.
+"""The ``simcore`` command line: run, sweep, warmup, validate, schema.
 
 Exit codes: 0 success, 2 bad input (scenario, overrides, arguments), 1 internal error.
 This is the only module that prints or parses argv.
@@ -7,6 +7,7 @@ This is the only module that prints or parses argv.
 from __future__ import annotations
 
 import argparse
+import difflib
 import json
 import os
 import sys
@@ -55,7 +56,49 @@ def _parser() -> argparse.ArgumentParser:
     w.add_argument(
         "--scheduler", default=None, metavar="ADDRESS", help="Dask scheduler (default: a local cluster)"
     )
+    w.add_argument(
+        "--precision",
+        action="append",
+        default=[],
+        metavar="KPI=WIDTH",
+        help="add replications until this KPI's CI half-width is at most WIDTH in every cell and "
+        "strategy (an absolute width, or a share of the mean like 5%%); repeatable",
+    )
+    w.add_argument(
+        "--max-replications",
+        type=int,
+        default=None,
+        metavar="N",
+        help="cap on replications per arm with --precision (default: 10x the file's replications)",
+    )
+    w.add_argument(
+        "--precision-baseline",
+        default=None,
+        metavar="STRATEGY",
+        help="apply --precision to paired differences against this strategy instead of to each arm",
+    )
     w.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    u = sub.add_parser("warmup", help="suggest warmup_days from pilot runs (MSER-5, Welch plot)")
+    u.add_argument("scenario", type=Path, help="scenario YAML file")
+    u.add_argument("--replications", type=int, default=5, help="pilot runs to average (default 5)")
+    u.add_argument(
+        "--horizon-days", type=float, default=None, help="pilot length (default: the scenario's horizon)"
+    )
+    u.add_argument("--seed", type=int, default=None, help="root seed (default: the scenario's seed)")
+    u.add_argument(
+        "--series",
+        action="append",
+        default=None,
+        metavar="NAME",
+        help="series to judge (default: cancelled_share and out_of_stock_share; also "
+        "orders_in_system, completed, cancelled, and the queue lengths); repeatable",
+    )
+    u.add_argument(
+        "--plot", type=Path, default=None, metavar="PNG", help="write the Welch plots to this file"
+    )
+    u.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+    u.add_argument("--quiet", action="store_true", help="no progress bar")
 
     v = sub.add_parser("validate", help="check a scenario file and report every problem")
     v.add_argument("scenario", type=Path)
@@ -69,7 +112,11 @@ def _parser() -> argparse.ArgumentParser:
 
 def _print_problems(exc: ScenarioError) -> None:
     n = len(exc.problems)
-    print(f"error: invalid scenario ({n} problem{'s' if n != 1 else ''}):", file=sys.stderr)
+    # Problems with command-line flags (--out, --jobs, ...) are not the scenario's fault;
+    # --set overrides are scenario values.
+    flags = all(line.startswith("--") and not line.startswith("--set") for line in exc.problems)
+    what = "arguments" if flags else "scenario"
+    print(f"error: invalid {what} ({n} problem{'s' if n != 1 else ''}):", file=sys.stderr)
     for line in exc.problems:
         print(f"  {line}", file=sys.stderr)
 
@@ -135,44 +182,168 @@ def _cmd_run(args) -> int:
 
 
 def _cmd_sweep(args) -> int:
-    from simcore.sweep import make_executor, read_sweep, run_sweep
+    from simcore.sweep import make_executor, read_sweep, run_until
 
     if args.jobs < 1:
         raise ScenarioError(f"--jobs: must be >= 1 (got {args.jobs})")
     if args.scheduler and args.executor != "dask":
         raise ScenarioError("--scheduler: only with --executor dask")
+    if not args.precision and (args.max_replications is not None or args.precision_baseline is not None):
+        raise ScenarioError("--max-replications, --precision-baseline: only with --precision")
     _check_out_dir(args.out)
     sweep = read_sweep(args.sweep)
-    n_runs = len(sweep.tasks())
+    rule = _precision_rule(args, sweep) if args.precision else None
     bar = None
     progress = None
     if not args.quiet:
         from tqdm.auto import tqdm
 
-        bar = tqdm(total=n_runs, unit="run", desc=args.sweep.stem, file=sys.stderr, disable=None)
+        bar = tqdm(total=len(sweep.tasks()), unit="run", desc=args.sweep.stem, file=sys.stderr, disable=None)
 
         def progress(finished: int, total: int) -> None:
+            if total != bar.total:  # --precision adds replications round by round
+                bar.reset(total=total)
             bar.update(finished - bar.n)
 
     with make_executor(args.executor, args.jobs, args.scheduler) as executor:
         try:
-            report = run_sweep(sweep, args.out, executor, progress)
+            rounds = run_until(sweep, args.out, rule or (lambda n: None), executor, progress)
         finally:
             if bar is not None:
                 bar.close()
+    sweep = sweep.with_replications(rounds[-1].replications)
+    done, failed = sum(r.done for r in rounds), [f for r in rounds for f in r.failed]
+    skipped = len(sweep.tasks()) - done - len(failed)
     cells, arms = len(sweep.cells), len(sweep.strategies)
     print(
         f"{args.sweep}: {cells} cell{'s' * (cells != 1)} x {arms} strateg{'ies' if arms != 1 else 'y'} x "
-        f"{sweep.spec.replications} replications = {n_runs} runs; {report.done} run now, "
-        f"{report.skipped} already done, {len(report.failed)} failed; store {args.out}"
+        f"{sweep.spec.replications} replications = {len(sweep.tasks())} runs; {done} run now, "
+        f"{skipped} already done, {len(failed)} failed; store {args.out}"
     )
-    for f in report.failed:
+    if rule is not None and not failed:
+        _print_precision(rule)
+    for f in failed:
         print(
             f"  failed: cell {f['cell_id']} {f['cell']}, strategy {f['strategy']!r}, seed {f['seed']}, "
             f"replication {f['replication']}: {f['error']}",
             file=sys.stderr,
         )
-    return EXIT_INTERNAL if report.failed else EXIT_OK
+    return EXIT_INTERNAL if failed else EXIT_OK
+
+
+def _precision_rule(args, sweep):
+    """The ``--precision`` stopping rule, its targets, cap and baseline checked before any run."""
+    from analysis.precision import PrecisionRule, parse_target
+    from simcore.runner import kpi_names
+
+    targets, problems = [], []
+    for text in args.precision:
+        try:
+            targets.append(parse_target(text))
+        except ScenarioError as exc:
+            problems += exc.problems
+    known = kpi_names(next(iter(sweep.scenarios.values())))
+    for t in targets:
+        if t.kpi not in known:
+            close = difflib.get_close_matches(t.kpi, sorted(known), n=1)
+            hint = f"did you mean {close[0]!r}?" if close else "KPIs are named as in analysis.load_sweep"
+            problems.append(f"--precision: no such KPI (got {t.kpi!r}; {hint})")
+    cap = args.max_replications or 10 * sweep.spec.replications
+    if cap < sweep.spec.replications:
+        problems.append(
+            f"--max-replications: must be >= the sweep file's replications {sweep.spec.replications} "
+            f"(got {cap})"
+        )
+    if args.precision_baseline is not None and args.precision_baseline not in sweep.strategies:
+        problems.append(
+            f"--precision-baseline: not a strategy of the sweep (got {args.precision_baseline!r}; "
+            f"have {', '.join(sweep.strategies)})"
+        )
+    if problems:
+        raise ScenarioError(problems)
+    return PrecisionRule(args.out, targets, cap, args.precision_baseline)
+
+
+def _print_precision(rule) -> None:
+    """The widest half-width of each target KPI against its target, after the last round."""
+    verdict = "met" if rule.met else "NOT met within --max-replications"
+    print(f"precision targets {verdict} with {rule.replications} replications per arm:")
+    t = rule.table
+    for target in rule.targets:
+        rows = t[t["kpi"] == target.kpi]
+        over = rows["half_width"] / rows["target"]
+        worst = rows.loc[over.fillna(float("inf")).idxmax()]
+        print(
+            f"  {target}: widest half-width {worst['half_width']:.4g} (target {worst['target']:.4g}, "
+            f"cell {worst['cell_id']}, {worst['strategy']}); {int(rows['met'].sum())}/{len(rows)} met"
+        )
+
+
+def _cmd_warmup(args) -> int:
+    from analysis.warmup import DEFAULT_COLUMNS, suggest_warmup, warmup_series
+
+    problems = []
+    if args.replications < 1:
+        problems.append(f"--replications: must be >= 1 (got {args.replications})")
+    if args.seed is not None and args.seed < 0:
+        problems.append(f"--seed: must be >= 0 (got {args.seed})")
+    if args.plot is not None:
+        try:
+            _check_out_dir(args.plot.parent)
+        except ScenarioError as exc:
+            problems += [line.replace("--out", "--plot", 1) for line in exc.problems]
+        if args.plot.is_dir():
+            problems.append(f"--plot: is a folder, not a file (got {str(args.plot)!r})")
+    if problems:
+        raise ScenarioError(problems)
+    overrides = parse_overrides(args.overrides)
+    scn = load_scenario(args.scenario, overrides)
+    pilot = {"warmup_days": 0, "cooldown_days": 0}
+    if args.horizon_days is not None:
+        pilot["horizon_days"] = args.horizon_days
+    pilot_scn = load_scenario(args.scenario, {**overrides, **pilot})
+    columns = tuple(args.series or DEFAULT_COLUMNS)
+    reps = range(args.replications)
+    if not args.quiet:
+        from tqdm import tqdm
+
+        reps = tqdm(reps, unit="pilot", desc=scn.name, file=sys.stderr, leave=False, disable=None)
+    series = [warmup_series(run(pilot_scn, seed=args.seed, replication=r)) for r in reps]
+    try:
+        suggestion = suggest_warmup(series, columns)
+    except ValueError as exc:  # an unknown series, or pilots too short for MSER
+        raise ScenarioError(f"--series/--horizon-days: {exc}") from None
+    print(
+        f"{args.scenario}: {args.replications} pilot run{'s' * (args.replications != 1)} of "
+        f"{pilot_scn.horizon_days:g} days from an empty start, MSER-{suggestion.batch} per series:"
+    )
+    for row in suggestion.by_series.itertuples():
+        note = "  (at MSER's search limit: not settled; run longer pilots)" if row.at_limit else ""
+        print(f"  {row.column:<24} cut {row.truncation_days:>4} days, mean after {row.mean_after:.4g}{note}")
+    print(f"suggested warmup_days: {suggestion.days} (the scenario has {scn.warmup_days:g})")
+    if args.plot is not None:
+        _write_warmup_plot(suggestion, columns, args.plot)
+        print(f"wrote the Welch plots to {args.plot}")
+    return EXIT_OK
+
+
+def _write_warmup_plot(suggestion, columns, path: Path) -> None:
+    """One Welch plot per judged series, stacked; written whole or not at all."""
+    from matplotlib.figure import Figure
+
+    from analysis.plots import plot_warmup
+
+    days = len(suggestion.mean)
+    window = min(7, days // 4)
+    fig = Figure(figsize=(10, 3.6 * len(columns)), layout="constrained")
+    for ax, column in zip(fig.subplots(len(columns), 1, squeeze=False)[:, 0], columns, strict=True):
+        plot_warmup(suggestion, column, window=window, ax=ax)
+    tmp = path.with_name(f".tmp-{path.name}")
+    try:
+        fig.savefig(tmp, dpi=110, format=path.suffix.lstrip(".") or "png")
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def _cmd_validate(args) -> int:
@@ -198,7 +369,13 @@ def _cmd_schema(args) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``simcore`` console script; returns the exit code."""
     args = _parser().parse_args(argv)
-    commands = {"run": _cmd_run, "sweep": _cmd_sweep, "validate": _cmd_validate, "schema": _cmd_schema}
+    commands = {
+        "run": _cmd_run,
+        "sweep": _cmd_sweep,
+        "warmup": _cmd_warmup,
+        "validate": _cmd_validate,
+        "schema": _cmd_schema,
+    }
     try:
         return commands[args.command](args)
     except ScenarioError as exc:

@@ -19,18 +19,27 @@ import hashlib
 import itertools
 import json
 import os
+import socket
 import tempfile
 import traceback
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import numpy as np
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from simcore.errors import ScenarioError
 from simcore.kpis import flatten_kpis
@@ -59,11 +68,26 @@ class Range(_Frozen):
 
 
 class Sample(_Frozen):
-    """A sampled design: ``n`` points over the ``params`` ranges (Latin hypercube or random)."""
+    """A sampled design over the ``params`` ranges.
 
-    method: Literal["lhs", "random"] = "lhs"
+    ``lhs`` and ``random`` give ``n`` points (Latin hypercube or independent uniforms).
+    ``morris`` and ``sobol`` are designs for sensitivity analysis drawn by SALib (the
+    ``sensitivity`` extra), read by :func:`analysis.sensitivity`: ``morris`` gives ``n``
+    one-at-a-time trajectories of ``len(params) + 1`` points on a 4-level grid; ``sobol`` gives
+    Saltelli's ``n * (len(params) + 2)`` points for first-order and total indices (``n`` a power
+    of 2, as Sobol' sequences need).
+    """
+
+    method: Literal["lhs", "random", "morris", "sobol"] = "lhs"
     n: int = Field(ge=1, le=100_000)
     params: dict[str, Range] = Field(min_length=1)
+
+    @field_validator("n")
+    @classmethod
+    def _sobol_power_of_two(cls, n: int, info: ValidationInfo) -> int:
+        if info.data.get("method") == "sobol" and n & (n - 1):
+            raise ValueError(f"must be a power of 2 for method sobol (got {n})")
+        return n
 
 
 NonEmptyList = Annotated[list[Any], Field(min_length=1)]
@@ -134,6 +158,10 @@ class Sweep:
         reps = range(self.spec.replications)
         return [(c, s, r) for c in range(len(self.cells)) for s in self.strategies for r in reps]
 
+    def with_replications(self, replications: int) -> Sweep:
+        """The same sweep with another number of replications (replication r keeps its seed)."""
+        return replace(self, spec=self.spec.model_copy(update={"replications": replications}))
+
 
 def _design(spec: SweepSpec) -> tuple[list[dict[str, Any]], list[str]]:
     if spec.grid is not None:
@@ -145,6 +173,9 @@ def _design(spec: SweepSpec) -> tuple[list[dict[str, Any]], list[str]]:
     if spec.sample is not None:
         s = spec.sample
         keys = list(s.params)
+        if s.method in ("morris", "sobol"):
+            points = salib_sample(s, spec.seed)
+            return [{k: float(v) for k, v in zip(keys, row, strict=True)} for row in points], keys
         if s.method == "lhs":
             from scipy.stats import qmc
 
@@ -156,6 +187,38 @@ def _design(spec: SweepSpec) -> tuple[list[dict[str, Any]], list[str]]:
         points = lows + unit * (highs - lows)
         return [{k: float(v) for k, v in zip(keys, row, strict=True)} for row in points], keys
     return [{}], []
+
+
+def salib_problem(sample: Sample) -> dict[str, Any]:
+    """SALib's description of a sampled design's parameters."""
+    keys = list(sample.params)
+    return {
+        "num_vars": len(keys),
+        "names": keys,
+        "bounds": [[sample.params[k].low, sample.params[k].high] for k in keys],
+    }
+
+
+def salib_sample(sample: Sample, seed: int) -> np.ndarray:
+    """The design points of a ``morris`` or ``sobol`` sample (one row per cell, in SALib's order,
+    which its analysers expect).
+
+    Raises:
+        ScenarioError: SALib is not installed.
+    """
+    try:
+        from SALib.sample import morris, sobol
+    except ImportError:
+        raise ScenarioError(
+            f"sample: method {sample.method} needs SALib "
+            "(install it with: pip install 'simcore[sensitivity]')"
+        ) from None
+    problem = salib_problem(sample)
+    if sample.method == "morris":
+        return morris.sample(problem, sample.n, num_levels=4, seed=seed)
+    # Second-order indices would need n*(2d+2) runs; first-order and total are what a screening
+    # of a simulator's parameters reads.
+    return sobol.sample(problem, sample.n, calc_second_order=False, scramble=True, seed=seed)
 
 
 def read_sweep(path: str | Path) -> Sweep:
@@ -176,7 +239,10 @@ def read_sweep(path: str | Path) -> Sweep:
         origin = origins.get(("base",))
         where = f"{path}:{origin[1]}" if origin else str(path)
         raise ScenarioError(f"{where}: base: file not found (got {spec.base!r})")
-    cells, varied = _design(spec)
+    try:
+        cells, varied = _design(spec)
+    except ScenarioError as exc:
+        raise ScenarioError([f"{path}: {line}" for line in exc.problems]) from None
     strategies = spec.strategies if spec.strategies is not None else {"base": {}}
     scenarios: dict[tuple[int, str], Scenario] = {}
     problems: list[str] = []
@@ -259,24 +325,27 @@ class _Inline(Executor):
 
 @dataclass(frozen=True)
 class SweepReport:
-    """What :func:`run_sweep` did: runs done now, found done already, and failed ones."""
+    """What :func:`run_sweep` did: runs done now, found done already, and failed ones, for
+    ``replications`` replications per arm."""
 
     done: int
     skipped: int
     failed: list[dict]
+    replications: int
 
 
 def run_file(store: Path, cell_id: int, strategy: str, replication: int) -> Path:
     return store / "runs" / f"c{cell_id:04d}-{strategy}-r{replication:05d}.parquet"
 
 
-def _finished(file: Path, expected_hash: str) -> bool:
-    """True when ``file`` reads back whole and belongs to the same scenario."""
+def _finished(file: Path, expected_hash: str, seed: int) -> bool:
+    """True when ``file`` reads back whole and belongs to the same scenario and seed."""
     import pyarrow.parquet as pq
 
     try:
         meta = pq.read_schema(file).metadata or {}
-        if meta.get(b"scenario_hash", b"").decode() != expected_hash:
+        same = meta.get(b"scenario_hash") == expected_hash.encode() and meta.get(b"seed") == b"%d" % seed
+        if not same:
             return False
         pq.read_table(file)
         return True
@@ -312,8 +381,40 @@ def _write_run(file: Path, cell_id: int, strategy: str, replication: int, seed: 
             os.remove(tmp)
 
 
+def _design_record(sweep: Sweep) -> dict[str, Any]:
+    """What ``design.json`` holds: enough to label the results and to analyse a sampled design."""
+    record: dict[str, Any] = {
+        "varied": sweep.varied,
+        "cells": sweep.cells,
+        "strategies": list(sweep.strategies),
+        "seed": sweep.spec.seed,
+    }
+    if sweep.spec.sample is not None:
+        record["sample"] = sweep.spec.sample.model_dump(mode="json")
+    return record
+
+
 def _write_manifest(sweep: Sweep, store: Path) -> None:
-    """``sweep.yaml`` (the sweep as resolved) and ``design.json`` (cells and varied keys)."""
+    """``sweep.yaml`` (the sweep as resolved) and ``design.json`` (cells and varied keys).
+
+    Raises:
+        ScenarioError: the store already holds another sweep's design (mixing two designs would
+            give cell ids two meanings).
+    """
+    design = _design_record(sweep)
+    old_file = store / "design.json"
+    if old_file.is_file():
+        try:
+            old = json.loads(old_file.read_text(encoding="utf-8"))
+        except (ValueError, UnicodeDecodeError):
+            old = None  # a torn write from an old version: the runs' own metadata still guards them
+        if old is not None and {k: old.get(k) for k in ("varied", "cells", "strategies")} != {
+            k: design[k] for k in ("varied", "cells", "strategies")
+        }:
+            raise ScenarioError(
+                f"--out: {str(store)!r} holds the results of a sweep with another design "
+                "(cells, varied keys or strategies differ); use a new folder"
+            )
     resolved = sweep.spec.model_dump(mode="json", exclude_none=True)
     resolved["base"] = str(sweep.base)
     resolved["cells"] = sweep.cells
@@ -321,14 +422,66 @@ def _write_manifest(sweep: Sweep, store: Path) -> None:
     header = f"# Resolved sweep written by simcore {__version__} from {sweep.path}\n"
     manifest = {
         (store / "sweep.yaml"): header + yaml.safe_dump(resolved, sort_keys=False),
-        (store / "design.json"): json.dumps(
-            {"varied": sweep.varied, "cells": sweep.cells, "strategies": list(sweep.strategies)}, indent=2
-        ),
+        old_file: json.dumps(design, indent=2),
     }
     for file, text in manifest.items():
         tmp = file.with_name(f".tmp-{file.name}")
         tmp.write_text(text, encoding="utf-8")
         os.replace(tmp, file)
+
+
+#: Stores locked by this process (the OS lock does not stop a second sweep in the same process).
+_HELD: set[Path] = set()
+
+
+@contextmanager
+def store_lock(store: Path) -> Iterator[None]:
+    """Hold the store's lock (``store/.lock``) for a whole sweep, so two sweeps never interleave.
+
+    A POSIX record lock: released by the OS when the holder dies (a SIGKILLed sweep leaves no
+    stale lock to clear by hand) and, unlike ``flock``, not inherited by the worker processes a
+    pool forks while it is held (they would keep the store locked after the sweep). The file
+    names the holder for the error message.
+
+    Raises:
+        ScenarioError: another sweep holds the lock.
+    """
+    store.mkdir(parents=True, exist_ok=True)
+    key = store.resolve()
+    path = store / ".lock"
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            if key in _HELD:
+                raise OSError("held by this process")
+            _lock(fd)
+        except OSError:
+            holder = os.pread(fd, 200, 0).decode(errors="replace").strip() or "another process"
+            raise ScenarioError(
+                f"--out: {str(store)!r} is in use by another sweep ({holder}); "
+                "wait for it to finish or use another folder"
+            ) from None
+        _HELD.add(key)
+        try:
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"pid {os.getpid()} on {socket.gethostname()}".encode(), 0)
+            yield
+        finally:
+            _HELD.discard(key)
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
+def _lock(fd: int) -> None:
+    """Take an exclusive lock on ``fd`` without waiting (OSError if held)."""
+    try:
+        import fcntl
+    except ImportError:  # Windows
+        import msvcrt
+
+        msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+    else:
+        fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
 
 
 def _chunks(items: list[int], size: int) -> Iterator[list[int]]:
@@ -353,12 +506,51 @@ def run_sweep(
 
     Returns:
         Counts of runs done and skipped, and the failed runs with cell, strategy, seed and error.
+
+    Raises:
+        ScenarioError: another sweep is writing to ``store``, or it holds another design.
     """
     store = Path(store)
-    (store / "runs").mkdir(parents=True, exist_ok=True)
-    _write_manifest(sweep, store)
+    with store_lock(store):
+        (store / "runs").mkdir(exist_ok=True)
+        _write_manifest(sweep, store)
+        return _run_unlocked(sweep, store, executor or _Inline(), progress)
+
+
+def run_until(
+    sweep: Sweep,
+    store: str | Path,
+    more: Callable[[int], int | None],
+    executor: Executor | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[SweepReport]:
+    """Run ``sweep`` in rounds: after each, ``more(n)`` reads the store and asks for more.
+
+    The first round runs the sweep's own replications ``n``. ``more(n)`` returns the next
+    round's replications per arm (> n), or None to stop; every arm gets the same number, so arms
+    stay paired by replication (common random numbers). Replication ``r`` always has the same
+    seed, so the rounds, and where they stop, are the same whatever the executor.
+    (``analysis.precision.PrecisionRule`` is the rule behind ``--precision``.)
+
+    Returns:
+        Each round's report; stops early at a round with failed runs.
+    """
+    n = sweep.spec.replications
+    rounds = []
+    while True:
+        rounds.append(run_sweep(sweep.with_replications(n), store, executor, progress))
+        nxt = None if rounds[-1].failed else more(n)
+        if nxt is None:
+            return rounds
+        if nxt <= n:
+            raise ValueError(f"more({n}) must return more replications than {n} or None (got {nxt})")
+        n = nxt
+
+
+def _run_unlocked(
+    sweep: Sweep, store: Path, executor: Executor, progress: Callable[[int, int], None] | None
+) -> SweepReport:
     seed = sweep.spec.seed
-    executor = executor or _Inline()
     total = len(sweep.tasks())
     skipped = 0
     done, failed = 0, []
@@ -393,7 +585,7 @@ def run_sweep(
             expected = scenario_hash(scn)
             todo = []
             for r in range(sweep.spec.replications):
-                if _finished(run_file(store, cell_id, name, r), expected):
+                if _finished(run_file(store, cell_id, name, r), expected, seed):
                     skipped += 1
                 else:
                     todo.append(r)
@@ -406,7 +598,7 @@ def run_sweep(
                     finish(f)
     for f in as_completed(list(futures)):
         finish(f)
-    return SweepReport(done=done, skipped=skipped, failed=failed)
+    return SweepReport(done=done, skipped=skipped, failed=failed, replications=sweep.spec.replications)
 
 
 @contextmanager

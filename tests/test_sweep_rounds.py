@@ -1,0 +1,266 @@
+"""Sweeps beyond one pass: replications until a precision target, the store's lock and identity,
+and sensitivity designs (Morris, Sobol') with their indices."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import SCENARIOS
+from scipy import stats
+
+import analysis
+from analysis.precision import PrecisionRule, Target, _next_size, parse_target, precision_table
+from simcore.cli import main
+from simcore.errors import ScenarioError
+from simcore.sweep import read_sweep, run_sweep, run_until, store_lock
+
+BASE = (SCENARIOS / "baseline.yaml").as_posix()
+SMALL = f"""\
+base: {BASE}
+replications: 3
+seed: 11
+set: {{horizon_days: 12, warmup_days: 2, cooldown_days: 2, buyers.orders_per_hour: 3}}
+grid:
+  sellers.inventory_accuracy: [0.3, 0.9]
+strategies:
+  status_quo: {{}}
+  strict_fraud: {{platform.fraud.review_threshold: 0.1, platform.fraud.decline_threshold: 0.3}}
+"""
+
+
+def write(tmp_path: Path, text: str, name: str = "sweep.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+# --------------------------------------------------------------------------- precision
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("cancellation_rate=0.002", Target("cancellation_rate", 0.002, False)),
+        ("disputes = 5%", Target("disputes", 0.05, True)),
+    ],
+)
+def test_targets_parse_absolute_and_relative(text, expected):
+    assert parse_target(text) == expected
+
+
+@pytest.mark.parametrize("text", ["rate", "=0.1", "x=0", "x=-1", "x=nan", "x=inf", "x=abc", "x=%"])
+def test_bad_targets_are_refused(text):
+    with pytest.raises(ScenarioError, match=re.escape(f"(got {text!r})")):
+        parse_target(text)
+
+
+def test_next_size_is_the_smallest_n_whose_t_interval_meets_the_target():
+    import pandas as pd
+
+    n, conf = 4, 0.95
+    sd = np.array([2.0, 0.5])
+    half = stats.t.ppf(0.975, n - 1) * sd / np.sqrt(n)
+    table = pd.DataFrame({"half_width": half, "target": [0.5, 0.1], "met": [False, False]})
+
+    def smallest(s, target):
+        i = n
+        while stats.t.ppf(0.975, i - 1) * s / np.sqrt(i) > target:
+            i += 1
+        return i
+
+    assert _next_size(table, n, 10_000, conf) == max(smallest(2.0, 0.5), smallest(0.5, 0.1))
+    assert _next_size(table, n, 20, conf) == 20  # capped
+    undefined = table.assign(half_width=[np.nan, np.nan])
+    assert _next_size(undefined, n, 10_000, conf) == 2 * n
+
+
+def test_precision_adds_replications_until_every_arm_meets_its_target(tmp_path):
+    sweep = read_sweep(write(tmp_path, SMALL))
+    store = tmp_path / "store"
+    rule = PrecisionRule(store, [parse_target("cancellation_rate=0.012")], max_replications=60)
+    rounds = run_until(sweep, store, rule)
+    assert rule.met and len(rounds) >= 2 and rounds[0].replications == 3
+    n = rule.replications
+    assert rounds[-1].replications == n and 3 < n < 60
+    # Checked independently: every arm's t-interval over the n replications meets the target...
+    df = analysis.load_sweep(store)
+    rates = df[df.kpi == "cancellation_rate"]
+    for _, arm in rates.groupby(["cell_id", "strategy"]):
+        v = arm["value"].to_numpy()
+        assert v.size == n
+        assert stats.t.ppf(0.975, n - 1) * v.std(ddof=1) / np.sqrt(n) <= 0.012
+    # ... and the round before did not.
+    before = precision_table(store, rounds[-2].replications, rule.targets)
+    assert not before["met"].all()
+
+
+def test_precision_gives_the_same_replications_whatever_the_workers(tmp_path):
+    sweep_file = write(tmp_path, SMALL)
+    args = ["--precision", "cancellation_rate=30%", "--precision-baseline", "status_quo", "--quiet"]
+    out1, out2 = tmp_path / "one", tmp_path / "two"
+    assert main(["sweep", str(sweep_file), "--out", str(out1), "--jobs", "1", *args]) == 0
+    assert main(["sweep", str(sweep_file), "--out", str(out2), "--jobs", "2", *args]) == 0
+    a, b = analysis.load_sweep(out1), analysis.load_sweep(out2)
+    assert a.equals(b) and a["replication"].max() + 1 > 3
+
+
+def test_precision_stops_at_the_cap_and_says_so(tmp_path, capsys):
+    sweep_file = write(tmp_path, SMALL)
+    out = tmp_path / "out"
+    args = ["--precision", "cancellation_rate=0.00001", "--max-replications", "5", "--jobs", "1", "--quiet"]
+    assert main(["sweep", str(sweep_file), "--out", str(out), *args]) == 0
+    text = capsys.readouterr().out
+    assert "NOT met within --max-replications with 5 replications per arm" in text
+    assert "0/4 met" in text
+    assert analysis.load_sweep(out)["replication"].max() == 4
+
+
+def test_bad_precision_arguments_are_all_reported_before_any_run(tmp_path, capsys):
+    sweep_file = write(tmp_path, SMALL)
+    out = tmp_path / "out"
+    args = ["--precision", "cancelation_rate=0.01", "--precision", "x", "--precision-baseline", "nope"]
+    assert main(["sweep", str(sweep_file), "--out", str(out), "--max-replications", "2", *args]) == 2
+    err = capsys.readouterr().err
+    assert "error: invalid arguments (4 problems):" in err
+    assert "did you mean 'cancellation_rate'?" in err
+    assert "--max-replications: must be >= the sweep file's replications 3 (got 2)" in err
+    assert "--precision-baseline: not a strategy of the sweep (got 'nope'" in err
+    assert not out.exists()
+    assert main(["sweep", str(sweep_file), "--out", str(out), "--max-replications", "9"]) == 2
+    assert "only with --precision" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------- the store
+
+
+HOLD = """\
+import sys, time
+from pathlib import Path
+from simcore.sweep import store_lock
+with store_lock(Path(sys.argv[1])):
+    print("locked", flush=True)
+    time.sleep(120)
+"""
+
+
+def test_a_store_in_use_is_refused_and_freed_when_its_holder_dies(tmp_path, capsys):
+    sweep_file = write(tmp_path, SMALL)
+    store = tmp_path / "store"
+    holder = subprocess.Popen([sys.executable, "-c", HOLD, str(store)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        started = time.monotonic()
+        assert main(["sweep", str(sweep_file), "--out", str(store), "--jobs", "1", "--quiet"]) == 2
+        assert time.monotonic() - started < 10  # refused, not waited for
+        err = capsys.readouterr().err
+        assert f"is in use by another sweep (pid {holder.pid} on " in err
+        assert not (store / "runs").exists()
+    finally:
+        os.kill(holder.pid, signal.SIGKILL)
+        holder.wait()
+    # The OS released the dead holder's lock: nothing to clean up by hand.
+    assert main(["sweep", str(sweep_file), "--out", str(store), "--jobs", "1", "--quiet"]) == 0
+
+
+def test_a_second_sweep_in_the_same_process_is_refused(tmp_path):
+    with store_lock(tmp_path), pytest.raises(ScenarioError, match="in use by another sweep"):
+        run_sweep(read_sweep(write(tmp_path, SMALL)), tmp_path)
+
+
+def test_pool_workers_forked_during_a_sweep_do_not_keep_the_store_locked(tmp_path):
+    sweep = read_sweep(write(tmp_path, SMALL))
+    store = tmp_path / "store"
+    with ProcessPoolExecutor(max_workers=2) as pool:
+        run_sweep(sweep, store, pool)  # forks the workers while the lock is held
+        report = run_sweep(sweep.with_replications(4), store, pool)  # the workers are still alive
+    assert (report.done, report.skipped) == (4, 12)
+
+
+def test_a_store_holding_another_design_is_refused_untouched(tmp_path, capsys):
+    store = tmp_path / "store"
+    assert main(["sweep", str(write(tmp_path, SMALL)), "--out", str(store), "--jobs", "1", "--quiet"]) == 0
+    before = {p.name: p.read_bytes() for p in sorted(store.rglob("*")) if p.is_file()}
+    other = write(tmp_path, SMALL.replace("[0.3, 0.9]", "[0.3, 0.6]"), "other.yaml")
+    assert main(["sweep", str(other), "--out", str(store), "--jobs", "1", "--quiet"]) == 2
+    assert "holds the results of a sweep with another design" in capsys.readouterr().err
+    assert {p.name: p.read_bytes() for p in sorted(store.rglob("*")) if p.is_file()} == before
+
+
+def test_a_new_seed_redoes_every_run(tmp_path):
+    store = tmp_path / "store"
+    first = run_sweep(read_sweep(write(tmp_path, SMALL)), store)
+    again = run_sweep(read_sweep(write(tmp_path, SMALL.replace("seed: 11", "seed: 12"))), store)
+    assert (first.done, again.done, again.skipped) == (12, 12, 0)
+    assert set(analysis.load_sweep(store)["seed"]) == {12}
+
+
+# --------------------------------------------------------------------------- sensitivity
+
+
+def sampled(method: str, n: int) -> str:
+    return f"""\
+base: {BASE}
+replications: 1
+seed: 4
+set: {{horizon_days: 10, warmup_days: 2, cooldown_days: 2, buyers.orders_per_hour: 4}}
+sample:
+  method: {method}
+  n: {n}
+  params:
+    buyers.fraud_rate: {{low: 0.0, high: 0.08}}
+    sellers.inventory_accuracy: {{low: 0.3, high: 1.0}}
+"""
+
+
+def test_morris_design_and_indices_rank_the_parameter_that_drives_a_kpi(tmp_path):
+    pytest.importorskip("SALib")
+    from SALib.analyze import morris
+
+    sweep = read_sweep(write(tmp_path, sampled("morris", 4)))
+    assert len(sweep.cells) == 4 * (2 + 1)  # n trajectories of (parameters + 1) points
+    x = np.array([[c["buyers.fraud_rate"], c["sellers.inventory_accuracy"]] for c in sweep.cells])
+    assert set(np.round(x[:, 0] / 0.08 * 3, 9)) <= {0.0, 1.0, 2.0, 3.0}  # a 4-level grid
+    store = tmp_path / "store"
+    run_sweep(sweep, store)
+    got = analysis.sensitivity(store, "fraud_rate_observed")
+    assert list(got.columns) == ["strategy", "kpi", "parameter", "mu", "mu_star", "mu_star_conf", "sigma"]
+    star = dict(zip(got["parameter"], got["mu_star"], strict=True))
+    assert star["buyers.fraud_rate"] > 5 * star["sellers.inventory_accuracy"]
+    # The same numbers as SALib's analyser handed the runs by hand.
+    df = analysis.load_sweep(store)
+    y = df[df.kpi == "fraud_rate_observed"].sort_values("cell_id")["value"].to_numpy()
+    problem = {"num_vars": 2, "names": sweep.varied, "bounds": [[0.0, 0.08], [0.3, 1.0]]}
+    ref = morris.analyze(problem, x, y, num_levels=4, seed=0)
+    assert np.allclose(got["mu_star"], ref["mu_star"])
+
+
+def test_sobol_design_gives_first_order_and_total_indices(tmp_path):
+    pytest.importorskip("SALib")
+    sweep = read_sweep(write(tmp_path, sampled("sobol", 8)))
+    assert len(sweep.cells) == 8 * (2 + 2)
+    store = tmp_path / "store"
+    run_sweep(sweep, store)
+    got = analysis.sensitivity(store, "fraud_rate_observed")
+    assert list(got.columns) == ["strategy", "kpi", "parameter", "S1", "S1_conf", "ST", "ST_conf"]
+    st = dict(zip(got["parameter"], got["ST"], strict=True))
+    assert st["buyers.fraud_rate"] > st["sellers.inventory_accuracy"]
+    assert analysis.sensitivity(store, "fraud_rate_observed").equals(got)  # reproducible
+
+
+def test_sensitivity_refuses_other_designs_and_unknown_kpis(tmp_path):
+    store = tmp_path / "store"
+    run_sweep(read_sweep(write(tmp_path, SMALL.replace("replications: 3", "replications: 1"))), store)
+    with pytest.raises(ValueError, match="needs a sweep with sample"):
+        analysis.sensitivity(store, "cancellation_rate")
+    power = r"sweep.yaml:7: sample.n: must be a power of 2 for method sobol \(got 6\)"
+    with pytest.raises(ScenarioError, match=power):
+        read_sweep(write(tmp_path, sampled("sobol", 6)))
