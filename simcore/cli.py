@@ -12,6 +12,7 @@ import json
 import os
 import sys
 import traceback
+from contextlib import nullcontext
 from pathlib import Path
 
 from simcore.errors import ScenarioError
@@ -182,7 +183,7 @@ def _cmd_run(args) -> int:
 
 
 def _cmd_sweep(args) -> int:
-    from simcore.sweep import make_executor, read_sweep, run_until
+    from simcore.sweep import make_executor, progress_bar, read_sweep, run_until
 
     if args.jobs < 1:
         raise ScenarioError(f"--jobs: must be >= 1 (got {args.jobs})")
@@ -193,24 +194,11 @@ def _cmd_sweep(args) -> int:
     _check_out_dir(args.out)
     sweep = read_sweep(args.sweep)
     rule = _precision_rule(args, sweep) if args.precision else None
-    bar = None
-    progress = None
-    if not args.quiet:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=len(sweep.tasks()), unit="run", desc=args.sweep.stem, file=sys.stderr, disable=None)
-
-        def progress(finished: int, total: int) -> None:
-            if total != bar.total:  # --precision adds replications round by round
-                bar.reset(total=total)
-            bar.update(finished - bar.n)
-
-    with make_executor(args.executor, args.jobs, args.scheduler) as executor:
-        try:
-            rounds = run_until(sweep, args.out, rule or (lambda n: None), executor, progress)
-        finally:
-            if bar is not None:
-                bar.close()
+    with (
+        progress_bar(args.sweep.stem) if not args.quiet else nullcontext() as progress,
+        make_executor(args.executor, args.jobs, args.scheduler) as executor,
+    ):
+        rounds = run_until(sweep, args.out, rule or (lambda n: None), executor, progress)
     sweep = sweep.with_replications(rounds[-1].replications)
     done, failed = sum(r.done for r in rounds), [f for r in rounds for f in r.failed]
     skipped = len(sweep.tasks()) - done - len(failed)

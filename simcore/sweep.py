@@ -20,6 +20,7 @@ import itertools
 import json
 import os
 import socket
+import sys
 import tempfile
 import traceback
 from collections.abc import Callable, Iterator
@@ -599,6 +600,42 @@ def _run_unlocked(
     for f in as_completed(list(futures)):
         finish(f)
     return SweepReport(done=done, skipped=skipped, failed=failed, replications=sweep.spec.replications)
+
+
+@contextmanager
+def progress_bar(desc: str = "sweep") -> Iterator[Callable[[int, int], None]]:
+    """A progress bar with ETA for :func:`run_sweep` / :func:`run_until`'s ``progress``.
+
+    ``tqdm.auto``: a widget in Jupyter when ipywidgets is installed, text otherwise (on a
+    terminal's stderr, or in a notebook cell without ipywidgets); nothing when stderr is
+    redirected to a file outside Jupyter. The total follows the rounds of :func:`run_until`.
+    Closed on exit::
+
+        with progress_bar("fraud") as progress:
+            run_sweep(sweep, "runs/fraud", executor, progress)
+    """
+    import warnings
+
+    with warnings.catch_warnings():
+        # Without ipywidgets tqdm warns and falls back to text, which serves as well.
+        warnings.simplefilter("ignore")
+        from tqdm.auto import tqdm
+
+    # A kernel's stderr is no TTY, and tqdm's "disable=None" would then show nothing.
+    in_jupyter = "ipykernel" in sys.modules
+    bar = tqdm(total=0, unit="run", desc=desc, disable=False if in_jupyter else None)
+
+    def update(finished: int, total: int) -> None:
+        if total != bar.total:
+            bar.reset(total=total)
+            bar.update(finished)
+        else:
+            bar.update(finished - bar.n)
+
+    try:
+        yield update
+    finally:
+        bar.close()
 
 
 @contextmanager

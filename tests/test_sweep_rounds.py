@@ -264,3 +264,30 @@ def test_sensitivity_refuses_other_designs_and_unknown_kpis(tmp_path):
     power = r"sweep.yaml:7: sample.n: must be a power of 2 for method sobol \(got 6\)"
     with pytest.raises(ScenarioError, match=power):
         read_sweep(write(tmp_path, sampled("sobol", 6)))
+
+
+# --------------------------------------------------------------------------- progress in Jupyter
+
+
+def test_progress_bar_runs_in_a_jupyter_kernel(tmp_path):
+    import nbformat
+    from nbclient import NotebookClient
+
+    sweep_file = write(tmp_path, SMALL.replace("replications: 3", "replications: 1"))
+    code = f"""\
+from simcore.sweep import progress_bar, read_sweep, run_sweep
+sweep = read_sweep({str(sweep_file)!r})
+with progress_bar("small") as progress:
+    report = run_sweep(sweep, {str(tmp_path / "store")!r}, progress=progress)
+report.done
+"""
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)])
+    NotebookClient(nb, timeout=300, kernel_name="python3").execute()
+    outputs = nb.cells[0].outputs
+    assert not [o for o in outputs if o.output_type == "error"]
+    assert outputs[-1]["data"]["text/plain"] == "4"
+    shown = "".join(o.get("text", "") for o in outputs if o.output_type == "stream") + "".join(
+        str(o.get("data", {})) for o in outputs if o.output_type == "display_data"
+    )
+    # A widget where ipywidgets is installed, else tqdm's text bar on stderr: either way 4 of 4.
+    assert "4/4" in shown or "'value': 4" in shown, shown
