@@ -15,6 +15,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from simcore.sweep import read_run
+
 ID_COLUMNS = ("cell_id", "strategy", "replication", "seed")
 
 
@@ -27,13 +29,26 @@ def load_sweep(store: str | Path) -> pd.DataFrame:
 
     Raises:
         FileNotFoundError: ``store`` is not a sweep store.
+        ValueError: a run file is unreadable or fails its checksum (rerun the sweep command: it
+            recomputes such runs).
     """
     store = Path(store)
     design = json.loads((store / "design.json").read_text(encoding="utf-8"))
-    files = sorted((store / "runs").glob("*.parquet"))
+    files = sorted((store / "runs").glob("c*.parquet"))
     if not files:
         raise FileNotFoundError(f"{store}: no finished runs in runs/")
-    df = pd.concat([pd.read_parquet(f) for f in files], ignore_index=True)
+    bad, tables = [], []
+    for f in files:
+        try:
+            tables.append(read_run(f).to_pandas())
+        except ValueError as exc:
+            bad.append(str(exc))
+    if bad:
+        raise ValueError(
+            f"{store}: {len(bad)} run file(s) damaged; rerun the sweep command to recompute them:\n"
+            + "\n".join(bad)
+        )
+    df = pd.concat(tables, ignore_index=True)
     cells = pd.DataFrame(design["cells"]).reset_index(names="cell_id")
     df = df.merge(cells, on="cell_id", how="left") if design["varied"] else df
     order = [*ID_COLUMNS, *design["varied"], "kpi", "value"]

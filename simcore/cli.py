@@ -216,6 +216,12 @@ def _cmd_sweep(args) -> int:
             f"replication {f['replication']}: {f['error']}",
             file=sys.stderr,
         )
+    if failed:
+        print(
+            f"  tracebacks in {failed[0]['trace_file'].parent}; rerun the same command to retry "
+            "the failed runs (finished ones are kept)",
+            file=sys.stderr,
+        )
     return EXIT_INTERNAL if failed else EXIT_OK
 
 
@@ -372,10 +378,33 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
-    except Exception:  # an internal error: show the traceback, it is a bug to report
-        traceback.print_exc()
-        print("simcore: internal error (please report with the traceback above)", file=sys.stderr)
+    except Exception as exc:  # an internal error: a bug to report, with the traceback on file
+        where = _write_crash_report(argv)
+        print(f"simcore: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        if where is None:
+            traceback.print_exc()
+        else:
+            print(f"  the full traceback is in {where}; please attach it when reporting", file=sys.stderr)
         return EXIT_INTERNAL
+
+
+def _write_crash_report(argv: list[str] | None) -> Path | None:
+    """Write the current exception's traceback, the command and versions to a file in the
+    temporary folder; None if that fails (the caller then prints the traceback)."""
+    import platform
+    import tempfile
+    import time
+
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    try:
+        fd, name = tempfile.mkstemp(prefix=f"simcore-crash-{stamp}-", suffix=".txt")
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(f"simcore {__version__}, Python {platform.python_version()}, {platform.platform()}\n")
+            out.write(f"command: simcore {' '.join(sys.argv[1:] if argv is None else argv)}\n\n")
+            out.write(traceback.format_exc())
+        return Path(name)
+    except OSError:
+        return None
 
 
 if __name__ == "__main__":

@@ -335,23 +335,53 @@ class SweepReport:
     replications: int
 
 
+#: The columns of a run file, in order.
+RUN_COLUMNS = ("cell_id", "strategy", "replication", "seed", "kpi", "value")
+
+
 def run_file(store: Path, cell_id: int, strategy: str, replication: int) -> Path:
     return store / "runs" / f"c{cell_id:04d}-{strategy}-r{replication:05d}.parquet"
 
 
-def _finished(file: Path, expected_hash: str, seed: int) -> bool:
-    """True when ``file`` reads back whole and belongs to the same scenario and seed."""
+def run_digest(table) -> str:
+    """SHA-256 of a run file's rows (every column, values at full precision).
+
+    Stored in the file's metadata when written and checked on every read, so a file whose
+    bytes changed on disk but still parse (a flipped bit in a value, a hand edit) is caught,
+    not read as a result.
+    """
+    text = json.dumps({name: table.column(name).to_pylist() for name in RUN_COLUMNS}, allow_nan=True)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def read_run(file: Path):
+    """A run file's table, checked against its digest.
+
+    Raises:
+        ValueError: the file is unreadable, or its rows no longer match the digest written
+            with them.
+    """
     import pyarrow.parquet as pq
 
     try:
-        meta = pq.read_schema(file).metadata or {}
-        same = meta.get(b"scenario_hash") == expected_hash.encode() and meta.get(b"seed") == b"%d" % seed
-        if not same:
-            return False
-        pq.read_table(file)
-        return True
-    except Exception:  # missing, truncated, corrupt: redo it
+        table = pq.read_table(file)
+        stored = (table.schema.metadata or {}).get(b"digest", b"").decode()
+        ok = stored == run_digest(table)
+    except Exception as exc:  # truncated, not Parquet, columns missing
+        raise ValueError(f"{file}: unreadable run file ({type(exc).__name__}: {exc})") from None
+    if not ok:
+        raise ValueError(f"{file}: the rows do not match their checksum (the file changed on disk)")
+    return table
+
+
+def _finished(file: Path, expected_hash: str, seed: int) -> bool:
+    """True when ``file`` reads back whole, matches its checksum, and belongs to the same
+    scenario and seed."""
+    try:
+        meta = read_run(file).schema.metadata
+    except (ValueError, OSError):  # missing, truncated, corrupt: redo it
         return False
+    return meta.get(b"scenario_hash") == expected_hash.encode() and meta.get(b"seed") == b"%d" % seed
 
 
 def _write_run(file: Path, cell_id: int, strategy: str, replication: int, seed: int, result: dict) -> None:
@@ -369,8 +399,14 @@ def _write_run(file: Path, cell_id: int, strategy: str, replication: int, seed: 
             "kpi": pa.array(list(kpis), pa.string()),
             "value": pa.array([np.nan if v is None else float(v) for v in kpis.values()], pa.float64()),
         }
-    ).replace_schema_metadata(
-        {"scenario_hash": result["hash"], "seed": str(seed), "simcore_version": __version__}
+    )
+    table = table.replace_schema_metadata(
+        {
+            "scenario_hash": result["hash"],
+            "seed": str(seed),
+            "simcore_version": __version__,
+            "digest": run_digest(table),
+        }
     )
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".parquet", dir=file.parent)
     os.close(fd)
@@ -562,6 +598,7 @@ def _run_unlocked(
         cell_id, name = futures.pop(f)
         for result in f.result():
             r = result["replication"]
+            trace_file = store / "failures" / run_file(store, cell_id, name, r).with_suffix(".txt").name
             if "error" in result:
                 failed.append(
                     {
@@ -571,11 +608,18 @@ def _run_unlocked(
                         "seed": seed,
                         "replication": r,
                         "error": result["error"],
-                        "trace": result["trace"],
+                        "trace_file": trace_file,
                     }
+                )
+                trace_file.parent.mkdir(exist_ok=True)
+                trace_file.write_text(
+                    f"cell {cell_id} {sweep.cells[cell_id]}, strategy {name!r}, seed {seed}, "
+                    f"replication {r}\n\n{result['trace']}",
+                    encoding="utf-8",
                 )
             else:
                 _write_run(run_file(store, cell_id, name, r), cell_id, name, r, seed, result)
+                trace_file.unlink(missing_ok=True)  # an earlier failure of this run, now mended
                 done += 1
             if progress is not None:
                 progress(skipped + done + len(failed), total)

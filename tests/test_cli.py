@@ -444,3 +444,23 @@ def test_schema_out_writes_a_file(tmp_path, capsys):
     assert main(["schema", "--out", str(target)]) == 0
     assert capsys.readouterr().out == ""
     assert json.loads(target.read_text(encoding="utf-8")) == Scenario.model_json_schema()
+
+
+def test_internal_error_prints_a_short_message_and_files_the_traceback(monkeypatch, capsys, tmp_path):
+    import simcore.cli as cli
+
+    def boom(args):
+        raise RuntimeError("a bug deep inside")
+
+    monkeypatch.setattr(cli, "_cmd_validate", boom)
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    monkeypatch.setattr("tempfile.tempdir", None)  # read TMPDIR again
+    assert main(["validate", "whatever.yaml"]) == 1
+    err = capsys.readouterr().err.splitlines()
+    assert err[0] == "simcore: internal error: RuntimeError: a bug deep inside"
+    assert len(err) == 2 and "Traceback" not in "".join(err)
+    (report,) = tmp_path.glob("simcore-crash-*.txt")
+    assert str(report) in err[1]
+    text = report.read_text()
+    assert "command: simcore validate whatever.yaml" in text
+    assert "Traceback (most recent call last)" in text and "in boom" in text

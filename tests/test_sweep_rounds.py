@@ -203,6 +203,59 @@ def test_a_new_seed_redoes_every_run(tmp_path):
     assert set(analysis.load_sweep(store)["seed"]) == {12}
 
 
+def test_a_run_file_changed_on_disk_is_caught_and_recomputed_exactly(tmp_path):
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    sweep = read_sweep(write(tmp_path, SMALL))
+    store = tmp_path / "store"
+    run_sweep(sweep, store)
+    clean = analysis.load_sweep(store)
+    files = sorted((store / "runs").glob("c*.parquet"))
+    # A value changed but the file still valid Parquet, metadata intact (a hand edit, a bad copy).
+    table = pq.read_table(files[2])
+    edited = table.set_column(5, "value", pc.multiply(table.column("value"), 1.001))
+    pq.write_table(edited.replace_schema_metadata(table.schema.metadata), files[2])
+    # Bytes flipped in the middle of another file.
+    raw = bytearray(files[5].read_bytes())
+    raw[len(raw) // 2 : len(raw) // 2 + 8] = bytes(8)
+    files[5].write_bytes(bytes(raw))
+    with pytest.raises(ValueError, match="2 run file") as err:
+        analysis.load_sweep(store)
+    assert files[2].name in str(err.value) and "do not match their checksum" in str(err.value)
+    assert files[5].name in str(err.value)
+    report = run_sweep(sweep, store)
+    assert (report.done, report.skipped) == (2, 10)
+    assert analysis.load_sweep(store).equals(clean)
+
+
+def test_a_failing_run_is_reported_filed_and_retried_by_a_rerun(tmp_path, monkeypatch, capsys):
+    import simcore.runner
+
+    real_run = simcore.runner.run
+
+    def flaky(scn, seed=None, replication=0, **kw):
+        if replication == 1 and scn.sellers.inventory_accuracy == 0.9:
+            raise RuntimeError("disk on fire")
+        return real_run(scn, seed=seed, replication=replication, **kw)
+
+    sweep_file, store = write(tmp_path, SMALL), tmp_path / "store"
+    cmd = ["sweep", str(sweep_file), "--out", str(store), "--jobs", "1", "--quiet"]
+    monkeypatch.setattr(simcore.runner, "run", flaky)
+    assert main(cmd) == 1
+    err = capsys.readouterr().err
+    assert err.count("failed: cell 1 {'sellers.inventory_accuracy': 0.9}") == 2  # both strategies
+    assert "seed 11, replication 1: RuntimeError: disk on fire" in err
+    traces = sorted((store / "failures").glob("*.txt"))
+    assert [t.name for t in traces] == ["c0001-status_quo-r00001.txt", "c0001-strict_fraud-r00001.txt"]
+    assert "disk on fire" in traces[0].read_text() and "Traceback" in traces[0].read_text()
+    assert len(list((store / "runs").glob("c*.parquet"))) == 10  # the others finished
+    monkeypatch.setattr(simcore.runner, "run", real_run)
+    assert main(cmd) == 0
+    assert not list((store / "failures").glob("*.txt"))  # mended runs leave no stale trace
+    assert len(analysis.load_sweep(store).groupby(["cell_id", "strategy", "replication"])) == 12
+
+
 # --------------------------------------------------------------------------- sensitivity
 
 
