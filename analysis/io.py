@@ -9,6 +9,33 @@ from typing import Any
 
 import pandas as pd
 
+#: The files of a run folder the exporters and the trace read.
+RUN_FILES = ("orders.parquet", "events.parquet", "sellers.parquet", "scenario.yaml")
+
+
+class RunInputError(ValueError):
+    """Bad input to an export or a trace: a folder that is not a run, an unknown order or format,
+    an output path that cannot be written. The message names the path or value and what to do."""
+
+
+def locate_run(run_dir: str | Path, files: tuple[str, ...] = RUN_FILES) -> dict[str, Path]:
+    """The paths of ``files`` in the run folder ``run_dir``.
+
+    Raises:
+        RunInputError: ``run_dir`` is missing, not a folder, or lacks some of ``files``.
+    """
+    d = Path(run_dir)
+    if not d.is_dir():
+        what = "does not exist" if not d.exists() else "is not a folder"
+        raise RunInputError(f"{d}: {what}; give a folder written by `simcore run SCENARIO --out DIR`")
+    missing = [f for f in files if not (d / f).is_file()]
+    if missing:
+        raise RunInputError(
+            f"{d}: not a simcore run folder (missing {', '.join(missing)}); "
+            "write one with `simcore run SCENARIO --out DIR`"
+        )
+    return {f: d / f for f in files}
+
 
 @dataclass(frozen=True)
 class RunFiles:

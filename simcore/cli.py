@@ -1,4 +1,4 @@
-"""The ``simcore`` command line: run, sweep, warmup, validate, schema.
+"""The ``simcore`` command line: run, sweep, warmup, export, trace, validate, schema.
 
 Exit codes: 0 success, 2 bad input (scenario, overrides, arguments), 1 internal error.
 This is the only module that prints or parses argv.
@@ -100,6 +100,15 @@ def _parser() -> argparse.ArgumentParser:
     )
     u.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
     u.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    e = sub.add_parser("export", help="write a run's event log as OCEL 2.0, XES or CSV for process mining")
+    e.add_argument("run_dir", type=Path, help="a folder written by simcore run")
+    e.add_argument("--format", choices=("ocel", "xes", "csv"), required=True, help="output format")
+    e.add_argument("--out", type=Path, required=True, help="file to write (a name ending .gz compresses)")
+
+    t = sub.add_parser("trace", help="print the story of one order, event by event")
+    t.add_argument("run_dir", type=Path, help="a folder written by simcore run")
+    t.add_argument("order_id", help="the order's id (orders.parquet order_id)")
 
     v = sub.add_parser("validate", help="check a scenario file and report every problem")
     v.add_argument("scenario", type=Path)
@@ -340,6 +349,32 @@ def _write_warmup_plot(suggestion, columns, path: Path) -> None:
         tmp.unlink(missing_ok=True)
 
 
+def _cmd_export(args) -> int:
+    from analysis.export import export_run
+    from analysis.io import RunInputError
+
+    try:
+        summary = export_run(args.run_dir, args.format, args.out)
+    except RunInputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    print(summary)
+    return EXIT_OK
+
+
+def _cmd_trace(args) -> int:
+    from analysis.io import RunInputError
+    from analysis.trace import format_story, order_story
+
+    try:
+        story = order_story(args.run_dir, args.order_id)
+    except RunInputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    print(format_story(story))
+    return EXIT_OK
+
+
 def _cmd_validate(args) -> int:
     scn = load_scenario(args.scenario, parse_overrides(args.overrides))
     print(f"{args.scenario}: ok (scenario {scn.name!r}, {scn.horizon_days:g} days, seed {scn.seed})")
@@ -367,6 +402,8 @@ def main(argv: list[str] | None = None) -> int:
         "run": _cmd_run,
         "sweep": _cmd_sweep,
         "warmup": _cmd_warmup,
+        "export": _cmd_export,
+        "trace": _cmd_trace,
         "validate": _cmd_validate,
         "schema": _cmd_schema,
     }
