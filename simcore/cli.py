@@ -11,6 +11,7 @@ import difflib
 import json
 import os
 import sys
+import tempfile
 import traceback
 from contextlib import nullcontext
 from pathlib import Path
@@ -20,6 +21,7 @@ from simcore.loader import load_scenario, parse_overrides
 from simcore.runner import run, write_outputs
 from simcore.schema import Scenario
 from simcore.version import __version__
+from simcore.volume import check_volume
 
 EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -140,8 +142,12 @@ def _check_out_dir(out: Path) -> None:
         existing = existing.parent
     if not existing.is_dir():
         raise ScenarioError(f"--out: {str(existing)!r} is a file, so {str(out)!r} cannot be a folder")
-    if not os.access(existing, os.W_OK):
-        raise ScenarioError(f"--out: no permission to write in {str(existing)!r}")
+    # Try, rather than ask os.access: it says yes to root even where writing fails (/proc, /sys,
+    # a read-only mount), and the outputs are first written to a temporary folder right here.
+    try:
+        os.rmdir(tempfile.mkdtemp(prefix=".simcore-probe-", dir=existing))
+    except OSError as exc:
+        raise ScenarioError(f"--out: cannot write in {str(existing)!r} ({exc.strerror})") from None
 
 
 def _cmd_run(args) -> int:
@@ -151,6 +157,7 @@ def _cmd_run(args) -> int:
         raise ScenarioError(f"--seed: must be >= 0 (got {args.seed})")
     _check_out_dir(args.out)
     scn = load_scenario(args.scenario, parse_overrides(args.overrides))
+    check_volume(scn, source=str(args.scenario))
     progress = None
     bar = None
     if not args.quiet:

@@ -30,7 +30,8 @@ _BLOCK = 1024
 
 
 class _Spec(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # No NaN or infinite parameters: NaN fails no rule below and infinity passes every lower bound.
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     unit: TimeUnit = Field("hours", description="Unit of the parameters: seconds, minutes, hours or days.")
 
@@ -86,6 +87,18 @@ class Lognormal(_Spec):
     mean: float = Field(gt=0)
     sd: float = Field(gt=0)
 
+    @model_validator(mode="after")
+    def _representable(self):
+        # The log-scale variance log(1 + (sd/mean)^2) overflows for extreme ratios, and the draws
+        # would then all be NaN.
+        try:
+            sigma2 = math.log1p((self.sd / self.mean) ** 2)
+        except OverflowError:
+            sigma2 = math.inf
+        if not math.isfinite(sigma2):
+            raise ValueError(f"sd / mean is too large for a lognormal (got mean={self.mean}, sd={self.sd})")
+        return self
+
     def draw(self, rng, n):
         sigma2 = math.log1p((self.sd / self.mean) ** 2)
         mu = math.log(self.mean) - sigma2 / 2.0
@@ -101,6 +114,21 @@ class Gamma(_Spec):
     dist: Literal["gamma"]
     mean: float = Field(gt=0)
     sd: float = Field(gt=0)
+
+    @model_validator(mode="after")
+    def _representable(self):
+        # Shape (mean/sd)^2 and scale sd^2/mean must be finite and positive, or numpy raises or
+        # draws NaN or zeros.
+        try:
+            shape, scale = (self.mean / self.sd) ** 2, self.sd**2 / self.mean
+        except OverflowError:
+            shape = scale = math.inf
+        if not (0 < shape < math.inf and 0 < scale < math.inf):
+            raise ValueError(
+                f"mean / sd is out of range for a gamma: shape (mean/sd)^2 and scale sd^2/mean must "
+                f"be finite and > 0 (got mean={self.mean}, sd={self.sd})"
+            )
+        return self
 
     def draw(self, rng, n):
         shape = (self.mean / self.sd) ** 2
@@ -171,6 +199,9 @@ class Empirical(_Spec):
                 )
             if sum(self.weights) <= 0:
                 raise ValueError("weights must not all be zero")
+            if not math.isfinite(sum(self.weights)):
+                # Normalising would divide by infinity and leave every probability 0.
+                raise ValueError(f"weights must have a finite sum (got sum {sum(self.weights)})")
         return self
 
     def _p(self) -> np.ndarray | None:

@@ -7,6 +7,7 @@ Errors are collected in one pass and raised as one :class:`ScenarioError` whose 
 from __future__ import annotations
 
 import difflib
+import stat
 import types
 import typing
 from collections.abc import Mapping
@@ -15,89 +16,15 @@ from typing import Any
 
 import yaml
 from pydantic import BaseModel, ValidationError
+from yaml.composer import ComposerError
+from yaml.constructor import ConstructorError
 
 from simcore.errors import ScenarioError
 from simcore.schema import Scenario
+from simcore.yamlfile import Origin, PathKey, load_value, read_yaml
 
-Origin = tuple[str, int | None]  # (file or "--set", 1-based line)
-PathKey = tuple[str | int, ...]
-
-
-# --------------------------------------------------------------------------- YAML with lines
-
-
-class _Loader(yaml.SafeLoader):
-    """SafeLoader that leaves dates as text: pydantic then parses them and reports an impossible
-    date (2026-02-30) as a located problem instead of PyYAML raising a bare ValueError."""
-
-
-_Loader.yaml_implicit_resolvers = {
-    ch: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for ch, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-
-
-def _load_value(text: str) -> Any:
-    """Parse one YAML value (used for ``--set``) with the same rules as scenario files."""
-    return yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
-
-
-def _read_yaml(path: Path) -> tuple[dict, dict[PathKey, Origin]]:
-    """Parse one YAML file into data plus the line of every key it sets.
-
-    Raises:
-        ScenarioError: unreadable file, invalid YAML, a non-mapping document, duplicate keys.
-    """
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ScenarioError(f"{path}: file not found") from None
-    except OSError as exc:
-        raise ScenarioError(f"{path}: cannot read file ({exc.strerror})") from None
-    loader = _Loader(text)
-    try:
-        node = loader.get_single_node()
-        data = loader.construct_document(node) if node is not None else {}
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark else str(path)
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise ScenarioError(f"{where}: invalid YAML: {problem}") from None
-    finally:
-        loader.dispose()
-    if data is None:
-        data = {}
-    if not isinstance(data, dict):
-        raise ScenarioError(f"{path}:1: the scenario must be a mapping of keys (got {type(data).__name__})")
-    origins: dict[PathKey, Origin] = {}
-    duplicates: list[str] = []
-    if node is not None:
-        _collect_lines(node, (), str(path), origins, duplicates)
-    if duplicates:
-        raise ScenarioError(duplicates)
-    return data, origins
-
-
-def _collect_lines(
-    node: yaml.Node, prefix: PathKey, file: str, out: dict[PathKey, Origin], duplicates: list[str]
-) -> None:
-    if isinstance(node, yaml.MappingNode):
-        for key_node, value_node in node.value:
-            key = key_node.value
-            line = key_node.start_mark.line + 1
-            path = prefix + (key,)
-            if path in out:
-                # PyYAML keeps the last value silently; a repeated key is almost always a mistake.
-                dotted = ".".join(str(p) for p in path)
-                duplicates.append(
-                    f"{file}:{line}: {dotted}: duplicate key (first set on line {out[path][1]})"
-                )
-            out[path] = (file, line)
-            _collect_lines(value_node, path, file, out, duplicates)
-    elif isinstance(node, yaml.SequenceNode):
-        for i, item in enumerate(node.value):
-            out[prefix + (i,)] = (file, item.start_mark.line + 1)
-            _collect_lines(item, prefix + (i,), file, out, duplicates)
+#: Longest ``extends`` chain (files, the first included). The shipped scenarios use 2.
+MAX_EXTENDS = 16
 
 
 def _deep_merge(parent: dict, child: dict) -> dict:
@@ -113,22 +40,42 @@ def _deep_merge(parent: dict, child: dict) -> dict:
 
 def _resolve_file(path: Path, stack: tuple[Path, ...]) -> tuple[dict, dict[PathKey, Origin]]:
     """Read ``path`` and its ``extends`` chain. Messages show paths as the user wrote them
-    (joined onto the child's folder); the resolved paths only detect cycles."""
-    resolved = path.resolve()
+    (joined onto the child's folder); the resolved paths only detect cycles and count depth."""
+    try:
+        resolved = path.resolve()
+    except RuntimeError:  # Python 3.11 raises this, not OSError, for a symbolic link loop
+        raise ScenarioError(f"{path}: cannot read file (a symbolic link loop)") from None
     if resolved in stack:
         chain = " -> ".join(p.name for p in (*stack, resolved))
         raise ScenarioError(f"{stack[-1]}: extends: cycle detected ({chain})")
-    data, origins = _read_yaml(path)
+    data, origins = read_yaml(path)
     parent_ref = data.pop("extends", None)
     if parent_ref is None:
         return data, origins
+    where = f"{path}:{origins.get(('extends',), (str(path), None))[1]}"
     if not isinstance(parent_ref, str):
-        line = origins.get(("extends",), (str(path), None))[1]
-        raise ScenarioError(f"{path}:{line}: extends: must be a file path (got {parent_ref!r})")
+        raise ScenarioError(f"{where}: extends: must be a file path (got {parent_ref!r})")
     parent_path = path.parent / parent_ref
-    if not parent_path.exists():
-        line = origins.get(("extends",), (str(path), None))[1]
-        raise ScenarioError(f"{path}:{line}: extends: file not found (got {parent_ref!r})")
+    try:
+        mode = parent_path.stat().st_mode
+    except (FileNotFoundError, NotADirectoryError, ValueError):  # ValueError: a NUL in the path
+        raise ScenarioError(f"{where}: extends: file not found (got {parent_ref!r})") from None
+    except OSError as exc:  # a name too long, no permission, a symlink loop...
+        raise ScenarioError(
+            f"{where}: extends: cannot read file ({exc.strerror}) (got {parent_ref!r})"
+        ) from None
+    if stat.S_ISDIR(mode):
+        raise ScenarioError(f"{where}: extends: must be a scenario file, not a folder (got {parent_ref!r})")
+    if not stat.S_ISREG(mode):
+        raise ScenarioError(
+            f"{where}: extends: must be a regular file, not a device or pipe (got {parent_ref!r})"
+        )
+    if len(stack) + 1 >= MAX_EXTENDS:
+        # Counted here, before reading the parent: a chain this long is generated, not written.
+        raise ScenarioError(
+            f"{where}: extends: a chain may hold at most {MAX_EXTENDS} files "
+            f"(got more: {' -> '.join(p.name for p in (*stack, resolved))} -> {parent_ref})"
+        )
     parent_data, parent_origins = _resolve_file(parent_path, (*stack, resolved))
     origins = {**parent_origins, **origins}
     origins.pop(("extends",), None)
@@ -153,7 +100,9 @@ def parse_overrides(pairs: list[str]) -> dict[str, Any]:
             problems.append(f"--set {pair!r}: expected dotted.key=value")
             continue
         try:
-            out[key] = _load_value(raw) if raw.strip() else ""
+            out[key] = load_value(raw) if raw.strip() else ""
+        except (ComposerError, ConstructorError) as exc:  # past a limit, or a tag that cannot convert
+            problems.append(f"--set {key}: {exc.problem} (got {_fmt_value(raw)})")
         except yaml.YAMLError:
             problems.append(f"--set {key}: value is not valid YAML (got {raw!r})")
     if problems:
@@ -211,20 +160,23 @@ def _key_tree(ann: Any) -> dict | None:
 _TREE = _key_tree(Scenario)
 
 
-def _suggest(parent: PathKey, key: str) -> str:
+def _keys_at(parent: PathKey) -> list[str]:
+    """The keys the schema accepts under ``parent`` (none when it is not a mapping)."""
     node = _TREE
     for part in parent:
         if node is None:
-            return ""
+            return []
         if isinstance(part, str) and part in node.get("keys", {}):
             node = node["keys"][part]
         elif "any" in node:
             node = node["any"]
         else:
-            return ""
-    if not node or not node.get("keys"):
-        return ""
-    close = difflib.get_close_matches(key, list(node["keys"]), n=1, cutoff=0.6)
+            return []
+    return list(node.get("keys", {})) if node else []
+
+
+def _suggest(parent: PathKey, key: str) -> str:
+    close = difflib.get_close_matches(key, _keys_at(parent), n=1, cutoff=0.6)
     return f" (did you mean '{close[0]}'?)" if close else ""
 
 
@@ -243,8 +195,8 @@ def _clean_loc(loc: tuple, data: Any, keep_last: bool) -> PathKey:
         ):
             out.append(part)
             node = node[part]
-        elif last and keep_last:
-            out.append(part)
+        elif last and (keep_last or part in _keys_at(tuple(out))):
+            out.append(part)  # a key the data lacks: missing, unknown, or defaulted and invalid
         else:
             continue  # a union tag such as 'exponential' or "literal['flat']"
     return tuple(out)
@@ -264,7 +216,9 @@ def _fmt_value(value: Any) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-def _problems(exc: ValidationError, data: dict, origins: dict[PathKey, Origin], source: str) -> list[str]:
+def validation_problems(
+    exc: ValidationError, data: dict, origins: dict[PathKey, Origin], source: str
+) -> list[str]:
     by_path: dict[PathKey, dict] = {}
     for err in exc.errors(include_url=False):
         kind = err["type"]
@@ -318,7 +272,7 @@ def scenario_from_dict(
     try:
         return Scenario.model_validate(merged)
     except ValidationError as exc:
-        raise ScenarioError(_problems(exc, merged, origins, source)) from None
+        raise ScenarioError(validation_problems(exc, merged, origins, source)) from None
 
 
 def load_scenario(path: str | Path, overrides: Mapping[str, Any] | None = None) -> Scenario:

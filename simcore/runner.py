@@ -21,6 +21,7 @@ from simcore.loader import load_scenario
 from simcore.model import Model
 from simcore.schema import Scenario
 from simcore.version import __version__
+from simcore.volume import check_volume
 
 
 def run(
@@ -44,12 +45,15 @@ def run(
         The run's orders, events, timeseries and KPIs.
 
     Raises:
-        ScenarioError: bad scenario input.
+        ScenarioError: bad scenario input, or a run too large for memory (:func:`check_volume`).
     """
+    source = None
     if not isinstance(scenario, Scenario):
+        source = str(scenario)
         scenario = load_scenario(scenario, overrides)
     elif overrides:
         raise ValueError("overrides apply to scenario files; use load_scenario(path, overrides)")
+    check_volume(scenario, source=source)
     model = Model(scenario, seed=seed, replication=replication)
     model.run(progress=progress)
     return collect(model)

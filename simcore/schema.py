@@ -9,6 +9,7 @@ Probabilities are shares in [0, 1]; money is in US dollars; times are distributi
 from __future__ import annotations
 
 import datetime as dt
+import math
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationInfo, field_validator
@@ -18,10 +19,21 @@ from simcore.distributions import Duration, Exponential, Gamma, Lognormal, Trian
 Share = Annotated[float, Field(ge=0.0, le=1.0)]
 PositiveFloat = Annotated[float, Field(gt=0.0)]
 NonNegFloat = Annotated[float, Field(ge=0.0)]
+#: How often a periodic seller or platform action may recur: at most hourly, in days. A
+#: near-zero interval would make the clock stall on one action forever.
+IntervalDays = Annotated[float, Field(ge=1.0 / 24.0)]
+#: Log-odds of the fraud risk score. The logistic saturates by +-40; with every term within +-50
+#: and noise_sd <= 20 the score's exp() cannot overflow (|z| < 709).
+LogOdds = Annotated[float, Field(ge=-50.0, le=50.0)]
+#: Longest span counted in business days: ten years. The calendar steps business days through
+#: numpy's int64 day counts, which overflow (a crash mid-run) for absurd spans like 1e300.
+MAX_BDAYS = 3650.0
 
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # NaN passes no comparison and infinity passes every lower bound (``gt=0``), so either would
+    # slip through the rules below into the run; no scenario number is meaningfully infinite.
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 def _h(mean: float, unit: str = "hours") -> Exponential:
@@ -51,6 +63,14 @@ class ArrivalProfile(_Frozen):
         None, min_length=7, max_length=7, description="7 relative rates, Monday first."
     )
     promotions: list[Promotion] = Field(default_factory=list, description="Sale windows (e.g. 11.11).")
+
+    @field_validator("hour_of_day", "weekday")
+    @classmethod
+    def _finite_mean(cls, v: list[float] | None) -> list[float] | None:
+        # Rescaling to mean 1 divides by the sum: an infinite sum would make every rate 0.
+        if v is not None and not math.isfinite(sum(v)):
+            raise ValueError(f"relative rates must have a finite sum (got sum {sum(v)})")
+        return v
 
 
 class BuyerCancellation(_Frozen):
@@ -104,7 +124,7 @@ class Trust(_Frozen):
         0.3, description="Churn probability after a bad experience, multiplied by (1 - trust)."
     )
     refund_patience_bdays: PositiveFloat = Field(
-        15.0, description="Business days after which a buyer considers a refund late."
+        15.0, le=MAX_BDAYS, description="Business days after which a buyer considers a refund late."
     )
 
 
@@ -133,7 +153,9 @@ class Buyers(_Frozen):
         default_factory=lambda: Lognormal(dist="lognormal", mean=18.0, sd=22.0),
         description="Unit price of a listing in USD (unit key ignored).",
     )
-    extra_items_mean: NonNegFloat = Field(0.3, description="Quantity is 1 + Poisson(extra_items_mean).")
+    extra_items_mean: NonNegFloat = Field(
+        0.3, le=100.0, description="Quantity is 1 + Poisson(extra_items_mean)."
+    )
     cancel: BuyerCancellation = Field(default_factory=BuyerCancellation)
     retry_probability: Share = Field(0.7, description="Chance a buyer retries after a failed payment.")
     retry_delay: Duration = Field(default_factory=lambda: _h(10.0, "minutes"))
@@ -158,8 +180,9 @@ class Buyers(_Frozen):
 class SellerStrategy(_Frozen):
     """Inventory and pricing practices of sellers."""
 
-    sync_interval_days: PositiveFloat | None = Field(
-        90.0, description="Full stock count resetting records to physical stock; null = never."
+    sync_interval_days: IntervalDays | None = Field(
+        90.0,
+        description="Full stock count resetting records to physical stock (at most hourly); null = never.",
     )
     low_stock_alert: bool = Field(True, description="Reorder when recorded stock hits reorder_point.")
     reorder_point: int = Field(4, ge=0, description="Units on record that trigger a reorder (with alerts).")
@@ -167,8 +190,8 @@ class SellerStrategy(_Frozen):
     restock_lead_time: Duration = Field(
         default_factory=lambda: Gamma(dist="gamma", mean=6.0, sd=2.0, unit="days")
     )
-    repricing_interval_days: PositiveFloat = Field(
-        14.0, description="Sellers re-set prices to the exchange rate this often."
+    repricing_interval_days: IntervalDays = Field(
+        14.0, description="Sellers re-set prices to the exchange rate this often (at most hourly)."
     )
 
 
@@ -179,7 +202,9 @@ class Pricing(_Frozen):
     margin_mean: float = Field(0.15, description="Mean listing margin over cost, as a share.")
     margin_sd: NonNegFloat = Field(0.06, description="Standard deviation of listing margins.")
     fx_daily_volatility: NonNegFloat = Field(
-        0.005, description="Daily log-volatility of the listing-to-cost currency exchange rate."
+        0.005,
+        le=1.0,
+        description="Daily log-volatility of the listing-to-cost currency exchange rate.",
     )
     loss_tolerance: NonNegFloat = Field(
         0.03, description="Sellers cancel when the margin falls below minus this share."
@@ -192,7 +217,8 @@ class Sellers(_Frozen):
     count: int = Field(400, ge=1, description="Sellers.")
     skus_per_seller: int = Field(40, ge=1, description="Listings (SKUs) per seller.")
     popularity_skew: NonNegFloat = Field(1.0, description="Zipf exponent of SKU popularity.")
-    initial_stock_mean: PositiveFloat = Field(12.0, description="Mean units per SKU at start.")
+    # Poisson means: numpy refuses means past ~9e18; a million units is already far past a listing.
+    initial_stock_mean: PositiveFloat = Field(12.0, le=1e6, description="Mean units per SKU at start.")
     inventory_accuracy: Share = Field(
         0.35, description="Share of SKU stock records that match physical stock at start."
     )
@@ -204,9 +230,11 @@ class Sellers(_Frozen):
     phantom_share: Share = Field(
         0.7, description="Of inaccurate records, the share that overstate physical stock."
     )
-    record_error_mean: PositiveFloat = Field(3.0, description="Mean size of a record error (units).")
+    record_error_mean: PositiveFloat = Field(3.0, le=1e6, description="Mean size of a record error (units).")
+    # Each unit lost is one simulation event: 1 per SKU a day is ~30x the default and already
+    # 2.4 million events over the baseline.
     shrinkage_per_sku_day: NonNegFloat = Field(
-        0.03, description="Unrecorded losses (theft, damage, mis-picks) per SKU per day."
+        0.03, le=1.0, description="Unrecorded losses (theft, damage, mis-picks) per SKU per day."
     )
     strategy: SellerStrategy = Field(default_factory=SellerStrategy)
     pricing: Pricing = Field(default_factory=Pricing)
@@ -226,7 +254,9 @@ class Sellers(_Frozen):
         0.05, description="Further share of an unreliable seller's orders never shipped."
     )
     handling_speed_sd: NonNegFloat = Field(
-        0.2, description="Spread of per-seller handling-time multipliers (lognormal, mean 1)."
+        0.2,
+        le=10.0,
+        description="Spread of per-seller handling-time multipliers (lognormal, mean 1).",
     )
     cancel_response_time: Duration = Field(
         default_factory=lambda: _h(20.0), description="Seller's time to answer a buyer cancel request."
@@ -289,7 +319,8 @@ class Verification(_Frozen):
 class Payment(_Frozen):
     """Payment authorisation, failures, retries and verification."""
 
-    max_retries: int = Field(2, ge=0, description="Extra attempts after a failed payment.")
+    # Every order draws 4 uniforms per possible attempt, whatever happens (common random numbers).
+    max_retries: int = Field(2, ge=0, le=20, description="Extra attempts after a failed payment.")
     gateway: Gateway = Field(default_factory=Gateway)
     incorrect_details_rate: Share = Field(0.015, description="Attempts failing on mistyped details.")
     unverified_decline_rate: Share = Field(0.04, description="Unverified-account attempts rejected.")
@@ -312,13 +343,17 @@ class FraudScreening(_Frozen):
     features a risk model learns.
     """
 
-    intercept: float = Field(-3.25, description="Log-odds of the risk score with no signal present.")
-    weight_large_order: float = Field(1.2, description="Log-odds added by an unusually large order.")
-    weight_velocity: float = Field(1.5, description="Log-odds added by a high-velocity device.")
-    weight_unverified: float = Field(0.6, description="Log-odds added by an unverified account.")
-    weight_stolen_card: float = Field(1.5, description="Log-odds added by a stolen card (card-network flag).")
-    fraud_signal: float = Field(3.0, description="Log-odds added by fraud the other model features see.")
-    noise_sd: NonNegFloat = Field(1.5, description="Standard deviation of the score's noise (log-odds).")
+    intercept: LogOdds = Field(-3.25, description="Log-odds of the risk score with no signal present.")
+    weight_large_order: LogOdds = Field(1.2, description="Log-odds added by an unusually large order.")
+    weight_velocity: LogOdds = Field(1.5, description="Log-odds added by a high-velocity device.")
+    weight_unverified: LogOdds = Field(0.6, description="Log-odds added by an unverified account.")
+    weight_stolen_card: LogOdds = Field(
+        1.5, description="Log-odds added by a stolen card (card-network flag)."
+    )
+    fraud_signal: LogOdds = Field(3.0, description="Log-odds added by fraud the other model features see.")
+    noise_sd: NonNegFloat = Field(
+        1.5, le=20.0, description="Standard deviation of the score's noise (log-odds)."
+    )
     large_order_usd: PositiveFloat = Field(150.0, description="Orders above this are 'unusually large'.")
     velocity_window_hours: PositiveFloat = Field(24.0, description="Window of the velocity signal.")
     velocity_limit: int = Field(3, ge=1, description="Orders per device in the window that raise a flag.")
@@ -552,6 +587,8 @@ class Refunds(_Frozen):
     def _bdays(cls, v):
         if v.unit != "days":
             raise ValueError(f"counts business days: unit must be days (got {v.unit})")
+        if v.mean_in_unit() > MAX_BDAYS:
+            raise ValueError(f"mean must be at most {MAX_BDAYS:g} business days (got {v.mean_in_unit():g})")
         return v
 
 
@@ -569,7 +606,10 @@ class Scenario(_Frozen):
     seed: int = Field(1, ge=0, description="Root seed of every random stream.")
     start: dt.date = Field(dt.date(2026, 1, 5), description="Calendar date of simulated hour 0.")
     horizon_days: PositiveFloat = Field(120.0, description="Simulated days; orders arrive until then.")
-    warmup_days: NonNegFloat = Field(20.0, description="KPIs count orders placed after this.")
+    # Validated when defaulted too: a short horizon_days with the default warm-up is wrong.
+    warmup_days: NonNegFloat = Field(
+        20.0, validate_default=True, description="KPIs count orders placed after this."
+    )
     cooldown_days: NonNegFloat = Field(
         0.0, description="KPIs ignore orders placed in the last cooldown_days (still open)."
     )
@@ -579,6 +619,15 @@ class Scenario(_Frozen):
     payment: Payment = Field(default_factory=Payment)
     platform: Platform = Field(default_factory=Platform)
     refunds: Refunds = Field(default_factory=Refunds)
+
+    @field_validator("warmup_days")
+    @classmethod
+    def _warmup(cls, v: float, info: ValidationInfo) -> float:
+        # Checked alone as well as with cooldown_days (below), which is only validated when set.
+        horizon = info.data.get("horizon_days")
+        if horizon is not None and v >= horizon:
+            raise ValueError(f"must be < horizon_days (got warmup_days={v} >= horizon_days={horizon})")
+        return v
 
     @field_validator("cooldown_days")
     @classmethod

@@ -44,9 +44,11 @@ from pydantic import (
 
 from simcore.errors import ScenarioError
 from simcore.kpis import flatten_kpis
-from simcore.loader import _problems, _read_yaml, load_scenario
+from simcore.loader import load_scenario, validation_problems
 from simcore.schema import Scenario
 from simcore.version import __version__
+from simcore.volume import check_volume
+from simcore.yamlfile import read_yaml
 
 #: Runs per task sent to a worker: enough to hide the executor's per-task cost (a run takes
 #: seconds; a task costs milliseconds), few enough to keep the workers evenly busy.
@@ -54,7 +56,8 @@ CHUNK = 4
 
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # NaN and infinity pass every comparison-based bound, so they are refused outright.
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class Range(_Frozen):
@@ -230,11 +233,11 @@ def read_sweep(path: str | Path) -> Sweep:
             strategy whose overrides break a scenario rule (named by the key's line in the file).
     """
     path = Path(path)
-    data, origins = _read_yaml(path)
+    data, origins = read_yaml(path)
     try:
         spec = SweepSpec.model_validate(data)
     except ValidationError as exc:
-        raise ScenarioError(_problems(exc, data, origins, str(path))) from None
+        raise ScenarioError(validation_problems(exc, data, origins, str(path))) from None
     base = (path.parent / spec.base).resolve()
     if not base.is_file():
         origin = origins.get(("base",))
@@ -247,15 +250,25 @@ def read_sweep(path: str | Path) -> Sweep:
     strategies = spec.strategies if spec.strategies is not None else {"base": {}}
     scenarios: dict[tuple[int, str], Scenario] = {}
     problems: list[str] = []
+    too_large: list[str] = []
     for cell_id, cell in enumerate(cells):
         for name, strategy in strategies.items():
             try:
-                scenarios[cell_id, name] = load_scenario(base, {**spec.set, **cell, **strategy})
+                scn = load_scenario(base, {**spec.set, **cell, **strategy})
             except ScenarioError as exc:
                 for line in exc.problems:
                     problem = _locate(line, path, origins, spec, cell, name, strategy)
                     if problem not in problems:
                         problems.append(problem)
+                continue
+            try:
+                check_volume(scn)
+            except ScenarioError as exc:
+                too_large.append(f"{path}: design cell {cell}, strategy {name!r}: {exc.problems[0]}")
+            scenarios[cell_id, name] = scn
+    if too_large:  # one line per arm would drown the message when the base itself is too large
+        more = f" (and {len(too_large) - 1} more arms)" if len(too_large) > 1 else ""
+        problems.append(too_large[0] + more)
     if problems:
         raise ScenarioError(problems)
     return Sweep(path, spec, base, cells, strategies, varied, scenarios)

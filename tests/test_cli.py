@@ -103,7 +103,7 @@ def write_scenario(folder: Path, changes: dict[str, Any] | None = None, name: st
 
 BAD_TEXT = """\
 name: bad
-horizon_days: 3
+horizon_days: 30
 buyers:
   fraud_rate: 1.5
   orders_per_hr: 2
