@@ -57,6 +57,17 @@ REASONS_BY_INITIATOR: dict[str, tuple[str, ...]] = {
         "seller_suspended",
     ),
 }
+#: System reasons by which the platform's screens stop an order before the seller handles it:
+#: the gateway (payment, verification) and the referee (prohibited items, fraud screen, address
+#: check). What ``fraud_caught_share`` counts; a missed deadline or a seller's suspension is not
+#: a defence against fraud.
+SCREEN_REASONS: tuple[str, ...] = (
+    "payment_failed",
+    "verification_timeout",
+    "fraud_suspected",
+    "prohibited_item",
+    "address_conflict",
+)
 REASONS: tuple[str, ...] = ("",) + tuple(r for rs in REASONS_BY_INITIATOR.values() for r in rs)
 REASON = {name: i for i, name in enumerate(REASONS)}
 INITIATOR_OF_REASON = {r: ini for ini, rs in REASONS_BY_INITIATOR.items() for r in rs}

@@ -5,8 +5,8 @@ cooldown_days)``. Definitions the calibration bands depend on:
 
 - ``payment_failure_rate``: orders cancelled ``payment_failed`` or ``verification_timeout``.
 - ``false_decline_rate``: legitimate orders cancelled ``fraud_suspected`` / legitimate orders.
-- ``fraud_caught_share``: fraudulent orders cancelled by the system (gateway or referee) before
-  shipment / fraudulent orders.
+- ``fraud_caught_share``: fraudulent orders stopped by the platform's screens (gateway or
+  referee: ``simcore.entities.SCREEN_REASONS``) / fraudulent orders.
 - ``seller_revenue_lost``: USD value of cancelled orders plus dispute awards on orders that
   were not cancelled; ``gmv_completed``: value of completed orders.
 - ``dispute_rate``: orders disputed / orders; ``dispute_outcomes``: shares of resolved disputes;
@@ -30,7 +30,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from simcore.entities import DISPUTE_OUTCOMES, DISPUTE_REASONS, INITIATORS, REASONS, REFUND_DISPUTE_REASONS
+from simcore.entities import (
+    DISPUTE_OUTCOMES,
+    DISPUTE_REASONS,
+    INITIATORS,
+    REASONS,
+    REFUND_DISPUTE_REASONS,
+    SCREEN_REASONS,
+)
 
 
 def flatten_kpis(kpis: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -126,7 +133,7 @@ def compute_kpis(
             awarded["dispute_refund_method"].astype(str).to_numpy(),
         ]
     )
-    fraud_stopped = (fraud & (initiator == "system").to_numpy() & w["shipped_at"].isna().to_numpy()).sum()
+    fraud_stopped = (fraud & reason.isin(SCREEN_REASONS).to_numpy()).sum()
     legit_declined = (~fraud & (reason == "fraud_suspected").to_numpy()).sum()
     days = daily["day"].to_numpy()
     acc = daily["inventory_accuracy"].to_numpy()[(days * 24.0 > lo) & ((days - 1) * 24.0 < hi)]

@@ -78,9 +78,9 @@ class Referee:
             reject = f.review_sensitivity if o.is_fraud else f.review_false_positive_rate
             if u_review < reject:
                 return "fraud_suspected"
-            rec.event(env.now, o.id, ACTIVITY["fraud_review_passed"], ACTOR["platform"])
-            if o.closed:
+            if o.closed:  # the buyer's cancellation was approved during the review
                 return None
+            rec.event(env.now, o.id, ACTIVITY["fraud_review_passed"], ACTOR["platform"])
         if o.address_conflict:
             a = cfg.address_conflict
             rec.event(env.now, o.id, ACTIVITY["address_flagged"], ACTOR["platform"])
@@ -90,5 +90,7 @@ class Referee:
                 yield env.timeout(a.fix_window_hours)
                 return "address_conflict"
             yield env.timeout(took)
+            if o.closed:
+                return None
             rec.event(env.now, o.id, ACTIVITY["address_fixed"], ACTOR["buyer"])
         return None
