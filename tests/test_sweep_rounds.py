@@ -344,3 +344,39 @@ report.done
     )
     # A widget where ipywidgets is installed, else tqdm's text bar on stderr: either way 4 of 4.
     assert "4/4" in shown or "'value': 4" in shown, shown
+
+
+# --------------------------------------------------------------------------- hostile sweep files
+
+BOMB = """\
+a: &a [x, x, x, x, x, x, x, x, x, x]
+b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]
+c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]
+d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]
+e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]
+"""
+
+
+HEAD = f"base: {BASE}\nreplications: 1\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (BOMB, "more than 10,000 values once aliases are expanded"),
+        ("base: x.yaml\nreplications: !!python/object/apply:os.system [echo hi]\n", "could not determine"),
+        (
+            HEAD + "sample:\n  n: 4\n  params: {buyers.fraud_rate: {low: 0, high: .inf}}\n",
+            "sample.params.buyers.fraud_rate.high: Input should be a finite number",
+        ),
+        (HEAD + "set: {buyers.orders_per_hour: 1.0e+12}\n", "run too large for memory"),
+    ],
+)
+def test_hostile_sweep_files_are_refused_fast(tmp_path, capsys, text, message):
+    path = write(tmp_path, text)
+    started = time.monotonic()
+    assert main(["sweep", str(path), "--out", str(tmp_path / "out"), "--quiet"]) == 2
+    assert time.monotonic() - started < 5
+    err = capsys.readouterr().err
+    assert message in err and str(path) in err and "Traceback" not in err
+    assert not (tmp_path / "out").exists()
