@@ -2,9 +2,18 @@
 
 from analysis.export import export_run
 from analysis.io import RunFiles, load_run
-from analysis.plots import plot_run_summary
+from analysis.plots import plot_daily, plot_run_summary, plot_warmup
 from analysis.precision import PrecisionRule, parse_target
+from analysis.report import ReportError, write_report
+from analysis.run_plots import (
+    order_paths,
+    plot_cancellations,
+    plot_dispute_funnel,
+    plot_order_flow,
+    plot_refund_delays,
+)
 from analysis.sensitivity import sensitivity
+from analysis.sweep_plots import forest_figure, plot_forest, plot_heatmap, plot_response, response_figure
 from analysis.sweeps import compare, load_sweep, summarize
 from analysis.tables import flatten_kpis, kpi_report, kpi_table
 from analysis.trace import format_story, order_story
@@ -12,20 +21,34 @@ from analysis.warmup import suggest_warmup, warmup_series
 
 __all__ = [
     "PrecisionRule",
+    "ReportError",
     "RunFiles",
     "compare",
     "export_run",
     "format_story",
     "flatten_kpis",
+    "forest_figure",
     "kpi_report",
     "kpi_table",
     "load_run",
     "load_sweep",
+    "order_paths",
     "order_story",
     "parse_target",
+    "plot_cancellations",
+    "plot_daily",
+    "plot_dispute_funnel",
+    "plot_forest",
+    "plot_heatmap",
+    "plot_order_flow",
+    "plot_refund_delays",
+    "plot_response",
     "plot_run_summary",
+    "plot_warmup",
+    "response_figure",
     "sensitivity",
     "suggest_warmup",
     "summarize",
     "warmup_series",
+    "write_report",
 ]

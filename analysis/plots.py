@@ -1,21 +1,34 @@
-"""Figures of one run. Built on ``matplotlib.figure.Figure`` (no pyplot state), so they work
-headless, in notebooks and in worker processes alike."""
+"""Figures of one run over time: the run summary, the daily panels and the Welch warm-up plot,
+with the palette every figure shares. Built on ``matplotlib.figure.Figure`` (no pyplot state),
+so they work headless, in notebooks and in worker processes alike. Breakdowns of the orders
+(cancellations, refunds, disputes, order paths) are in :mod:`analysis.run_plots`."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from analysis.tables import REASON_GROUPS
 from analysis.warmup import WarmupSuggestion, welch
 
-#: One colour per initiator, used in every figure.
-INITIATOR_COLORS = {"buyer": "#4C72B0", "seller": "#DD8452", "system": "#55A868"}
+#: The Okabe & Ito (2008) palette: eight colours told apart with every common colour-vision
+#: deficiency (checked for deuteranopia and protanopia by simulation, Machado et al. 2009).
+#: Yellow comes last: it is faint as a line on white.
+PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442")
+
+#: One colour per initiator, used in every figure (Okabe-Ito blue, orange, bluish green: the
+#: seaborn orange and green used before merge under protanopia).
+INITIATOR_COLORS = {"buyer": "#0072B2", "seller": "#E69F00", "system": "#009E73"}
+#: One colour per queue (Okabe-Ito sky blue, vermillion, reddish purple: apart from the initiators).
+QUEUE_COLORS = {"gateway": "#56B4E9", "fraud_review": "#D55E00", "customer_service": "#CC79A7"}
+#: Refunds to the original payment method and to the wallet.
+REFUND_COLORS = {"original": "#0072B2", "wallet": "#56B4E9"}
 
 
 def plot_run_summary(
@@ -62,13 +75,15 @@ def plot_run_summary(
     return fig
 
 
-def _shade_warmup(ax, timeseries: pd.DataFrame, warmup_days: float) -> None:
+def shade_warmup(ax: Axes, timeseries: pd.DataFrame, warmup_days: float) -> None:
+    """Shade the first ``warmup_days`` (days) of a daily time axis grey, labelled "warm-up"."""
     if warmup_days > 0 and len(timeseries):
         start = timeseries["date"].iloc[0]
         ax.axvspan(start, start + pd.Timedelta(days=warmup_days), color="0.9", zorder=0, label="warm-up")
 
 
-def _shade_cooldown(ax, timeseries: pd.DataFrame, window_hours: tuple[float, float] | None) -> None:
+def shade_cooldown(ax: Axes, timeseries: pd.DataFrame, window_hours: tuple[float, float] | None) -> None:
+    """Hatch the days after the KPI window (``window_hours``: first and last placement hour)."""
     if window_hours is None or not len(timeseries):
         return
     start = timeseries["date"].iloc[0]
@@ -81,8 +96,8 @@ def _shade_cooldown(ax, timeseries: pd.DataFrame, window_hours: tuple[float, flo
 
 
 def _daily(ax, ts: pd.DataFrame, warmup_days: float, window_hours: tuple[float, float] | None) -> None:
-    _shade_warmup(ax, ts, warmup_days)
-    _shade_cooldown(ax, ts, window_hours)
+    shade_warmup(ax, ts, warmup_days)
+    shade_cooldown(ax, ts, window_hours)
     ax.plot(ts["date"], ts["orders_placed"], color="0.3", lw=1.2, label="orders placed")
     bottom = np.zeros(len(ts))
     for ini, color in INITIATOR_COLORS.items():
@@ -98,7 +113,7 @@ def _daily(ax, ts: pd.DataFrame, warmup_days: float, window_hours: tuple[float, 
         )
         bottom = bottom + vals
     if "disputes_opened" in ts:
-        ax.plot(ts["date"], ts["disputes_opened"], color="#8C613C", lw=1, label="disputes opened")
+        ax.plot(ts["date"], ts["disputes_opened"], color="#CC79A7", lw=1, label="disputes opened")
     ax.set_title("Orders, cancellations and disputes per day")
     ax.set_ylabel("orders / day")
     ax.legend(loc="center left", fontsize=8, ncols=2)
@@ -125,21 +140,16 @@ def _reasons(ax, kpis: Mapping[str, Any]) -> None:
 
 
 def _refunds(ax, orders: pd.DataFrame) -> None:
-    # Every payout, as the refund KPIs count them: cancellation refunds and dispute awards.
-    pairs = [("refund_method", "refund_delay_bdays"), ("dispute_refund_method", "dispute_refund_delay_bdays")]
-    card, wallet = [], []
-    for method, delay in pairs:
-        if method in orders:
-            card.append(orders.loc[orders[method] == "original", delay].to_numpy(dtype=float))
-            wallet.append(orders.loc[orders[method] == "wallet", delay].to_numpy(dtype=float))
-    card, wallet = np.concatenate(card), np.concatenate(wallet)
+    paid = refund_delays(orders)
+    card = paid.loc[paid["method"] == "original", "delay"].to_numpy(dtype=float)
+    wallet = paid.loc[paid["method"] == "wallet", "delay"].to_numpy(dtype=float)
     top = max(float(np.nanmax(card)) if card.size else 1.0, 1.0)
     bins = np.linspace(0, np.ceil(top), int(np.ceil(top)) * 2 + 1)
     ax.hist(
         [card, wallet],
         bins=bins,
         stacked=True,
-        color=["#8172B3", "#64B5CD"],
+        color=[REFUND_COLORS["original"], REFUND_COLORS["wallet"]],
         label=[f"original method (n={card.size:,})", f"wallet (n={wallet.size:,})"],
     )
     if card.size:
@@ -153,29 +163,119 @@ def _refunds(ax, orders: pd.DataFrame) -> None:
 
 
 def _state(ax, ts: pd.DataFrame, warmup_days: float) -> None:
-    _shade_warmup(ax, ts, warmup_days)
+    shade_warmup(ax, ts, warmup_days)
     if "inventory_accuracy" in ts:
-        ax.plot(
-            ts["date"], 100 * ts["inventory_accuracy"], color="#C44E52", label="stock records accurate (%)"
-        )
+        ax.plot(ts["date"], 100 * ts["inventory_accuracy"], color="k", label="stock records accurate (%)")
     ax.set_ylabel("% of SKU records")
     ax.set_ylim(0, 100)
     ax.set_title("Stock record accuracy (end of day) and queue waits")
     ax.tick_params(axis="x", labelrotation=30)
     ax2 = ax.twinx()
-    for name, color, label in (
-        ("gateway", "#4C72B0", "gateway"),
-        ("fraud_review", "#55A868", "fraud review"),
-        ("customer_service", "#8C613C", "customer service"),
-    ):
+    for name, color in QUEUE_COLORS.items():
         col = f"{name}_mean_wait_hours"
         if col in ts:
+            label = name.replace("_", " ")
             ax2.plot(ts["date"], 60 * ts[col], color=color, lw=1, label=f"{label} mean wait (min)")
     ax2.set_ylabel("mean wait that day (minutes)")
     ax2.set_ylim(bottom=0)
     lines = ax.get_legend_handles_labels()
     lines2 = ax2.get_legend_handles_labels()
     ax.legend(lines[0] + lines2[0], lines[1] + lines2[1], fontsize=8, loc="upper left")
+
+
+def refund_delays(orders: pd.DataFrame) -> pd.DataFrame:
+    """Every refund paid, as the refund KPIs count them: cancellation refunds and dispute awards.
+
+    Returns:
+        Columns ``method`` ("original" or "wallet"), ``delay`` (business days on the original
+        method, days to the wallet) and ``kind`` ("cancellation" or "dispute award").
+    """
+    parts = []
+    for kind, method, delay in (
+        ("cancellation", "refund_method", "refund_delay_bdays"),
+        ("dispute award", "dispute_refund_method", "dispute_refund_delay_bdays"),
+    ):
+        paid = orders[orders[method].notna()]
+        parts.append(pd.DataFrame({"method": paid[method].astype(str), "delay": paid[delay], "kind": kind}))
+    return pd.concat(parts, ignore_index=True)
+
+
+def plot_daily(
+    timeseries: pd.DataFrame,
+    axes: Sequence[Axes] | None = None,
+    *,
+    warmup_days: float = 0.0,
+    window_hours: tuple[float, float] | None = None,
+) -> list[Axes]:
+    """Three daily panels: orders placed and completed; cancellations by initiator; queue lengths.
+
+    Args:
+        timeseries: The run's ``timeseries`` frame (one row per simulated day).
+        axes: Three Axes to draw on (sharing their x axis reads best); a new figure when None.
+        warmup_days: Shaded as the warm-up (days).
+        window_hours: The KPI window; days after it are hatched as the cooldown.
+
+    Returns:
+        The three Axes, top to bottom.
+
+    Raises:
+        ValueError: ``axes`` is not three Axes.
+    """
+    if axes is None:
+        axes = Figure(figsize=(11, 8), layout="constrained").subplots(3, 1, sharex=True)
+    axes = list(axes)
+    if len(axes) != 3:
+        raise ValueError(f"plot_daily draws three panels: give three Axes (got {len(axes)})")
+    ts = timeseries
+    panels: list[tuple[str, str, list[tuple[str, str, str]]]] = [
+        (
+            "Orders per day",
+            "orders / day",
+            [("orders_placed", "placed", "0.2"), ("completed", "completed", "#56B4E9")],
+        ),
+        (
+            "Cancellations per day, by initiator (day of cancellation)",
+            "orders cancelled / day",
+            [(f"cancelled_{i}", f"by {i}", c) for i, c in INITIATOR_COLORS.items()],
+        ),
+        (
+            "Queue lengths at midnight",
+            "requests waiting",
+            [(f"{q}_queue", q.replace("_", " "), c) for q, c in QUEUE_COLORS.items()],
+        ),
+    ]
+    for k, (ax, (title, ylabel, series)) in enumerate(zip(axes, panels, strict=True)):
+        shade_warmup(ax, ts, warmup_days)
+        shade_cooldown(ax, ts, window_hours)
+        for column, label, color in series:
+            if column in ts:
+                values = ts[column]
+                if k == 2:  # snapshots: a step per day, and the peak, as most days read zero
+                    label = f"{label} (max {values.max():,.0f})"
+                ax.plot(
+                    ts["date"],
+                    values,
+                    color=color,
+                    lw=1.4,
+                    label=label,
+                    drawstyle="steps-mid" if k == 2 else "default",
+                )
+        ax.set_title(title, loc="left", fontsize=10)
+        ax.set_ylabel(ylabel)
+        # Headroom for the legend above the lines.
+        ax.set_ylim(0, max([1.0] + [np.nanmax(line.get_ydata()) for line in ax.get_lines()]) * 1.3)
+        ax.grid(alpha=0.3)
+        handles, labels = ax.get_legend_handles_labels()
+        # Name the shaded spans once, in the top panel.
+        keep = [
+            i for i, lab in enumerate(labels) if k == 0 or lab not in ("warm-up", "cooldown (not in KPIs)")
+        ]
+        ax.legend(
+            [handles[i] for i in keep], [labels[i] for i in keep], fontsize=8, loc="upper left", ncols=5
+        )
+    axes[2].yaxis.set_major_locator(MaxNLocator(integer=True))  # queue lengths are whole requests
+    axes[-1].tick_params(axis="x", labelrotation=30)
+    return axes
 
 
 #: Axis label (with unit) of each series of :func:`analysis.warmup.warmup_series`.
@@ -242,7 +342,7 @@ def plot_warmup(
             zorder=3,  # on top of the overall cut when they coincide
             label=f"MSER-{suggestion.batch} cut for this series: {cut} d{limit}",
         )
-    ax.axvline(suggestion.days, color="#C44E52", lw=1.6, label=f"suggested warm-up: {suggestion.days} d")
+    ax.axvline(suggestion.days, color="k", lw=1.6, label=f"suggested warm-up: {suggestion.days} d")
     label = _WARMUP_LABELS.get(column, column.replace("_", " "))
     ax.set_xlabel("day of run")
     ax.set_ylabel(label)

@@ -1,4 +1,4 @@
-"""The ``simcore`` command line: run, sweep, warmup, export, trace, validate, schema.
+"""The ``simcore`` command line: run, sweep, warmup, report, export, trace, validate, schema.
 
 Exit codes: 0 success, 2 bad input (scenario, overrides, arguments), 1 internal error.
 This is the only module that prints or parses argv.
@@ -107,6 +107,11 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("run_dir", type=Path, help="a folder written by simcore run")
     e.add_argument("--format", choices=("ocel", "xes", "csv"), required=True, help="output format")
     e.add_argument("--out", type=Path, required=True, help="file to write (a name ending .gz compresses)")
+
+    o = sub.add_parser("report", help="one self-contained HTML report (or PNG figures) of a run or a sweep")
+    o.add_argument("folder", type=Path, help="a run folder (simcore run) or a sweep store (simcore sweep)")
+    o.add_argument("--out", type=Path, required=True, help="the HTML file, or with --format png a folder")
+    o.add_argument("--format", choices=("html", "png"), default="html", help="html (default) or png")
 
     t = sub.add_parser("trace", help="print the story of one order, event by event")
     t.add_argument("run_dir", type=Path, help="a folder written by simcore run")
@@ -369,6 +374,20 @@ def _cmd_export(args) -> int:
     return EXIT_OK
 
 
+def _cmd_report(args) -> int:
+    from analysis.io import RunInputError
+    from analysis.report import write_report
+
+    try:
+        written = write_report(args.folder, args.out, fmt=args.format)
+    except RunInputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    what = "report" if args.format == "html" else f"{len(written)} figures"
+    print(f"wrote the {what} of {args.folder} to {args.out}")
+    return EXIT_OK
+
+
 def _cmd_trace(args) -> int:
     from analysis.io import RunInputError
     from analysis.trace import format_story, order_story
@@ -410,6 +429,7 @@ def main(argv: list[str] | None = None) -> int:
         "sweep": _cmd_sweep,
         "warmup": _cmd_warmup,
         "export": _cmd_export,
+        "report": _cmd_report,
         "trace": _cmd_trace,
         "validate": _cmd_validate,
         "schema": _cmd_schema,
