@@ -21,7 +21,8 @@ import analysis
 from analysis.precision import PrecisionRule, Target, _next_size, parse_target, precision_table
 from simcore.cli import main
 from simcore.errors import ScenarioError
-from simcore.sweep import read_sweep, run_sweep, run_until, store_lock
+from simcore.store import store_lock
+from simcore.sweep import read_sweep, run_sweep, run_until
 
 BASE = (SCENARIOS / "baseline.yaml").as_posix()
 SMALL = f"""\
@@ -145,7 +146,7 @@ def test_bad_precision_arguments_are_all_reported_before_any_run(tmp_path, capsy
 HOLD = """\
 import sys, time
 from pathlib import Path
-from simcore.sweep import store_lock
+from simcore.store import store_lock
 with store_lock(Path(sys.argv[1])):
     print("locked", flush=True)
     time.sleep(120)
