@@ -28,6 +28,7 @@ import pyarrow.parquet as pq
 import yaml
 
 from analysis.io import RunInputError
+from simcore.paths import cannot_write
 
 #: Events read and formatted at a time (rows), and orders per chunk of objects or traces. On the
 #: 150-day baseline (388k events) these peak 70-100 MiB above the imports, against 75-180 MiB with
@@ -171,8 +172,9 @@ def check_out(out: str | Path, run_paths: dict[str, Path]) -> Path:
         out.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise RunInputError(f"{out}: cannot create its folder ({exc.strerror})") from None
-    if not os.access(out.parent, os.W_OK):
-        raise RunInputError(f"{out}: no permission to write in {out.parent}")
+    why = cannot_write(out.parent)
+    if why is not None:
+        raise RunInputError(f"{out}: cannot write in {out.parent} ({why})")
     return out
 
 

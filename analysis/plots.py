@@ -351,3 +351,12 @@ def plot_warmup(
     ax.set_ylim(bottom=min(0.0, float(np.nanmin(mean))) if mean.notna().any() else 0.0)
     ax.legend(loc="best", fontsize=8)
     return ax
+
+
+def warmup_figure(suggestion: WarmupSuggestion, columns: Sequence[str]) -> Figure:
+    """One Welch plot (:func:`plot_warmup`) per series in ``columns``, stacked."""
+    window = min(7, len(suggestion.mean) // 4)
+    fig = Figure(figsize=(10, 3.6 * len(columns)), layout="constrained")
+    for ax, column in zip(fig.subplots(len(columns), 1, squeeze=False)[:, 0], columns, strict=True):
+        plot_warmup(suggestion, column, window=window, ax=ax)
+    return fig

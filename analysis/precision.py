@@ -42,7 +42,9 @@ class Target:
         kpi: A flattened KPI name, as in :func:`analysis.load_sweep` (``cancellation_rate``,
             ``cancellations_by_reason.out_of_stock``).
         half_width: The largest acceptable CI half-width: in the KPI's own units, or, when
-            ``relative``, as a fraction of the absolute mean (0.05 = within 5% of the mean).
+            ``relative``, a relative error gamma (0.05 = 5%): the half-width is held to
+            gamma / (1 + gamma) of the absolute mean, so the error relative to the true mean
+            is at most gamma (Law & Kelton).
         relative: See ``half_width``.
     """
 
@@ -144,7 +146,9 @@ def precision_table(
     stats["half_width"] = (stats["ci_high"] - stats["ci_low"]) / 2.0
     scale = np.array([by_kpi[k].half_width for k in stats["kpi"]])
     relative = np.array([by_kpi[k].relative for k in stats["kpi"]])
-    stats["target"] = np.where(relative, scale * stats[centre].abs(), scale)
+    # Relative: Law & Kelton stop at gamma / (1 + gamma) of the mean, so that the error relative
+    # to the true mean, not to the estimate, is at most gamma.
+    stats["target"] = np.where(relative, scale / (1.0 + scale) * stats[centre].abs(), scale)
     # A zero-width interval meets any target, a zero relative target included (a KPI that is
     # the same in every replication); an undefined one (n < 2) meets none.
     stats["met"] = stats["half_width"] <= stats["target"]

@@ -63,6 +63,8 @@ def sensitivity(
     df = load_sweep(store)
     if kpi not in set(df["kpi"]):
         raise ValueError(f"{store}: no KPI {kpi!r} in the results")
+    if strategy is not None and strategy not in design["strategies"]:
+        raise ValueError(f"{store}: no strategy {strategy!r} (have {', '.join(design['strategies'])})")
     strategies = [strategy] if strategy is not None else design["strategies"]
     x = np.array([[cell[k] for k in problem["names"]] for cell in design["cells"]], dtype=float)
     rows = []

@@ -15,44 +15,65 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from simcore.store import read_run
+from simcore.store import belongs, read_run
 
 ID_COLUMNS = ("cell_id", "strategy", "replication", "seed")
 
 
 def load_sweep(store: str | Path) -> pd.DataFrame:
-    """A sweep store as one tidy long frame.
+    """A sweep store as one tidy long frame: the runs of the sweep as last run into it.
+
+    Files left from an earlier run of the store (another seed, base scenario or simcore version,
+    or replications beyond the last run's count) are left out, so the frame holds exactly the
+    runs the last ``simcore sweep`` command stands for.
 
     Columns: ``cell_id, strategy, replication, seed``, one column per varied key (named by its
-    dotted key), ``kpi`` (nested KPIs flattened with dots) and ``value`` (float; NaN where a
-    ratio is undefined).
+    dotted key; a value that is not a number or a string, such as a distribution, as its JSON
+    text), ``kpi`` (nested KPIs flattened with dots) and ``value`` (float; NaN where a ratio is
+    undefined).
 
     Raises:
-        FileNotFoundError: ``store`` is not a sweep store.
-        ValueError: a run file is unreadable or fails its checksum (rerun the sweep command: it
-            recomputes such runs).
+        FileNotFoundError: ``store`` is not a sweep store, or holds no finished run.
+        ValueError: a run file of the sweep is unreadable or fails its checksum (rerun the sweep
+            command: it recomputes such runs).
     """
     store = Path(store)
     design = json.loads((store / "design.json").read_text(encoding="utf-8"))
-    files = sorted((store / "runs").glob("c*.parquet"))
-    if not files:
-        raise FileNotFoundError(f"{store}: no finished runs in runs/")
+    hashes = design.get("scenario_hashes")
     bad, tables = [], []
-    for f in files:
+    for f in sorted((store / "runs").glob("c*.parquet")):
         try:
-            tables.append(read_run(f).to_pandas())
+            table = read_run(f)
         except ValueError as exc:
             bad.append(str(exc))
+            continue
+        if hashes is not None:  # stores written before the manifest named its runs hold only them
+            cell, strategy, rep = (table.column(c)[0].as_py() for c in ("cell_id", "strategy", "replication"))
+            expected = hashes.get(f"{cell}/{strategy}")
+            if expected is None or rep >= design["replications"]:
+                continue
+            if not belongs(table.schema.metadata, expected, design["seed"]):
+                continue
+        tables.append(table.to_pandas())
     if bad:
         raise ValueError(
             f"{store}: {len(bad)} run file(s) damaged; rerun the sweep command to recompute them:\n"
             + "\n".join(bad)
         )
+    if not tables:
+        raise FileNotFoundError(f"{store}: no finished runs of the sweep in runs/")
     df = pd.concat(tables, ignore_index=True)
-    cells = pd.DataFrame(design["cells"]).reset_index(names="cell_id")
-    df = df.merge(cells, on="cell_id", how="left") if design["varied"] else df
+    cells = pd.DataFrame([{k: _label(v) for k, v in c.items()} for c in design["cells"]])
+    df = df.merge(cells.reset_index(names="cell_id"), on="cell_id", how="left") if design["varied"] else df
     order = [*ID_COLUMNS, *design["varied"], "kpi", "value"]
     return df[order].sort_values(["cell_id", "strategy", "replication", "kpi"], ignore_index=True)
+
+
+def _label(value):
+    """A design value as a groupable label: numbers and strings as they are, others as JSON."""
+    return (
+        value if value is None or isinstance(value, int | float | str) else json.dumps(value, sort_keys=True)
+    )
 
 
 def _t_interval(values: np.ndarray, confidence: float) -> tuple[float, float, float]:

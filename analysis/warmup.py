@@ -50,6 +50,8 @@ DEFAULT_COLUMNS = ("cancelled_share", "out_of_stock_share")
 SETTLE_DAYS = 10
 
 _QUEUES = ("gateway_queue", "fraud_review_queue", "customer_service_queue")
+#: Every series :func:`warmup_series` can give (the queues where the run recorded them).
+SERIES = ("orders_in_system", "completed", "cancelled", "cancelled_share", "out_of_stock_share", *_QUEUES)
 
 
 def mser(y: Sequence[float] | np.ndarray, batch: int = 5) -> int:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from simcore.errors import ScenarioError
 from simcore.loader import load_scenario, parse_overrides
+from simcore.paths import cannot_write
 from simcore.runner import run, write_outputs
 from simcore.schema import Scenario
 from simcore.version import __version__
@@ -147,12 +148,10 @@ def _check_out_dir(out: Path) -> None:
         existing = existing.parent
     if not existing.is_dir():
         raise ScenarioError(f"--out: {str(existing)!r} is a file, so {str(out)!r} cannot be a folder")
-    # Try, rather than ask os.access: it says yes to root even where writing fails (/proc, /sys,
-    # a read-only mount), and the outputs are first written to a temporary folder right here.
-    try:
-        os.rmdir(tempfile.mkdtemp(prefix=".simcore-probe-", dir=existing))
-    except OSError as exc:
-        raise ScenarioError(f"--out: cannot write in {str(existing)!r} ({exc.strerror})") from None
+    # The outputs are first written to a temporary folder right here.
+    why = cannot_write(existing)
+    if why is not None:
+        raise ScenarioError(f"--out: cannot write in {str(existing)!r} ({why})")
 
 
 def _cmd_run(args) -> int:
@@ -263,13 +262,17 @@ def _precision_rule(args, sweep):
             close = difflib.get_close_matches(t.kpi, sorted(known), n=1)
             hint = f"did you mean {close[0]!r}?" if close else "KPIs are named as in analysis.load_sweep"
             problems.append(f"--precision: no such KPI (got {t.kpi!r}; {hint})")
-    cap = args.max_replications or 10 * sweep.spec.replications
+    cap = 10 * sweep.spec.replications if args.max_replications is None else args.max_replications
     if cap < sweep.spec.replications:
         problems.append(
             f"--max-replications: must be >= the sweep file's replications {sweep.spec.replications} "
             f"(got {cap})"
         )
-    if args.precision_baseline is not None and args.precision_baseline not in sweep.strategies:
+    if args.precision_baseline is not None and len(sweep.strategies) < 2:
+        problems.append(
+            "--precision-baseline: the sweep has one strategy, so there is no difference to measure"
+        )
+    elif args.precision_baseline is not None and args.precision_baseline not in sweep.strategies:
         problems.append(
             f"--precision-baseline: not a strategy of the sweep (got {args.precision_baseline!r}; "
             f"have {', '.join(sweep.strategies)})"
@@ -286,7 +289,10 @@ def _print_precision(rule) -> None:
     t = rule.table
     for target in rule.targets:
         rows = t[t["kpi"] == target.kpi]
-        over = rows["half_width"] / rows["target"]
+        if rows.empty:
+            continue
+        # 0/0 (a zero-width interval of a zero mean) is met; an undefined interval is the worst.
+        over = (rows["half_width"] / rows["target"]).where(~rows["met"] | (rows["half_width"] > 0), 0.0)
         worst = rows.loc[over.fillna(float("inf")).idxmax()]
         print(
             f"  {target}: widest half-width {worst['half_width']:.4g} (target {worst['target']:.4g}, "
@@ -295,7 +301,7 @@ def _print_precision(rule) -> None:
 
 
 def _cmd_warmup(args) -> int:
-    from analysis.warmup import DEFAULT_COLUMNS, suggest_warmup, warmup_series
+    from analysis.warmup import DEFAULT_COLUMNS, SERIES, SETTLE_DAYS, suggest_warmup, warmup_series
 
     problems = []
     if args.replications < 1:
@@ -309,6 +315,12 @@ def _cmd_warmup(args) -> int:
             problems += [line.replace("--out", "--plot", 1) for line in exc.problems]
         if args.plot.is_dir():
             problems.append(f"--plot: is a folder, not a file (got {str(args.plot)!r})")
+        if args.plot.suffix.lower() not in (".png", ".pdf", ".svg"):
+            problems.append(f"--plot: must end in .png, .pdf or .svg (got {str(args.plot)!r})")
+    columns = tuple(args.series or DEFAULT_COLUMNS)
+    unknown = [c for c in columns if c not in SERIES]
+    if unknown:
+        problems.append(f"--series: unknown {', '.join(unknown)} (have {', '.join(SERIES)})")
     if problems:
         raise ScenarioError(problems)
     overrides = parse_overrides(args.overrides)
@@ -317,7 +329,13 @@ def _cmd_warmup(args) -> int:
     if args.horizon_days is not None:
         pilot["horizon_days"] = args.horizon_days
     pilot_scn = load_scenario(args.scenario, {**overrides, **pilot})
-    columns = tuple(args.series or DEFAULT_COLUMNS)
+    shortest = 2 * 5 + SETTLE_DAYS  # MSER-5 needs two batches of settled days
+    if pilot_scn.horizon_days < shortest:
+        raise ScenarioError(
+            f"--horizon-days: pilots must run at least {shortest} days for MSER-5 "
+            f"(got {pilot_scn.horizon_days:g})"
+        )
+    check_volume(pilot_scn, source=str(args.scenario))
     reps = range(args.replications)
     if not args.quiet:
         from tqdm import tqdm
@@ -343,19 +361,13 @@ def _cmd_warmup(args) -> int:
 
 
 def _write_warmup_plot(suggestion, columns, path: Path) -> None:
-    """One Welch plot per judged series, stacked; written whole or not at all."""
-    from matplotlib.figure import Figure
+    """The Welch plots, written whole or not at all."""
+    from analysis.plots import warmup_figure
 
-    from analysis.plots import plot_warmup
-
-    days = len(suggestion.mean)
-    window = min(7, days // 4)
-    fig = Figure(figsize=(10, 3.6 * len(columns)), layout="constrained")
-    for ax, column in zip(fig.subplots(len(columns), 1, squeeze=False)[:, 0], columns, strict=True):
-        plot_warmup(suggestion, column, window=window, ax=ax)
+    fig = warmup_figure(suggestion, columns)
     tmp = path.with_name(f".tmp-{path.name}")
     try:
-        fig.savefig(tmp, dpi=110, format=path.suffix.lstrip(".") or "png")
+        fig.savefig(tmp, dpi=110, format=path.suffix.lstrip(".").lower())
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
@@ -416,8 +428,14 @@ def _cmd_schema(args) -> int:
         text = json.dumps(Scenario.model_json_schema(), indent=2) + "\n"
     if args.out is None:
         sys.stdout.write(text)
-    else:
-        args.out.write_text(text, encoding="utf-8")
+        return EXIT_OK
+    tmp = args.out.with_name(f".tmp-{args.out.name}")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, args.out)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise ScenarioError(f"--out: cannot write {str(args.out)!r} ({exc.strerror})") from None
     return EXIT_OK
 
 
@@ -456,7 +474,6 @@ def _write_crash_report(argv: list[str] | None) -> Path | None:
     """Write the current exception's traceback, the command and versions to a file in the
     temporary folder; None if that fails (the caller then prints the traceback)."""
     import platform
-    import tempfile
     import time
 
     stamp = time.strftime("%Y%m%d-%H%M%S")

@@ -603,7 +603,7 @@ class Scenario(_Frozen):
     )
     name: str = Field("scenario", description="Short name shown in reports and plots.")
     description: str = Field("", description="What the scenario varies and why.")
-    seed: int = Field(1, ge=0, description="Root seed of every random stream.")
+    seed: int = Field(1, ge=0, le=2**63 - 1, description="Root seed of every random stream.")
     start: dt.date = Field(dt.date(2026, 1, 5), description="Calendar date of simulated hour 0.")
     horizon_days: PositiveFloat = Field(120.0, description="Simulated days; orders arrive until then.")
     # Validated when defaulted too: a short horizon_days with the default warm-up is wrong.

@@ -10,6 +10,7 @@ Failed runs leave their traceback under ``failures/``. One sweep at a time: :fun
 
 from __future__ import annotations
 
+import fcntl  # POSIX: the store's lock (sweeps run on Linux and macOS)
 import hashlib
 import json
 import os
@@ -66,14 +67,23 @@ def read_run(file: Path):
     return table
 
 
+def belongs(meta: dict[bytes, bytes], expected_hash: str, seed: int) -> bool:
+    """True when a run file's metadata says it is a run of this arm's scenario, with this seed,
+    by this version of simcore (another version may compute a KPI differently)."""
+    return (
+        meta.get(b"scenario_hash") == expected_hash.encode()
+        and meta.get(b"seed") == b"%d" % seed
+        and meta.get(b"simcore_version") == __version__.encode()
+    )
+
+
 def is_finished(file: Path, expected_hash: str, seed: int) -> bool:
-    """True when ``file`` reads back whole, matches its checksum, and belongs to the same
-    scenario and seed."""
+    """True when ``file`` reads back whole, matches its checksum, and :func:`belongs`."""
     try:
         meta = read_run(file).schema.metadata
     except (ValueError, OSError):  # missing, truncated, corrupt: redo it
         return False
-    return meta.get(b"scenario_hash") == expected_hash.encode() and meta.get(b"seed") == b"%d" % seed
+    return belongs(meta, expected_hash, seed)
 
 
 def write_run(file: Path, cell_id: int, strategy: str, replication: int, seed: int, result: dict) -> None:
@@ -111,12 +121,17 @@ def write_run(file: Path, cell_id: int, strategy: str, replication: int, seed: i
 
 
 def _design_record(sweep: Sweep) -> dict[str, Any]:
-    """What ``design.json`` holds: enough to label the results and to analyse a sampled design."""
+    """What ``design.json`` holds: enough to label the results, to tell the runs of the sweep as
+    last run from leftovers (another seed, base scenario, version, or more replications), and to
+    analyse a sampled design."""
     record: dict[str, Any] = {
         "varied": sweep.varied,
         "cells": sweep.cells,
         "strategies": list(sweep.strategies),
         "seed": sweep.spec.seed,
+        "replications": sweep.spec.replications,
+        "simcore_version": __version__,
+        "scenario_hashes": {f"{cell_id}/{name}": h for (cell_id, name), h in sweep.hashes.items()},
     }
     if sweep.spec.sample is not None:
         record["sample"] = sweep.spec.sample.model_dump(mode="json")
@@ -177,13 +192,18 @@ def store_lock(store: Path) -> Iterator[None]:
     """
     store.mkdir(parents=True, exist_ok=True)
     key = store.resolve()
+    if key in _HELD:
+        # Checked before opening the file: closing any descriptor of a file drops the process's
+        # POSIX lock on it, so even a refused second open would free the first sweep's lock.
+        raise ScenarioError(
+            f"--out: {str(store)!r} is in use by another sweep in this process; "
+            "wait for it to finish or use another folder"
+        )
     path = store / ".lock"
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
         try:
-            if key in _HELD:
-                raise OSError("held by this process")
-            _lock(fd)
+            fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
             holder = os.pread(fd, 200, 0).decode(errors="replace").strip() or "another process"
             raise ScenarioError(
@@ -199,15 +219,3 @@ def store_lock(store: Path) -> Iterator[None]:
             _HELD.discard(key)
     finally:
         os.close(fd)  # closing releases the lock
-
-
-def _lock(fd: int) -> None:
-    """Take an exclusive lock on ``fd`` without waiting (OSError if held)."""
-    try:
-        import fcntl
-    except ImportError:  # Windows
-        import msvcrt
-
-        msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
-    else:
-        fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

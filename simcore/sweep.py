@@ -22,7 +22,7 @@ from simcore.errors import ScenarioError
 from simcore.kpis import flatten_kpis
 from simcore.schema import Scenario
 from simcore.store import is_finished, run_file, store_lock, write_manifest, write_run
-from simcore.sweepfile import Sweep, read_sweep, scenario_hash
+from simcore.sweepfile import Sweep, read_sweep
 
 __all__ = [
     "CHUNK",
@@ -105,11 +105,7 @@ def run_sweep(
     Raises:
         ScenarioError: another sweep is writing to ``store``, or it holds another design.
     """
-    store = Path(store)
-    with store_lock(store):
-        (store / "runs").mkdir(exist_ok=True)
-        write_manifest(sweep, store)
-        return _run_unlocked(sweep, store, executor or _Inline(), progress)
+    return run_until(sweep, store, lambda n: None, executor, progress)[0]
 
 
 def run_until(
@@ -124,22 +120,32 @@ def run_until(
     The first round runs the sweep's own replications ``n``. ``more(n)`` returns the next
     round's replications per arm (> n), or None to stop; every arm gets the same number, so arms
     stay paired by replication (common random numbers). Replication ``r`` always has the same
-    seed, so the rounds, and where they stop, are the same whatever the executor.
+    seed, so the rounds, and where they stop, are the same whatever the executor. The store is
+    locked for all the rounds, the reading between them included.
     (``analysis.precision.PrecisionRule`` is the rule behind ``--precision``.)
 
     Returns:
         Each round's report; stops early at a round with failed runs.
+
+    Raises:
+        ScenarioError: another sweep is writing to ``store``, or it holds another design.
     """
+    store = Path(store)
+    executor = executor or _Inline()
     n = sweep.spec.replications
     rounds = []
-    while True:
-        rounds.append(run_sweep(sweep.with_replications(n), store, executor, progress))
-        nxt = None if rounds[-1].failed else more(n)
-        if nxt is None:
-            return rounds
-        if nxt <= n:
-            raise ValueError(f"more({n}) must return more replications than {n} or None (got {nxt})")
-        n = nxt
+    with store_lock(store):
+        (store / "runs").mkdir(exist_ok=True)
+        while True:
+            this = sweep.with_replications(n)
+            write_manifest(this, store)
+            rounds.append(_run_unlocked(this, store, executor, progress))
+            nxt = None if rounds[-1].failed else more(n)
+            if nxt is None:
+                return rounds
+            if nxt <= n:
+                raise ValueError(f"more({n}) must return more replications than {n} or None (got {nxt})")
+            n = nxt
 
 
 def _run_unlocked(
@@ -185,7 +191,7 @@ def _run_unlocked(
     for cell_id in range(len(sweep.cells)):
         for name in sweep.strategies:
             scn = sweep.scenario(cell_id, name)
-            expected = scenario_hash(scn)
+            expected = sweep.hashes[cell_id, name]
             todo = []
             for r in range(sweep.spec.replications):
                 if is_finished(run_file(store, cell_id, name, r), expected, seed):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import math
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -32,6 +33,12 @@ from simcore.loader import load_scenario, validation_problems
 from simcore.schema import Scenario
 from simcore.volume import check_volume
 from simcore.yamlfile import read_yaml
+
+#: Most arms (design cells x strategies) a sweep may have: each is validated when the sweep is
+#: read (~20 ms), so 10,000 take a few minutes before the first run.
+MAX_ARMS = 10_000
+#: Most runs (arms x replications) a sweep may ask for.
+MAX_RUNS = 1_000_000
 
 
 class _Frozen(BaseModel):
@@ -81,7 +88,7 @@ class SweepSpec(_Frozen):
 
     base: str = Field(description="Base scenario file, relative to the sweep file.")
     replications: int = Field(ge=1, le=100_000)
-    seed: int = Field(0, ge=0)
+    seed: int = Field(0, ge=0, le=2**63 - 1)  # stored as a 64-bit integer in every run file
     set: dict[str, Any] = Field(default_factory=dict)
     grid: dict[str, NonEmptyList] | None = None
     zip: dict[str, NonEmptyList] | None = None
@@ -123,6 +130,7 @@ class Sweep:
         varied: The dotted keys the design varies, in file order.
         scenarios: Every arm's validated scenario by (cell_id, strategy), built once, when the
             sweep is read, and shipped to the workers as is (they read no files).
+        hashes: Every arm's :func:`scenario_hash`, by (cell_id, strategy).
     """
 
     path: Path
@@ -132,6 +140,7 @@ class Sweep:
     strategies: dict[str, dict[str, Any]]
     varied: list[str]
     scenarios: dict[tuple[int, str], Scenario]
+    hashes: dict[tuple[int, str], str]
 
     def scenario(self, cell_id: int, strategy: str) -> Scenario:
         return self.scenarios[cell_id, strategy]
@@ -144,6 +153,18 @@ class Sweep:
     def with_replications(self, replications: int) -> Sweep:
         """The same sweep with another number of replications (replication r keeps its seed)."""
         return replace(self, spec=self.spec.model_copy(update={"replications": replications}))
+
+
+def _cell_count(spec: SweepSpec) -> int:
+    """Design cells, counted without building them (a hostile grid could have 10^20)."""
+    if spec.grid is not None:
+        return math.prod(len(v) for v in spec.grid.values())
+    if spec.zip is not None:
+        return len(next(iter(spec.zip.values())))
+    if spec.sample is not None:
+        d, n = len(spec.sample.params), spec.sample.n
+        return {"morris": n * (d + 1), "sobol": n * (d + 2)}.get(spec.sample.method, n)
+    return 1
 
 
 def _design(spec: SweepSpec) -> tuple[list[dict[str, Any]], list[str]]:
@@ -222,11 +243,18 @@ def read_sweep(path: str | Path) -> Sweep:
         origin = origins.get(("base",))
         where = f"{path}:{origin[1]}" if origin else str(path)
         raise ScenarioError(f"{where}: base: file not found (got {spec.base!r})")
+    strategies = spec.strategies if spec.strategies is not None else {"base": {}}
+    arms = _cell_count(spec) * len(strategies)
+    runs = arms * spec.replications
+    if arms > MAX_ARMS or runs > MAX_RUNS:
+        raise ScenarioError(
+            f"{path}: sweep too large: {arms:,} arms (design cells x strategies) and {runs:,} runs "
+            f"(limits {MAX_ARMS:,} arms, {MAX_RUNS:,} runs); split it into several sweeps"
+        )
     try:
         cells, varied = _design(spec)
     except ScenarioError as exc:
         raise ScenarioError([f"{path}: {line}" for line in exc.problems]) from None
-    strategies = spec.strategies if spec.strategies is not None else {"base": {}}
     scenarios: dict[tuple[int, str], Scenario] = {}
     problems: list[str] = []
     too_large: list[str] = []
@@ -250,7 +278,8 @@ def read_sweep(path: str | Path) -> Sweep:
         problems.append(too_large[0] + more)
     if problems:
         raise ScenarioError(problems)
-    return Sweep(path, spec, base, cells, strategies, varied, scenarios)
+    hashes = {arm: scenario_hash(scn) for arm, scn in scenarios.items()}
+    return Sweep(path, spec, base, cells, strategies, varied, scenarios, hashes)
 
 
 def _locate(
@@ -281,5 +310,8 @@ def _locate(
 
 def scenario_hash(scn: Scenario) -> str:
     """A short fingerprint of everything a run depends on (the seed is stored beside it)."""
-    text = json.dumps(scn.model_dump(mode="json", exclude={"extends", "name", "description"}), sort_keys=True)
+    # The scenario's own seed is left out: a sweep runs with its own seed (stored beside).
+    text = json.dumps(
+        scn.model_dump(mode="json", exclude={"extends", "name", "description", "seed"}), sort_keys=True
+    )
     return hashlib.sha256(text.encode()).hexdigest()[:16]

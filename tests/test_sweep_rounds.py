@@ -125,6 +125,14 @@ def test_precision_stops_at_the_cap_and_says_so(tmp_path, capsys):
     assert analysis.load_sweep(out)["replication"].max() == 4
 
 
+def test_a_precision_baseline_needs_another_strategy(tmp_path, capsys):
+    one = SMALL.split("strategies:")[0]
+    args = ["--precision", "cancellation_rate=0.01", "--precision-baseline", "base", "--quiet"]
+    assert main(["sweep", str(write(tmp_path, one)), "--out", str(tmp_path / "o"), *args]) == 2
+    assert "the sweep has one strategy, so there is no difference to measure" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
+
+
 def test_bad_precision_arguments_are_all_reported_before_any_run(tmp_path, capsys):
     sweep_file = write(tmp_path, SMALL)
     out = tmp_path / "out"
@@ -172,9 +180,41 @@ def test_a_store_in_use_is_refused_and_freed_when_its_holder_dies(tmp_path, caps
     assert main(["sweep", str(sweep_file), "--out", str(store), "--jobs", "1", "--quiet"]) == 0
 
 
-def test_a_second_sweep_in_the_same_process_is_refused(tmp_path):
-    with store_lock(tmp_path), pytest.raises(ScenarioError, match="in use by another sweep"):
-        run_sweep(read_sweep(write(tmp_path, SMALL)), tmp_path)
+TRY_LOCK = """\
+import sys
+from pathlib import Path
+from simcore.store import store_lock
+try:
+    with store_lock(Path(sys.argv[1])):
+        print("got it")
+except Exception as exc:
+    print("refused")
+"""
+
+
+def try_lock(store: Path) -> str:
+    return subprocess.run([sys.executable, "-c", TRY_LOCK, str(store)], capture_output=True, text=True).stdout
+
+
+def test_a_second_sweep_in_the_same_process_is_refused_and_the_first_keeps_its_lock(tmp_path):
+    with store_lock(tmp_path):
+        with pytest.raises(ScenarioError, match="in use by another sweep"):
+            run_sweep(read_sweep(write(tmp_path, SMALL)), tmp_path)
+        assert try_lock(tmp_path).strip() == "refused"  # the refusal did not free the lock
+    assert try_lock(tmp_path).strip() == "got it"
+
+
+def test_the_store_stays_locked_between_precision_rounds(tmp_path):
+    sweep = read_sweep(write(tmp_path, SMALL))
+    store = tmp_path / "store"
+    seen = []
+
+    def more(n):
+        seen.append(try_lock(store).strip())
+        return n + 1 if n < 4 else None
+
+    rounds = run_until(sweep, store, more)
+    assert [r.replications for r in rounds] == [3, 4] and seen == ["refused", "refused"]
 
 
 def test_pool_workers_forked_during_a_sweep_do_not_keep_the_store_locked(tmp_path):
@@ -196,12 +236,16 @@ def test_a_store_holding_another_design_is_refused_untouched(tmp_path, capsys):
     assert {p.name: p.read_bytes() for p in sorted(store.rglob("*")) if p.is_file()} == before
 
 
-def test_a_new_seed_redoes_every_run(tmp_path):
+def test_a_new_seed_redoes_every_run_and_leftovers_are_not_read(tmp_path):
     store = tmp_path / "store"
     first = run_sweep(read_sweep(write(tmp_path, SMALL)), store)
-    again = run_sweep(read_sweep(write(tmp_path, SMALL.replace("seed: 11", "seed: 12"))), store)
-    assert (first.done, again.done, again.skipped) == (12, 12, 0)
-    assert set(analysis.load_sweep(store)["seed"]) == {12}
+    fewer = SMALL.replace("seed: 11", "seed: 12").replace("replications: 3", "replications: 2")
+    again = run_sweep(read_sweep(write(tmp_path, fewer)), store)
+    assert (first.done, again.done, again.skipped) == (12, 8, 0)
+    df = analysis.load_sweep(store)
+    # The seed-11 files of replication 2 are still on disk, but not part of the sweep as last run.
+    assert len(list((store / "runs").glob("c*-r00002.parquet"))) == 4
+    assert set(df["seed"]) == {12} and set(df["replication"]) == {0, 1}
 
 
 def test_a_run_file_changed_on_disk_is_caught_and_recomputed_exactly(tmp_path):
@@ -371,6 +415,22 @@ HEAD = f"base: {BASE}\nreplications: 1\n"
             "sample.params.buyers.fraud_rate.high: Input should be a finite number",
         ),
         (HEAD + "set: {buyers.orders_per_hour: 1.0e+12}\n", "run too large for memory"),
+        (
+            HEAD.replace("replications: 1", "replications: 100000")
+            + "grid: {a: [1, 2, 3, 4], b: [1, 2, 3]}\n",
+            "sweep too large: 12 arms (design cells x strategies) and 1,200,000 runs",
+        ),
+        (
+            HEAD
+            + "grid: {"
+            + ", ".join(f"k{i}: [{', '.join(map(str, range(40)))}]" for i in range(8))
+            + "}\n",
+            "sweep too large: 6,553,600,000,000 arms",
+        ),
+        (
+            HEAD + "seed: 9223372036854775808\n",
+            "seed: Input should be less than or equal to 9223372036854775807",
+        ),
     ],
 )
 def test_hostile_sweep_files_are_refused_fast(tmp_path, capsys, text, message):

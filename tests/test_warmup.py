@@ -285,8 +285,9 @@ def test_warmup_command_prints_each_cut_and_draws_the_welch_plots(tmp_path, caps
     ("args", "message"),
     [
         (["--replications", "0"], "--replications: must be >= 1 (got 0)"),
-        (["--series", "orders_in_sistem"], "unknown series ['orders_in_sistem']"),
-        (["--horizon-days", "15"], "need at least 2 full batches of 5 non-NaN observations (got 5 of 15)"),
+        (["--series", "orders_in_sistem"], "--series: unknown orders_in_sistem (have orders_in_system,"),
+        (["--horizon-days", "15"], "--horizon-days: pilots must run at least 20 days for MSER-5 (got 15)"),
+        (["--plot", "{tmp}/w.txt"], "--plot: must end in .png, .pdf or .svg"),
         (["--plot", "{tmp}"], "--plot: is a folder, not a file"),
     ],
 )
