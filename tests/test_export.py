@@ -717,6 +717,8 @@ def test_export_and_trace_commands(run_dir, log, tmp_path, capsys):
         (["trace", "{run}", "10000000"], "order 10000000: no such order"),
         (["trace", "{tmp}", "1"], "not a simcore run folder"),
         (["export", "{run}", "--format", "xes", "--out", "{tmp}"], "is a folder; give the path of a file"),
+        # /proc refuses new files even to root, for whom os.access says yes.
+        (["export", "{run}", "--format", "csv", "--out", "/proc/simcore.csv"], "cannot write in /proc"),
     ],
 )
 def test_commands_refuse_bad_input_with_exit_2(run_dir, tmp_path, capsys, args, message):
