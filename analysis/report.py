@@ -13,7 +13,6 @@ import base64
 import html
 import io
 import json
-import os
 import re
 from collections.abc import Sequence
 from functools import reduce
@@ -38,6 +37,7 @@ from analysis.sweep_plots import (
 )
 from analysis.sweeps import compare, load_sweep, summarize
 from analysis.tables import kpi_report, kpi_table
+from simcore.paths import write_atomic
 from simcore.version import __version__
 
 #: What a run folder must hold for a report (``simcore run ... --out DIR`` writes them).
@@ -155,15 +155,10 @@ def _is_run(folder: Path) -> bool:
 
 
 def _write_atomic(path: Path, data: bytes) -> Path:
-    tmp = path.with_name(f".tmp-{path.name}")
     try:
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
+        return write_atomic(path, data)
     except OSError as exc:
         raise ReportError(f"{path}: cannot write ({exc.strerror})") from None
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
 
 
 def _png(fig: Figure, dpi: int) -> bytes:

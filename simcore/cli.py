@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import io
 import json
 import os
 import sys
@@ -18,7 +19,7 @@ from pathlib import Path
 
 from simcore.errors import ScenarioError
 from simcore.loader import load_scenario, parse_overrides
-from simcore.paths import cannot_write
+from simcore.paths import cannot_write, write_atomic
 from simcore.runner import run, write_outputs
 from simcore.schema import Scenario
 from simcore.version import __version__
@@ -364,13 +365,9 @@ def _write_warmup_plot(suggestion, columns, path: Path) -> None:
     """The Welch plots, written whole or not at all."""
     from analysis.plots import warmup_figure
 
-    fig = warmup_figure(suggestion, columns)
-    tmp = path.with_name(f".tmp-{path.name}")
-    try:
-        fig.savefig(tmp, dpi=110, format=path.suffix.lstrip(".").lower())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    buf = io.BytesIO()
+    warmup_figure(suggestion, columns).savefig(buf, dpi=110, format=path.suffix.lstrip(".").lower())
+    write_atomic(path, buf.getvalue())
 
 
 def _cmd_export(args) -> int:
@@ -429,12 +426,9 @@ def _cmd_schema(args) -> int:
     if args.out is None:
         sys.stdout.write(text)
         return EXIT_OK
-    tmp = args.out.with_name(f".tmp-{args.out.name}")
     try:
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, args.out)
+        write_atomic(args.out, text.encode("utf-8"))
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
         raise ScenarioError(f"--out: cannot write {str(args.out)!r} ({exc.strerror})") from None
     return EXIT_OK
 

@@ -18,3 +18,21 @@ def cannot_write(folder: Path) -> str | None:
     except OSError as exc:
         return exc.strerror or type(exc).__name__
     return None
+
+
+def write_atomic(path: Path, data: bytes) -> Path:
+    """Write ``data`` to ``path`` whole or not at all: to a uniquely named temporary file beside
+    it (so two writers never share one), then renamed over it.
+
+    Raises:
+        OSError: the write failed; ``path`` is unchanged and no temporary file is left.
+    """
+    fd, tmp = tempfile.mkstemp(prefix=f".tmp-{path.name}-", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+    return path

@@ -15,7 +15,6 @@ import hashlib
 import json
 import os
 import socket
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -25,6 +24,7 @@ import numpy as np
 import yaml
 
 from simcore.errors import ScenarioError
+from simcore.paths import write_atomic
 from simcore.sweepfile import Sweep
 from simcore.version import __version__
 
@@ -110,14 +110,9 @@ def write_run(file: Path, cell_id: int, strategy: str, replication: int, seed: i
             "digest": run_digest(table),
         }
     )
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".parquet", dir=file.parent)
-    os.close(fd)
-    try:
-        pq.write_table(table, tmp)
-        os.replace(tmp, file)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+    buf = pa.BufferOutputStream()
+    pq.write_table(table, buf)
+    write_atomic(file, buf.getvalue().to_pybytes())
 
 
 def _design_record(sweep: Sweep) -> dict[str, Any]:
@@ -169,9 +164,7 @@ def write_manifest(sweep: Sweep, store: Path) -> None:
         old_file: json.dumps(design, indent=2),
     }
     for file, text in manifest.items():
-        tmp = file.with_name(f".tmp-{file.name}")
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, file)
+        write_atomic(file, text.encode("utf-8"))
 
 
 #: Stores locked by this process (the OS lock does not stop a second sweep in the same process).
