@@ -20,7 +20,10 @@ from simcore.standing import SellerStanding
 from simcore.trust import BuyerTrust
 
 #: Tries a buyer makes at finding an in-stock listing before giving up (a lost sale).
-_LISTING_TRIES = 3
+LISTING_TRIES = 3
+#: Uniforms of ``orders.choices`` per arrival: seven placement decisions (fraud, buyer, card,
+#: stolen card, cancel intention, address conflict, neglect), then three for the referee.
+N_CHOICES = 10
 _BUYER_REASONS = ("change_of_mind", "better_deal", "wrong_item")
 
 
@@ -61,14 +64,13 @@ class OrderDesk:
         rec: Recorder,
         pop: Population,
         inv: Inventory,
-        pick_sku: Sampler,
-        u: Sampler,
+        pick_skus: Callable[[], list[int]],
+        choices: Callable[[], list[float]],
         extra_items: Sampler,
         neglect_p: list[float],
         risk_noise: Sampler,
-        pay_u: Sampler,
-        after_u: Sampler,
-        n_after: int,
+        pay_draws: Callable[[], list[float]],
+        after_draws: Callable[[], list[float]],
         book: OrderBook,
         trust: BuyerTrust,
         standing: SellerStanding,
@@ -79,19 +81,16 @@ class OrderDesk:
         self.rec = rec
         self.pop = pop
         self.inv = inv
-        self.pick_sku = pick_sku
-        self.u = u
+        self.pick_skus = pick_skus
+        self.choices = choices
         self.extra_items = extra_items
         self.neglect_p = neglect_p
         self.risk_noise = risk_noise
-        self.pay_u = pay_u
-        self.after_u = after_u
-        self.n_after = n_after
+        self.pay_draws = pay_draws
+        self.after_draws = after_draws
         self.book = book
         self.trust = trust
         self.standing = standing
-        # Four per possible payment attempt, then verification and abandonment (gateway.py).
-        self.n_pay_draws = 4 * (scn.payment.max_retries + 1) + 2
         self.lifecycle = lifecycle
         b = scn.buyers
         wrong = b.cancel.wrong_item * (
@@ -120,20 +119,20 @@ class OrderDesk:
         buy (a forgone order), or finds no listing in stock from an active seller they are
         willing to buy from (a lost sale).
         """
-        env, scn, u, pop, inv = self.env, self.scn, self.u, self.pop, self.inv
+        env, scn, pop, inv = self.env, self.scn, self.pop, self.inv
         b = scn.buyers
         # Every per-order decision is drawn here, a fixed number per arrival, so that the same
         # arrival gets the same numbers under every strategy (common random numbers) even when
         # strategies differ in lost sales or in the order in which orders reach a desk.
-        u_fraud, u_buyer, u_card, u_stolen, u_cancel, u_addr, u_neglect = (u() for _ in range(7))
-        screen = (u(), u(), u(), self.risk_noise())
-        pay = self.pay_u.take(self.n_pay_draws)
-        after = self.after_u.take(self.n_after)
+        u_fraud, u_buyer, u_card, u_stolen, u_cancel, u_addr, u_neglect, *screen = self.choices()
+        screen.append(self.risk_noise())
+        pay = self.pay_draws()
+        after = self.after_draws()
         qty = 1 + int(self.extra_items())
         is_fraud = u_fraud < b.fraud_rate
         buyer = pop.n_legit + int(u_buyer * pop.n_fraud) if is_fraud else int(u_buyer * pop.n_legit)
-        # Always draw every candidate so the next arrival's draws do not depend on stock.
-        candidates = [int(self.pick_sku()) for _ in range(_LISTING_TRIES)]
+        # Every candidate is drawn, so the next arrival's draws do not depend on stock.
+        candidates = self.pick_skus()
         if not self.trust.buys(buyer, after[TRUST_BUY]):
             self.rec.forgone_at.append(env.now)
             return None
@@ -159,39 +158,31 @@ class OrderDesk:
                     cancel_reason = reason
                     break
         now = env.now
-        seller = inv.seller_of[sku]
+        seller = seller_of[sku]
+        dest = pop.dest[buyer]
+        verified = pop.verified[buyer]
         oid = self.rec.new_order(
-            buyer_id=buyer,
-            seller_id=seller,
-            sku_id=sku,
-            destination=pop.dest[buyer],
-            quantity=qty,
-            amount=amount,
-            placed_at=now,
-            is_fraud=is_fraud,
-            stolen_card=stolen,
-            buyer_verified=pop.verified[buyer],
-            payment_method=0 if card else 1,
+            buyer, seller, sku, dest, qty, amount, now, is_fraud, stolen, verified, 0 if card else 1
         )
         o = Order(
-            id=oid,
-            buyer=buyer,
-            seller=seller,
-            sku=sku,
-            dest=pop.dest[buyer],
-            qty=qty,
-            amount=amount,
-            is_fraud=is_fraud,
-            stolen_card=stolen,
-            card=card,
-            verified=pop.verified[buyer],
-            velocity_flag=self._velocity(pop.device[buyer], now),
-            cancel_reason=cancel_reason,
-            address_conflict=u_addr < scn.platform.address_conflict.rate,
-            neglected=u_neglect < self.neglect_p[seller],
-            screen_draws=screen,
-            pay_draws=pay,
-            after_draws=after,
+            oid,
+            buyer,
+            seller,
+            sku,
+            dest,
+            qty,
+            amount,
+            is_fraud,
+            stolen,
+            card,
+            verified,
+            self._velocity(pop.device[buyer], now),
+            cancel_reason,
+            u_addr < scn.platform.address_conflict.rate,
+            u_neglect < self.neglect_p[seller],
+            screen,
+            pay,
+            after,
         )
         inv.reserved[sku] += qty
         self.book.register(o)

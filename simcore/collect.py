@@ -135,8 +135,9 @@ def _cat(codes: np.ndarray, names: tuple[str, ...], optional: bool) -> pd.Catego
 def collect(model: Model) -> RunResult:
     """Build the run's DataFrames and KPIs from the model's recorder."""
     rec, cal, scn = model.rec, model.calendar, model.scn
-    cols = {k: _np(v) for k, v in rec.orders.items()}
-    n = len(cols["placed_at"])
+    n = rec.n_orders
+    # Views of the placed rows (the columns run on into unused blanks): no copy.
+    cols = {k: _np(v)[:n] for k, v in rec.orders.items()}
     orders = pd.DataFrame({"order_id": np.arange(n, dtype=np.int64)})
     for name in ("buyer_id", "seller_id", "sku_id"):
         orders[name] = cols[name]

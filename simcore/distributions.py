@@ -51,7 +51,9 @@ class _Spec(BaseModel):
     def sampler(self, rng: np.random.Generator, *, unit: TimeUnit = "hours") -> Sampler:
         """A block sampler returning values converted to ``unit`` (hours by default)."""
         factor = HOURS_PER_UNIT[self.unit] / HOURS_PER_UNIT[unit]
-        return Sampler(lambda n: self.draw(rng, n) * factor)
+        if factor == 1.0:  # the same values as multiplying by 1.0, without the array pass
+            return block_sampler(lambda n: self.draw(rng, n))
+        return block_sampler(lambda n: self.draw(rng, n) * factor)
 
 
 class Constant(_Spec):
@@ -228,38 +230,40 @@ Duration = Annotated[
 DIST_NAMES = ("constant", "exponential", "lognormal", "gamma", "uniform", "triangular", "empirical")
 
 
-class Sampler:
-    """Serves draws one at a time from blocks drawn by ``draw_block(n)``.
+#: A draw: each call returns the next value of one stream (hours for durations).
+Sampler = Callable[[], float]
 
-    Drawing in blocks keeps per-event cost to a list index; the sequence depends only on the
-    stream behind ``draw_block``, so it is reproducible.
+
+def block_sampler(draw_block: Callable[[int], np.ndarray]) -> Sampler:
+    """Serve draws one at a time from blocks drawn by ``draw_block(n)``.
+
+    One numpy call per block instead of one per event; the sequence depends only on the stream
+    behind ``draw_block``, so it is reproducible. The returned callable is a generator's
+    ``__next__``, which the interpreter calls without a Python frame: a draw costs about a
+    tenth of a method call (benchmarks/bench_run.py).
     """
 
-    __slots__ = ("_draw_block", "_buf", "_i")
+    def blocks():
+        while True:
+            yield from draw_block(_BLOCK).tolist()
 
-    def __init__(self, draw_block: Callable[[int], np.ndarray]):
-        self._draw_block = draw_block
-        self._buf: list[float] = []
-        self._i = 0
+    return blocks().__next__
 
-    def __call__(self) -> float:
-        if self._i >= len(self._buf):
-            self._buf = self._draw_block(_BLOCK).tolist()
-            self._i = 0
-        v = self._buf[self._i]
-        self._i += 1
-        return v
 
-    def take(self, n: int) -> list[float]:
-        """The next ``n`` draws (the same values as ``n`` calls), as a list slice when the
-        block holds them: per-arrival draws cost one slice, not ``n`` Python calls."""
-        i = self._i
-        if i + n <= len(self._buf):
-            self._i = i + n
-            return self._buf[i : i + n]
-        return [self() for _ in range(n)]
+def row_sampler(draw_block: Callable[[int], np.ndarray], width: int) -> Callable[[], list[float]]:
+    """Serve rows of ``width`` consecutive draws of one stream, as lists.
+
+    The values are the same, in the same order, as ``width`` calls of
+    ``block_sampler(draw_block)``: blocks of rows are one longer block reshaped.
+    """
+
+    def blocks():
+        while True:
+            yield from draw_block(_BLOCK * width).reshape(_BLOCK, width).tolist()
+
+    return blocks().__next__
 
 
 def uniform_sampler(rng: np.random.Generator) -> Sampler:
     """A sampler of U[0, 1) variates, used for Bernoulli decisions (``u() < p``)."""
-    return Sampler(rng.random)
+    return block_sampler(rng.random)

@@ -176,9 +176,45 @@ class Order:
         "dispute_outcome",
     )
 
-    def __init__(self, **kw):
-        for k, v in kw.items():
-            setattr(self, k, v)
+    def __init__(
+        self,
+        id: int,
+        buyer: int,
+        seller: int,
+        sku: int,
+        dest: int,
+        qty: int,
+        amount: float,
+        is_fraud: bool,
+        stolen_card: bool,
+        card: bool,
+        verified: bool,
+        velocity_flag: bool,
+        cancel_reason: str | None,
+        address_conflict: bool,
+        neglected: bool,
+        screen_draws: list[float],
+        pay_draws: list[float],
+        after_draws: list[float],
+    ):
+        self.id = id
+        self.buyer = buyer
+        self.seller = seller
+        self.sku = sku
+        self.dest = dest
+        self.qty = qty
+        self.amount = amount
+        self.is_fraud = is_fraud
+        self.stolen_card = stolen_card
+        self.card = card
+        self.verified = verified
+        self.velocity_flag = velocity_flag
+        self.cancel_reason = cancel_reason
+        self.address_conflict = address_conflict
+        self.neglected = neglected
+        self.screen_draws = screen_draws
+        self.pay_draws = pay_draws
+        self.after_draws = after_draws
         self.state = State.PLACED
         self.reserved = True
         self.paid = False

@@ -15,6 +15,12 @@ _UNVERIFIED = DECLINE_CAUSE["unverified_account"]
 _ISSUER = DECLINE_CAUSE["issuer_decline"]
 
 
+def draws_per_order(cfg: Payment) -> int:
+    """Uniforms each order carries for the gateway: four per possible attempt, then the
+    verification and abandonment decisions."""
+    return 4 * (cfg.max_retries + 1) + 2
+
+
 class Gateway:
     """Authorises payments on a ``simpy.Resource`` with ``payment.gateway.servers`` slots.
 

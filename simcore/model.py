@@ -14,12 +14,12 @@ from contextlib import contextmanager
 import numpy as np
 import simpy
 
-from simcore.buyers import OrderDesk, Population, arrivals, cancel_request
+from simcore.buyers import LISTING_TRIES, N_CHOICES, OrderDesk, Population, arrivals, cancel_request
 from simcore.calendar import ArrivalRate, Calendar
 from simcore.disputes import N_DRAWS, DisputeDesk
-from simcore.distributions import Exponential, Sampler
+from simcore.distributions import Exponential, Sampler, block_sampler, row_sampler
 from simcore.entities import Order, State
-from simcore.gateway import Gateway
+from simcore.gateway import Gateway, draws_per_order
 from simcore.inventory import Fx, Inventory, Restocker, fx_walk, repricing, shrinkage, stock_count
 from simcore.orders import OrderBook
 from simcore.recorder import Recorder
@@ -165,7 +165,7 @@ class Model:
             speed,
             smp(s.first_look_time, "sellers.first_look_time"),
             smp(s.handling_time, "sellers.handling_time"),
-            [Sampler(lambda n, d=d: d.shipping_cost_usd.draw(value_rng, n)) for d in dests],
+            [block_sampler(lambda n, d=d: d.shipping_cost_usd.draw(value_rng, n)) for d in dests],
             [
                 smp(d.transit_time, f"shipping.transit.{name}")
                 for name, d in scn.shipping.destinations.items()
@@ -214,14 +214,16 @@ class Model:
             rec,
             pop,
             inv,
-            Sampler(lambda n: np.minimum(np.searchsorted(popularity_cdf, sku_rng.random(n)), inv.n_skus - 1)),
-            st.uniform("orders.choices"),
-            Sampler(lambda n: items_rng.poisson(b.extra_items_mean, n).astype(float)),
+            row_sampler(
+                lambda n: np.minimum(np.searchsorted(popularity_cdf, sku_rng.random(n)), inv.n_skus - 1),
+                LISTING_TRIES,
+            ),
+            row_sampler(st.generator("orders.choices").random, N_CHOICES),
+            block_sampler(lambda n: items_rng.poisson(b.extra_items_mean, n)),
             neglect_p,
-            Sampler(st.generator("orders.risk_noise").standard_normal),
-            st.uniform("orders.payment"),
-            st.uniform("orders.aftermath"),
-            N_DRAWS,
+            block_sampler(st.generator("orders.risk_noise").standard_normal),
+            row_sampler(st.generator("orders.payment").random, draws_per_order(p)),
+            row_sampler(st.generator("orders.aftermath").random, N_DRAWS),
             book,
             trust,
             standing,
@@ -250,7 +252,9 @@ class Model:
             )
         )
         env.process(
-            fx_walk(env, fx, s.pricing.fx_daily_volatility, Sampler(st.generator("fx.walk").standard_normal))
+            fx_walk(
+                env, fx, s.pricing.fx_daily_volatility, block_sampler(st.generator("fx.walk").standard_normal)
+            )
         )
         phases = st.generator("sellers.phases")
         reprice_h = s.strategy.repricing_interval_days * 24.0
