@@ -1,12 +1,27 @@
-"""Speed and memory of simcore runs, against a bare-SimPy skeleton of the same event structure.
+"""Speed and memory of simcore runs, against a bare-SimPy skeleton of the same order lifecycle.
 
-Each measurement runs in a fresh child process so peak memory (max RSS) belongs to it alone.
+    python benchmarks/bench_run.py                      # 200,000 orders: model vs skeleton
+    python benchmarks/bench_run.py --orders 20000       # quick
+    python benchmarks/bench_run.py --repeat 3           # median ratio and range over 3 pairs
+    python benchmarks/bench_run.py --million            # 1,000,000 orders with the full event log
+    python benchmarks/bench_run.py --million --with-skeleton
 
-    python benchmarks/bench_run.py                 # baseline at x1 and x4 volume, plus bare SimPy
-    python benchmarks/bench_run.py --scales 1 10 23  # x23 ~ one million orders over 150 days
+``--orders N`` runs the baseline (scenarios/baseline.yaml, 150 days) with demand and the staff
+that serves it scaled by k = N / (orders_per_hour x horizon hours): orders_per_hour, buyers,
+sellers, gateway servers, fraud analysts and customer-service agents, so queues stay stable.
+The model's three steps are timed apart (build ``Model(scn)``, ``run()``, ``collect()``); its
+throughput is orders / (run + collect). The skeleton (benchmarks/skeleton.py) runs the same
+scaled scenario; its throughput is orders / ``env.run``. Target (performance issue): model
+orders/s >= 0.5 x the skeleton's at 200,000 orders.
 
-Prints one JSON line per measurement and a table. Numbers depend on the machine; compare runs
-made on the same one.
+``--million`` runs the baseline over 30 days (warm-up and cool-down 5 days) at 1,400 orders an
+hour, buyers, sellers and staff scaled by 1400 / 12.5: about a million orders. Targets: peak
+RSS <= 1 GiB, and collect (building the DataFrames) < 10% of run + collect.
+
+Each measurement runs in a fresh child process so its peak memory (max RSS, in MiB) belongs to
+it alone; ``--repeat R`` alternates model and skeleton R times (this machine drifts by +-20%).
+Prints one JSON line per measurement, then a table and the targets. Numbers depend on the
+machine: compare runs made on the same one. Always exits 0: benchmarks measure, tests assert.
 """
 
 from __future__ import annotations
@@ -14,139 +29,292 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing as mp
+import os
+import queue as queue_mod
 import resource
+import statistics
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+BASELINE = ROOT / "scenarios" / "baseline.yaml"
+#: Targets of the performance issue.
+RATIO_TARGET = 0.5
+RSS_TARGET_MIB = 1024
+COLLECT_SHARE_TARGET_PCT = 10.0
+#: The million-order run: 30 days at 1,400 orders an hour (1,008,000 expected).
+MILLION_RATE = 1400.0
+MILLION_DAYS = {"horizon_days": 30, "warmup_days": 5, "cooldown_days": 5}
+#: Limit set in the child when simcore.volume's memory check would refuse the run (GB).
+MEMORY_LIMIT_GB = "20"
 
 
-def _simcore(scale: float, queue) -> None:
-    try:
-        _simcore_inner(scale, queue)
-    except Exception as exc:  # report, so the parent does not wait forever
-        queue.put({"what": f"simcore baseline x{scale:g}", "error": repr(exc)})
+def _scenario(spec: dict):
+    """The scaled baseline of a measurement, and its label.
 
-
-def _simcore_inner(scale: float, queue) -> None:
+    ``spec`` is ``{"orders": N}`` (the baseline's horizon, demand scaled to N expected orders)
+    or ``{"million": True}``.
+    """
     import simcore
 
-    base = simcore.load_scenario(ROOT / "scenarios" / "baseline.yaml")
+    base = simcore.load_scenario(BASELINE)
+    b = base.buyers
+    if spec.get("million"):
+        overrides = dict(MILLION_DAYS)
+        k = MILLION_RATE / b.orders_per_hour
+        label = "1M orders (30 d, 1,400/h)"
+    else:
+        overrides = {}
+        k = spec["orders"] / (b.orders_per_hour * base.horizon_hours)
+        label = f"{spec['orders']:,} orders (x{k:.3g})"
+    pf = base.platform
     # Scale demand and the staff that serves it together, so the queues stay stable.
-    scn = simcore.load_scenario(
-        ROOT / "scenarios" / "baseline.yaml",
+    overrides.update(
         {
-            "buyers.orders_per_hour": base.buyers.orders_per_hour * scale,
-            "buyers.population": int(base.buyers.population * scale),
-            "sellers.count": int(base.sellers.count * scale),
-            "payment.gateway.servers": max(1, round(base.payment.gateway.servers * scale)),
-            "platform.fraud.analysts": max(1, round(base.platform.fraud.analysts * scale)),
-        },
-    )
-    t0 = time.perf_counter()
-    result = simcore.run(scn)
-    wall = time.perf_counter() - t0
-    queue.put(
-        {
-            "what": f"simcore baseline x{scale:g}",
-            "orders": len(result.orders),
-            "review_utilization": round(result.kpis["queues"]["fraud_review"]["utilization"], 3),
-            "events_logged": len(result.events),
-            "wall_s": round(wall, 2),
-            "orders_per_s": round(len(result.orders) / wall),
-            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+            "buyers.orders_per_hour": b.orders_per_hour * k,
+            "buyers.population": int(b.population * k),
+            "sellers.count": int(base.sellers.count * k),
+            "payment.gateway.servers": max(1, round(base.payment.gateway.servers * k)),
+            "platform.fraud.analysts": max(1, round(pf.fraud.analysts * k)),
+            "platform.customer_service.agents": max(1, round(pf.customer_service.agents * k)),
         }
     )
+    return simcore.load_scenario(BASELINE, overrides), label
 
 
-def _bare(scale: float, queue) -> None:
-    """The same skeleton without the model: Poisson orders, one gateway request on a
-    2-server Resource, then the timeouts an order waits through (screening, first look,
-    handling, transit, confirmation), each a separate SimPy event as in simcore."""
-    import numpy as np
-    import simpy
+def _memory_check(scn) -> str:
+    """Run simcore.volume's pre-run memory check as ``simcore.run`` would; if it refuses the
+    run, raise the limit in this (child) process and say so."""
+    from simcore.errors import ScenarioError
+    from simcore.volume import MEMORY_LIMIT_ENV, check_volume, estimated_memory
 
-    rng = np.random.default_rng(1)
-    env = simpy.Environment()
-    gateway = simpy.Resource(env, max(1, round(2 * scale)))
-    import simcore
+    estimate = f"estimated {estimated_memory(scn) / 2**20:,.0f} MiB"
+    try:
+        check_volume(scn)
+    except ScenarioError as exc:
+        os.environ[MEMORY_LIMIT_ENV] = MEMORY_LIMIT_GB
+        check_volume(scn)
+        return f"refused ({exc}); set {MEMORY_LIMIT_ENV}={MEMORY_LIMIT_GB} in the child"
+    return f"passed ({estimate})"
 
-    base = simcore.load_scenario(ROOT / "scenarios" / "baseline.yaml")
-    rate = base.buyers.orders_per_hour * scale
-    horizon = base.horizon_hours  # the same arrival rate and horizon as the model run
-    done = [0]
 
-    def draws():  # Exp(1) variates in blocks, as simcore's samplers draw them
-        while True:
-            yield from rng.exponential(1.0, 4096).tolist()
+def _peak_rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
-    it = draws()
 
-    def order():
-        with gateway.request() as req:
-            yield req
-            yield env.timeout(30 / 3600 * next(it))
-        for mean in (0.0, 12.0, 48.0, 300.0, 72.0):
-            yield env.timeout(mean * next(it))
-        done[0] += 1
+def _model(spec: dict) -> dict:
+    from simcore.collect import collect
+    from simcore.model import Model
+    from simcore.volume import expected_orders
 
-    def arrivals():
-        while True:
-            yield env.timeout(next(it) / rate)
-            env.process(order())
-
-    env.process(arrivals())
+    scn, label = _scenario(spec)
+    check = _memory_check(scn)
     t0 = time.perf_counter()
-    env.run(until=horizon)
-    wall = time.perf_counter() - t0
-    placed = int(rate * horizon)
-    queue.put(
-        {
-            "what": f"bare SimPy skeleton x{scale:g}",
-            "orders": placed,
-            "wall_s": round(wall, 2),
-            "orders_per_s": round(placed / wall),
-            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
-        }
-    )
+    m = Model(scn)
+    t1 = time.perf_counter()
+    m.run()
+    t2 = time.perf_counter()
+    rss_run = _peak_rss_mib()
+    # SimPy numbers every scheduled event from the private counter Environment._eid
+    # (itertools.count, SimPy 4): its next value is the number of events scheduled.
+    events = next(m.env._eid)
+    result = collect(m)
+    t3 = time.perf_counter()
+    n = len(result.orders)
+    status = result.orders["status"].value_counts()
+    build, run, coll = t1 - t0, t2 - t1, t3 - t2
+    return {
+        "what": f"model {label}",
+        "kind": "model",
+        "orders": n,
+        "expected_orders": round(expected_orders(scn)),
+        "cancelled": int(status.get("cancelled", 0)),
+        "completed": int(status.get("completed", 0)),
+        "events_logged": len(result.events),
+        "simpy_events": events,
+        "simpy_events_per_order": round(events / n, 2),
+        "build_s": round(build, 2),
+        "run_s": round(run, 2),
+        "collect_s": round(coll, 2),
+        "wall_s": round(run + coll, 2),
+        "orders_per_s": round(n / (run + coll)),
+        "collect_share_pct": round(100 * coll / (run + coll), 1),
+        "peak_rss_run_mib": round(rss_run),
+        "peak_rss_mib": round(_peak_rss_mib()),
+        "memory_check": check,
+    }
 
 
-def _measure(target, scale: float) -> dict:
+def _skeleton(spec: dict) -> dict:
+    from skeleton import run_skeleton  # benchmarks/ is on sys.path (spawn passes the parent's)
+
+    scn, label = _scenario(spec)
+    out = run_skeleton(scn)
+    n = out["orders"]
+    return {
+        "what": f"skeleton {label}",
+        "kind": "skeleton",
+        "orders": n,
+        "cancelled": out["cancelled"],
+        "completed": out["completed"],
+        "simpy_events": out["simpy_events"],
+        "simpy_events_per_order": round(out["simpy_events"] / n, 2),
+        "draw_s": round(out["draw_s"], 2),
+        "wall_s": round(out["wall_s"], 2),
+        "orders_per_s": round(n / out["wall_s"]),
+        "peak_rss_mib": round(_peak_rss_mib()),
+    }
+
+
+_TARGETS = {"model": _model, "skeleton": _skeleton}
+
+
+def _child(kind: str, spec: dict, queue) -> None:
+    try:
+        queue.put(_TARGETS[kind](spec))
+    except Exception as exc:  # report, so the parent does not wait forever
+        queue.put({"what": f"{kind} {spec}", "kind": kind, "error": repr(exc)})
+
+
+def _measure(kind: str, spec: dict) -> dict:
+    """Run one measurement in a fresh (spawned) process and return its row."""
     ctx = mp.get_context("spawn")
     queue = ctx.Queue()
-    proc = ctx.Process(target=target, args=(scale, queue))
+    proc = ctx.Process(target=_child, args=(kind, spec, queue))
     proc.start()
     while True:
         try:
             out = queue.get(timeout=5)
             break
-        except Exception:
+        except queue_mod.Empty:
             if not proc.is_alive():
-                return {"what": target.__name__, "error": f"child exited with code {proc.exitcode}"}
+                error = f"child exited with code {proc.exitcode}"
+                return {"what": f"{kind} {spec}", "kind": kind, "error": error}
     proc.join()
     return out
+
+
+def _series(spec: dict, kinds: tuple[str, ...], repeat: int) -> list[tuple[int, dict]]:
+    """``repeat`` rounds of ``kinds``, the order flipped every other round so that neither side
+    always runs first; each row printed as it comes. Returns (round, row) pairs."""
+    rows = []
+    for rnd in range(repeat):
+        for kind in kinds if rnd % 2 == 0 else kinds[::-1]:
+            row = _measure(kind, spec)
+            row["round"] = rnd + 1
+            print(json.dumps(row), flush=True)
+            rows.append((rnd, row))
+    return rows
+
+
+def _ratios(rows: list[tuple[int, dict]]) -> list[float]:
+    """Model orders/s over skeleton orders/s, per round where both succeeded."""
+    by_round: dict[int, dict[str, dict]] = {}
+    for rnd, row in rows:
+        if "error" not in row:
+            by_round.setdefault(rnd, {})[row["kind"]] = row
+    return [
+        r["model"]["orders_per_s"] / r["skeleton"]["orders_per_s"]
+        for r in by_round.values()
+        if "model" in r and "skeleton" in r
+    ]
+
+
+def _verdict(ok: bool) -> str:
+    return "PASS" if ok else "FAIL"
+
+
+def _table(rows: list[dict]) -> None:
+    head = (
+        f"{'measurement':40} {'orders':>10} {'build s':>8} {'run s':>8} {'collect s':>9} "
+        f"{'wall s':>8} {'orders/s':>9} {'ev/order':>8} {'peak MiB':>9}"
+    )
+    print(head)
+    for r in rows:
+        what = f"{r['what']} #{r.get('round', 1)}"
+        if "error" in r:
+            print(f"{what:40} failed: {r['error']}")
+            continue
+
+        def col(key: str, width: int, r=r) -> str:
+            return f"{r[key]:>{width}}" if key in r else " " * width
+
+        print(
+            f"{what:40} {r['orders']:>10,} {col('build_s', 8)} {col('run_s', 8)} {col('collect_s', 9)} "
+            f"{r['wall_s']:>8} {r['orders_per_s']:>9,} {r['simpy_events_per_order']:>8} "
+            f"{r['peak_rss_mib']:>9,}"
+        )
+
+
+def _summary_orders(orders: int, rows: list[tuple[int, dict]]) -> None:
+    ratios = _ratios(rows)
+    if not ratios:
+        print(f"{orders:,} orders: no ratio (a measurement failed)")
+        return
+    med = statistics.median(ratios)
+    spread = ""
+    if len(ratios) > 1:
+        spread = f" (range {min(ratios):.3f}-{max(ratios):.3f} over {len(ratios)} pairs)"
+    print(
+        f"{orders:,} orders: model orders/s / skeleton orders/s = {med:.3f}{spread}; "
+        f"target >= {RATIO_TARGET}: {_verdict(med >= RATIO_TARGET)}"
+    )
+
+
+def _summary_million(rows: list[tuple[int, dict]]) -> None:
+    model = [r for _, r in rows if r["kind"] == "model" and "error" not in r]
+    if not model:
+        print("1M orders: no result (the model run failed)")
+        return
+    peak = max(r["peak_rss_mib"] for r in model)
+    share = statistics.median(r["collect_share_pct"] for r in model)
+    r = model[0]
+    print(
+        f"1M orders: {r['orders']:,} orders, {r['events_logged']:,} events logged; "
+        f"memory check {r['memory_check']}"
+    )
+    ok = peak <= RSS_TARGET_MIB
+    print(f"1M orders: peak RSS {peak:,} MiB; target <= {RSS_TARGET_MIB} MiB: {_verdict(ok)}")
+    print(
+        f"1M orders: collect {share:.1f}% of run + collect; target < {COLLECT_SHARE_TARGET_PCT:g}%: "
+        f"{_verdict(share < COLLECT_SHARE_TARGET_PCT)}"
+    )
+    ratios = _ratios(rows)
+    if ratios:
+        print(f"1M orders: model orders/s / skeleton orders/s = {statistics.median(ratios):.3f}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--scales", type=float, nargs="+", default=[1, 4], help="volume multipliers")
+    parser.add_argument(
+        "--orders", type=int, default=None, help="expected orders of the scaled baseline (default 200000)"
+    )
+    parser.add_argument("--million", action="store_true", help="the million-order run (model only)")
+    parser.add_argument("--with-skeleton", action="store_true", help="with --million: run the skeleton too")
+    parser.add_argument("--repeat", type=int, default=1, help="rounds of each measurement (default 1)")
     args = parser.parse_args()
-    rows = []
-    for scale in args.scales:
-        for target in (_simcore, _bare):
-            row = _measure(target, scale)
-            rows.append(row)
-            print(json.dumps(row), flush=True)
+    if args.orders is not None and args.orders < 1:
+        parser.error(f"--orders must be >= 1 (got {args.orders})")
+    if args.repeat < 1:
+        parser.error(f"--repeat must be >= 1 (got {args.repeat})")
+    orders = args.orders if args.orders is not None or args.million else 200_000
+
+    order_rows, million_rows = [], []
+    if orders is not None:
+        order_rows = _series({"orders": orders}, ("model", "skeleton"), args.repeat)
+    if args.million:
+        kinds = ("model", "skeleton") if args.with_skeleton else ("model",)
+        million_rows = _series({"million": True}, kinds, args.repeat)
+
     print()
-    print(f"{'measurement':34} {'orders':>10} {'wall s':>8} {'orders/s':>9} {'peak MB':>8}")
-    for r in rows:
-        if "error" in r:
-            print(f"{r['what']:34} failed: {r['error']}")
-            continue
-        line = f"{r['what']:34} {r['orders']:>10,} {r['wall_s']:>8} {r['orders_per_s']:>9,}"
-        print(f"{line} {r['peak_rss_mb']:>8}")
+    _table([r for _, r in order_rows + million_rows])
+    print()
+    if order_rows:
+        _summary_orders(orders, order_rows)
+    if million_rows:
+        _summary_million(million_rows)
 
 
 if __name__ == "__main__":

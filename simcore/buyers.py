@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from collections.abc import Callable
 
@@ -198,13 +199,28 @@ def arrivals(
     profile's peak rate, each kept with probability rate(t) / peak. ``gap`` draws Exp(1)."""
     peak = rate.max_rate
     flat = rate.flat
+    t = env.now
     while True:
-        yield env.timeout(gap() / peak)
-        if env.now >= until_h:
+        # Candidate hours accumulate as the clock would add each gap; candidates that thinning
+        # rejects change nothing, so they are walked past without a clock event.
+        t += gap() / peak
+        if t >= until_h:
             return
-        if not flat and thin() * peak >= rate(env.now):
+        if not flat and thin() * peak >= rate(t):
             continue
+        yield env.timeout(delay_to(env.now, t))
         desk.place()
+
+
+def delay_to(now: float, t: float) -> float:
+    """The delay that brings the clock from ``now`` to exactly ``t`` (>= ``now``): the clock
+    adds delays in floating point, and ``now + (t - now)`` can miss ``t`` by an ulp."""
+    d = t - now
+    while now + d < t:
+        d = math.nextafter(d, math.inf)
+    while now + d > t:
+        d = math.nextafter(d, -math.inf)
+    return d
 
 
 def cancel_request(

@@ -3,10 +3,13 @@
 Stock lives in flat per-SKU lists (index = SKU id) because the event loop reads and writes
 single SKUs; the daily accuracy snapshot is one pass over them. A record is *accurate* when
 recorded on-hand equals physical on-hand. Units reserved by placed orders stay in both until
-the seller picks them.
+the seller picks them. Physical stock is read or changed only after :meth:`Inventory.settle`,
+which applies the unrecorded losses due by then.
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 import simpy
@@ -66,6 +69,39 @@ class Inventory:
         self.margin: list[float] = np.where(typo, -0.5, margin).tolist()
         self.true_margin: list[float] = margin.tolist()
         self.prohibited: list[bool] = (price_rng.random(n) < prohibited_share).tolist()
+        self._next_loss = math.inf  # hour of the next unrecorded loss (none until shrinkage starts)
+
+    def start_shrinkage(self, rate_per_sku_day: float, gap: Sampler, pick: Sampler) -> None:
+        """Start unrecorded losses (theft, damage, mis-picks) at hour 0: a Poisson process of
+        ``rate_per_sku_day`` per SKU, each loss taking one unit (if any) from a SKU picked
+        uniformly; physical stock drops, the record does not. ``gap`` draws Exp(1) variates,
+        ``pick`` U[0, 1).
+
+        Nothing sees a loss until physical stock is looked at, so losses are not clock events
+        (there are about as many as orders in the baseline): :meth:`settle` applies those due,
+        in time order, whenever physical stock is read or changed. Stock ends up exactly as if
+        each loss had been applied at its hour.
+        """
+        self._loss_rate = rate_per_sku_day * self.n_skus / 24.0  # losses per hour, whole market
+        if self._loss_rate <= 0:
+            return
+        self._gap = gap
+        self._pick = pick
+        # Hours accumulate as the clock would add each gap to the time of the previous loss.
+        self._next_loss = 0.0 + gap() / self._loss_rate
+
+    def settle(self, now: float) -> None:
+        """Apply the unrecorded losses due at or before hour ``now``."""
+        t = self._next_loss
+        if t > now:
+            return
+        phys, n, rate, gap, pick = self.physical, self.n_skus, self._loss_rate, self._gap, self._pick
+        while t <= now:
+            sku = int(pick() * n)
+            if phys[sku] > 0:
+                phys[sku] -= 1
+            t += gap() / rate
+        self._next_loss = t
 
     def available(self, sku: int) -> int:
         """Units the listing shows as purchasable."""
@@ -73,24 +109,11 @@ class Inventory:
             return 0
         return self.recorded[sku] - self.reserved[sku]
 
-    def accuracy(self) -> float:
-        """Share of SKU records equal to physical stock right now."""
+    def accuracy(self, now: float) -> float:
+        """Share of SKU records equal to physical stock at hour ``now``."""
+        self.settle(now)
         phys, rec = self.physical, self.recorded
         return sum(1 for i in range(self.n_skus) if phys[i] == rec[i]) / self.n_skus
-
-
-def shrinkage(env: simpy.Environment, inv: Inventory, rate_per_sku_day: float, gap: Sampler, pick: Sampler):
-    """Unrecorded losses (theft, damage, mis-picks) hitting random SKUs: physical drops, the
-    record does not. ``gap`` draws Exp(1) variates scaled here; ``pick`` draws U[0,1)."""
-    rate = rate_per_sku_day * inv.n_skus / 24.0  # losses per hour over the whole market
-    if rate <= 0:
-        return
-    n = inv.n_skus
-    while True:
-        yield env.timeout(gap() / rate)
-        sku = int(pick() * n)
-        if inv.physical[sku] > 0:
-            inv.physical[sku] -= 1
 
 
 def stock_count(env: simpy.Environment, inv: Inventory, seller: int, interval_h: float, phase_h: float):
@@ -99,6 +122,7 @@ def stock_count(env: simpy.Environment, inv: Inventory, seller: int, interval_h:
     lo = seller * inv.skus_per_seller
     hi = lo + inv.skus_per_seller
     while True:
+        inv.settle(env.now)
         inv.recorded[lo:hi] = inv.physical[lo:hi]
         yield env.timeout(interval_h)
 
@@ -107,6 +131,7 @@ def restock(env: simpy.Environment, inv: Inventory, sku: int, quantity: int, lea
     """A replenishment order arriving after its lead time; received stock is recorded."""
     inv.on_order[sku] = True
     yield env.timeout(lead_time_h)
+    inv.settle(env.now)
     inv.physical[sku] += quantity
     inv.recorded[sku] += quantity
     inv.on_order[sku] = False

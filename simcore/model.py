@@ -20,7 +20,7 @@ from simcore.disputes import N_DRAWS, DisputeDesk
 from simcore.distributions import Exponential, Sampler, block_sampler, row_sampler
 from simcore.entities import Order, State
 from simcore.gateway import Gateway, draws_per_order
-from simcore.inventory import Fx, Inventory, Restocker, fx_walk, repricing, shrinkage, stock_count
+from simcore.inventory import Fx, Inventory, Restocker, fx_walk, repricing, stock_count
 from simcore.orders import OrderBook
 from simcore.recorder import Recorder
 from simcore.referee import Referee
@@ -242,14 +242,10 @@ class Model:
                 self.desk,
             )
         )
-        env.process(
-            shrinkage(
-                env,
-                inv,
-                s.shrinkage_per_sku_day,
-                _EXP1.sampler(st.generator("inventory.shrinkage.gap")),
-                st.uniform("inventory.shrinkage.pick"),
-            )
+        inv.start_shrinkage(
+            s.shrinkage_per_sku_day,
+            _EXP1.sampler(st.generator("inventory.shrinkage.gap")),
+            st.uniform("inventory.shrinkage.pick"),
         )
         env.process(
             fx_walk(
@@ -281,7 +277,7 @@ class Model:
         """Stock accuracy, queue lengths and the exchange rate at the end of ``day``."""
         self.rec.snapshot(
             day=day,
-            inventory_accuracy=self.inv.accuracy(),
+            inventory_accuracy=self.inv.accuracy(self.env.now),
             gateway_queue=len(self.gateway.resource.queue),
             fraud_review_queue=len(self.referee.analysts.queue),
             customer_service_queue=len(self.agents.queue),

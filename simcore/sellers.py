@@ -88,12 +88,14 @@ class SellerDesk:
             if self.dishonest[s]:
                 return "out_of_stock", "pricing_error"
             return "pricing_error", None
+        inv.settle(self.env.now)
         if inv.physical[o.sku] < o.qty:
             inv.recorded[o.sku] = inv.physical[o.sku]
             return "out_of_stock", None
         return None
 
     def _put_back(self, o: Order) -> None:
+        self.inv.settle(self.env.now)
         self.inv.physical[o.sku] += o.qty
         self.inv.recorded[o.sku] += o.qty
 
