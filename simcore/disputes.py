@@ -1,6 +1,6 @@
 """Disputes: what makes a buyer open one, and its three stages.
 
-1. **Initial review**: an agent (``platform.customer_service.agents``, a Resource) looks at
+1. **Initial review**: an agent (``platform.customer_service.agents``, a :class:`Station`) looks at
    the case. Refund disputes (late or short cancellation refunds) involve no seller and are
    decided here: the pending refund is paid at once and any shortfall made up, or, if the
    refund has landed in full meanwhile, the claim is rejected.
@@ -36,10 +36,11 @@ from simcore.entities import (
     Order,
     State,
 )
-from simcore.recorder import QueueMonitor, Recorder
+from simcore.recorder import Recorder
 from simcore.refunds import RefundDesk
 from simcore.schema import Scenario
 from simcore.standing import SellerStanding
+from simcore.station import Station
 from simcore.trust import BuyerTrust
 
 # Indices into ``Order.after_draws``: uniforms drawn for every arrival at placement, so that
@@ -67,8 +68,7 @@ class DisputeDesk:
         refunds: Pays awards and expedites pending refunds.
         trust: Buyer trust (hit by lost disputes and refund trouble).
         standing: Seller standing (hit by disputes the seller loses).
-        agents: The customer-service queue monitor; ``agents_resource`` its Resource.
-        agents_resource: The customer-service Resource.
+        agents: The customer-service agents.
         dishonest: Per-seller flag: accepts claims less often.
         review_time, intervention_time, open_delay, intervention_delay: Duration samplers (hours).
     """
@@ -82,8 +82,7 @@ class DisputeDesk:
         refunds: RefundDesk,
         trust: BuyerTrust,
         standing: SellerStanding,
-        agents: QueueMonitor,
-        agents_resource: simpy.Resource,
+        agents: Station,
         dishonest: list[bool],
         review_time: Sampler,
         intervention_time: Sampler,
@@ -99,7 +98,6 @@ class DisputeDesk:
         self.trust = trust
         self.standing = standing
         self.agents = agents
-        self.resource = agents_resource
         self.dishonest = dishonest
         self.review_time = review_time
         self.intervention_time = intervention_time
@@ -188,8 +186,6 @@ class DisputeDesk:
 
         # 1. Initial review.
         yield from self.agents.serve(
-            env,
-            self.resource,
             self.review_time(),
             lambda: rec.event(env.now, oid, ACTIVITY["dispute_review_started"], ACTOR["platform"]),
         )
@@ -225,7 +221,7 @@ class DisputeDesk:
 
         # 3. Platform intervention: evidence gathering, then an agent decides.
         yield env.timeout(self.intervention_delay())
-        yield from self.agents.serve(env, self.resource, self.intervention_time())
+        yield from self.agents.serve(self.intervention_time())
         r = cfg.ruling
         p_win = (
             (r.merit_win if self._founded(o, reason) else r.no_merit_win)

@@ -7,8 +7,8 @@ import simpy
 from simcore.distributions import Sampler
 from simcore.entities import ACTIVITY, ACTOR, DECLINE_CAUSE, Order, State
 from simcore.orders import OrderBook
-from simcore.recorder import QueueMonitor
 from simcore.schema import Buyers, Fraudsters, Payment
+from simcore.station import Station
 
 _INCORRECT = DECLINE_CAUSE["incorrect_details"]
 _UNVERIFIED = DECLINE_CAUSE["unverified_account"]
@@ -22,7 +22,7 @@ def draws_per_order(cfg: Payment) -> int:
 
 
 class Gateway:
-    """Authorises payments on a ``simpy.Resource`` with ``payment.gateway.servers`` slots.
+    """Authorises payments at a :class:`Station` with ``payment.gateway.servers`` slots.
 
     Each attempt queues for a slot and holds it for ``service_time``. An attempt fails on
     mistyped details, on an unverified account, or on an issuer decline (stolen cards are
@@ -40,7 +40,7 @@ class Gateway:
         cfg: Payment,
         buyers: Buyers,
         book: OrderBook,
-        monitor: QueueMonitor,
+        station: Station,
         service: Sampler,
         retry_delay: Sampler,
         verify_time: Sampler,
@@ -51,8 +51,7 @@ class Gateway:
         self.fraud: Fraudsters = buyers.fraud
         self.book = book
         self.rec = book.rec
-        self.resource = simpy.Resource(env, capacity=cfg.gateway.servers)
-        self.monitor = monitor
+        self.station = station
         self.service = service
         self.retry_delay = retry_delay
         self.verify_time = verify_time
@@ -79,13 +78,13 @@ class Gateway:
     def pay(self, o: Order):
         """Process: authorise ``o``. Returns True once authorised, False when the buyer gives up
         or runs out of retries (or the order was cancelled meanwhile)."""
-        env, res, mon, rec, book = self.env, self.resource, self.monitor, self.rec, self.book
+        env, station, rec, book = self.env, self.station, self.rec, self.book
         book.step(o, State.PAYING, "payment_submitted", "buyer")
         cause = 0
         attempts = 0
         while True:
             attempts += 1
-            yield from mon.serve(env, res, self.service())
+            yield from station.serve(self.service())
             cause = self._attempt_fails(o, attempts - 1, cause)
             rec.set("payment_attempts", o.id, attempts)
             if o.closed:

@@ -10,6 +10,7 @@ which applies the unrecorded losses due by then.
 from __future__ import annotations
 
 import math
+import operator
 
 import numpy as np
 import simpy
@@ -113,7 +114,7 @@ class Inventory:
         """Share of SKU records equal to physical stock at hour ``now``."""
         self.settle(now)
         phys, rec = self.physical, self.recorded
-        return sum(1 for i in range(self.n_skus) if phys[i] == rec[i]) / self.n_skus
+        return sum(map(operator.eq, phys, rec)) / self.n_skus
 
 
 def stock_count(env: simpy.Environment, inv: Inventory, seller: int, interval_h: float, phase_h: float):

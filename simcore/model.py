@@ -28,6 +28,7 @@ from simcore.refunds import RefundDesk
 from simcore.schema import Scenario
 from simcore.sellers import SellerDesk
 from simcore.standing import SellerStanding, seller_review
+from simcore.station import Station
 from simcore.streams import Streams
 from simcore.trust import BuyerTrust
 
@@ -110,12 +111,12 @@ class Model:
             st.uniform("disputes.award_decisions"),
         )
         # Queues are reported in the order they are created: the order's path through them.
-        gateway_queue = rec.queue("gateway", p.gateway.servers)
-        review_queue = rec.queue("fraud_review", pf.fraud.analysts)
+        gateway = Station(env, rec.queue("gateway", p.gateway.servers))
+        analysts = Station(env, rec.queue("fraud_review", pf.fraud.analysts))
         self.trust = trust = BuyerTrust(b.trust, b.population)
         self.standing = standing = SellerStanding(pf.seller_rating, pf.penalties, s.count)
         cs = pf.customer_service
-        self.agents = agents = simpy.Resource(env, cs.agents)
+        self.agents = agents = Station(env, rec.queue("customer_service", cs.agents))
         disputes = DisputeDesk(
             env,
             scn,
@@ -124,7 +125,6 @@ class Model:
             refunds,
             trust,
             standing,
-            rec.queue("customer_service", cs.agents),
             agents,
             dishonest,
             smp(cs.review_time, "disputes.review_time"),
@@ -138,7 +138,7 @@ class Model:
             p,
             b,
             book,
-            gateway_queue,
+            gateway,
             smp(p.gateway.service_time, "gateway.service_time"),
             smp(b.retry_delay, "buyers.retry_delay"),
             smp(b.verification_time, "buyers.verification_time"),
@@ -148,7 +148,7 @@ class Model:
             pf,
             book,
             inv,
-            review_queue,
+            analysts,
             smp(pf.fraud.review_time, "referee.review_time"),
             smp(pf.address_conflict.fix_time, "buyers.address_fix_time"),
         )
@@ -278,7 +278,7 @@ class Model:
         self.rec.snapshot(
             day=day,
             inventory_accuracy=self.inv.accuracy(self.env.now),
-            gateway_queue=len(self.gateway.resource.queue),
+            gateway_queue=len(self.gateway.station.queue),
             fraud_review_queue=len(self.referee.analysts.queue),
             customer_service_queue=len(self.agents.queue),
             sellers_suspended=self.standing.suspended_count,

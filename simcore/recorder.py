@@ -60,11 +60,10 @@ ORDER_COLUMNS: dict[str, str] = {
 
 
 class QueueMonitor:
-    """Time-weighted queue length, busy servers and per-request waits of one Resource.
+    """Time-weighted queue length, busy servers and per-request waits of one service station.
 
     Statistics count from ``t0`` (the warm-up end) so the initial empty state does not bias them.
-    Processes use the resource through :meth:`serve`, which records every request, grant and
-    release.
+    :class:`simcore.station.Station` records every request, grant and release here.
     """
 
     __slots__ = ("servers", "t0", "_last", "_q", "_busy", "area_q", "area_busy", "req_t", "wait")
@@ -92,22 +91,6 @@ class QueueMonitor:
     def waited(self, requested_at: float, now: float) -> None:
         self.req_t.append(requested_at)
         self.wait.append(now - requested_at)
-
-    def serve(self, env, resource, service_hours: float, on_start=None):
-        """Process: queue for one server of ``resource``, hold it ``service_hours``, release it,
-        recording the wait and every change of queue length and busy servers. ``on_start()``,
-        if given, is called when a server takes the request."""
-        t_req = env.now
-        req = resource.request()
-        self.update(t_req, len(resource.queue), resource.count)
-        yield req
-        self.waited(t_req, env.now)
-        self.update(env.now, len(resource.queue), resource.count)
-        if on_start is not None:
-            on_start()
-        yield env.timeout(service_hours)
-        resource.release(req)
-        self.update(env.now, len(resource.queue), resource.count)
 
     @property
     def queue_len(self) -> int:

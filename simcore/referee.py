@@ -11,8 +11,8 @@ from simcore.distributions import Sampler
 from simcore.entities import ACTIVITY, ACTOR, Order
 from simcore.inventory import Inventory
 from simcore.orders import OrderBook
-from simcore.recorder import QueueMonitor
 from simcore.schema import Platform
+from simcore.station import Station
 
 
 class Referee:
@@ -22,7 +22,7 @@ class Referee:
     fraud_signal * is_fraud + noise_sd * N(0, 1)``. Signals: an unusually large order, a device
     with ``velocity_limit`` or more orders in ``velocity_window_hours``, an unverified account,
     a stolen card. Scores at or above ``decline_threshold`` are cancelled, those at or above
-    ``review_threshold`` wait for an analyst (a ``simpy.Resource``).
+    ``review_threshold`` wait for an analyst (a :class:`Station`).
     """
 
     def __init__(
@@ -31,7 +31,7 @@ class Referee:
         cfg: Platform,
         book: OrderBook,
         inv: Inventory,
-        monitor: QueueMonitor,
+        analysts: Station,
         review_time: Sampler,
         fix_time: Sampler,
     ):
@@ -40,8 +40,7 @@ class Referee:
         self.book = book
         self.rec = book.rec
         self.inv = inv
-        self.analysts = simpy.Resource(env, capacity=cfg.fraud.analysts)
-        self.monitor = monitor
+        self.analysts = analysts
         self.review_time = review_time
         self.fix_time = fix_time
 
@@ -74,7 +73,7 @@ class Referee:
             return "fraud_suspected"
         if score >= f.review_threshold:
             rec.event(env.now, o.id, ACTIVITY["fraud_review_started"], ACTOR["platform"])
-            yield from self.monitor.serve(env, self.analysts, self.review_time())
+            yield from self.analysts.serve(self.review_time())
             reject = f.review_sensitivity if o.is_fraud else f.review_false_positive_rate
             if u_review < reject:
                 return "fraud_suspected"
