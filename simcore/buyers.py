@@ -26,6 +26,7 @@ LISTING_TRIES = 3
 #: stolen card, cancel intention, address conflict, neglect), then three for the referee.
 N_CHOICES = 10
 _BUYER_REASONS = ("change_of_mind", "better_deal", "wrong_item")
+_PLACED, _BUYER = ACTIVITY["placed"], ACTOR["buyer"]
 
 
 class Population:
@@ -103,13 +104,19 @@ class OrderDesk:
         self.velocity_window = scn.platform.fraud.velocity_window_hours
         self.velocity_limit = scn.platform.fraud.velocity_limit
         self.recent: dict[int, deque] = {}
+        # Read once per arrival: bound here rather than looked up through the scenario.
+        f = b.fraud
+        self.fraud_rate, self.card_share = b.fraud_rate, b.card_share
+        self.stolen_share, self.fraud_multiplier = f.stolen_card_share, f.amount_multiplier
+        self.address_conflict_rate = scn.platform.address_conflict.rate
 
     def _velocity(self, device: int, now: float) -> bool:
         q = self.recent.get(device)
         if q is None:
             q = self.recent[device] = deque()
         q.append(now)
-        while q[0] < now - self.velocity_window:
+        horizon = now - self.velocity_window
+        while q[0] < horizon:
             q.popleft()
         return len(q) >= self.velocity_limit
 
@@ -120,8 +127,8 @@ class OrderDesk:
         buy (a forgone order), or finds no listing in stock from an active seller they are
         willing to buy from (a lost sale).
         """
-        env, scn, pop, inv = self.env, self.scn, self.pop, self.inv
-        b = scn.buyers
+        pop, inv = self.pop, self.inv
+        now = self.env.now
         # Every per-order decision is drawn here, a fixed number per arrival, so that the same
         # arrival gets the same numbers under every strategy (common random numbers) even when
         # strategies differ in lost sales or in the order in which orders reach a desk.
@@ -130,35 +137,41 @@ class OrderDesk:
         pay = self.pay_draws()
         after = self.after_draws()
         qty = 1 + int(self.extra_items())
-        is_fraud = u_fraud < b.fraud_rate
+        is_fraud = u_fraud < self.fraud_rate
         buyer = pop.n_legit + int(u_buyer * pop.n_fraud) if is_fraud else int(u_buyer * pop.n_legit)
         # Every candidate is drawn, so the next arrival's draws do not depend on stock.
         candidates = self.pick_skus()
         if not self.trust.buys(buyer, after[TRUST_BUY]):
-            self.rec.forgone_at.append(env.now)
+            self.rec.forgone_at.append(now)
             return None
         # Listings of suspended sellers are hidden; some buyers skip poorly rated sellers.
         active, rating, seller_of = self.standing.active, self.standing.rating, inv.seller_of
+        delisted, recorded, reserved = inv.delisted, inv.recorded, inv.reserved
         picky = after[AVOID] < self.avoid_share
         sku = -1
         for c in candidates:
             s = seller_of[c]
-            if inv.available(c) >= qty and active[s] and not (picky and rating[s] < self.avoid_below):
+            # In stock as the listing shows it (Inventory.available), from a seller they accept.
+            if (
+                not delisted[c]
+                and recorded[c] - reserved[c] >= qty
+                and active[s]
+                and not (picky and rating[s] < self.avoid_below)
+            ):
                 sku = c
                 break
         if sku < 0:
-            self.rec.lost_at.append(env.now)
+            self.rec.lost_at.append(now)
             return None
-        card = is_fraud or u_card < b.card_share  # fraudsters pay by card
-        stolen = is_fraud and u_stolen < b.fraud.stolen_card_share
-        amount = round(inv.price[sku] * qty * (b.fraud.amount_multiplier if is_fraud else 1.0), 2)
+        card = is_fraud or u_card < self.card_share  # fraudsters pay by card
+        stolen = is_fraud and u_stolen < self.stolen_share
+        amount = round(inv.price[sku] * qty * (self.fraud_multiplier if is_fraud else 1.0), 2)
         cancel_reason = None
-        if not is_fraud:
+        if not is_fraud and u_cancel < self.cancel_cum[-1]:
             for reason, edge in zip(_BUYER_REASONS, self.cancel_cum, strict=True):
                 if u_cancel < edge:
                     cancel_reason = reason
                     break
-        now = env.now
         seller = seller_of[sku]
         dest = pop.dest[buyer]
         verified = pop.verified[buyer]
@@ -179,16 +192,16 @@ class OrderDesk:
             verified,
             self._velocity(pop.device[buyer], now),
             cancel_reason,
-            u_addr < scn.platform.address_conflict.rate,
+            u_addr < self.address_conflict_rate,
             u_neglect < self.neglect_p[seller],
             screen,
             pay,
             after,
         )
-        inv.reserved[sku] += qty
+        reserved[sku] += qty
         self.book.register(o)
-        self.rec.event(now, oid, ACTIVITY["placed"], ACTOR["buyer"])
-        env.process(self.lifecycle(o))
+        self.rec.event(now, oid, _PLACED, _BUYER)
+        self.env.process(self.lifecycle(o))
         return o
 
 

@@ -84,7 +84,12 @@ class Gateway:
         attempts = 0
         while True:
             attempts += 1
-            yield from station.serve(self.service())
+            service = self.service()
+            turn = station.request()
+            if turn is not None:
+                yield turn
+            yield env.timeout(service)
+            station.release()
             cause = self._attempt_fails(o, attempts - 1, cause)
             rec.set("payment_attempts", o.id, attempts)
             if o.closed:

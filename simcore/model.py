@@ -195,8 +195,10 @@ class Model:
             if gateway.needs_verification(o) and not (yield from gateway.verify(o)):
                 return
             o.paid = True
+            o.pay_draws = None  # payment is over: free what the order carries for it
             book.step(o, State.SCREENING, "paid", "gateway", "paid_at")
             reason = yield from referee.screen(o)
+            o.screen_draws = None
             if o.closed:
                 return
             if reason is not None:

@@ -157,17 +157,39 @@ class Recorder:
         self.queues[name] = mon
         return mon
 
-    def new_order(self, *values: float) -> int:
-        """Add one order row with the :data:`PLACEMENT_COLUMNS` values, in that order; its other
-        timestamps start as NaN and codes as 0. Returns the order id (the row)."""
+    def new_order(
+        self,
+        buyer: int,
+        seller: int,
+        sku: int,
+        destination: int,
+        quantity: int,
+        amount: float,
+        placed_at: float,
+        is_fraud: bool,
+        stolen_card: bool,
+        buyer_verified: bool,
+        payment_method: int,
+    ) -> int:
+        """Add one order row with the :data:`PLACEMENT_COLUMNS` values (USD, hours, codes); its
+        other timestamps start as NaN and codes as 0. Returns the order id (the row)."""
         oid = self.n_orders
-        cols = self._placement
-        if oid == len(cols[0]):
+        c = self._placement
+        if oid == len(c[0]):
             for col in self.orders.values():
                 col.extend(self._blank[col.typecode])
         self.n_orders = oid + 1
-        for col, v in zip(cols, values, strict=True):
-            col[oid] = v
+        c[0][oid] = buyer
+        c[1][oid] = seller
+        c[2][oid] = sku
+        c[3][oid] = destination
+        c[4][oid] = quantity
+        c[5][oid] = amount
+        c[6][oid] = placed_at
+        c[7][oid] = is_fraud
+        c[8][oid] = stolen_card
+        c[9][oid] = buyer_verified
+        c[10][oid] = payment_method
         return oid
 
     def set(self, column: str, oid: int, value: float) -> None:

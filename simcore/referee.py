@@ -73,7 +73,12 @@ class Referee:
             return "fraud_suspected"
         if score >= f.review_threshold:
             rec.event(env.now, o.id, ACTIVITY["fraud_review_started"], ACTOR["platform"])
-            yield from self.analysts.serve(self.review_time())
+            review = self.review_time()
+            turn = self.analysts.request()
+            if turn is not None:
+                yield turn
+            yield env.timeout(review)
+            self.analysts.release()
             reject = f.review_sensitivity if o.is_fraud else f.review_false_positive_rate
             if u_review < reject:
                 return "fraud_suspected"

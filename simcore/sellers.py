@@ -18,6 +18,8 @@ delivered is confirmed by the buyer as usual, but only once the dispute is over.
 
 from __future__ import annotations
 
+from functools import partial
+
 import simpy
 
 from simcore.disputes import LOST, NOT_AS_DESCRIBED, NOT_DELIVERED, DisputeDesk
@@ -140,13 +142,35 @@ class SellerDesk:
             self._put_back(o)
             return
         book.ship(o)
-        yield from self._deliver(o)
-
-    def _deliver(self, o: Order):
-        """Process: from shipment to completion, through any dispute on the way."""
-        env, book, d = self.env, self.book, o.after_draws
+        d = o.after_draws
         lost = d[LOST] < self.lost_share
         transit = self.transit[o.dest]()
+        if (
+            lost
+            or (transit > self.not_delivered_h and d[NOT_DELIVERED] < self.p_not_delivered)
+            or d[NOT_AS_DESCRIBED] < self.p_not_as_described
+        ):
+            yield from self._deliver(o, lost, transit)
+            return
+        # Most parcels: nothing but the delivery and the buyer's confirmation can happen to the
+        # order now, and nothing else waits on it. Two timeouts with callbacks do that without
+        # keeping this process (and its frames) alive for the weeks in transit, and the order
+        # no longer needs the numbers it carried for trouble.
+        o.after_draws = None
+        env.timeout(transit).callbacks.append(partial(self._delivered, o))
+
+    def _delivered(self, o: Order, _event: simpy.Event) -> None:
+        """Callback: an untroubled parcel arrives; the buyer confirms after ``confirm_time``."""
+        self.book.step(o, State.DELIVERED, "delivered", "seller", "delivered_at")
+        self.env.timeout(self.confirm()).callbacks.append(partial(self._confirmed, o))
+
+    def _confirmed(self, o: Order, _event: simpy.Event) -> None:
+        self.book.complete(o)
+
+    def _deliver(self, o: Order, lost: bool, transit: float):
+        """Process: from shipment to completion of a parcel that is ``lost``, or will be
+        disputed as not delivered or not as described; ``transit`` hours when it arrives."""
+        env, book, d = self.env, self.book, o.after_draws
         dispute = None
         if (lost or transit > self.not_delivered_h) and d[NOT_DELIVERED] < self.p_not_delivered:
             dispute = env.process(self.disputes.open_later(o, "not_delivered", self.not_delivered_h))

@@ -26,7 +26,8 @@ class Station:
         monitor: Where waits, queue length and busy servers are recorded.
 
     Attributes:
-        queue: The requests waiting for a server (its length is the queue length).
+        queue: The requests waiting for a server, as (hour requested, event fired when a server
+            takes it); its length is the queue length.
         busy: Servers serving now.
     """
 
@@ -36,30 +37,43 @@ class Station:
         self.env = env
         self.servers = monitor.servers
         self.monitor = monitor
-        self.queue: deque[simpy.Event] = deque()
+        self.queue: deque[tuple[float, simpy.Event]] = deque()
         self.busy = 0
 
-    def serve(self, service_hours: float, on_start: Callable[[], object] | None = None):
-        """Process: queue for a server, hold it ``service_hours``, release it, recording the
-        wait and every change of queue length and busy servers. ``on_start()``, if given, is
-        called when a server takes the request."""
+    def request(self) -> simpy.Event | None:
+        """Ask for a server now. Returns None when a server was free and is now taken, else
+        an event to yield, which fires when a releasing server takes the request."""
         env, mon = self.env, self.monitor
-        t_req = env.now
+        now = env.now
         if self.busy < self.servers:  # a free server means nobody is waiting
             self.busy += 1
-            mon.update(t_req, 0, self.busy)
-            mon.waited(t_req, t_req)
-        else:
-            turn = env.event()
-            self.queue.append(turn)
-            mon.update(t_req, len(self.queue), self.busy)
-            yield turn  # a releasing server passes itself on: ``busy`` stays as it is
-            mon.waited(t_req, env.now)
-        if on_start is not None:
-            on_start()
-        yield env.timeout(service_hours)
+            mon.update(now, 0, self.busy)
+            mon.waited(now, now)
+            return None
+        turn = env.event()
+        self.queue.append((now, turn))
+        mon.update(now, len(self.queue), self.busy)
+        return turn
+
+    def release(self) -> None:
+        """Free a server: it takes the first request in line, if any (``busy`` stays)."""
+        now = self.env.now
         if self.queue:
-            self.queue.popleft().succeed()
+            requested_at, turn = self.queue.popleft()
+            self.monitor.waited(requested_at, now)
+            turn.succeed()
         else:
             self.busy -= 1
-        mon.update(env.now, len(self.queue), self.busy)
+        self.monitor.update(now, len(self.queue), self.busy)
+
+    def serve(self, service_hours: float, on_start: Callable[[], object] | None = None):
+        """Process: queue for a server, hold it ``service_hours``, release it. ``on_start()``,
+        if given, is called when a server takes the request. (The hot paths call
+        :meth:`request` and :meth:`release` themselves, which saves a generator per visit.)"""
+        turn = self.request()
+        if turn is not None:
+            yield turn
+        if on_start is not None:
+            on_start()
+        yield self.env.timeout(service_hours)
+        self.release()
