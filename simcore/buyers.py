@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from array import array
 from collections import deque
 from collections.abc import Callable
 
@@ -47,9 +48,11 @@ class Population:
         self.dest: list[int] = rng.choice(len(weights), size=n, p=weights / weights.sum()).tolist()
         verified = rng.random(n) < b.verified_share
         verified[n_legit:] = rng.random(n_fraud) < b.fraud.verified_share
-        self.verified: list[bool] = verified.tolist()
+        self.verified = bytearray(verified.astype(np.uint8).tobytes())  # 0/1 flags
         ring = np.arange(n_fraud) // b.fraud.ring_size
-        self.device: list[int] = np.concatenate([np.arange(n_legit), n_legit + ring]).tolist()
+        self.device = array(
+            "q", np.concatenate([np.arange(n_legit), n_legit + ring]).astype(np.int64).tobytes()
+        )
 
 
 class OrderDesk:
@@ -103,7 +106,10 @@ class OrderDesk:
         self.avoid_share = b.low_rating.share
         self.velocity_window = scn.platform.fraud.velocity_window_hours
         self.velocity_limit = scn.platform.fraud.velocity_limit
+        # Order hours of each device seen within the window; devices gone quiet are dropped
+        # every window (most devices order once), as their next order starts afresh anyway.
         self.recent: dict[int, deque] = {}
+        self._purge_at = self.velocity_window
         # Read once per arrival: bound here rather than looked up through the scenario.
         f = b.fraud
         self.fraud_rate, self.card_share = b.fraud_rate, b.card_share
@@ -111,6 +117,11 @@ class OrderDesk:
         self.address_conflict_rate = scn.platform.address_conflict.rate
 
     def _velocity(self, device: int, now: float) -> bool:
+        """Whether ``device`` has ``velocity_limit`` orders (this one included) in the window."""
+        if now >= self._purge_at:
+            since = now - self.velocity_window
+            self.recent = {d: q for d, q in self.recent.items() if q[-1] >= since}
+            self._purge_at = now + self.velocity_window
         q = self.recent.get(device)
         if q is None:
             q = self.recent[device] = deque()

@@ -12,6 +12,9 @@ import numpy as np
 
 from simcore.schema import ArrivalProfile, Scenario
 
+#: Values converted at a time by :meth:`Calendar.timestamp`.
+_SLICE = 1 << 18
+
 
 class Calendar:
     """Converts simulation hours to dates and counts business days (Monday-Friday).
@@ -58,9 +61,19 @@ class Calendar:
     def timestamp(self, hours: np.ndarray) -> np.ndarray:
         """Simulation hours -> numpy datetime64[ms] (NaN -> NaT)."""
         hours = np.asarray(hours, dtype=float)
-        ms = np.where(np.isnan(hours), 0, np.round(hours * 3_600_000.0)).astype("int64")
-        out = np.datetime64(self.start, "ms") + ms.astype("timedelta64[ms]")
-        return np.where(np.isnan(hours), np.datetime64("NaT"), out).astype("datetime64[ms]")
+        out = np.empty(hours.shape, dtype="datetime64[ms]")
+        flat_in, flat_out = hours.reshape(-1), out.reshape(-1)
+        start = np.datetime64(self.start, "ms").astype(np.int64)
+        # In slices, so that converting an event log of millions of rows needs no full-size
+        # temporaries beyond the result.
+        for lo in range(0, flat_in.size, _SLICE):
+            h = flat_in[lo : lo + _SLICE]
+            nan = np.isnan(h)
+            ms = np.round(np.where(nan, 0.0, h) * 3_600_000.0).astype(np.int64)
+            ms += start
+            ms[nan] = np.iinfo(np.int64).min  # NaT
+            flat_out[lo : lo + _SLICE] = ms.view("datetime64[ms]")
+        return out
 
 
 class ArrivalRate:

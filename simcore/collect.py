@@ -127,9 +127,10 @@ class RunResult:
 
 
 def _cat(codes: np.ndarray, names: tuple[str, ...], optional: bool) -> pd.Categorical:
+    """Categorical from int8 codes; for ``optional`` ones code 0 ("none") becomes missing."""
     if optional:
-        return pd.Categorical.from_codes(codes.astype(np.int16) - 1, categories=list(names[1:]))
-    return pd.Categorical.from_codes(codes.astype(np.int16), categories=list(names))
+        return pd.Categorical.from_codes(codes - 1, categories=list(names[1:]))
+    return pd.Categorical.from_codes(codes, categories=list(names))
 
 
 def collect(model: Model) -> RunResult:
@@ -138,36 +139,29 @@ def collect(model: Model) -> RunResult:
     n = rec.n_orders
     # Views of the placed rows (the columns run on into unused blanks): no copy.
     cols = {k: _np(v)[:n] for k, v in rec.orders.items()}
-    orders = pd.DataFrame({"order_id": np.arange(n, dtype=np.int64)})
-    for name in ("buyer_id", "seller_id", "sku_id"):
-        orders[name] = cols[name]
-    orders["destination"] = pd.Categorical.from_codes(
-        cols["destination"].astype(np.int16), categories=model.destination_names
-    )
-    orders["quantity"] = cols["quantity"]
-    orders["amount"] = cols["amount"]
-    orders["placed_hour"] = cols["placed_at"]
-    orders["status"] = _cat(cols["status"], STATUSES, optional=False)
-    for name in ("cancel_initiator", "cancel_reason", "true_reason"):
-        orders[name] = _cat(cols[name], _OPTIONAL_CODES[name], optional=True)
+    # Columns are gathered first and framed once without copies: the numeric ones stay the
+    # recorder's own memory, which matters at a million orders (benchmarks/bench_run.py).
+    data: dict[str, Any] = {"order_id": np.arange(n, dtype=np.int64)}
+    for name in ("buyer_id", "seller_id", "sku_id", "quantity", "amount", "risk_score"):
+        data[name] = cols[name]
+    data["destination"] = pd.Categorical.from_codes(cols["destination"], categories=model.destination_names)
+    data["placed_hour"] = cols["placed_at"]
+    data["status"] = _cat(cols["status"], STATUSES, optional=False)
+    for name, names in _OPTIONAL_CODES.items():
+        data[name] = _cat(cols[name], names, optional=True)
     for name in _TIME_COLUMNS:
-        orders[name] = cal.timestamp(cols[name])
-    orders["is_fraud"] = cols["is_fraud"].astype(bool)
-    orders["stolen_card"] = cols["stolen_card"].astype(bool)
-    orders["buyer_verified"] = cols["buyer_verified"].astype(bool)
-    orders["payment_method"] = _cat(cols["payment_method"], PAYMENT_METHODS, optional=False)
-    orders["payment_attempts"] = cols["payment_attempts"].astype(np.int64)
-    orders["payment_decline_cause"] = _cat(cols["payment_decline_cause"], DECLINE_CAUSES, optional=True)
-    orders["risk_score"] = cols["risk_score"]
-    orders["refund_amount"] = cols["refund_amount"]
-    orders["refund_method"] = _cat(cols["refund_method"], REFUND_METHODS, optional=True)
-    orders["refund_delay_bdays"] = cols["refund_delay_bdays"]
-    for name in ("dispute_reason", "dispute_outcome", "dispute_stage", "dispute_refund_method"):
-        orders[name] = _cat(cols[name], _OPTIONAL_CODES[name], optional=True)
+        data[name] = cal.timestamp(cols[name])
+    for name in ("is_fraud", "stolen_card", "buyer_verified"):
+        data[name] = cols[name].view(np.bool_)
+    data["payment_method"] = _cat(cols["payment_method"], PAYMENT_METHODS, optional=False)
+    data["payment_attempts"] = cols["payment_attempts"].astype(np.int64)
+    for name in ("refund_amount", "refund_delay_bdays"):
+        data[name] = cols[name]
     for name in ("dispute_claim_amount", "dispute_refund_amount", "dispute_refund_delay_bdays"):
-        orders[name] = cols[name]
-    orders = orders[list(ORDER_COLUMN_ORDER)]
+        data[name] = cols[name]
+    orders = pd.DataFrame({name: data.pop(name) for name in ORDER_COLUMN_ORDER}, copy=False)
 
+    ev_n = len(rec.ev_time)
     ev_order, ev_time = _np(rec.ev_order), _np(rec.ev_time)
     ev_act, ev_actor = _np(rec.ev_activity), _np(rec.ev_actor)
     events = pd.DataFrame(
@@ -175,11 +169,12 @@ def collect(model: Model) -> RunResult:
             "time": cal.timestamp(ev_time),
             "hour": ev_time,
             "order_id": ev_order,
-            "activity": pd.Categorical.from_codes(ev_act.astype(np.int16), categories=list(ACTIVITIES)),
-            "actor": pd.Categorical.from_codes(ev_actor.astype(np.int16), categories=list(ACTORS)),
-            "buyer_id": cols["buyer_id"][ev_order] if n else np.array([], np.int64),
-            "seller_id": cols["seller_id"][ev_order] if n else np.array([], np.int64),
-        }
+            "activity": pd.Categorical.from_codes(ev_act, categories=list(ACTIVITIES)),
+            "actor": pd.Categorical.from_codes(ev_actor, categories=list(ACTORS)),
+            "buyer_id": cols["buyer_id"][ev_order] if ev_n else np.array([], np.int64),
+            "seller_id": cols["seller_id"][ev_order] if ev_n else np.array([], np.int64),
+        },
+        copy=False,
     )
 
     timeseries = _daily_frame(model, cols)

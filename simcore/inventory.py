@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import operator
+from array import array
 
 import numpy as np
 import simpy
@@ -37,7 +38,9 @@ class Inventory:
         n = n_sellers * per
         self.n_skus = n
         self.skus_per_seller = per
-        self.seller_of = (np.arange(n) // per).tolist()
+        # Per-SKU attributes that are not small integers are typed arrays: a Python float or
+        # large int in a list costs 32-36 bytes, and a large run has millions of SKUs.
+        self.seller_of = array("q", (np.arange(n) // per).tobytes())
 
         physical = rng.poisson(cfg.initial_stock_mean, n) + 1
         error = rng.poisson(max(cfg.record_error_mean - 1.0, 0.0), n) + 1
@@ -52,8 +55,8 @@ class Inventory:
         self.physical: list[int] = physical.tolist()
         self.recorded: list[int] = recorded.tolist()
         self.reserved: list[int] = [0] * n
-        self.on_order: list[bool] = [False] * n
-        self.delisted: list[bool] = [False] * n
+        self.on_order = bytearray(n)  # 0/1 flags
+        self.delisted = bytearray(n)
 
         # Popularity: Zipf over each seller's SKUs and over sellers, so some listings sell fast.
         rank_sku = np.tile(np.arange(1, per + 1), n_sellers)
@@ -63,13 +66,13 @@ class Inventory:
 
         sigma2 = np.log1p((item_price.sd / item_price.mean) ** 2)
         mu = np.log(item_price.mean) - sigma2 / 2.0
-        self.price: list[float] = np.round(price_rng.lognormal(mu, np.sqrt(sigma2), n), 2).tolist()
+        self.price = array("d", np.round(price_rng.lognormal(mu, np.sqrt(sigma2), n), 2).tobytes())
         margin = price_rng.normal(cfg.pricing.margin_mean, cfg.pricing.margin_sd, n)
         typo = price_rng.random(n) < cfg.pricing.error_listing_share
         # A price typo (a missing digit) sells far below cost until the seller fixes the listing.
-        self.margin: list[float] = np.where(typo, -0.5, margin).tolist()
-        self.true_margin: list[float] = margin.tolist()
-        self.prohibited: list[bool] = (price_rng.random(n) < prohibited_share).tolist()
+        self.margin = array("d", np.where(typo, -0.5, margin).tobytes())
+        self.true_margin = array("d", margin.astype(float).tobytes())
+        self.prohibited = bytearray((price_rng.random(n) < prohibited_share).astype(np.uint8).tobytes())
         self._next_loss = math.inf  # hour of the next unrecorded loss (none until shrinkage starts)
 
     def start_shrinkage(self, rate_per_sku_day: float, gap: Sampler, pick: Sampler) -> None:
