@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from array import array
 from collections import deque
 from collections.abc import Callable
@@ -11,6 +10,7 @@ import numpy as np
 import simpy
 
 from simcore.calendar import ArrivalRate
+from simcore.clock import delay_to
 from simcore.disputes import AVOID, TRUST_BUY
 from simcore.distributions import Sampler
 from simcore.entities import ACTIVITY, ACTOR, Order, State
@@ -234,17 +234,6 @@ def arrivals(
             continue
         yield env.timeout(delay_to(env.now, t))
         desk.place()
-
-
-def delay_to(now: float, t: float) -> float:
-    """The delay that brings the clock from ``now`` to exactly ``t`` (>= ``now``): the clock
-    adds delays in floating point, and ``now + (t - now)`` can miss ``t`` by an ulp."""
-    d = t - now
-    while now + d < t:
-        d = math.nextafter(d, math.inf)
-    while now + d > t:
-        d = math.nextafter(d, -math.inf)
-    return d
 
 
 def cancel_request(

@@ -120,15 +120,12 @@ class Inventory:
         return sum(map(operator.eq, phys, rec)) / self.n_skus
 
 
-def stock_count(env: simpy.Environment, inv: Inventory, seller: int, interval_h: float, phase_h: float):
-    """A seller's periodic full count: records reset to physical stock (Fleisch & Tellkamp)."""
-    yield env.timeout(phase_h)
+def stock_count(inv: Inventory, seller: int, now: float) -> None:
+    """A seller's full count: records reset to physical stock (Fleisch & Tellkamp)."""
     lo = seller * inv.skus_per_seller
     hi = lo + inv.skus_per_seller
-    while True:
-        inv.settle(env.now)
-        inv.recorded[lo:hi] = inv.physical[lo:hi]
-        yield env.timeout(interval_h)
+    inv.settle(now)
+    inv.recorded[lo:hi] = inv.physical[lo:hi]
 
 
 def restock(env: simpy.Environment, inv: Inventory, sku: int, quantity: int, lead_time_h: float):
@@ -183,11 +180,3 @@ def reprice(fx: Fx, inv: Inventory, seller: int) -> None:
     hi = lo + inv.skus_per_seller
     fx.ref[seller] = fx.rate
     inv.margin[lo:hi] = inv.true_margin[lo:hi]
-
-
-def repricing(env: simpy.Environment, fx: Fx, inv: Inventory, seller: int, interval_h: float, phase_h: float):
-    """A seller's periodic repricing, every ``interval_h`` hours after ``phase_h``."""
-    yield env.timeout(phase_h)
-    while True:
-        reprice(fx, inv, seller)
-        yield env.timeout(interval_h)

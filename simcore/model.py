@@ -16,11 +16,12 @@ import simpy
 
 from simcore.buyers import LISTING_TRIES, N_CHOICES, OrderDesk, Population, arrivals, cancel_request
 from simcore.calendar import ArrivalRate, Calendar
+from simcore.clock import rounds
 from simcore.disputes import N_DRAWS, DisputeDesk
 from simcore.distributions import Exponential, Sampler, block_sampler, row_sampler
 from simcore.entities import Order, State
 from simcore.gateway import Gateway, draws_per_order
-from simcore.inventory import Fx, Inventory, Restocker, fx_walk, repricing, stock_count
+from simcore.inventory import Fx, Inventory, Restocker, fx_walk, reprice, stock_count
 from simcore.orders import OrderBook
 from simcore.recorder import Recorder
 from simcore.referee import Referee
@@ -259,10 +260,12 @@ class Model:
         sync_h = None if s.strategy.sync_interval_days is None else s.strategy.sync_interval_days * 24.0
         reprice_phase = phases.random(s.count) * reprice_h
         sync_phase = phases.random(s.count) * (sync_h or 1.0)
-        for seller in range(s.count):
-            env.process(repricing(env, fx, inv, seller, reprice_h, float(reprice_phase[seller])))
-            if sync_h is not None:
-                env.process(stock_count(env, inv, seller, sync_h, float(sync_phase[seller])))
+        # Each seller re-prices (and counts stock) at its own phase, then every interval.
+        env.process(rounds(env, reprice_phase.tolist(), reprice_h, lambda seller: reprice(fx, inv, seller)))
+        if sync_h is not None:
+            env.process(
+                rounds(env, sync_phase.tolist(), sync_h, lambda seller: stock_count(inv, seller, env.now))
+            )
         env.process(seller_review(env, standing, book, pf.penalties.review_interval_days * 24.0))
         env.process(self._daily())
 
