@@ -23,6 +23,7 @@ from simcore.entities import Order, State
 from simcore.gateway import Gateway, draws_per_order
 from simcore.inventory import Fx, Inventory, Restocker, fx_walk, reprice, stock_count
 from simcore.orders import OrderBook
+from simcore.parcels import Parcels
 from simcore.recorder import Recorder
 from simcore.referee import Referee
 from simcore.refunds import RefundDesk
@@ -154,6 +155,7 @@ class Model:
             smp(pf.address_conflict.fix_time, "buyers.address_fix_time"),
         )
         value_rng = st.generator("shipping.quotes")
+        confirm = smp(b.confirm_time, "buyers.confirm_time")
         sellers = SellerDesk(
             env,
             scn,
@@ -171,7 +173,8 @@ class Model:
                 smp(d.transit_time, f"shipping.transit.{name}")
                 for name, d in scn.shipping.destinations.items()
             ],
-            smp(b.confirm_time, "buyers.confirm_time"),
+            confirm,
+            Parcels(env, rec, confirm, trust, standing),
             disputes,
         )
         req_time = smp(b.cancel.request_time, "buyers.cancel_request_time")

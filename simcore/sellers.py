@@ -18,8 +18,6 @@ delivered is confirmed by the buyer as usual, but only once the dispute is over.
 
 from __future__ import annotations
 
-from functools import partial
-
 import simpy
 
 from simcore.disputes import LOST, NOT_AS_DESCRIBED, NOT_DELIVERED, DisputeDesk
@@ -27,6 +25,7 @@ from simcore.distributions import Sampler
 from simcore.entities import ACTIVITY, ACTOR, Order, State
 from simcore.inventory import Fx, Inventory, Restocker, reprice
 from simcore.orders import OrderBook
+from simcore.parcels import Parcels
 from simcore.schema import Scenario
 
 
@@ -49,6 +48,7 @@ class SellerDesk:
         quote: list[Sampler],
         transit: list[Sampler],
         confirm: Sampler,
+        parcels: Parcels,
         disputes: DisputeDesk,
     ):
         self.env = env
@@ -65,6 +65,7 @@ class SellerDesk:
         self.quote = quote
         self.transit = transit
         self.confirm = confirm
+        self.parcels = parcels
         self.disputes = disputes
         self.lost_share = scn.shipping.lost_share
         d = scn.platform.disputes
@@ -153,19 +154,8 @@ class SellerDesk:
             yield from self._deliver(o, lost, transit)
             return
         # Most parcels: nothing but the delivery and the buyer's confirmation can happen to the
-        # order now, and nothing else waits on it. Two timeouts with callbacks do that without
-        # keeping this process (and its frames) alive for the weeks in transit, and the order
-        # no longer needs the numbers it carried for trouble.
-        o.after_draws = None
-        env.timeout(transit).callbacks.append(partial(self._delivered, o))
-
-    def _delivered(self, o: Order, _event: simpy.Event) -> None:
-        """Callback: an untroubled parcel arrives; the buyer confirms after ``confirm_time``."""
-        self.book.step(o, State.DELIVERED, "delivered", "seller", "delivered_at")
-        self.env.timeout(self.confirm()).callbacks.append(partial(self._confirmed, o))
-
-    def _confirmed(self, o: Order, _event: simpy.Event) -> None:
-        self.book.complete(o)
+        # order now, and nothing else waits on it (simcore.parcels).
+        self.parcels.ship(o.id, transit)
 
     def _deliver(self, o: Order, lost: bool, transit: float):
         """Process: from shipment to completion of a parcel that is ``lost``, or will be
