@@ -111,12 +111,14 @@ class ArrivalRate:
         for lo, _, _ in self.promotions:
             peaks.append(math.prod(m for a, b, m in self.promotions if a <= lo < b))
         self.max_rate = base * max(self.hour_factor) * max(self.weekday_factor) * max(peaks)
+        self._start_weekday = calendar.weekday(0.0)
+        self._week = [[base * h * w for h in self.hour_factor] for w in self.weekday_factor]
 
     def __call__(self, hour: float) -> float:
         if self.flat:
             return self.base
-        rate = self.base * self.hour_factor[int(hour % 24)]
-        rate *= self.weekday_factor[self.calendar.weekday(hour)]
+        # The product base * hour factor * weekday factor, looked up by hour of the week.
+        rate = self._week[(self._start_weekday + int(hour // 24)) % 7][int(hour % 24)]
         for lo, hi, mult in self.promotions:
             if lo <= hour < hi:
                 rate *= mult

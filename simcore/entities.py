@@ -137,8 +137,10 @@ DECLINE_CAUSE = {name: i for i, name in enumerate(DECLINE_CAUSES)}
 class Order:
     """One order's live state. Recorded facts (timestamps, outcomes) go to the recorder.
 
-    Attributes are set once at placement except ``state``, ``reserved``, ``paid``,
-    ``refund_due``, ``disputed`` and ``dispute_outcome``.
+    Attributes are set once at placement except ``state`` (with ``closed``: True once
+    cancelled or completed, when processes waiting on the order stop), ``reserved``, ``paid``,
+    ``refund_due``, ``disputed`` and ``dispute_outcome``; the draws are dropped (None) once the
+    stages that use them are over.
     ``screen_draws`` holds the referee's random numbers for this order (prohibited check,
     review decision, address fix, standard-normal score noise) and ``pay_draws`` the gateway's,
     both drawn at placement so the same arrival meets the same luck under every strategy.
@@ -169,6 +171,7 @@ class Order:
         "pay_draws",
         "after_draws",
         "state",
+        "closed",
         "reserved",
         "paid",
         "refund_due",
@@ -216,19 +219,16 @@ class Order:
         self.pay_draws = pay_draws
         self.after_draws = after_draws
         self.state = State.PLACED
+        self.closed = False
         self.reserved = True
         self.paid = False
         self.refund_due = None
         self.disputed = False
         self.dispute_outcome = 0
 
-    @property
-    def closed(self) -> bool:
-        """True once cancelled or completed: processes waiting on the order stop."""
-        return self.state == State.CANCELLED or self.state == State.COMPLETED
-
     def advance(self, new: State) -> None:
         """Move to ``new``; an illegal transition is a model bug, not bad input."""
         if new not in TRANSITIONS[self.state]:
             raise RuntimeError(f"order {self.id}: illegal transition {self.state.name} -> {new.name}")
         self.state = new
+        self.closed = new >= State.COMPLETED  # COMPLETED and CANCELLED are the last states

@@ -107,6 +107,7 @@ class OrderBook:
         if o.state not in _CANCELLABLE:
             return False
         o.state = State.CANCELLED
+        o.closed = True
         initiator = INITIATOR_OF_REASON[reason]
         now, rec, oid = self.env.now, self.rec, o.id
         rec.set("status", oid, STATUS_CANCELLED)
