@@ -16,6 +16,7 @@ from simcore.distributions import Sampler
 from simcore.entities import ACTIVITY, ACTOR, Order, State
 from simcore.inventory import Inventory
 from simcore.orders import OrderBook
+from simcore.parcels import Parcels
 from simcore.recorder import Recorder
 from simcore.schema import Scenario
 from simcore.standing import SellerStanding
@@ -79,6 +80,7 @@ class OrderDesk:
         book: OrderBook,
         trust: BuyerTrust,
         standing: SellerStanding,
+        parcels: Parcels,
         lifecycle: Callable[[Order], object],
     ):
         self.env = env
@@ -96,6 +98,7 @@ class OrderDesk:
         self.book = book
         self.trust = trust
         self.standing = standing
+        self.parcels = parcels
         self.lifecycle = lifecycle
         b = scn.buyers
         wrong = b.cancel.wrong_item * (
@@ -140,6 +143,7 @@ class OrderDesk:
         """
         pop, inv = self.pop, self.inv
         now = self.env.now
+        self.parcels.settle(now)  # confirmations due by now raise trust and ratings first
         # Every per-order decision is drawn here, a fixed number per arrival, so that the same
         # arrival gets the same numbers under every strategy (common random numbers) even when
         # strategies differ in lost sales or in the order in which orders reach a desk.

@@ -36,6 +36,7 @@ from simcore.entities import (
     Order,
     State,
 )
+from simcore.parcels import Parcels
 from simcore.recorder import Recorder
 from simcore.refunds import RefundDesk
 from simcore.schema import Scenario
@@ -68,6 +69,7 @@ class DisputeDesk:
         refunds: Pays awards and expedites pending refunds.
         trust: Buyer trust (hit by lost disputes and refund trouble).
         standing: Seller standing (hit by disputes the seller loses).
+        parcels: Untroubled parcels (settled before trust falls).
         agents: The customer-service agents.
         dishonest: Per-seller flag: accepts claims less often.
         review_time, intervention_time, open_delay, intervention_delay: Duration samplers (hours).
@@ -82,6 +84,7 @@ class DisputeDesk:
         refunds: RefundDesk,
         trust: BuyerTrust,
         standing: SellerStanding,
+        parcels: Parcels,
         agents: Station,
         dishonest: list[bool],
         review_time: Sampler,
@@ -97,6 +100,7 @@ class DisputeDesk:
         self.refunds = refunds
         self.trust = trust
         self.standing = standing
+        self.parcels = parcels
         self.agents = agents
         self.dishonest = dishonest
         self.review_time = review_time
@@ -105,6 +109,13 @@ class DisputeDesk:
         self.intervention_delay = intervention_delay
 
     # ------------------------------------------------------------------ triggers
+
+    def _lose_trust(self, o: Order, loss: float, u: float) -> None:
+        """The buyer of ``o`` loses ``loss`` trust now (``u``: the churn draw). Parcels due by
+        now are settled first: a confirmation that came earlier raised the trust first."""
+        now = self.env.now
+        self.parcels.settle(now)
+        self.trust.hit(o.buyer, loss, u, now)
 
     def after_cancel(self, o: Order, reason: str, refund: tuple[float, float] | None) -> None:
         """React to the cancellation of ``o`` (``refund`` = (due hour, amount) if one was
@@ -115,7 +126,7 @@ class DisputeDesk:
         d, cfg, env = o.after_draws, self.cfg, self.env
         initiator = INITIATOR_OF_REASON[reason]
         if initiator != "buyer":
-            self.trust.hit(o.buyer, self.trust_cfg.cancellation_loss, d[CHURN_CANCEL], env.now)
+            self._lose_trust(o, self.trust_cfg.cancellation_loss, d[CHURN_CANCEL])
         if initiator == "seller":
             disguised = self.rec.orders["true_reason"][o.id] != REASON[reason]
             p = cfg.propensity.disguised_cancellation if disguised else cfg.propensity.seller_cancellation
@@ -133,7 +144,7 @@ class DisputeDesk:
         if due > patience:
             yield env.timeout(patience - env.now)
             if o.refund_due is not None:
-                self.trust.hit(o.buyer, tcfg.refund_late_loss, d[CHURN_LATE], env.now)
+                self._lose_trust(o, tcfg.refund_late_loss, d[CHURN_LATE])
                 # The patience itself is the buyer's delay: the dispute opens at once.
                 if not o.disputed and d[LATE_DISPUTE] < prop.refund_late:
                     env.process(self.open_later(o, "refund_late", 0.0))
@@ -143,7 +154,7 @@ class DisputeDesk:
                 yield env.timeout(max(o.refund_due - env.now, 0.0))
             if o.disputed:  # a dispute already covers the order (and would make up the shortfall)
                 return
-            self.trust.hit(o.buyer, tcfg.refund_wrong_loss, d[CHURN_SHORT], env.now)
+            self._lose_trust(o, tcfg.refund_wrong_loss, d[CHURN_SHORT])
             if d[SHORT_DISPUTE] < prop.refund_wrong_amount:
                 env.process(self.open_later(o, "refund_wrong_amount", self.open_delay()))
 
@@ -247,7 +258,7 @@ class DisputeDesk:
         rec.set("dispute_stage", oid, _STAGE[stage])
         rec.set("dispute_resolved_at", oid, env.now)
         if outcome == _REJECTED:
-            self.trust.hit(o.buyer, self.trust_cfg.dispute_lost_loss, o.after_draws[CHURN_DISPUTE], env.now)
+            self._lose_trust(o, self.trust_cfg.dispute_lost_loss, o.after_draws[CHURN_DISPUTE])
             return
         if reason in _GOODS:
             award = claim

@@ -117,6 +117,8 @@ class Model:
         analysts = Station(env, rec.queue("fraud_review", pf.fraud.analysts))
         self.trust = trust = BuyerTrust(b.trust, b.population)
         self.standing = standing = SellerStanding(pf.seller_rating, pf.penalties, s.count)
+        confirm = smp(b.confirm_time, "buyers.confirm_time")
+        self.parcels = parcels = Parcels(rec, confirm, trust, standing)
         cs = pf.customer_service
         self.agents = agents = Station(env, rec.queue("customer_service", cs.agents))
         disputes = DisputeDesk(
@@ -127,6 +129,7 @@ class Model:
             refunds,
             trust,
             standing,
+            parcels,
             agents,
             dishonest,
             smp(cs.review_time, "disputes.review_time"),
@@ -134,7 +137,7 @@ class Model:
             smp(pf.disputes.open_delay, "disputes.open_delay"),
             smp(pf.disputes.intervention_delay, "disputes.intervention_delay"),
         )
-        self.book = book = OrderBook(env, rec, inv, restocker, refunds, trust, standing, disputes)
+        self.book = book = OrderBook(env, rec, inv, restocker, refunds, trust, standing, parcels, disputes)
         self.gateway = gateway = Gateway(
             env,
             p,
@@ -155,7 +158,6 @@ class Model:
             smp(pf.address_conflict.fix_time, "buyers.address_fix_time"),
         )
         value_rng = st.generator("shipping.quotes")
-        confirm = smp(b.confirm_time, "buyers.confirm_time")
         sellers = SellerDesk(
             env,
             scn,
@@ -174,7 +176,7 @@ class Model:
                 for name, d in scn.shipping.destinations.items()
             ],
             confirm,
-            Parcels(env, rec, confirm, trust, standing),
+            parcels,
             disputes,
         )
         req_time = smp(b.cancel.request_time, "buyers.cancel_request_time")
@@ -233,6 +235,7 @@ class Model:
             book,
             trust,
             standing,
+            parcels,
             lifecycle,
         )
 
@@ -306,6 +309,8 @@ class Model:
                     day += 1
                     self.env.run(until=min(day * 24.0, horizon))
                     progress(min(day, self.scn.horizon_days))
+        # Parcels due before the horizon, which the clock has not reached for them.
+        self.parcels.settle(horizon, before=True)
         days_done = len(self.rec.daily.get("day", []))
         if days_done < int(np.ceil(self.scn.horizon_days)):
             self._snapshot(days_done + 1)

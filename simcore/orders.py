@@ -25,6 +25,7 @@ from simcore.entities import (
     State,
 )
 from simcore.inventory import Inventory, Restocker
+from simcore.parcels import Parcels
 from simcore.recorder import Recorder
 from simcore.refunds import RefundDesk
 from simcore.standing import SELLER_RESPONSIBLE, SellerStanding
@@ -48,6 +49,7 @@ class OrderBook:
         refunds: RefundDesk,
         trust: BuyerTrust,
         standing: SellerStanding,
+        parcels: Parcels,
         disputes: DisputeDesk,
     ):
         self.env = env
@@ -57,6 +59,7 @@ class OrderBook:
         self.refunds = refunds
         self.trust = trust
         self.standing = standing
+        self.parcels = parcels
         self.disputes = disputes
         # Unshipped orders of each seller by id (cancelled if the seller is suspended).
         self.open: list[dict[int, Order]] = [{} for _ in range(len(standing.rating))]
@@ -133,6 +136,7 @@ class OrderBook:
         self.rec.set("status", o.id, STATUS_COMPLETED)
         if not good:
             return
+        self.parcels.settle(self.env.now)  # confirmations due earlier count first
         if not o.disputed:
             self.trust.reward(o.buyer)
         if not o.disputed or o.dispute_outcome == DISPUTE_OUTCOME["rejected"]:

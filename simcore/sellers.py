@@ -155,7 +155,7 @@ class SellerDesk:
             return
         # Most parcels: nothing but the delivery and the buyer's confirmation can happen to the
         # order now, and nothing else waits on it (simcore.parcels).
-        self.parcels.ship(o.id, transit)
+        self.parcels.ship(o.id, env.now, transit)
 
     def _deliver(self, o: Order, lost: bool, transit: float):
         """Process: from shipment to completion of a parcel that is ``lost``, or will be
@@ -177,5 +177,6 @@ class SellerDesk:
             yield env.process(self.disputes.open_later(o, "not_as_described", self.disputes.open_delay()))
             book.complete(o, "platform")
             return
+        self.parcels.settle(env.now)  # untroubled parcels draw from the same stream
         yield env.timeout(self.confirm())
         book.complete(o)
