@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from array import array
-from collections import deque
+from bisect import bisect_left
 from collections.abc import Callable
 
 import numpy as np
@@ -111,7 +111,7 @@ class OrderDesk:
         self.velocity_limit = scn.platform.fraud.velocity_limit
         # Order hours of each device seen within the window; devices gone quiet are dropped
         # every window (most devices order once), as their next order starts afresh anyway.
-        self.recent: dict[int, deque] = {}
+        self.recent: dict[int, list[float]] = {}
         self._purge_at = self.velocity_window
         # Read once per arrival: bound here rather than looked up through the scenario.
         f = b.fraud
@@ -127,11 +127,11 @@ class OrderDesk:
             self._purge_at = now + self.velocity_window
         q = self.recent.get(device)
         if q is None:
-            q = self.recent[device] = deque()
+            self.recent[device] = [now]
+            return self.velocity_limit <= 1
         q.append(now)
-        horizon = now - self.velocity_window
-        while q[0] < horizon:
-            q.popleft()
+        if q[0] < now - self.velocity_window:
+            del q[: bisect_left(q, now - self.velocity_window)]
         return len(q) >= self.velocity_limit
 
     def place(self) -> Order | None:

@@ -71,10 +71,10 @@ class OrderBook:
     def step(self, o: Order, state: State, activity: str, actor: str, column: str | None = None):
         """Advance ``o`` to ``state``, log ``activity`` and stamp ``column`` with the time."""
         o.advance(state)
-        now = self.env.now
-        self.rec.event(now, o.id, ACTIVITY[activity], ACTOR[actor])
+        now, rec = self.env.now, self.rec
+        rec.event(now, o.id, ACTIVITY[activity], ACTOR[actor])
         if column is not None:
-            self.rec.set(column, o.id, now)
+            rec.orders[column][o.id] = now
 
     def clear(self, o: Order) -> None:
         """Payment and screening done: the order is the seller's to ship."""
