@@ -112,12 +112,14 @@ def _model(spec: dict) -> dict:
     t0 = time.perf_counter()
     m = Model(scn)
     t1 = time.perf_counter()
+    # SimPy numbers every scheduled event from the private counter Environment._eid
+    # (itertools.count, SimPy 4): its next value is the number of events scheduled. Only the
+    # counter is kept: the model lets go of its environment when the run ends.
+    eid = m.env._eid
     m.run()
     t2 = time.perf_counter()
     rss_run = _peak_rss_mib()
-    # SimPy numbers every scheduled event from the private counter Environment._eid
-    # (itertools.count, SimPy 4): its next value is the number of events scheduled.
-    events = next(m.env._eid)
+    events = next(eid)
     result = collect(m)
     t3 = time.perf_counter()
     n = len(result.orders)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from array import array
 from bisect import bisect_left
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import simpy
@@ -46,7 +46,8 @@ class Population:
         weights = np.array([d.weight for d in scn.shipping.destinations.values()], dtype=float)
         self.n_legit = n_legit
         self.n_fraud = n_fraud
-        self.dest: list[int] = rng.choice(len(weights), size=n, p=weights / weights.sum()).tolist()
+        dest = rng.choice(len(weights), size=n, p=weights / weights.sum())
+        self.dest = array("h", dest.astype(np.int16).tobytes())
         verified = rng.random(n) < b.verified_share
         verified[n_legit:] = rng.random(n_fraud) < b.fraud.verified_share
         self.verified = bytearray(verified.astype(np.uint8).tobytes())  # 0/1 flags
@@ -70,13 +71,13 @@ class OrderDesk:
         rec: Recorder,
         pop: Population,
         inv: Inventory,
-        pick_skus: Callable[[], list[int]],
-        choices: Callable[[], list[float]],
+        pick_skus: Callable[[], Sequence[int]],
+        choices: Callable[[], Sequence[float]],
         extra_items: Sampler,
         neglect_p: list[float],
         risk_noise: Sampler,
-        pay_draws: Callable[[], list[float]],
-        after_draws: Callable[[], list[float]],
+        pay_draws: Callable[[], Sequence[float]],
+        after_draws: Callable[[], Sequence[float]],
         book: OrderBook,
         trust: BuyerTrust,
         standing: SellerStanding,

@@ -248,7 +248,7 @@ def _sellers_frame(model: Model, orders: pd.DataFrame) -> pd.DataFrame:
             "seller_id": np.arange(n, dtype=np.int64),
             "dishonest": np.asarray(model.dishonest, dtype=bool),
             "unreliable": np.asarray(model.unreliable, dtype=bool),
-            "record_accuracy": model.inv.seller_accuracy,
+            "record_accuracy": model.seller_accuracy,
             "rating": np.asarray(st.rating, dtype=float),
             "orders": per_seller(np.ones(len(orders), dtype=bool)).astype(np.int64),
             "cleared": per_seller(orders["cleared_at"].notna().to_numpy()).astype(np.int64),

@@ -6,6 +6,7 @@ as small integers and turned into pandas categoricals once, when the run is coll
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from enum import IntEnum
 
 
@@ -196,9 +197,9 @@ class Order:
         cancel_reason: str | None,
         address_conflict: bool,
         neglected: bool,
-        screen_draws: list[float],
-        pay_draws: list[float],
-        after_draws: list[float],
+        screen_draws: Sequence[float] | None,
+        pay_draws: Sequence[float] | None,
+        after_draws: Sequence[float] | None,
     ):
         self.id = id
         self.buyer = buyer

@@ -298,7 +298,14 @@ class Model:
         )
 
     def run(self, progress: Callable[[float], None] | None = None) -> None:
-        """Advance the clock to the horizon, calling ``progress(days_done)`` once per day."""
+        """Advance the clock to the horizon, calling ``progress(days_done)`` once per day, then
+        finish (:meth:`_finish`). A model runs once.
+
+        Raises:
+            RuntimeError: the model has run already.
+        """
+        if self.env is None:
+            raise RuntimeError("this model has run already; build a new Model to run again")
         horizon = self.scn.horizon_hours
         with _relaxed_gc():
             if progress is None:
@@ -314,3 +321,16 @@ class Model:
         days_done = len(self.rec.daily.get("day", []))
         if days_done < int(np.ceil(self.scn.horizon_days)):
             self._snapshot(days_done + 1)
+        self._finish()
+
+    def _finish(self) -> None:
+        """Let go of what only the running clock needed: the environment with the processes
+        and orders still in flight, the desks, and the stock and buyer tables. A 30-day run
+        ends with most of its orders in flight, and at a million orders this is a third of
+        the run's memory, which the frames need next (benchmarks/bench_run.py). Collection
+        reads the recorder, the calendar, standing, trust and the sellers' traits, all kept."""
+        self.seller_accuracy = self.inv.seller_accuracy
+        for name in ("env", "inv", "fx", "gateway", "referee", "desk", "book", "agents", "parcels"):
+            setattr(self, name, None)
+        # Waiting processes and their events refer to each other: only the collector frees them.
+        gc.collect()
