@@ -165,10 +165,12 @@ def collect(model: Model) -> RunResult:
     ev_order, ev_time = _np(rec.ev_order), _np(rec.ev_time)
     ev_act, ev_actor = _np(rec.ev_activity), _np(rec.ev_actor)
     # Untroubled parcels log their rows when settled, with their own hours (simcore.parcels):
-    # the log is put in time order here, rows of the same hour keeping the order they came in.
+    # the recorder's log is put in time order here, in place (no second copy of the log), rows
+    # of the same hour keeping the order they came in.
     if ev_n > 1 and (ev_time[1:] < ev_time[:-1]).any():
         order = np.argsort(ev_time, kind="stable")
-        ev_time, ev_order, ev_act, ev_actor = ev_time[order], ev_order[order], ev_act[order], ev_actor[order]
+        for column in (ev_time, ev_order, ev_act, ev_actor):
+            column[:] = column[order]
         del order
     events = pd.DataFrame(
         {
