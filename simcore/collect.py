@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from simcore.calendar import Calendar
 from simcore.entities import (
     ACTIVITIES,
     ACTORS,
@@ -24,6 +25,7 @@ from simcore.entities import (
 )
 from simcore.kpis import compute_kpis, ruled_against_seller
 from simcore.model import Model
+from simcore.recorder import Recorder
 from simcore.schema import Scenario
 from simcore.standing import SELLER_RESPONSIBLE
 
@@ -161,30 +163,6 @@ def collect(model: Model) -> RunResult:
         data[name] = cols[name]
     orders = pd.DataFrame({name: data.pop(name) for name in ORDER_COLUMN_ORDER}, copy=False)
 
-    ev_n = len(rec.ev_time)
-    ev_order, ev_time = _np(rec.ev_order), _np(rec.ev_time)
-    ev_act, ev_actor = _np(rec.ev_activity), _np(rec.ev_actor)
-    # Untroubled parcels log their rows when settled, with their own hours (simcore.parcels):
-    # the recorder's log is put in time order here, in place (no second copy of the log), rows
-    # of the same hour keeping the order they came in.
-    if ev_n > 1 and (ev_time[1:] < ev_time[:-1]).any():
-        order = np.argsort(ev_time, kind="stable")
-        for column in (ev_time, ev_order, ev_act, ev_actor):
-            column[:] = column[order]
-        del order
-    events = pd.DataFrame(
-        {
-            "time": cal.timestamp(ev_time),
-            "hour": ev_time,
-            "order_id": ev_order,
-            "activity": pd.Categorical.from_codes(ev_act, categories=list(ACTIVITIES)),
-            "actor": pd.Categorical.from_codes(ev_actor, categories=list(ACTORS)),
-            "buyer_id": cols["buyer_id"][ev_order] if ev_n else np.array([], np.int64),
-            "seller_id": cols["seller_id"][ev_order] if ev_n else np.array([], np.int64),
-        },
-        copy=False,
-    )
-
     timeseries = _daily_frame(model, cols)
     sellers = _sellers_frame(model, orders)
     queues = {name: mon.summary(scn.horizon_hours) for name, mon in rec.queues.items()}
@@ -206,6 +184,8 @@ def collect(model: Model) -> RunResult:
         warnings=sum(t >= lo for t, _ in st.warned_log),
         suspensions=sum(t >= lo for t, _ in st.suspended_log),
     )
+    # Last, once the KPIs' working copies are gone: the event log's frame is the largest.
+    events = _events_frame(rec, cal, cols)
     return RunResult(
         scenario=scn,
         seed=model.seed,
@@ -214,6 +194,33 @@ def collect(model: Model) -> RunResult:
         timeseries=timeseries,
         sellers=sellers,
         kpis=kpis,
+    )
+
+
+def _events_frame(rec: Recorder, cal: Calendar, cols: dict[str, np.ndarray]) -> pd.DataFrame:
+    """The event log, time-ordered, with each row's buyer and seller."""
+    ev_n = len(rec.ev_time)
+    ev_order, ev_time = _np(rec.ev_order), _np(rec.ev_time)
+    ev_act, ev_actor = _np(rec.ev_activity), _np(rec.ev_actor)
+    # Untroubled parcels log their rows when settled, with their own hours (simcore.parcels):
+    # the recorder's log is put in time order here, in place (no second copy of the log), rows
+    # of the same hour keeping the order they came in.
+    if ev_n > 1 and (ev_time[1:] < ev_time[:-1]).any():
+        order = np.argsort(ev_time, kind="stable")
+        for column in (ev_time, ev_order, ev_act, ev_actor):
+            column[:] = column[order]
+        del order
+    return pd.DataFrame(
+        {
+            "time": cal.timestamp(ev_time),
+            "hour": ev_time,
+            "order_id": ev_order,
+            "activity": pd.Categorical.from_codes(ev_act, categories=list(ACTIVITIES)),
+            "actor": pd.Categorical.from_codes(ev_actor, categories=list(ACTORS)),
+            "buyer_id": cols["buyer_id"][ev_order] if ev_n else np.array([], np.int64),
+            "seller_id": cols["seller_id"][ev_order] if ev_n else np.array([], np.int64),
+        },
+        copy=False,
     )
 
 
