@@ -26,7 +26,9 @@ class Calendar:
     def __init__(self, start: dt.date):
         self.start = start
         self._start64 = np.datetime64(start, "D")
-        self._start_weekday = start.weekday()
+        self._start_weekday = w0 = start.weekday()
+        # Business days (Monday-Friday) among the first r days, r = 0..6: a week has five.
+        self._busy_before = [sum((w0 + j) % 7 < 5 for j in range(r)) for r in range(7)]
 
     def weekday(self, hour: float) -> int:
         """Weekday (0 = Monday) of simulation hour ``hour``."""
@@ -42,21 +44,34 @@ class Calendar:
         """
         target = self._business_hours(hour) + bdays * 24.0
         target_day = int(target // 24)
-        landing = np.busday_offset(self._start64, target_day, roll="forward")
-        return float((landing - self._start64) / np.timedelta64(1, "h")) + (target - target_day * 24.0)
+        return self._business_day(target_day) * 24.0 + (target - target_day * 24.0)
 
     def business_days_between(self, start: float, end: float) -> float:
         """Business days (weekend-free clock of :meth:`add_business_days`) from ``start`` to
         ``end`` (hours)."""
         return (self._business_hours(end) - self._business_hours(start)) / 24.0
 
+    # Weekday arithmetic in plain integers: numpy's busday functions cost microseconds a call
+    # and refunds call these for every cancellation (the same days as np.busday_count and
+    # np.busday_offset with roll="forward", Monday-Friday, no holidays; tests/test_calendar.py).
+
     def _business_hours(self, hour: float) -> float:
         """Business hours from hour 0 to ``hour`` (weekends stand still)."""
         day_index = int(hour // 24)
-        day = self._start64 + np.timedelta64(day_index, "D")
-        done = int(np.busday_count(self._start64, day))  # business days before this day
-        time_of_day = hour - day_index * 24.0 if np.is_busday(day) else 0.0
+        weeks, rest = divmod(day_index, 7)
+        done = 5 * weeks + self._busy_before[rest]  # business days before this day
+        busy = (self._start_weekday + day_index) % 7 < 5
+        time_of_day = hour - day_index * 24.0 if busy else 0.0
         return done * 24.0 + time_of_day
+
+    def _business_day(self, n: int) -> int:
+        """Days from the start to business day ``n`` (0-based), counting from the first
+        business day on or after the start."""
+        w0 = self._start_weekday
+        first = 0 if w0 < 5 else 7 - w0  # a weekend start rolls forward to Monday
+        w1 = w0 if w0 < 5 else 0
+        weeks, rest = divmod(n, 5)
+        return first + 7 * weeks + rest + (2 if w1 + rest >= 5 else 0)
 
     def timestamp(self, hours: np.ndarray) -> np.ndarray:
         """Simulation hours -> numpy datetime64[ms] (NaN -> NaT)."""

@@ -10,7 +10,6 @@ which applies the unrecorded losses due by then.
 from __future__ import annotations
 
 import math
-import operator
 from array import array
 
 import numpy as np
@@ -52,8 +51,9 @@ class Inventory:
         wrong = rng.random(n) >= acc
         phantom = (rng.random(n) < cfg.phantom_share) | (physical <= error)
         recorded = np.where(wrong, np.where(phantom, physical + error, physical - error), physical)
-        self.physical: list[int] = physical.tolist()
-        self.recorded: list[int] = recorded.tolist()
+        # Typed arrays, so that the daily accuracy is one vectorised comparison.
+        self.physical = array("q", physical.astype(np.int64).tobytes())
+        self.recorded = array("q", recorded.astype(np.int64).tobytes())
         self.reserved: list[int] = [0] * n
         self.on_order = bytearray(n)  # 0/1 flags
         self.delisted = bytearray(n)
@@ -116,8 +116,8 @@ class Inventory:
     def accuracy(self, now: float) -> float:
         """Share of SKU records equal to physical stock at hour ``now``."""
         self.settle(now)
-        phys, rec = self.physical, self.recorded
-        return sum(map(operator.eq, phys, rec)) / self.n_skus
+        same = np.frombuffer(self.physical, np.int64) == np.frombuffer(self.recorded, np.int64)
+        return int(np.count_nonzero(same)) / self.n_skus
 
 
 def stock_count(inv: Inventory, seller: int, now: float) -> None:

@@ -21,6 +21,7 @@ from simcore.entities import (
     REASON,
     STATUS_CANCELLED,
     STATUS_COMPLETED,
+    TRANSITIONS,
     Order,
     State,
 )
@@ -70,7 +71,10 @@ class OrderBook:
 
     def step(self, o: Order, state: State, activity: str, actor: str, column: str | None = None):
         """Advance ``o`` to ``state``, log ``activity`` and stamp ``column`` with the time."""
-        o.advance(state)
+        if state not in TRANSITIONS[o.state]:
+            o.advance(state)  # raises: an illegal transition is a model bug
+        o.state = state
+        o.closed = state >= State.COMPLETED
         now, rec = self.env.now, self.rec
         rec.event(now, o.id, ACTIVITY[activity], ACTOR[actor])
         if column is not None:

@@ -62,19 +62,22 @@ class Parcels:
         due = self.due
         if not due or due[0][0] > now or (before and due[0][0] == now):
             return
-        rec, trust, standing = self.rec, self.trust, self.standing
-        buyer_id, seller_id = rec.orders["buyer_id"], rec.orders["seller_id"]
+        rec, trust, standing, confirm = self.rec, self.trust, self.standing, self.confirm
+        event, cols = rec.event, rec.orders
+        buyer_id, seller_id = cols["buyer_id"], cols["seller_id"]
+        delivered_at, completed_at, status = cols["delivered_at"], cols["completed_at"], cols["status"]
+        pop, push = heapq.heappop, heapq.heappush
         while due and (due[0][0] < now or (due[0][0] == now and not before)):
-            t, key = heapq.heappop(due)
+            t, key = pop(due)
             oid = key >> 1
             if key & 1 == _DELIVER:
-                rec.event(t, oid, _DELIVERED, _SELLER)
-                rec.set("delivered_at", oid, t)
-                heapq.heappush(due, (t + self.confirm(), 2 * oid + _CONFIRM))
+                event(t, oid, _DELIVERED, _SELLER)
+                delivered_at[oid] = t
+                push(due, (t + confirm(), 2 * oid + _CONFIRM))
             else:
-                rec.event(t, oid, _COMPLETED, _BUYER)
-                rec.set("completed_at", oid, t)
-                rec.set("status", oid, STATUS_COMPLETED)
+                event(t, oid, _COMPLETED, _BUYER)
+                completed_at[oid] = t
+                status[oid] = STATUS_COMPLETED
                 # An undisputed good order (OrderBook.complete).
                 trust.reward(buyer_id[oid])
                 standing.order_good(seller_id[oid])
