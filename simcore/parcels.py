@@ -46,38 +46,63 @@ class Parcels:
         self.confirm = confirm
         self.trust = trust
         self.standing = standing
-        self.due: list[tuple[float, int]] = []  # heap of (hour, 2 * order id + stage)
+        # A calendar queue of (hour due, 2 * order id + stage): rows wait, unsorted, in the
+        # bucket of their hour; a bucket is sorted (made a heap) only when the clock reaches
+        # it. One heap of all the parcels in flight costs ~2 us a push and pop at tens of
+        # thousands of rows (cache misses), a fifth of a clock event.
+        self._buckets: dict[int, list[tuple[float, int]]] = {}
+        self._hour = 0  # the bucket being settled: hours [_hour, _hour + 1)
+        self._current: list[tuple[float, int]] = []  # its heap
 
     def __len__(self) -> int:
         """Parcels in transit or awaiting confirmation (as of the last settlement)."""
-        return len(self.due)
+        return len(self._current) + sum(len(b) for b in self._buckets.values())
 
     def ship(self, oid: int, now: float, transit_h: float) -> None:
         """Order ``oid`` shipped at hour ``now``; its parcel arrives ``transit_h`` hours later."""
-        heapq.heappush(self.due, (now + transit_h, 2 * oid + _DELIVER))
+        self._add(now + transit_h, 2 * oid + _DELIVER)
+
+    def _add(self, t: float, key: int) -> None:
+        hour = int(t)
+        if hour <= self._hour:  # the bucket being settled (a row is never due before it)
+            heapq.heappush(self._current, (t, key))
+        else:
+            bucket = self._buckets.get(hour)
+            if bucket is None:
+                self._buckets[hour] = [(t, key)]
+            else:
+                bucket.append((t, key))
 
     def settle(self, now: float, *, before: bool = False) -> None:
         """Deliver and close, in time order, what is due at or before hour ``now`` (strictly
         before it with ``before``: the clock stops short of its horizon)."""
-        due = self.due
-        if not due or due[0][0] > now or (before and due[0][0] == now):
-            return
         rec, trust, standing, confirm = self.rec, self.trust, self.standing, self.confirm
         event, cols = rec.event, rec.orders
         buyer_id, seller_id = cols["buyer_id"], cols["seller_id"]
         delivered_at, completed_at, status = cols["delivered_at"], cols["completed_at"], cols["status"]
-        pop, push = heapq.heappop, heapq.heappush
-        while due and (due[0][0] < now or (due[0][0] == now and not before)):
-            t, key = pop(due)
-            oid = key >> 1
-            if key & 1 == _DELIVER:
-                event(t, oid, _DELIVERED, _SELLER)
-                delivered_at[oid] = t
-                push(due, (t + confirm(), 2 * oid + _CONFIRM))
-            else:
-                event(t, oid, _COMPLETED, _BUYER)
-                completed_at[oid] = t
-                status[oid] = STATUS_COMPLETED
-                # An undisputed good order (OrderBook.complete).
-                trust.reward(buyer_id[oid])
-                standing.order_good(seller_id[oid])
+        pop = heapq.heappop
+        last = int(now)
+        while True:
+            due = self._current
+            while due and (due[0][0] < now or (due[0][0] == now and not before)):
+                t, key = pop(due)
+                oid = key >> 1
+                if key & 1 == _DELIVER:
+                    event(t, oid, _DELIVERED, _SELLER)
+                    delivered_at[oid] = t
+                    self._add(t + confirm(), 2 * oid + _CONFIRM)
+                else:
+                    event(t, oid, _COMPLETED, _BUYER)
+                    completed_at[oid] = t
+                    status[oid] = STATUS_COMPLETED
+                    # An undisputed good order (OrderBook.complete).
+                    trust.reward(buyer_id[oid])
+                    standing.order_good(seller_id[oid])
+            if due or self._hour >= last:
+                return  # the rest of this bucket is due after now
+            # This hour is done: on to the next (an hour without parcels has no bucket).
+            self._hour += 1
+            bucket = self._buckets.pop(self._hour, None)
+            if bucket:
+                heapq.heapify(bucket)
+                self._current = bucket
