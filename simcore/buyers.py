@@ -51,10 +51,12 @@ class Population:
         verified = rng.random(n) < b.verified_share
         verified[n_legit:] = rng.random(n_fraud) < b.fraud.verified_share
         self.verified = bytearray(verified.astype(np.uint8).tobytes())  # 0/1 flags
-        ring = np.arange(n_fraud) // b.fraud.ring_size
-        self.device = array(
-            "q", np.concatenate([np.arange(n_legit), n_legit + ring]).astype(np.int64).tobytes()
-        )
+        self.ring_size = b.fraud.ring_size
+
+    def device(self, buyer: int) -> int:
+        """The device (or IP) ``buyer`` orders from: their own, or their fraud ring's."""
+        n = self.n_legit
+        return buyer if buyer < n else n + (buyer - n) // self.ring_size
 
 
 class OrderDesk:
@@ -161,12 +163,12 @@ class OrderDesk:
             self.rec.forgone_at.append(now)
             return None
         # Listings of suspended sellers are hidden; some buyers skip poorly rated sellers.
-        active, rating, seller_of = self.standing.active, self.standing.rating, inv.seller_of
+        active, rating, per = self.standing.active, self.standing.rating, inv.skus_per_seller
         delisted, recorded, reserved = inv.delisted, inv.recorded, inv.reserved
         picky = after[AVOID] < self.avoid_share
         sku = -1
         for c in candidates:
-            s = seller_of[c]
+            s = c // per  # catalogs are consecutive SKU ids (Inventory.seller_of)
             # In stock as the listing shows it (Inventory.available), from a seller they accept.
             if (
                 not delisted[c]
@@ -188,7 +190,7 @@ class OrderDesk:
                 if u_cancel < edge:
                     cancel_reason = reason
                     break
-        seller = seller_of[sku]
+        seller = sku // per
         dest = pop.dest[buyer]
         verified = pop.verified[buyer]
         oid = self.rec.new_order(
@@ -206,7 +208,7 @@ class OrderDesk:
             stolen,
             card,
             verified,
-            self._velocity(pop.device[buyer], now),
+            self._velocity(pop.device(buyer), now),
             cancel_reason,
             u_addr < self.address_conflict_rate,
             u_neglect < self.neglect_p[seller],

@@ -39,7 +39,6 @@ class Inventory:
         self.skus_per_seller = per
         # Per-SKU attributes that are not small integers are typed arrays: a Python float or
         # large int in a list costs 32-36 bytes, and a large run has millions of SKUs.
-        self.seller_of = array("q", (np.arange(n) // per).tobytes())
 
         physical = rng.poisson(cfg.initial_stock_mean, n) + 1
         error = rng.poisson(max(cfg.record_error_mean - 1.0, 0.0), n) + 1
@@ -54,7 +53,7 @@ class Inventory:
         # Typed arrays, so that the daily accuracy is one vectorised comparison.
         self.physical = array("q", physical.astype(np.int64).tobytes())
         self.recorded = array("q", recorded.astype(np.int64).tobytes())
-        self.reserved: list[int] = [0] * n
+        self.reserved = array("q", bytes(8 * n))  # units held by orders placed, not picked
         self.on_order = bytearray(n)  # 0/1 flags
         self.delisted = bytearray(n)
 
@@ -62,7 +61,8 @@ class Inventory:
         rank_sku = np.tile(np.arange(1, per + 1), n_sellers)
         rank_seller = np.repeat(rng.permutation(n_sellers) + 1, per)
         w = (rank_sku * rank_seller.astype(float)) ** -cfg.popularity_skew
-        self.popularity = w / w.sum()
+        # Cumulative, as picking a SKU by popularity needs it (searchsorted on a uniform).
+        self.popularity_cdf = np.cumsum(w / w.sum())
 
         sigma2 = np.log1p((item_price.sd / item_price.mean) ** 2)
         mu = np.log(item_price.mean) - sigma2 / 2.0
@@ -106,6 +106,10 @@ class Inventory:
                 phys[sku] -= 1
             t += gap() / rate
         self._next_loss = t
+
+    def seller_of(self, sku: int) -> int:
+        """The seller listing ``sku`` (catalogs are consecutive blocks of SKU ids)."""
+        return sku // self.skus_per_seller
 
     def available(self, sku: int) -> int:
         """Units the listing shows as purchasable."""

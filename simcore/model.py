@@ -213,7 +213,7 @@ class Model:
             book.clear(o)
             yield from sellers.fulfil(o)
 
-        popularity_cdf = np.cumsum(inv.popularity)
+        popularity_cdf = inv.popularity_cdf
         sku_rng = st.generator("orders.sku")
         items_rng = st.generator("orders.extra_items")
         self.desk = OrderDesk(

@@ -333,3 +333,32 @@ def test_requesting_a_stream_twice_raises(second):
     with pytest.raises(ValueError, match=r"random stream 'a\.b' requested twice"):
         second(streams)
     streams.generator("a.c")  # other names are still available
+
+
+def _numpy_business_hours(start: dt.date, hour: float) -> float:
+    """The reference: business hours to ``hour`` by numpy's busday functions."""
+    s64 = np.datetime64(start, "D")
+    day_index = int(hour // 24)
+    day = s64 + np.timedelta64(day_index, "D")
+    time_of_day = hour - day_index * 24.0 if np.is_busday(day) else 0.0
+    return int(np.busday_count(s64, day)) * 24.0 + time_of_day
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    weekday=st.integers(0, 6),
+    hour=st.one_of(st.floats(0, 10_000), st.integers(0, 400).map(lambda d: d * 24.0)),
+    bdays=st.one_of(st.floats(0, 40), st.integers(0, 40).map(float)),
+)
+def test_business_days_match_numpy(weekday, hour, bdays):
+    # The calendar counts weekdays in integers; numpy's busday functions are the reference,
+    # bit for bit, for every start weekday (weekend starts roll forward to Monday).
+    start = dt.date(2026, 1, 5) + dt.timedelta(days=weekday)
+    cal = Calendar(start)
+    assert cal._business_hours(hour) == _numpy_business_hours(start, hour)
+    s64 = np.datetime64(start, "D")
+    target = _numpy_business_hours(start, hour) + bdays * 24.0
+    day = int(target // 24)
+    landing = np.busday_offset(s64, day, roll="forward")
+    expected = float((landing - s64) / np.timedelta64(1, "h")) + (target - day * 24.0)
+    assert cal.add_business_days(hour, bdays) == expected

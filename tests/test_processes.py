@@ -438,3 +438,17 @@ def test_review_backlog_longer_than_ship_by_does_not_count_against_sellers():
     assert waited.max() > 5 * 24
     shipped = o[o["shipped_at"].notna()]
     assert ((shipped["shipped_at"] - shipped["cleared_at"]).dt.total_seconds() / 3600 <= 72).all()
+
+
+def test_a_model_runs_once_and_lets_go_of_its_clock():
+    # After the horizon the model frees the environment and what was in flight (for the
+    # frames' memory); running it again is a mistake, said plainly.
+    from simcore.collect import collect
+    from simcore.model import Model
+
+    model = Model(quiet({"horizon_days": 3.0}))
+    model.run()
+    assert model.env is None and model.book is None
+    assert len(collect(model).orders) > 0
+    with pytest.raises(RuntimeError, match="has run already"):
+        model.run()
