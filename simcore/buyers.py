@@ -10,7 +10,7 @@ import numpy as np
 import simpy
 
 from simcore.calendar import ArrivalRate
-from simcore.clock import delay_to
+from simcore.clock import wait_until
 from simcore.disputes import AVOID, TRUST_BUY
 from simcore.distributions import Sampler
 from simcore.entities import ACTIVITY, ACTOR, Order, State
@@ -239,7 +239,7 @@ def arrivals(
             return
         if not flat and thin() * peak >= rate(t):
             continue
-        yield env.timeout(delay_to(env.now, t))
+        yield from wait_until(env, t)
         desk.place()
 
 

@@ -1,0 +1,445 @@
+"""Cheap mechanics against the formulations they replaced (tier 3: equivalence properties).
+
+Each speed-up swapped "one SimPy process or event per X" for something cheaper that must give
+exactly the same hours, order of actions and random draws. Every test here runs the old
+formulation, written out plainly in the test, beside the new one on random inputs and compares
+the results bit for bit, so a change that is "nearly" equivalent (an ulp, a tie, an off-by-one
+at a horizon) fails here before it shifts every run's numbers. Where the equivalence knowingly
+stops, ``test_known_limits`` pins the case.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import math
+import types
+
+import numpy as np
+import pandas as pd
+import pytest
+import simpy
+from conftest import SCENARIOS
+from hypothesis import assume, example, given, settings
+from hypothesis import strategies as st
+
+import simcore
+from simcore.buyers import arrivals
+from simcore.calendar import ArrivalRate, Calendar
+from simcore.clock import rounds, wait_until
+from simcore.distributions import _BLOCK, block_sampler, row_sampler, uniform_sampler
+from simcore.entities import ACTIVITY, ACTOR, STATUS_COMPLETED
+from simcore.inventory import Inventory
+from simcore.parcels import Parcels
+from simcore.recorder import QueueMonitor, Recorder
+from simcore.standing import SellerStanding
+from simcore.station import Station
+from simcore.trust import BuyerTrust
+
+SETTINGS = settings(max_examples=50, deadline=None)
+seeds = st.integers(0, 2**32 - 1)
+
+
+@functools.cache
+def _scenario(**overrides) -> simcore.Scenario:
+    return simcore.load_scenario(SCENARIOS / "baseline.yaml", overrides)
+
+
+def _streams(seed: int):
+    """Exp(1) and U[0, 1) samplers on two streams of ``seed``; each call gives fresh, equal ones."""
+    gap = block_sampler(np.random.default_rng(seed).standard_exponential)
+    return gap, uniform_sampler(np.random.default_rng([seed, 1]))
+
+
+# ---- clock ----------------------------------------------------------------------------------
+
+#: From below ``t / 2`` no single delay may land SimPy's clock on ``t``: the delay shares ``t``'s
+#: ulp while ``now`` has a half-ulp bit, so every sum is a tie rounded to even and an odd ``t`` is
+#: skipped. A one-step wait acted an ulp early there (an early order in ~5% of seeds, a seller
+#: round now and then); ``wait_until`` steps past ``t / 2`` first.
+UNREACHABLE = (4.0, 5.9340852475390056e16)
+
+
+@SETTINGS
+@given(
+    a=st.floats(0.0, 1e300, allow_subnormal=True),
+    b=st.floats(0.0, 1e300, allow_subnormal=True),
+    shape=st.sampled_from(["as drawn", "equal", "next float"]),
+)
+@example(a=UNREACHABLE[0], b=UNREACHABLE[1], shape="as drawn")
+@example(a=1e-300, b=1e300, shape="as drawn")
+@example(a=0.0, b=0.3, shape="as drawn")
+def test_wait_until_lands_exactly(a, b, shape):
+    """``wait_until`` keeps self-scheduled processes (rounds, arrivals) on the hours they
+    computed, from any hour, whether or not one delay can get there."""
+    now, t = sorted((a, b))
+    t = {"as drawn": t, "equal": now, "next float": math.nextafter(now, math.inf)}[shape]
+    env = simpy.Environment(initial_time=now)
+    env.process(wait_until(env, t))
+    env.run()
+    assert env.now == t
+
+
+def _rounds_pair(units: list[float], interval: float, n_rounds: float):
+    """(rounds' (hour, actor) calls, the same from one process per actor, and the latter's
+    calls on to a round past the horizon: the hours the clock steps to)."""
+    phases, horizon = [u * interval for u in units], n_rounds * interval
+    env, ref_env = simpy.Environment(), simpy.Environment()
+    got: list[tuple[float, int]] = []
+    want: list[tuple[float, int]] = []
+    env.process(rounds(env, phases, interval, lambda i: got.append((env.now, i))))
+
+    def actor(i: int, phase: float):
+        yield ref_env.timeout(phase)
+        while True:
+            want.append((ref_env.now, i))
+            yield ref_env.timeout(interval)
+
+    for i, phase in enumerate(phases):
+        ref_env.process(actor(i, phase))
+    env.run(until=horizon)
+    ref_env.run(until=horizon + interval)
+    return got, [(h, i) for h, i in want if h < horizon], want
+
+
+@SETTINGS
+@given(
+    units=st.lists(st.floats(0.0, 1.0, exclude_max=True), min_size=1, max_size=8),
+    interval=st.floats(0.1, 500.0),
+    n_rounds=st.floats(0.01, 30.0),
+)
+def test_rounds_match_one_process_per_actor(units, interval, n_rounds):
+    """One heap-driven process acts at the same hours, in the same order (ties of equal phases
+    included), as one process per seller waiting its phase and then the interval, over and over."""
+    got, want, steps = _rounds_pair(units, interval, n_rounds)
+    # Outside the known limit: ties only between equal phases.
+    phases_at: dict[float, set[float]] = {}
+    for h, i in steps:
+        phases_at.setdefault(h, set()).add(units[i])
+    assume(all(len(p) == 1 for p in phases_at.values()))
+    assert got == want
+
+
+# ---- service station ----------------------------------------------------------------------------
+
+
+def _station_times(arrive, service, servers, how: str, mon: QueueMonitor | None = None):
+    """(start, end) of each customer's service: through a ``simpy.Resource`` used request/hold/
+    release (the old formulation), or a :class:`Station` via ``serve`` or request/release."""
+    env = simpy.Environment()
+    res = simpy.Resource(env, servers) if how == "resource" else Station(env, mon)
+    out = [(math.nan, math.nan)] * len(arrive)
+
+    def customer(i: int):
+        yield env.timeout(arrive[i])
+        if how == "serve":
+            started = []
+            yield from res.serve(service[i], lambda: started.append(env.now))
+            (start,) = started
+        else:
+            turn = res.request()
+            if turn is not None:
+                yield turn
+            start = env.now
+            yield env.timeout(service[i])
+            if how == "resource":
+                res.release(turn)
+            else:
+                res.release()
+        out[i] = (start, env.now)
+
+    for i in range(len(arrive)):
+        env.process(customer(i))
+    env.run()
+    assert how == "resource" or (res.busy == 0 and not res.queue)
+    return out
+
+
+@SETTINGS
+@given(
+    servers=st.integers(1, 3),
+    visits=st.lists(st.tuples(st.floats(0.0, 3.0), st.floats(0.0, 5.0)), min_size=1, max_size=40),
+    how=st.sampled_from(["serve", "request"]),
+)
+def test_station_matches_simpy_resource(servers, visits, how):
+    """Granting a free server at once and handing a released server straight to the head of
+    the line (no grant/release events) must serve everyone at the same hours as a Resource
+    (ties included), and the monitor must record the waits and busy time those hours imply."""
+    arrive = list(itertools.accumulate(g for g, _ in visits))
+    service = [s for _, s in visits]
+    mon = QueueMonitor(servers, 0.0)
+    got = _station_times(arrive, service, servers, how, mon)
+    assert got == _station_times(arrive, service, servers, "resource")
+
+    waits = [start - a for a, (start, _) in zip(arrive, got, strict=True)]
+    assert sorted(zip(mon.req_t, mon.wait, strict=True)) == sorted(zip(arrive, waits, strict=True))
+    t_end = max(end for _, end in got) + 1.0
+    summary = mon.summary(t_end)
+    busy = sum(end - start for start, end in got)
+    assert summary["requests"] == len(arrive)
+    assert summary["utilization"] == pytest.approx(busy / (servers * t_end), rel=1e-9, abs=1e-15)
+    # Everyone has been served by t_end, so the queue-length area is the sum of waits.
+    assert summary["mean_queue_length"] == pytest.approx(sum(waits) / t_end, rel=1e-9, abs=1e-15)
+
+
+# ---- inventory shrinkage ------------------------------------------------------------------------
+
+
+@SETTINGS
+@given(
+    seed=seeds,
+    rate=st.floats(0.05, 3.0),
+    visits=st.lists(st.tuples(st.floats(0.0, 500.0), st.integers(0, 19), st.integers(0, 3)), max_size=25),
+)
+def test_lazy_shrinkage_matches_eager_process(seed, rate, visits):
+    """Losses applied on reads (``settle``) leave physical stock exactly as the old loss
+    process did: same draws, same SKUs, the empty-SKU guard, and restocks between losses."""
+    scn = _scenario(**{"sellers.count": 5, "sellers.skus_per_seller": 4, "sellers.initial_stock_mean": 2})
+    build, prices, accuracy = (np.random.default_rng(s) for s in (11, 12, 13))
+    prohibited = scn.platform.prohibited.listing_share
+    lazy = Inventory(scn.sellers, build, prices, scn.buyers.item_price_usd, prohibited, accuracy)
+    lazy.start_shrinkage(rate, *_streams(seed))
+    phys = list(lazy.physical)  # the eager side's stock
+    initial = sum(phys)
+    gap, pick = _streams(seed)
+    per_hour = rate * lazy.n_skus / 24.0
+    env = simpy.Environment()
+
+    def eager():
+        while True:
+            yield env.timeout(gap() / per_hour)
+            sku = int(pick() * len(phys))
+            if phys[sku] > 0:
+                phys[sku] -= 1
+
+    env.process(eager())
+    added = 0
+    for h, sku, k in sorted([*visits, (500.0, 0, 0)]):
+        lazy.settle(h)
+        # settle(h) applies losses at or before h: the eager run must include events at h.
+        if math.nextafter(h, math.inf) > env.now:
+            env.run(until=math.nextafter(h, math.inf))
+        assert list(lazy.physical) == phys
+        lazy.physical[sku] += k
+        phys[sku] += k
+        added += k
+    assert sum(phys) < initial + added  # losses happened: the comparison was not vacuous
+
+
+# ---- samplers -----------------------------------------------------------------------------------
+
+
+@settings(max_examples=20, deadline=None)
+@given(seed=seeds, width=st.integers(1, 12))
+def test_block_and_row_samplers_replay_the_stream(seed, width):
+    """Block sampling (one numpy call per block) must serve the stream's numbers unchanged and
+    in order across block boundaries; rows of a row sampler are the same numbers, regrouped."""
+    n = 3 * _BLOCK + 517
+    draw = block_sampler(np.random.default_rng(seed).random)
+    assert [draw() for _ in range(n)] == np.random.default_rng(seed).random(n).tolist()
+    row = row_sampler(np.random.default_rng(seed).random, width)
+    rows = [row() for _ in range(3 * _BLOCK + 5)]
+    assert {len(r) for r in rows} == {width}
+    assert [x for r in rows for x in r] == np.random.default_rng(seed).random(len(rows) * width).tolist()
+
+
+# ---- untroubled parcels -------------------------------------------------------------------------
+
+
+def _parcel_world(placed: list[float], buyers: list[int], sellers: list[int], seed: int):
+    scn = _scenario()
+    rec = Recorder(0.0)
+    for b, s, h in zip(buyers, sellers, placed, strict=True):
+        rec.new_order(b, s, 0, 0, 1, 10.0, h, False, False, True, 0)
+    trust = BuyerTrust(scn.buyers.trust, 4)  # buyers 4 and 5 are fraudulent: no trust kept
+    standing = SellerStanding(scn.platform.seller_rating, scn.platform.penalties, 3)
+    rng = np.random.default_rng([seed, 2])
+    # Confirmation times from minutes to weeks: some fall due within the hour being settled.
+    return rec, block_sampler(lambda k: np.exp(rng.uniform(-4.0, 6.0, k))), trust, standing
+
+
+def _parcel_state(rec: Recorder, _confirm, trust: BuyerTrust, standing: SellerStanding) -> dict:
+    n = rec.n_orders
+    state = {
+        c: [None if math.isnan(x) else x for x in rec.orders[c][:n]] for c in ("delivered_at", "completed_at")
+    }
+    state["rows"] = sorted(zip(rec.ev_time, rec.ev_order, rec.ev_activity, rec.ev_actor, strict=True))
+    state["status"] = list(rec.orders["status"][:n])
+    state |= {"trust": list(trust.trust), "good": list(standing.good), "rating": list(standing.rating)}
+    return state
+
+
+def _parcels_pair(seed, ship, transit, buyers, sellers, reads, horizon):
+    """(Parcels' states after each read and at the horizon, the same from a process per order)."""
+    world, ref_world = (_parcel_world(ship, buyers, sellers, seed) for _ in range(2))
+    parcels = Parcels(*world)
+    rec, confirm, trust, standing = ref_world
+    env = simpy.Environment()
+
+    def parcel(oid: int):
+        yield env.timeout(ship[oid])  # shipped (from hour 0 the clock lands on any hour)
+        yield env.timeout(transit[oid])
+        rec.event(env.now, oid, ACTIVITY["delivered"], ACTOR["seller"])
+        rec.set("delivered_at", oid, env.now)
+        yield env.timeout(confirm())
+        rec.event(env.now, oid, ACTIVITY["completed"], ACTOR["buyer"])
+        rec.set("completed_at", oid, env.now)
+        rec.set("status", oid, STATUS_COMPLETED)
+        trust.reward(buyers[oid])
+        standing.order_good(sellers[oid])
+
+    for oid in range(len(ship)):
+        env.process(parcel(oid))
+    got, want = [], []
+    for hour, is_read, oid in sorted(
+        [(s, 0, oid) for oid, s in enumerate(ship)] + [(h, 1, -1) for h in reads]
+    ):
+        if not is_read:
+            parcels.ship(oid, hour, transit[oid])
+            continue
+        parcels.settle(hour)
+        # settle(h) applies what is due at or before h: the reference must process hour h.
+        if math.nextafter(hour, math.inf) > env.now:
+            env.run(until=math.nextafter(hour, math.inf))
+        got.append(_parcel_state(*world))
+        want.append(_parcel_state(*ref_world))
+    parcels.settle(horizon, before=True)
+    env.run(until=horizon)
+    return [*got, _parcel_state(*world)], [*want, _parcel_state(*ref_world)]
+
+
+@SETTINGS
+@given(seed=seeds, n_orders=st.integers(1, 30), n_reads=st.integers(0, 30), at_horizon=st.booleans())
+@example(seed=0, n_orders=1, n_reads=0, at_horizon=True)
+def test_parcels_match_one_process_per_order(seed, n_orders, n_reads, at_horizon):
+    """Delivering and confirming untroubled parcels from a heap, settled on reads, must give
+    the event rows, order columns, trust, ratings and confirm draws of a process per order;
+    and, like ``run(until=horizon)``, leave what is due at the horizon itself undone."""
+    rng = np.random.default_rng(seed)
+    horizon = 600.0
+    ship = rng.uniform(0.0, horizon, n_orders).tolist()
+    transit = np.exp(rng.uniform(-4.0, 6.0, n_orders)).tolist()  # minutes to weeks
+    if at_horizon:  # a parcel due exactly at the horizon (shipped after horizon/2: exact sums)
+        ship[0] = float(rng.uniform(horizon / 2, horizon))
+        transit[0] = horizon - ship[0]
+        assert ship[0] + transit[0] == horizon
+    people = (rng.integers(0, 6, n_orders).tolist(), rng.integers(0, 3, n_orders).tolist())
+    reads = sorted(rng.uniform(0.0, horizon, n_reads).tolist())
+    got, want = _parcels_pair(seed, ship, transit, *people, reads, horizon)
+    assert got == want
+    assert not at_horizon or got[-1]["delivered_at"][0] is None
+
+
+# ---- arrivals -----------------------------------------------------------------------------------
+
+PROMOTIONS = [
+    {"start": "2026-01-08", "days": 1.5, "multiplier": 3.0},
+    {"start": "2026-01-09", "multiplier": 2.0},
+]
+PROFILES = {
+    "shaped": {},
+    "flat": {"buyers.arrival_profile": "flat"},
+    "promotions": {"buyers.arrival_profile.promotions": PROMOTIONS},
+}
+
+
+@functools.cache
+def _rate(profile: str) -> ArrivalRate:
+    scn = simcore.load_scenario(SCENARIOS / "baseline.yaml", PROFILES[profile])
+    return ArrivalRate(scn, Calendar(scn.start))
+
+
+def _placed_hours(seed: int, until_h: float, profile: str, new: bool) -> list[float]:
+    """Hours of the orders placed by ``arrivals`` (``new``) or by one timeout per candidate."""
+    rate = _rate(profile)
+    assert rate.flat == (profile == "flat")
+    peak = rate.max_rate
+    env = simpy.Environment()
+    hours: list[float] = []
+    desk = types.SimpleNamespace(place=lambda: hours.append(env.now))
+    gap, thin = _streams(seed)
+
+    def reference():
+        while True:
+            yield env.timeout(gap() / peak)
+            if env.now >= until_h:
+                return
+            if not rate.flat and thin() * peak >= rate(env.now):
+                continue
+            desk.place()
+
+    env.process(arrivals(env, rate, gap, thin, until_h, desk) if new else reference())
+    env.run()
+    return hours
+
+
+def _arrivals_pair(seed: int, until_h: float, profile: str):
+    return _placed_hours(seed, until_h, profile, True), _placed_hours(seed, until_h, profile, False)
+
+
+@SETTINGS
+@given(seed=seeds, until_h=st.floats(0.5, 24.0 * 14), profile=st.sampled_from(sorted(PROFILES)))
+def test_arrivals_match_one_timeout_per_candidate(seed, until_h, profile):
+    """Walking past thinned-out candidates without clock events must place orders at the
+    very hours (as floats) of the old process that waited for every candidate."""
+    got, want = _arrivals_pair(seed, until_h, profile)
+    assert got == want
+    assert want or until_h < 2.0
+
+
+# ---- known limits -------------------------------------------------------------------------------
+
+TIE = "a heap orders rows due at one hour by key, SimPy by scheduling order"
+KNOWN_LIMITS = {
+    # Actor 0's second hour, 1e-76 + 1, rounds to actor 1's; actor 1 scheduled it first.
+    "rounds-tie": (TIE, lambda: _rounds_pair([4.786293907117551e-76, 0.0], 1.0, 2.0)[:2]),
+    # Both parcels arrive at hour 2; order 1's delivery was scheduled first, so it draws first.
+    "parcels-tie": (TIE, lambda: _parcels_pair(0, [1.0, 0.0], [1.0, 2.0], [0, 1], [0, 1], [], 999.0)),
+}
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        pytest.param(case, id=name, marks=pytest.mark.xfail(strict=True, raises=AssertionError, reason=why))
+        for name, (why, case) in KNOWN_LIMITS.items()
+    ],
+)
+def test_known_limits(case):
+    """Where the cheap mechanics part from the old processes. Each needs inputs that continuous
+    random durations (almost) never give: an hour the clock cannot land on (an order placed an
+    ulp early in ~5% of runs' first hours) or an exact tie. A fix shows up as XPASS: drop the mark."""
+    got, want = case()
+    assert got == want
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        # From actor 1's phase (36.5 h) no single delay reaches actor 0's (126.2 h).
+        pytest.param(
+            lambda: _rounds_pair([0.6598797524559217, 0.19101034429295363], 191.25, 1.0)[:2], id="rounds"
+        ),
+        # No single delay takes the clock from the first order (0.113 h) to the second (0.247 h).
+        pytest.param(lambda: _arrivals_pair(18, 1.0, "shaped"), id="arrivals"),
+    ],
+)
+def test_hours_no_single_delay_reaches(case):
+    """The cases where a one-step wait acted an ulp early now act on the hour."""
+    got, want = case()
+    assert got == want
+
+
+# ---- end to end ---------------------------------------------------------------------------------
+
+
+def test_short_baseline_run_is_deterministic_and_time_ordered():
+    """Two runs of one seed give identical frames, and the event log, whose parcel rows are
+    recorded late, comes out in time order."""
+    overrides = {"horizon_days": 40, "warmup_days": 5, "cooldown_days": 5}
+    first, second = (simcore.run(SCENARIOS / "baseline.yaml", overrides=overrides) for _ in range(2))
+    pd.testing.assert_frame_equal(first.orders, second.orders, check_exact=True)
+    pd.testing.assert_frame_equal(first.events, second.events, check_exact=True)
+    hour = first.events["hour"].to_numpy()
+    assert hour.size > 0 and (np.diff(hour) >= 0).all()
+    assert (first.events["activity"] == "completed").any()  # the parcel path ran
