@@ -143,19 +143,24 @@ class SellerDesk:
             self._put_back(o)
             return
         book.ship(o)
-        d = o.after_draws
-        lost = d[LOST] < self.lost_share
+        lost = o.after_draws[LOST] < self.lost_share
         transit = self.transit[o.dest]()
-        if (
-            lost
-            or (transit > self.not_delivered_h and d[NOT_DELIVERED] < self.p_not_delivered)
-            or d[NOT_AS_DESCRIBED] < self.p_not_as_described
-        ):
+        if self._troubled(o, lost, transit):
             yield from self._deliver(o, lost, transit)
             return
         # Most parcels: nothing but the delivery and the buyer's confirmation can happen to the
         # order now, and nothing else waits on it (simcore.parcels).
         self.parcels.ship(o.id, env.now, transit)
+
+    def _troubled(self, o: Order, lost: bool, transit: float) -> bool:
+        """Whether the parcel of ``o`` is ``lost`` or will be disputed (as not delivered after
+        ``transit`` hours, or as not as described): decided by the order's own draws."""
+        d = o.after_draws
+        return (
+            lost
+            or (transit > self.not_delivered_h and d[NOT_DELIVERED] < self.p_not_delivered)
+            or d[NOT_AS_DESCRIBED] < self.p_not_as_described
+        )
 
     def _deliver(self, o: Order, lost: bool, transit: float):
         """Process: from shipment to completion of a parcel that is ``lost``, or will be
