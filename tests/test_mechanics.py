@@ -407,9 +407,9 @@ KNOWN_LIMITS = {
     ],
 )
 def test_known_limits(case):
-    """Where the cheap mechanics part from the old processes. Each needs inputs that continuous
-    random durations (almost) never give: an hour the clock cannot land on (an order placed an
-    ulp early in ~5% of runs' first hours) or an exact tie. A fix shows up as XPASS: drop the mark."""
+    """Where the cheap mechanics part from the old processes: two rows due at exactly the same
+    hour are taken by key rather than by scheduling order, which continuous random durations do
+    not produce. A fix shows up as XPASS: drop the mark."""
     got, want = case()
     assert got == want
 
