@@ -168,8 +168,9 @@ class OrderDesk:
         picky = after[AVOID] < self.avoid_share
         sku = -1
         for c in candidates:
-            s = c // per  # catalogs are consecutive SKU ids (Inventory.seller_of)
-            # In stock as the listing shows it (Inventory.available), from a seller they accept.
+            s = c // per  # a seller's catalog is a block of consecutive SKU ids
+            # Purchasable as the listing shows it (recorded less reserved, unless delisted),
+            # from an active seller the buyer accepts.
             if (
                 not delisted[c]
                 and recorded[c] - reserved[c] >= qty

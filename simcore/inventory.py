@@ -36,7 +36,7 @@ class Inventory:
         n_sellers, per = cfg.count, cfg.skus_per_seller
         n = n_sellers * per
         self.n_skus = n
-        self.skus_per_seller = per
+        self.skus_per_seller = per  # seller s lists SKUs s * per .. (s + 1) * per - 1
         # Per-SKU attributes that are not small integers are typed arrays: a Python float or
         # large int in a list costs 32-36 bytes, and a large run has millions of SKUs.
 
@@ -106,16 +106,6 @@ class Inventory:
                 phys[sku] -= 1
             t += gap() / rate
         self._next_loss = t
-
-    def seller_of(self, sku: int) -> int:
-        """The seller listing ``sku`` (catalogs are consecutive blocks of SKU ids)."""
-        return sku // self.skus_per_seller
-
-    def available(self, sku: int) -> int:
-        """Units the listing shows as purchasable."""
-        if self.delisted[sku]:
-            return 0
-        return self.recorded[sku] - self.reserved[sku]
 
     def accuracy(self, now: float) -> float:
         """Share of SKU records equal to physical stock at hour ``now``."""

@@ -54,10 +54,6 @@ class Parcels:
         self._hour = 0  # the bucket being settled: hours [_hour, _hour + 1)
         self._current: list[tuple[float, int]] = []  # its heap
 
-    def __len__(self) -> int:
-        """Parcels in transit or awaiting confirmation (as of the last settlement)."""
-        return len(self._current) + sum(len(b) for b in self._buckets.values())
-
     def ship(self, oid: int, now: float, transit_h: float) -> None:
         """Order ``oid`` shipped at hour ``now``; its parcel arrives ``transit_h`` hours later."""
         self._add(now + transit_h, 2 * oid + _DELIVER)
