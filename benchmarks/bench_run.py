@@ -3,7 +3,7 @@
     python benchmarks/bench_run.py                      # 200,000 orders: model vs skeleton
     python benchmarks/bench_run.py --orders 20000       # quick
     python benchmarks/bench_run.py --repeat 3           # median ratio and range over 3 pairs
-    python benchmarks/bench_run.py --million            # 1,000,000 orders with the full event log
+    python benchmarks/bench_run.py --million            # a million arrivals, full event log
     python benchmarks/bench_run.py --million --with-skeleton
 
 ``--orders N`` runs the baseline (scenarios/baseline.yaml, 150 days) with demand and the staff
@@ -14,9 +14,11 @@ throughput is orders / (run + collect). The skeleton (benchmarks/skeleton.py) ru
 scaled scenario; its throughput is orders / ``env.run``. Target (performance issue): model
 orders/s >= 0.5 x the skeleton's at 200,000 orders.
 
-``--million`` runs the baseline over 30 days (warm-up and cool-down 5 days) at 1,400 orders an
-hour, buyers, sellers and staff scaled by 1400 / 12.5: about a million orders. Targets: peak
-RSS <= 1 GiB, and collect (building the DataFrames) < 10% of run + collect.
+``--million`` runs the baseline over 30 days (warm-up and cool-down 5 days) at 1,400 arrivals an
+hour, buyers, sellers and staff scaled by 1400 / 12.5: 1,008,000 arrivals, of which ~8% are lost
+sales or forgone, so ~880,000 orders. ``--million-days D`` spreads them over D days and
+``--million-arrivals A`` sets their number. Targets: peak RSS <= 1 GiB, and collect (building
+the DataFrames) < 10% of run + collect.
 
 Each measurement runs in a fresh child process so its peak memory (max RSS, in MiB) belongs to
 it alone; ``--repeat R`` alternates model and skeleton R times (this machine drifts by +-20%).
@@ -272,24 +274,24 @@ def _summary_orders(orders: int, rows: list[tuple[int, dict]]) -> None:
 def _summary_million(rows: list[tuple[int, dict]]) -> None:
     model = [r for _, r in rows if r["kind"] == "model" and "error" not in r]
     if not model:
-        print("1M orders: no result (the model run failed)")
+        print("million run: no result (the model run failed)")
         return
     peak = max(r["peak_rss_mib"] for r in model)
     share = statistics.median(r["collect_share_pct"] for r in model)
     r = model[0]
     print(
-        f"1M orders: {r['orders']:,} orders, {r['events_logged']:,} events logged; "
+        f"million run: {r['orders']:,} orders, {r['events_logged']:,} events logged; "
         f"memory check {r['memory_check']}"
     )
     ok = peak <= RSS_TARGET_MIB
-    print(f"1M orders: peak RSS {peak:,} MiB; target <= {RSS_TARGET_MIB} MiB: {_verdict(ok)}")
+    print(f"million run: peak RSS {peak:,} MiB; target <= {RSS_TARGET_MIB} MiB: {_verdict(ok)}")
     print(
-        f"1M orders: collect {share:.1f}% of run + collect; target < {COLLECT_SHARE_TARGET_PCT:g}%: "
+        f"million run: collect {share:.1f}% of run + collect; target < {COLLECT_SHARE_TARGET_PCT:g}%: "
         f"{_verdict(share < COLLECT_SHARE_TARGET_PCT)}"
     )
     ratios = _ratios(rows)
     if ratios:
-        print(f"1M orders: model orders/s / skeleton orders/s = {statistics.median(ratios):.3f}")
+        print(f"million run: model orders/s / skeleton orders/s = {statistics.median(ratios):.3f}")
 
 
 def main() -> None:

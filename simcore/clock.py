@@ -34,8 +34,9 @@ def rounds(env: simpy.Environment, phases: Sequence[float], interval_h: float, a
     """Process: ``act(i)`` at hour ``phases[i]`` and every ``interval_h`` hours after, for every i.
 
     The same hours, in the same order, as one process per i that waits its phase and then the
-    interval over and over; but one process, not tens of thousands (one per seller), each with
-    its frames.
+    interval over and over (only actors due at the very same hour go by index rather than by
+    scheduling order); but one process, not tens of thousands (one per seller), each with its
+    frames.
     """
     due = [(float(phase), i) for i, phase in enumerate(phases)]
     heapq.heapify(due)

@@ -6,14 +6,16 @@ an order but its delivery after the transit time and the buyer's confirmation af
 ``buyers.confirm_time``, and nothing waits on either. Their only effects on the rest of the
 model are the confirmation's: the buyer's trust and the seller's rating rise.
 
-So these parcels are rows of one heap, ``(hour due, 2 * order id + stage)``, not processes or
-clock events (those were two of a run's eight clock events per order and, over the weeks in
-transit, the largest part of its memory; benchmarks/bench_run.py). :meth:`Parcels.settle`
-applies, in time order, whatever fell due by a given hour, and is called before anything that
-reads or changes trust or ratings, and before the confirmation time of a troubled parcel is
-drawn from the same stream. Outcomes and random draws are therefore exactly those of a process
-per order; the event-log rows are recorded late, with their own hours, and the log is put
-back in time order when the run is collected.
+So these parcels are rows, ``(hour due, 2 * order id + stage)``, of a calendar queue (a bucket
+per hour, made a heap when the clock reaches it), not processes or clock events (those were two
+of a run's eight clock events per order and, over the weeks in transit, the largest part of its
+memory; benchmarks/bench_run.py). :meth:`Parcels.settle` applies, in time order, whatever fell
+due by a given hour, and is called before anything that reads or changes trust or ratings, and
+before the confirmation time of a troubled parcel is drawn from the same stream. Outcomes and
+random draws are therefore those of a process per order (only two rows due at the very same hour
+are taken by order id rather than by scheduling order; tests/test_mechanics.py); the event-log
+rows are recorded late, with their own hours, and the log is put back in time order when the run
+is collected.
 """
 
 from __future__ import annotations
@@ -72,12 +74,14 @@ class Parcels:
     def settle(self, now: float, *, before: bool = False) -> None:
         """Deliver and close, in time order, what is due at or before hour ``now`` (strictly
         before it with ``before``: the clock stops short of its horizon)."""
+        cur, last = self._current, int(now)
+        if self._hour >= last and not (cur and (cur[0][0] < now or (cur[0][0] == now and not before))):
+            return  # nothing due: the common case, once per placement
         rec, trust, standing, confirm = self.rec, self.trust, self.standing, self.confirm
         event, cols = rec.event, rec.orders
         buyer_id, seller_id = cols["buyer_id"], cols["seller_id"]
         delivered_at, completed_at, status = cols["delivered_at"], cols["completed_at"], cols["status"]
         pop = heapq.heappop
-        last = int(now)
         while True:
             due = self._current
             while due and (due[0][0] < now or (due[0][0] == now and not before)):

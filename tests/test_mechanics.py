@@ -313,7 +313,7 @@ def _parcels_pair(seed, ship, transit, buyers, sellers, reads, horizon):
 @given(seed=seeds, n_orders=st.integers(1, 30), n_reads=st.integers(0, 30), at_horizon=st.booleans())
 @example(seed=0, n_orders=1, n_reads=0, at_horizon=True)
 def test_parcels_match_one_process_per_order(seed, n_orders, n_reads, at_horizon):
-    """Delivering and confirming untroubled parcels from a heap, settled on reads, must give
+    """Delivering and confirming untroubled parcels from a calendar queue, settled on reads, must give
     the event rows, order columns, trust, ratings and confirm draws of a process per order;
     and, like ``run(until=horizon)``, leave what is due at the horizon itself undone."""
     rng = np.random.default_rng(seed)
@@ -390,7 +390,7 @@ def test_arrivals_match_one_timeout_per_candidate(seed, until_h, profile):
 
 # ---- known limits -------------------------------------------------------------------------------
 
-TIE = "a heap orders rows due at one hour by key, SimPy by scheduling order"
+TIE = "rows due at one hour are taken by key, SimPy takes them by scheduling order"
 KNOWN_LIMITS = {
     # Actor 0's second hour, 1e-76 + 1, rounds to actor 1's; actor 1 scheduled it first.
     "rounds-tie": (TIE, lambda: _rounds_pair([4.786293907117551e-76, 0.0], 1.0, 2.0)[:2]),
