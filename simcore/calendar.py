@@ -73,14 +73,20 @@ class Calendar:
         weeks, rest = divmod(n, 5)
         return first + 7 * weeks + rest + (2 if w1 + rest >= 5 else 0)
 
-    def timestamp(self, hours: np.ndarray) -> np.ndarray:
-        """Simulation hours -> numpy datetime64[ms] (NaN -> NaT)."""
+    def timestamp(self, hours: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        """Simulation hours -> numpy datetime64[ms] (NaN -> NaT).
+
+        ``out`` (datetime64[ms], the shape of ``hours``) receives the result; it may be
+        ``hours`` itself viewed as datetime64[ms], converting a column in place.
+        """
         hours = np.asarray(hours, dtype=float)
-        out = np.empty(hours.shape, dtype="datetime64[ms]")
+        if out is None:
+            out = np.empty(hours.shape, dtype="datetime64[ms]")
         flat_in, flat_out = hours.reshape(-1), out.reshape(-1)
         start = np.datetime64(self.start, "ms").astype(np.int64)
         # In slices, so that converting an event log of millions of rows needs no full-size
-        # temporaries beyond the result.
+        # temporaries beyond the result. Each slice is read whole before it is written, which
+        # is what makes ``out`` sharing the memory of ``hours`` safe.
         for lo in range(0, flat_in.size, _SLICE):
             h = flat_in[lo : lo + _SLICE]
             nan = np.isnan(h)

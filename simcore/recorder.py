@@ -143,14 +143,18 @@ class Recorder:
         self._blank = {code: array(code, [NAN if code == "d" else 0]) * _ROWS for code in "dqb"}
         self._placement = tuple(self.orders[name] for name in PLACEMENT_COLUMNS)
         self.ev_time = array("d")
-        self.ev_order = array("q")
+        # Order ids as int32 (4 bytes of a row's 14; widened when collected): the event log is
+        # the largest record of a run, and simcore.volume refuses runs anywhere near 2**31 orders.
+        self.ev_order = array("i")
         self.ev_activity = array("b")
         self.ev_actor = array("b")
-        self.daily: dict[str, list[float]] = {}
+        self.daily: dict[str, array] = {}
         self.lost_at = array("d")  # hours of arrivals that found nothing in stock
         self.forgone_at = array("d")  # hours of arrivals whose buyer had churned or lost trust
         self.queues: dict[str, QueueMonitor] = {}
         self.warmup_hours = warmup_hours
+        # True once simcore.collect has made the order columns the frame's (timestamps in place).
+        self.collected = False
 
     def queue(self, name: str, servers: int) -> QueueMonitor:
         mon = QueueMonitor(servers, self.warmup_hours)
@@ -202,6 +206,14 @@ class Recorder:
         self.ev_actor.append(actor)
 
     def snapshot(self, **values: float) -> None:
-        """One row of the daily time series (called once per simulated day)."""
+        """One row of the daily time series (called once per simulated day).
+
+        Columns are typed arrays ('q' for a value that is an int on the first day, else 'd'):
+        a list would keep each day's numbers as objects, which outlive the run among the
+        orders freed at its end and keep the allocator from returning their memory."""
+        daily = self.daily
         for k, v in values.items():
-            self.daily.setdefault(k, []).append(v)
+            column = daily.get(k)
+            if column is None:
+                column = daily[k] = array("q" if isinstance(v, int) else "d")
+            column.append(v)

@@ -10,8 +10,10 @@ from __future__ import annotations
 import math
 from array import array
 from bisect import bisect_left
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+import numpy as np
 import simpy
 
 from simcore.schema import Penalties, SellerRating
@@ -38,22 +40,23 @@ class SellerStanding:
         self.cfg = penalties
         self.prior_good = rating.prior * rating.prior_weight
         self.prior_weight = rating.prior_weight
-        self.good = [0] * n_sellers
-        self.bad = [0] * n_sellers
-        self.rating = [rating.prior] * n_sellers
+        # Typed arrays, written in place: a list would hold a new float or int object per
+        # update, and those that outlive the run keep the allocator from returning the memory
+        # of the orders freed around them when it ends (see _Rolling).
+        self.good = array("q", bytes(8 * n_sellers))
+        self.bad = array("q", bytes(8 * n_sellers))
+        self.rating = array("d", [rating.prior]) * n_sellers
         self.active = [True] * n_sellers
-        # Rolling records (event hours, ascending) the platform's review looks at; typed arrays
-        # because a large run has tens of thousands of sellers (an empty deque is ten times the
-        # size of an empty array).
-        self.cleared = [array("d") for _ in range(n_sellers)]
-        self.cancelled = [array("d") for _ in range(n_sellers)]
-        self.rulings = [array("d") for _ in range(n_sellers)]
-        self.warned_at = [math.nan] * n_sellers
-        self.suspended_until = [0.0] * n_sellers
+        # Rolling records the platform's review looks at, counted per seller.
+        self.cleared = _Rolling(n_sellers)
+        self.cancelled = _Rolling(n_sellers)
+        self.rulings = _Rolling(n_sellers)
+        self.warned_at = array("d", [math.nan]) * n_sellers
+        self.suspended_until = array("d", [0.0]) * n_sellers
         self.suspended_count = 0  # sellers suspended right now
-        # Penalty history: (hour, seller) of each warning and each suspension.
-        self.warned_log: list[tuple[float, int]] = []
-        self.suspended_log: list[tuple[float, int]] = []
+        # Penalty history: each warning and each suspension.
+        self.warned_log = PenaltyLog()
+        self.suspended_log = PenaltyLog()
 
     def _rate(self, s: int) -> None:
         good, bad = self.good[s], self.bad[s]
@@ -61,7 +64,7 @@ class SellerStanding:
 
     def order_cleared(self, s: int, now: float) -> None:
         """An order was handed to seller ``s`` (the denominator of its cancellation rate)."""
-        self.cleared[s].append(now)
+        self.cleared.add(s, now)
 
     def order_good(self, s: int) -> None:
         """An order of seller ``s`` completed without a dispute lost by the seller."""
@@ -70,7 +73,7 @@ class SellerStanding:
 
     def seller_cancelled(self, s: int, now: float) -> None:
         """Seller ``s`` was responsible for a cancellation."""
-        self.cancelled[s].append(now)
+        self.cancelled.add(s, now)
         self.bad[s] += 1
         self._rate(s)
 
@@ -78,20 +81,27 @@ class SellerStanding:
         """Seller ``s`` lost a dispute; ``ruled`` when the platform decided it (a
         seller-responsibility ruling) rather than the seller settling."""
         if ruled:
-            self.rulings[s].append(now)
+            self.rulings.add(s, now)
         self.bad[s] += 1
         self._rate(s)
 
     def ruling_share(self, s: int) -> float:
         """Rulings against seller ``s`` per order cleared, over the penalty window."""
-        n = len(self.cleared[s])
-        return len(self.rulings[s]) / n if n else 0.0
+        n = self.cleared.count[s]
+        return self.rulings.count[s] / n if n else 0.0
 
     def review(self, now: float, book: OrderBook) -> None:
         """The platform's periodic look at every seller: reinstate, warn, suspend."""
         cfg = self.cfg
         since = now - cfg.window_days * 24.0
         grace = cfg.grace_days * 24.0
+        records = (self.cleared, self.cancelled, self.rulings)
+        # Records that have left the window no longer count for an active seller (a suspended
+        # seller's stay as they were until its reinstatement clears them).
+        active = np.array(self.active, dtype=bool)
+        for r in records:
+            r.expire(since, active)
+        cleared, cancelled, rulings_of = (r.count for r in records)
         for s in range(len(self.rating)):
             if not self.active[s]:
                 if self.suspended_until[s] <= now:
@@ -99,15 +109,13 @@ class SellerStanding:
                     self.suspended_count -= 1
                     self.warned_at[s] = math.nan
                     # A reinstated seller starts a clean window.
-                    del self.cleared[s][:], self.cancelled[s][:], self.rulings[s][:]
+                    for r in records:
+                        r.clear(s)
                 continue
-            for q in (self.cleared[s], self.cancelled[s], self.rulings[s]):
-                if q and q[0] < since:
-                    del q[: bisect_left(q, since)]
-            n = len(self.cleared[s])
+            n = cleared[s]
             # A seller with fewer than min_orders in the window is not judged on its rate.
-            rate = len(self.cancelled[s]) / n if n >= cfg.min_orders else math.nan
-            rulings = len(self.rulings[s])
+            rate = cancelled[s] / n if n >= cfg.min_orders else math.nan
+            rulings = rulings_of[s]
             warned = self.warned_at[s]
             if not rate >= cfg.warn_cancel_rate and rulings < cfg.warn_rulings:  # NaN: not judged
                 if now - warned >= cfg.window_days * 24.0:  # a clean window lifts a warning
@@ -115,7 +123,7 @@ class SellerStanding:
                 continue
             if math.isnan(warned):
                 self.warned_at[s] = now
-                self.warned_log.append((now, s))
+                self.warned_log.append(now, s)
             elif now - warned >= grace and (
                 rate >= cfg.suspend_cancel_rate or rulings >= cfg.suspend_rulings
             ):
@@ -126,8 +134,84 @@ class SellerStanding:
         self.active[s] = False
         self.suspended_until[s] = math.inf if days is None else now + days * 24.0
         self.suspended_count += 1
-        self.suspended_log.append((now, s))
+        self.suspended_log.append(now, s)
         book.cancel_open_orders(s, "seller_suspended")
+
+
+class PenaltyLog:
+    """The hour and seller of each warning (or each suspension), in time order; iterates as
+    ``(hour, seller)`` pairs."""
+
+    __slots__ = ("hours", "sellers")
+
+    def __init__(self) -> None:
+        self.hours = array("d")
+        self.sellers = array("q")
+
+    def append(self, now: float, s: int) -> None:
+        self.hours.append(now)
+        self.sellers.append(s)
+
+    def __len__(self) -> int:
+        return len(self.hours)
+
+    def __iter__(self) -> Iterator[tuple[float, int]]:
+        return zip(self.hours, self.sellers, strict=True)
+
+    def __reversed__(self) -> Iterator[tuple[float, int]]:
+        return zip(reversed(self.hours), reversed(self.sellers), strict=True)
+
+
+class _Rolling:
+    """Every seller's records of one kind (event hours) in the platform's rolling window, and
+    how many each seller has there (``count``, read by the review and by dispute rulings).
+
+    One time-ordered log for all sellers rather than an array per seller: tens of thousands of
+    small arrays growing all run long reallocate small blocks among the orders in flight, and
+    those blocks, outliving the run, keep Python's allocator from returning the orders' memory
+    when the run ends (its arenas are returned only when empty; benchmarks/README.md). The
+    clock appends in time order, so the records that have left the window are a stretch of the
+    log after those already gone.
+    """
+
+    __slots__ = ("hours", "sellers", "count", "_start", "_from")
+
+    def __init__(self, n_sellers: int):
+        self.hours = array("d")
+        self.sellers = array("q")
+        self.count = array("q", bytes(8 * n_sellers))
+        self._start = 0  # first record of the log still in the window
+        self._from = array("q", bytes(8 * n_sellers))  # a seller's records start here
+
+    def add(self, s: int, now: float) -> None:
+        self.hours.append(now)
+        self.sellers.append(s)
+        self.count[s] += 1
+
+    def clear(self, s: int) -> None:
+        """Forget seller ``s``'s records (a reinstatement)."""
+        self.count[s] = 0
+        self._from[s] = len(self.hours)
+
+    def expire(self, since: float, active: np.ndarray) -> None:
+        """Records older than ``since`` (hours) leave the window: they no longer count for the
+        sellers where ``active`` is True, and the log forgets them."""
+        start = self._start
+        end = bisect_left(self.hours, since, start)
+        # Views of the log and the counts (the log cannot shrink while they live).
+        sellers = np.frombuffer(self.sellers, np.int64)[start:end]
+        counted = np.arange(start, end) >= np.frombuffer(self._from, np.int64)[sellers]
+        gone = np.bincount(sellers[counted], minlength=active.size)
+        count = np.frombuffer(self.count, np.int64)
+        count -= np.where(active, gone, 0)
+        del sellers, counted, count
+        self._start = end
+        if end > 4096 and 2 * end > len(self.hours):  # keep the log to about the window
+            del self.hours[:end], self.sellers[:end]
+            starts = np.frombuffer(self._from, np.int64)
+            np.maximum(starts - end, 0, out=starts)
+            del starts
+            self._start = 0
 
 
 def seller_review(env: simpy.Environment, standing: SellerStanding, book: OrderBook, interval_h: float):

@@ -22,7 +22,8 @@ class BuyerTrust:
     def __init__(self, cfg: Trust, n_legit: int):
         self.cfg = cfg
         self.n = n_legit
-        self.trust = [cfg.initial] * n_legit
+        # Written in place: a list would hold a new float per update (see simcore.standing).
+        self.trust = array("d", [cfg.initial]) * n_legit
         self.churned_at = array("d", [math.nan]) * n_legit  # hour the buyer left for good
         self.bad = 0  # bad experiences counted (all buyers)
         self.good = 0

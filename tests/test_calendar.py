@@ -131,6 +131,18 @@ def test_timestamp_converts_hours_and_nan():
     assert np.isnat(ts[2]) and not np.isnat(ts[[0, 1, 3, 4]]).any()
 
 
+def test_timestamp_in_place_equals_a_fresh_result():
+    # simcore.collect converts the recorder's hour columns in place; over several slices
+    # (calendar._SLICE rows each), with NaN among them, the result must be the fresh one.
+    rng = np.random.default_rng(3)
+    hours = rng.uniform(0.0, 24.0 * 400, (1 << 18) * 2 + 5)
+    hours[rng.random(hours.size) < 0.3] = np.nan
+    fresh = CAL.timestamp(hours)
+    same = CAL.timestamp(hours, out=hours.view("datetime64[ms]"))
+    assert np.shares_memory(same, hours)
+    np.testing.assert_array_equal(same, fresh)
+
+
 def test_timestamp_of_empty_and_all_nan():
     assert CAL.timestamp(np.array([])).size == 0
     assert np.isnat(CAL.timestamp(np.array([np.nan, np.nan]))).all()

@@ -331,6 +331,50 @@ def test_parcels_match_one_process_per_order(seed, n_orders, n_reads, at_horizon
     assert not at_horizon or got[-1]["delivered_at"][0] is None
 
 
+# ---- seller records ---------------------------------------------------------------------------
+
+
+@SETTINGS
+@given(
+    seed=seeds,
+    n_sellers=st.integers(1, 6),
+    steps=st.lists(st.tuples(st.integers(0, 3000), st.floats(0.0, 48.0)), min_size=1, max_size=12),
+)
+@example(seed=1, n_sellers=1, steps=[(1000, 40.0)] * 16)  # compactions after reinstatements
+@example(seed=2, n_sellers=3, steps=[(1000, 40.0)] * 16)
+def test_rolling_records_match_an_array_per_seller(seed, n_sellers, steps):
+    """The one-log record of seller events (``standing._Rolling``) counts what an array per
+    seller trimmed at each review counted. As in ``SellerStanding.review``, records leave the
+    window only for sellers active at the review, a suspended seller's wait until its
+    reinstatement clears them, and a seller is suspended only after its own trim; the log's
+    compaction (past 4,096 expired rows) shifts nothing."""
+    from simcore.standing import _Rolling
+
+    rng = np.random.default_rng(seed)
+    rolling, plain = _Rolling(n_sellers), [[] for _ in range(n_sellers)]
+    active = np.ones(n_sellers, dtype=bool)
+    now = 0.0
+    for n_records, window in steps:
+        for _ in range(n_records):  # records between two reviews, in time order (ties too)
+            now += float(rng.choice([0.0, rng.exponential(0.05)]))
+            s = int(rng.integers(n_sellers))
+            rolling.add(s, now)
+            plain[s].append(now)
+        since = now - window
+        rolling.expire(since, active.copy())
+        for s in range(n_sellers):
+            if not active[s]:
+                if rng.random() < 0.5:  # reinstated
+                    active[s] = True
+                    rolling.clear(s)
+                    plain[s] = []
+                continue
+            plain[s] = [t for t in plain[s] if t >= since]
+            active[s] = rng.random() >= 0.3  # suspended now and then
+        assert list(rolling.count) == [len(p) for p in plain]
+    assert len(rolling.hours) == len(rolling.sellers)
+
+
 # ---- arrivals -----------------------------------------------------------------------------------
 
 PROMOTIONS = [

@@ -452,3 +452,6 @@ def test_a_model_runs_once_and_lets_go_of_its_clock():
     assert len(collect(model).orders) > 0
     with pytest.raises(RuntimeError, match="has run already"):
         model.run()
+    # Collecting turns the recorder's hour columns into the frame's timestamps, in place.
+    with pytest.raises(RuntimeError, match="collected already"):
+        collect(model)
