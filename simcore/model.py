@@ -14,6 +14,7 @@ from contextlib import contextmanager
 import numpy as np
 import simpy
 
+from simcore.allocator import hold_mmap_threshold
 from simcore.buyers import LISTING_TRIES, N_CHOICES, OrderDesk, Population, arrivals, cancel_request
 from simcore.calendar import ArrivalRate, Calendar
 from simcore.clock import rounds
@@ -63,6 +64,7 @@ class Model:
     """
 
     def __init__(self, scn: Scenario, seed: int | None = None, replication: int = 0):
+        hold_mmap_threshold()  # before the world's large temporaries (simcore.allocator)
         self.scn = scn
         self.seed = scn.seed if seed is None else int(seed)
         self.replication = replication

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import math
+import platform
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -455,3 +458,39 @@ def test_a_model_runs_once_and_lets_go_of_its_clock():
     # Collecting turns the recorder's hour columns into the frame's timestamps, in place.
     with pytest.raises(RuntimeError, match="collected already"):
         collect(model)
+
+
+_MALLINFO_PROBE = """
+import ctypes, sys
+class Info(ctypes.Structure):  # glibc >= 2.33 mallinfo2
+    _fields_ = [(n, ctypes.c_size_t) for n in
+                "arena ordblks smblks hblks hblkhd usmblks fsmblks uordblks fordblks keepcost".split()]
+libc = ctypes.CDLL("libc.so.6")
+libc.mallinfo2.restype = Info
+libc.malloc.restype, libc.malloc.argtypes = ctypes.c_void_p, (ctypes.c_size_t,)
+libc.free.argtypes = (ctypes.c_void_p,)
+if sys.argv[1] == "hold":
+    from simcore.allocator import hold_mmap_threshold
+    assert hold_mmap_threshold() and hold_mmap_threshold()  # applied, and idempotent
+libc.free(libc.malloc(16 << 20))  # a large temporary, freed (as a run's world build does)
+mapped = libc.mallinfo2().hblks
+libc.malloc(1 << 20)  # a column of a growing recorder
+print(libc.mallinfo2().hblks - mapped)
+"""
+
+
+@pytest.mark.skipif(
+    platform.system() != "Linux" or platform.libc_ver()[0] != "glibc", reason="glibc's mmap threshold"
+)
+def test_large_blocks_stay_mapped_after_a_large_free():
+    # glibc raises its mmap threshold when a mapped block is freed, and later 1 MiB blocks come
+    # from the heap, where growing columns leave holes (simcore.allocator). Held, they stay mapped.
+    def new_mappings(how: str) -> int:
+        out = subprocess.run([sys.executable, "-c", _MALLINFO_PROBE, how], capture_output=True, text=True)
+        if "mallinfo2" in out.stderr:
+            pytest.skip("glibc before 2.33 has no mallinfo2")
+        assert out.returncode == 0, out.stderr
+        return int(out.stdout)
+
+    assert new_mappings("dynamic") == 0
+    assert new_mappings("hold") == 1
