@@ -136,7 +136,14 @@ def _cat(codes: np.ndarray, names: tuple[str, ...], optional: bool) -> pd.Catego
 
 
 def collect(model: Model) -> RunResult:
-    """Build the run's DataFrames and KPIs from the model's recorder."""
+    """Build the run's DataFrames and KPIs from the model's recorder.
+
+    Once per run: the frames take over the recorder's columns (hours become timestamps in
+    place).
+
+    Raises:
+        RuntimeError: the run has been collected already.
+    """
     rec, cal, scn = model.rec, model.calendar, model.scn
     if rec.collected:
         raise RuntimeError("this run has been collected already: its frames are in that result")

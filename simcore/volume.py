@@ -11,27 +11,32 @@ from simcore.errors import ScenarioError
 from simcore.schema import Scenario
 
 # Peak memory of `simcore run` (the run, its frames and the Parquet writes), as a sum of what it
-# scales with. Measured 2026-11-26 on the project machine (Python 3.11, 2 cores) with
-# resource.getrusage peak RSS, each run in a fresh process through simcore.cli.main:
-#   baseline (150 days) x1: 43,987 orders, 362 MiB peak (8.6 KB per order, overhead included);
-#   x2: 87,565 orders, 450 MiB; x4: 173,593 orders, 645 MiB (demand, buyers, sellers, gateway
-#   servers and analysts scaled together, as in benchmarks/bench_run.py). Net of the buyers and
-#   SKUs added, the marginal cost is 2.0-2.2 KB per order (benchmarks/README.md: ~2.1 KB), most
-#   of it the event log and its DataFrame copy;
-#   3-day runs at 0.5 orders/hour: 179 MiB with 25,300 buyer accounts, 596 MiB with 6,000,300
-#   (73 B per account); 16,000 SKUs -> 2,000,000: 841 MiB (350-380 B per SKU);
-#   0.01 orders/hour: 177 MiB over 3 days, 200 MiB over 20,000 days (1.2 KB per simulated day).
-#: Bytes per order placed (the x2 -> x4 slope, the steeper one: peak grows slightly faster
-#: than linearly).
-BYTES_PER_ORDER = 2_200
+# scales with. Measured 2026-11-26 (after the memory work of the performance issue) on the
+# project machine (Python 3.11, glibc, 2 cores) with resource.getrusage peak RSS, each run in a
+# fresh process through simcore.cli.main:
+#   baseline (150 days) x1: 43,987 orders, 303 MiB peak; x2: 87,544, 307 MiB; x4: 172,788,
+#   356 MiB; x8: 339,315, 453 MiB (demand, buyers, sellers, gateway servers, analysts and agents
+#   scaled together, as in benchmarks/bench_run.py). Net of the buyers and SKUs added, the
+#   marginal cost is 546 (x2 -> x4) and 553 (x4 -> x8) bytes per order;
+#   3-day runs at 0.5 orders/hour: 174 MiB with 25,300 buyer accounts, 271 MiB with 6,000,300
+#   (17 B per account); 16,000 SKUs -> 2,000,000: 408 MiB (124 B per SKU, the build's numpy
+#   temporaries included);
+#   0.01 orders/hour: 173 MiB over 3 days, 191 MiB over 20,000 days (0.94 KB per simulated day);
+#   at a million: a million arrivals over 150 days at 280/hour (923,962 orders, 560,000 buyers,
+#   358,000 SKUs) peak at 810 MiB, 603 B per expected order net of the rest; in 30 days at
+#   1,400/hour (877,922 orders, 2.8 million buyers, 1.8 million SKUs) at 867 MiB. These
+#   constants estimate 855 and 1,076 MiB for them.
+#: Bytes per expected order (the slope at a million, rounded up: peak grows slightly faster
+#: than linearly, and the estimate is meant to be an upper one).
+BYTES_PER_ORDER = 650
 #: Bytes per buyer account (legitimate and fraudulent).
-BYTES_PER_BUYER = 75
+BYTES_PER_BUYER = 20
 #: Bytes per listing (SKU).
-BYTES_PER_SKU = 380
+BYTES_PER_SKU = 130
 #: Bytes per simulated day (daily timeseries and snapshots).
-BYTES_PER_DAY = 1_200
-#: Interpreter, numpy, pandas, pyarrow and SimPy loaded, plus a tiny run (177 MiB measured).
-BYTES_FIXED = 180 * 2**20
+BYTES_PER_DAY = 1_000
+#: Interpreter, numpy, pandas, pyarrow and SimPy loaded, plus a tiny run (173 MiB measured).
+BYTES_FIXED = 175 * 2**20
 #: Share of physical memory a run may be estimated to need: the rest is for the OS and other
 #: processes, and for the estimate's error.
 MEMORY_SHARE = 0.8

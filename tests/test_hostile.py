@@ -463,7 +463,7 @@ def _volume_orders(d):
             r"{path}: "
             r"buyers.orders_per_hour, horizon_days: run too large for memory: about 8,760,000,000,000 orders "
             r"\(1e\+09/hour over 365 days, arrival profile and promotions included\), "
-            r"25,300 buyer accounts and 16,000 SKUs need an estimated 19,272,000.\d GB; "
+            r"25,300 buyer accounts and 16,000 SKUs need an estimated 5,694,000.\d GB; "
             r"the limit is [\d,.]+ GB "
             r"\(80% of this machine's [\d,.]+ GB; set SIMCORE_MEMORY_LIMIT_GB to change it\)"
         ],
@@ -679,7 +679,7 @@ def test_memory_limit_from_the_environment(monkeypatch, tmp_path, capsys):
     monkeypatch.setenv(MEMORY_LIMIT_ENV, "0.05")
     err = refuse(["run", str(scenario), "--out", str(tmp_path / "out"), "--quiet"], capsys)
     assert re.search(
-        r"run too large for memory: about 36,000 orders .* need an estimated 0.3 GB; the limit is 0.1 GB "
+        r"run too large for memory: about 36,000 orders .* need an estimated 0.2 GB; the limit is 0.1 GB "
         r"\(set by SIMCORE_MEMORY_LIMIT_GB\)",
         err,
     ), err
