@@ -452,7 +452,7 @@ def test_internal_error_prints_a_short_message_and_files_the_traceback(monkeypat
     def boom(args):
         raise RuntimeError("a bug deep inside")
 
-    monkeypatch.setattr(cli, "_cmd_validate", boom)
+    monkeypatch.setitem(cli.COMMANDS, "validate", boom)
     monkeypatch.setenv("TMPDIR", str(tmp_path))
     monkeypatch.setattr("tempfile.tempdir", None)  # read TMPDIR again
     assert main(["validate", "whatever.yaml"]) == 1

@@ -1,0 +1,82 @@
+"""The ``simcore`` command line: run, sweep, warmup, report, export, trace, validate, schema.
+
+Exit codes: 0 success, 2 bad input (scenario, overrides, arguments), 1 internal error. This
+package is the only place that prints or parses argv: the arguments (``parser``), running
+scenarios and sweeps (``runs``), the commands around runs (``tools``), and what they share
+(``common``).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import traceback
+from pathlib import Path
+
+from simcore.cli.common import EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_OK, print_problems
+from simcore.cli.parser import build_parser
+from simcore.cli.runs import run_command, sweep_command
+from simcore.cli.tools import (
+    export_command,
+    report_command,
+    schema_command,
+    trace_command,
+    validate_command,
+    warmup_command,
+)
+from simcore.errors import ScenarioError
+from simcore.version import __version__
+
+__all__ = ["EXIT_BAD_INPUT", "EXIT_INTERNAL", "EXIT_OK", "main"]
+
+#: Each command's function: parsed arguments in, exit code out.
+COMMANDS = {
+    "run": run_command,
+    "sweep": sweep_command,
+    "warmup": warmup_command,
+    "export": export_command,
+    "report": report_command,
+    "trace": trace_command,
+    "validate": validate_command,
+    "schema": schema_command,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``simcore`` console script; returns the exit code."""
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except ScenarioError as exc:
+        print_problems(exc)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # an internal error: a bug to report, with the traceback on file
+        where = _write_crash_report(argv)
+        print(f"simcore: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        if where is None:
+            traceback.print_exc()
+        else:
+            print(f"  the full traceback is in {where}; please attach it when reporting", file=sys.stderr)
+        return EXIT_INTERNAL
+
+
+def _write_crash_report(argv: list[str] | None) -> Path | None:
+    """Write the current exception's traceback, the command and versions to a file in the
+    temporary folder; None if that fails (the caller then prints the traceback)."""
+    import platform
+    import time
+
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    try:
+        fd, name = tempfile.mkstemp(prefix=f"simcore-crash-{stamp}-", suffix=".txt")
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(f"simcore {__version__}, Python {platform.python_version()}, {platform.platform()}\n")
+            out.write(f"command: simcore {' '.join(sys.argv[1:] if argv is None else argv)}\n\n")
+            out.write(traceback.format_exc())
+        return Path(name)
+    except OSError:
+        return None

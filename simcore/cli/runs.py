@@ -1,0 +1,159 @@
+"""``simcore run`` and ``simcore sweep``: running scenarios and sweeps into output folders."""
+
+from __future__ import annotations
+
+import difflib
+import sys
+from contextlib import nullcontext
+
+from simcore.cli.common import EXIT_INTERNAL, EXIT_OK, check_out_dir
+from simcore.errors import ScenarioError
+from simcore.loader import load_scenario, parse_overrides
+from simcore.runner import run, write_outputs
+from simcore.volume import check_volume
+
+
+def run_command(args) -> int:
+    from analysis.tables import kpi_report
+
+    if args.seed is not None and args.seed < 0:
+        raise ScenarioError(f"--seed: must be >= 0 (got {args.seed})")
+    check_out_dir(args.out)
+    scn = load_scenario(args.scenario, parse_overrides(args.overrides))
+    check_volume(scn, source=str(args.scenario))
+    progress = None
+    bar = None
+    if not args.quiet:
+        from tqdm import tqdm
+
+        bar = tqdm(
+            total=scn.horizon_days, unit="day", desc=scn.name, file=sys.stderr, leave=False, disable=None
+        )
+        done = [0.0]
+
+        def progress(days: float) -> None:
+            bar.update(days - done[0])
+            done[0] = days
+
+    try:
+        result = run(scn, seed=args.seed, progress=progress)
+    finally:
+        if bar is not None:
+            bar.close()
+    extra = {}
+    if args.plot:
+        from analysis.plots import plot_run_summary
+
+        fig = plot_run_summary(
+            result.timeseries,
+            result.orders,
+            result.kpis,
+            title=scn.name,
+            warmup_days=scn.warmup_days,
+            window_hours=scn.kpi_window_hours,
+        )
+        extra["summary.png"] = lambda path: fig.savefig(path, dpi=110)
+    written = write_outputs(result, args.out, extra=extra)
+    if not args.quiet:
+        print(f"scenario {scn.name!r}, seed {result.seed}")
+        print(kpi_report(result.kpis))
+        print(f"wrote {', '.join(p.name for p in written)} to {args.out}")
+    return EXIT_OK
+
+
+def sweep_command(args) -> int:
+    from simcore.sweep import make_executor, progress_bar, read_sweep, run_until
+
+    if args.jobs < 1:
+        raise ScenarioError(f"--jobs: must be >= 1 (got {args.jobs})")
+    if args.scheduler and args.executor != "dask":
+        raise ScenarioError("--scheduler: only with --executor dask")
+    if not args.precision and (args.max_replications is not None or args.precision_baseline is not None):
+        raise ScenarioError("--max-replications, --precision-baseline: only with --precision")
+    check_out_dir(args.out)
+    sweep = read_sweep(args.sweep)
+    rule = _precision_rule(args, sweep) if args.precision else None
+    with (
+        progress_bar(args.sweep.stem) if not args.quiet else nullcontext() as progress,
+        make_executor(args.executor, args.jobs, args.scheduler) as executor,
+    ):
+        rounds = run_until(sweep, args.out, rule or (lambda n: None), executor, progress)
+    sweep = sweep.with_replications(rounds[-1].replications)
+    done, failed = sum(r.done for r in rounds), [f for r in rounds for f in r.failed]
+    skipped = len(sweep.tasks()) - done - len(failed)
+    cells, arms = len(sweep.cells), len(sweep.strategies)
+    print(
+        f"{args.sweep}: {cells} cell{'s' * (cells != 1)} x {arms} strateg{'ies' if arms != 1 else 'y'} x "
+        f"{sweep.spec.replications} replications = {len(sweep.tasks())} runs; {done} run now, "
+        f"{skipped} already done, {len(failed)} failed; store {args.out}"
+    )
+    if rule is not None and not failed:
+        _print_precision(rule)
+    for f in failed:
+        print(
+            f"  failed: cell {f['cell_id']} {f['cell']}, strategy {f['strategy']!r}, seed {f['seed']}, "
+            f"replication {f['replication']}: {f['error']}",
+            file=sys.stderr,
+        )
+    if failed:
+        print(
+            f"  tracebacks in {failed[0]['trace_file'].parent}; rerun the same command to retry "
+            "the failed runs (finished ones are kept)",
+            file=sys.stderr,
+        )
+    return EXIT_INTERNAL if failed else EXIT_OK
+
+
+def _precision_rule(args, sweep):
+    """The ``--precision`` stopping rule, its targets, cap and baseline checked before any run."""
+    from analysis.precision import PrecisionRule, parse_target
+    from simcore.runner import kpi_names
+
+    targets, problems = [], []
+    for text in args.precision:
+        try:
+            targets.append(parse_target(text))
+        except ScenarioError as exc:
+            problems += exc.problems
+    known = kpi_names(next(iter(sweep.scenarios.values())))
+    for t in targets:
+        if t.kpi not in known:
+            close = difflib.get_close_matches(t.kpi, sorted(known), n=1)
+            hint = f"did you mean {close[0]!r}?" if close else "KPIs are named as in analysis.load_sweep"
+            problems.append(f"--precision: no such KPI (got {t.kpi!r}; {hint})")
+    cap = 10 * sweep.spec.replications if args.max_replications is None else args.max_replications
+    if cap < sweep.spec.replications:
+        problems.append(
+            f"--max-replications: must be >= the sweep file's replications {sweep.spec.replications} "
+            f"(got {cap})"
+        )
+    if args.precision_baseline is not None and len(sweep.strategies) < 2:
+        problems.append(
+            "--precision-baseline: the sweep has one strategy, so there is no difference to measure"
+        )
+    elif args.precision_baseline is not None and args.precision_baseline not in sweep.strategies:
+        problems.append(
+            f"--precision-baseline: not a strategy of the sweep (got {args.precision_baseline!r}; "
+            f"have {', '.join(sweep.strategies)})"
+        )
+    if problems:
+        raise ScenarioError(problems)
+    return PrecisionRule(args.out, targets, cap, args.precision_baseline)
+
+
+def _print_precision(rule) -> None:
+    """The widest half-width of each target KPI against its target, after the last round."""
+    verdict = "met" if rule.met else "NOT met within --max-replications"
+    print(f"precision targets {verdict} with {rule.replications} replications per arm:")
+    t = rule.table
+    for target in rule.targets:
+        rows = t[t["kpi"] == target.kpi]
+        if rows.empty:
+            continue
+        # 0/0 (a zero-width interval of a zero mean) is met; an undefined interval is the worst.
+        over = (rows["half_width"] / rows["target"]).where(~rows["met"] | (rows["half_width"] > 0), 0.0)
+        worst = rows.loc[over.fillna(float("inf")).idxmax()]
+        print(
+            f"  {target}: widest half-width {worst['half_width']:.4g} (target {worst['target']:.4g}, "
+            f"cell {worst['cell_id']}, {worst['strategy']}); {int(rows['met'].sum())}/{len(rows)} met"
+        )

@@ -1,0 +1,148 @@
+"""The ``simcore`` commands around runs: warmup, export, report, trace, validate, schema."""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+from pathlib import Path
+
+from simcore.cli.common import EXIT_BAD_INPUT, EXIT_OK, check_out_dir
+from simcore.errors import ScenarioError
+from simcore.loader import load_scenario, parse_overrides
+from simcore.paths import write_atomic
+from simcore.runner import run
+from simcore.schema import Scenario
+from simcore.volume import check_volume
+
+
+def warmup_command(args) -> int:
+    from analysis.warmup import DEFAULT_COLUMNS, SERIES, SETTLE_DAYS, suggest_warmup, warmup_series
+
+    problems = []
+    if args.replications < 1:
+        problems.append(f"--replications: must be >= 1 (got {args.replications})")
+    if args.seed is not None and args.seed < 0:
+        problems.append(f"--seed: must be >= 0 (got {args.seed})")
+    if args.plot is not None:
+        try:
+            check_out_dir(args.plot.parent)
+        except ScenarioError as exc:
+            problems += [line.replace("--out", "--plot", 1) for line in exc.problems]
+        if args.plot.is_dir():
+            problems.append(f"--plot: is a folder, not a file (got {str(args.plot)!r})")
+        if args.plot.suffix.lower() not in (".png", ".pdf", ".svg"):
+            problems.append(f"--plot: must end in .png, .pdf or .svg (got {str(args.plot)!r})")
+    columns = tuple(args.series or DEFAULT_COLUMNS)
+    unknown = [c for c in columns if c not in SERIES]
+    if unknown:
+        problems.append(f"--series: unknown {', '.join(unknown)} (have {', '.join(SERIES)})")
+    if problems:
+        raise ScenarioError(problems)
+    overrides = parse_overrides(args.overrides)
+    scn = load_scenario(args.scenario, overrides)
+    pilot = {"warmup_days": 0, "cooldown_days": 0}
+    if args.horizon_days is not None:
+        pilot["horizon_days"] = args.horizon_days
+    pilot_scn = load_scenario(args.scenario, {**overrides, **pilot})
+    shortest = 2 * 5 + SETTLE_DAYS  # MSER-5 needs two batches of settled days
+    if pilot_scn.horizon_days < shortest:
+        raise ScenarioError(
+            f"--horizon-days: pilots must run at least {shortest} days for MSER-5 "
+            f"(got {pilot_scn.horizon_days:g})"
+        )
+    check_volume(pilot_scn, source=str(args.scenario))
+    reps = range(args.replications)
+    if not args.quiet:
+        from tqdm import tqdm
+
+        reps = tqdm(reps, unit="pilot", desc=scn.name, file=sys.stderr, leave=False, disable=None)
+    series = [warmup_series(run(pilot_scn, seed=args.seed, replication=r)) for r in reps]
+    try:
+        suggestion = suggest_warmup(series, columns)
+    except ValueError as exc:  # an unknown series, or pilots too short for MSER
+        raise ScenarioError(f"--series/--horizon-days: {exc}") from None
+    print(
+        f"{args.scenario}: {args.replications} pilot run{'s' * (args.replications != 1)} of "
+        f"{pilot_scn.horizon_days:g} days from an empty start, MSER-{suggestion.batch} per series:"
+    )
+    for row in suggestion.by_series.itertuples():
+        note = "  (at MSER's search limit: not settled; run longer pilots)" if row.at_limit else ""
+        print(f"  {row.column:<24} cut {row.truncation_days:>4} days, mean after {row.mean_after:.4g}{note}")
+    print(f"suggested warmup_days: {suggestion.days} (the scenario has {scn.warmup_days:g})")
+    if args.plot is not None:
+        _write_warmup_plot(suggestion, columns, args.plot)
+        print(f"wrote the Welch plots to {args.plot}")
+    return EXIT_OK
+
+
+def _write_warmup_plot(suggestion, columns, path: Path) -> None:
+    """The Welch plots, written whole or not at all."""
+    from analysis.plots import warmup_figure
+
+    buf = io.BytesIO()
+    warmup_figure(suggestion, columns).savefig(buf, dpi=110, format=path.suffix.lstrip(".").lower())
+    write_atomic(path, buf.getvalue())
+
+
+def export_command(args) -> int:
+    from analysis.export import export_run
+    from analysis.io import RunInputError
+
+    try:
+        summary = export_run(args.run_dir, args.format, args.out)
+    except RunInputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    print(summary)
+    return EXIT_OK
+
+
+def report_command(args) -> int:
+    from analysis.io import RunInputError
+    from analysis.report import write_report
+
+    try:
+        written = write_report(args.folder, args.out, fmt=args.format)
+    except RunInputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    what = "report" if args.format == "html" else f"{len(written)} figures"
+    print(f"wrote the {what} of {args.folder} to {args.out}")
+    return EXIT_OK
+
+
+def trace_command(args) -> int:
+    from analysis.io import RunInputError
+    from analysis.trace import format_story, order_story
+
+    try:
+        story = order_story(args.run_dir, args.order_id)
+    except RunInputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    print(format_story(story))
+    return EXIT_OK
+
+
+def validate_command(args) -> int:
+    scn = load_scenario(args.scenario, parse_overrides(args.overrides))
+    print(f"{args.scenario}: ok (scenario {scn.name!r}, {scn.horizon_days:g} days, seed {scn.seed})")
+    return EXIT_OK
+
+
+def schema_command(args) -> int:
+    if args.markdown:
+        from simcore.reference import scenario_reference_markdown
+
+        text = scenario_reference_markdown()
+    else:
+        text = json.dumps(Scenario.model_json_schema(), indent=2) + "\n"
+    if args.out is None:
+        sys.stdout.write(text)
+        return EXIT_OK
+    try:
+        write_atomic(args.out, text.encode("utf-8"))
+    except OSError as exc:
+        raise ScenarioError(f"--out: cannot write {str(args.out)!r} ({exc.strerror})") from None
+    return EXIT_OK
