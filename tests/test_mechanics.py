@@ -345,7 +345,7 @@ def test_parcels_match_one_process_per_order(seed, n_orders, n_reads, at_horizon
 def test_rolling_records_match_an_array_per_seller(seed, n_sellers, steps):
     """The one-log record of seller events (``standing._Rolling``) counts what an array per
     seller trimmed at each review counted. As in ``SellerStanding.review``, records leave the
-    window only for sellers active at the review, a suspended seller's wait until its
+    window only for sellers active at the review, a suspended seller's records wait until its
     reinstatement clears them, and a seller is suspended only after its own trim; the log's
     compaction (past 4,096 expired rows) shifts nothing."""
     from simcore.standing import _Rolling
