@@ -1,6 +1,6 @@
 """Replications until the confidence intervals are narrow enough (sequential procedure).
 
-This module holds the rule; :func:`simcore.sweep.run_until` runs the rounds it asks for::
+This module holds the rule; :func:`simcore.experiments.sweep.run_until` runs the rounds it asks for::
 
     rule = PrecisionRule(store, [parse_target("cancellation_rate=5%")], max_replications=200)
     run_until(sweep, store, rule, executor)
@@ -79,7 +79,7 @@ def parse_target(text: str) -> Target:
 
 
 class PrecisionRule:
-    """The ``more`` rule of :func:`simcore.sweep.run_until` behind ``--precision``.
+    """The ``more`` rule of :func:`simcore.experiments.sweep.run_until` behind ``--precision``.
 
     Called with the replications ``n`` of the round just finished, it reads the store, computes
     every target's interval per cell and strategy (or paired difference), keeps the result in

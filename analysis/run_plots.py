@@ -22,7 +22,7 @@ from matplotlib.ticker import MaxNLocator, PercentFormatter
 
 from analysis.plots import INITIATOR_COLORS, REFUND_COLORS, refund_delays
 from analysis.tables import REASON_GROUPS
-from simcore.entities import REFUND_DISPUTE_REASONS
+from simcore.model.vocabulary import REFUND_DISPUTE_REASONS
 
 Window = tuple[float, float] | None
 

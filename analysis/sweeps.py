@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from simcore.store import belongs, read_run
+from simcore.experiments.store import belongs, read_run
 
 ID_COLUMNS = ("cell_id", "strategy", "replication", "seed")
 

@@ -7,8 +7,8 @@ from typing import Any
 
 import pandas as pd
 
-from simcore.entities import REASONS_BY_INITIATOR
-from simcore.kpis import flatten_kpis
+from simcore.model.vocabulary import REASONS_BY_INITIATOR
+from simcore.results.kpis import flatten_kpis
 
 #: Cancel reasons by initiator, in report order.
 REASON_GROUPS = REASONS_BY_INITIATOR

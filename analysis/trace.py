@@ -29,7 +29,7 @@ def _usd(x: float) -> str:
 
 
 def _delay(method: str, days: float) -> str:
-    # Card refunds are counted in business days; wallet refunds in calendar days (simcore.refunds).
+    # Card refunds are counted in business days; wallet refunds in calendar days (simcore.model.refunds).
     unit = "business days" if method == "original" else "days"
     return f"{days:.1f} {unit}"
 

@@ -48,7 +48,7 @@ COLLECT_SHARE_TARGET_PCT = 10.0
 #: issue's example); ``--million-days D`` spreads them over D days instead.
 MILLION_ARRIVALS = 1_008_000
 MILLION_DAYS = 30
-#: Limit set in the child when simcore.volume's memory check would refuse the run (GB).
+#: Limit set in the child when simcore.experiments.admission's memory check would refuse the run (GB).
 MEMORY_LIMIT_GB = "20"
 
 
@@ -91,10 +91,10 @@ def _scenario(spec: dict):
 
 
 def _memory_check(scn) -> str:
-    """Run simcore.volume's pre-run memory check as ``simcore.run`` would; if it refuses the
+    """Run simcore.experiments.admission's pre-run memory check as ``simcore.run`` would; if it refuses the
     run, raise the limit in this (child) process and say so."""
     from simcore.errors import ScenarioError
-    from simcore.volume import MEMORY_LIMIT_ENV, check_volume, estimated_memory
+    from simcore.experiments.admission import MEMORY_LIMIT_ENV, check_volume, estimated_memory
 
     estimate = f"estimated {estimated_memory(scn) / 2**20:,.0f} MiB"
     try:
@@ -111,9 +111,9 @@ def _peak_rss_mib() -> float:
 
 
 def _model(spec: dict) -> dict:
-    from simcore.collect import collect
-    from simcore.model import Model
-    from simcore.volume import expected_orders
+    from simcore.results.collect import collect
+    from simcore.model.world import Model
+    from simcore.experiments.admission import expected_orders
 
     scn, label = _scenario(spec)
     check = _memory_check(scn)

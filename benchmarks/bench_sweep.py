@@ -1,7 +1,7 @@
 """Sweep execution: what the executor costs per run, and what a second worker gains.
 
 The same runs (one design cell, two strategies, the baseline shortened to ~1 s a run) are timed
-bare, as ``simcore.runner.run`` calls in a loop in this process, and through ``run_sweep`` into a
+bare, as ``simcore.experiments.runner.run`` calls in a loop in this process, and through ``run_sweep`` into a
 fresh store with each executor: inline, a process pool of 1 and of 2 workers, a Dask
 LocalCluster of 1 and of 2 workers. The same is done with 1-day runs (~0.06 s each), where the
 executor's own cost per run is large enough to read in milliseconds.
@@ -21,7 +21,7 @@ whole is done ``--rounds`` times; tables give the median over rounds and the ran
 the worker time lost against the bare loop, ``workers * wall / bare - 1``. A 2-worker
 configuration's efficiency is the 1-worker ratio over twice its own, ``(wall_1 / bare) /
 (2 * wall_2 / bare')``, and its chunk bound the best efficiency that handing out
-``simcore.sweep.CHUNK`` runs per task allows, given the runs' bare times.
+``simcore.experiments.sweep.CHUNK`` runs per task allows, given the runs' bare times.
 
 The executor is also wrapped so that every task is timed inside its worker. ``workers * wall``
 less the time inside tasks is the executor's own cost (dispatch, pickling, Parquet writes not
@@ -62,9 +62,9 @@ import pyarrow.parquet as pq
 import yaml
 
 from analysis.sweeps import load_sweep
-from simcore.kpis import flatten_kpis
-from simcore.runner import run
-from simcore.sweep import CHUNK, Sweep, make_executor, read_sweep, run_sweep
+from simcore.results.kpis import flatten_kpis
+from simcore.experiments.runner import run
+from simcore.experiments.sweep import CHUNK, Sweep, make_executor, read_sweep, run_sweep
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = 2026
@@ -187,7 +187,7 @@ def _bare(sweep: Sweep) -> tuple[dict, dict]:
 
 def _ready(scn, seed: int, replication: int) -> int:
     """Worker warm-up: import simcore and make one short run, so the timed sweep finds it warm."""
-    from simcore.runner import run
+    from simcore.experiments.runner import run
 
     run(scn, seed=seed, replication=replication)
     time.sleep(0.3)  # stay busy, so the next warm-up task goes to another worker

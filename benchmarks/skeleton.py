@@ -1,7 +1,7 @@
 """A bare-SimPy skeleton of simcore's order lifecycle: the yardstick for the model's speed.
 
 :func:`run_skeleton` runs, on plain SimPy, the same sequence of SimPy events an order goes
-through in :mod:`simcore.model` (``lifecycle``), with the scenario's own rates, staff and mean
+through in :mod:`simcore.model.world` (``lifecycle``), with the scenario's own rates, staff and mean
 times, and nothing else. What it mirrors, step by step (each step its own SimPy event, as in the
 model; ``scn.`` omitted):
 
@@ -56,7 +56,7 @@ from array import array
 import numpy as np
 import simpy
 
-from simcore.schema import Scenario
+from simcore.scenario.schema import Scenario
 
 #: Share of paid orders the model sends to manual fraud review: measured on the baseline
 #: (scenarios/baseline.yaml, seed 20261111, 2026-11-26): 4.71% of the 43,987 placed orders had
@@ -91,7 +91,7 @@ def _arrival_gaps(rng: np.random.Generator, rate_per_h: float, horizon_h: float)
 def run_skeleton(scn: Scenario, seed: int = 1) -> dict:
     """Run the bare-SimPy skeleton of ``scn``'s order lifecycle to ``scn.horizon_hours``.
 
-    The cyclic garbage collector is relaxed during the run exactly as ``simcore.model.Model.run``
+    The cyclic garbage collector is relaxed during the run exactly as ``simcore.model.world.Model.run``
     does, so the two are compared on equal terms, and restored after.
 
     Args:
@@ -258,7 +258,7 @@ def run_skeleton(scn: Scenario, seed: int = 1) -> dict:
 
     env.process(arrivals())
     old = gc.get_threshold()
-    gc.set_threshold(100_000, 50, 1000)  # as simcore.model._relaxed_gc
+    gc.set_threshold(100_000, 50, 1000)  # as simcore.model.world._relaxed_gc
     try:
         t0 = time.perf_counter()
         env.run(until=scn.horizon_hours)

@@ -8,7 +8,7 @@ Quick use::
     result.kpis["cancellation_rate"]
 
 The model-running names (``run``, ``write_outputs``, ``RunResult``) load on first use, so
-that ``simcore.entities`` (the vocabulary) and the scenario schema can be imported, e.g. by
+that ``simcore.model.vocabulary`` (the vocabulary) and the scenario schema can be imported, e.g. by
 ``analysis``, without importing SimPy.
 """
 
@@ -16,15 +16,15 @@ from importlib import import_module
 from typing import TYPE_CHECKING
 
 from simcore.errors import ScenarioError
-from simcore.loader import load_scenario, parse_overrides, scenario_from_dict
-from simcore.schema import Scenario
+from simcore.scenario.loader import load_scenario, parse_overrides, scenario_from_dict
+from simcore.scenario.schema import Scenario
 from simcore.version import __version__
 
 if TYPE_CHECKING:
-    from simcore.collect import RunResult
-    from simcore.runner import run, write_outputs
+    from simcore.results.collect import RunResult
+    from simcore.experiments.runner import run, write_outputs
 
-_LAZY = {"run": "simcore.runner", "write_outputs": "simcore.runner", "RunResult": "simcore.collect"}
+_LAZY = {"run": "simcore.experiments.runner", "write_outputs": "simcore.experiments.runner", "RunResult": "simcore.results.collect"}
 
 
 def __getattr__(name: str):

@@ -20,9 +20,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import simcore
-from simcore.collect import collect
-from simcore.entities import REASONS_BY_INITIATOR
-from simcore.model import Model
+from simcore.results.collect import collect
+from simcore.model.vocabulary import REASONS_BY_INITIATOR
+from simcore.model.world import Model
 
 HOUR = pd.Timedelta(hours=1)
 EPS = 1e-9

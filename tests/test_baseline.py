@@ -6,7 +6,7 @@ import pytest
 import yaml
 from conftest import SCENARIOS
 
-from simcore.entities import REASONS_BY_INITIATOR
+from simcore.model.vocabulary import REASONS_BY_INITIATOR
 
 
 def test_volume(baseline_result):

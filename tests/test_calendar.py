@@ -14,8 +14,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import simcore
-from simcore.calendar import ArrivalRate, Calendar
-from simcore.streams import Streams
+from simcore.engine.calendar import ArrivalRate, Calendar
+from simcore.engine.streams import Streams
 
 MONDAY = dt.date(2026, 1, 5)  # QUIET's start date, a Monday
 CAL = Calendar(MONDAY)
@@ -132,7 +132,7 @@ def test_timestamp_converts_hours_and_nan():
 
 
 def test_timestamp_in_place_equals_a_fresh_result():
-    # simcore.collect converts the recorder's hour columns in place; over several slices
+    # simcore.results.collect converts the recorder's hour columns in place; over several slices
     # (calendar._SLICE rows each), with NaN among them, the result must be the fresh one.
     rng = np.random.default_rng(3)
     hours = rng.uniform(0.0, 24.0 * 400, (1 << 18) * 2 + 5)

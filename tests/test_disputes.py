@@ -10,7 +10,7 @@ import pytest
 from conftest import SCENARIOS, const, quiet
 
 import simcore
-from simcore.calendar import Calendar
+from simcore.engine.calendar import Calendar
 
 G = 30.0 / 3600.0  # constant 30 s authorisation in QUIET
 SHIPPED = G + 26.0  # first look 2 h + handling 1 day

@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import TypeAdapter, ValidationError
 
-from simcore.distributions import (
+from simcore.scenario.distributions import (
     DIST_NAMES,
     HOURS_PER_UNIT,
     Constant,

@@ -21,9 +21,9 @@ import pytest
 import simcore
 from simcore import ScenarioError, load_scenario
 from simcore.cli import main
-from simcore.loader import MAX_EXTENDS
-from simcore.volume import MEMORY_LIMIT_ENV, check_volume, expected_orders
-from simcore.yamlfile import MAX_DEPTH, MAX_FILE_BYTES, MAX_NODES
+from simcore.scenario.loader import MAX_EXTENDS
+from simcore.experiments.admission import MEMORY_LIMIT_ENV, check_volume, expected_orders
+from simcore.scenario.yamlfile import MAX_DEPTH, MAX_FILE_BYTES, MAX_NODES
 
 #: Wall-clock bound on a refusal, in seconds: generous for a loaded 2-core CI machine (each case
 #: takes well under 0.5 s on an idle one).
@@ -578,7 +578,7 @@ def test_hostile_input_is_refused_fast_with_every_problem_and_nothing_written(
 
 
 def test_a_file_at_the_size_limit_is_read(tmp_path, monkeypatch):
-    monkeypatch.setattr("simcore.yamlfile.MAX_FILE_BYTES", 100)
+    monkeypatch.setattr("simcore.scenario.yamlfile.MAX_FILE_BYTES", 100)
     text = "name: edge\n" + "#" * 88 + "\n"
     assert len(text.encode()) == 100
     assert load_scenario(write(tmp_path, "edge.yaml", text)).name == "edge"
@@ -707,7 +707,7 @@ def test_programmatic_runs_are_checked_too(tmp_path):
 
 def test_estimates_overflow_to_infinity_not_an_error():
     scn = simcore.scenario_from_dict({"sellers": {"count": 10**400}})
-    from simcore.volume import estimated_memory
+    from simcore.experiments.admission import estimated_memory
 
     assert estimated_memory(scn) == math.inf
 

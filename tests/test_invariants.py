@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import simcore
-from simcore.entities import INITIATOR_OF_REASON
+from simcore.model.vocabulary import INITIATOR_OF_REASON
 
 shares = st.floats(0.0, 1.0)
 small = st.floats(0.0, 0.3)

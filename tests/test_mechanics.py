@@ -24,18 +24,18 @@ from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
 import simcore
-from simcore.buyers import arrivals
-from simcore.calendar import ArrivalRate, Calendar
-from simcore.clock import rounds, wait_until
-from simcore.distributions import _BLOCK, block_sampler, row_sampler, uniform_sampler
-from simcore.entities import ACTIVITY, ACTOR, STATUS_COMPLETED
-from simcore.inventory import Inventory
-from simcore.parcels import Parcels
-from simcore.recorder import QueueMonitor, Recorder
-from simcore.sellers import SellerDesk
-from simcore.standing import SellerStanding
-from simcore.station import Station
-from simcore.trust import BuyerTrust
+from simcore.model.placement import arrivals
+from simcore.engine.calendar import ArrivalRate, Calendar
+from simcore.engine.clock import rounds, wait_until
+from simcore.scenario.distributions import _BLOCK, block_sampler, row_sampler, uniform_sampler
+from simcore.model.vocabulary import ACTIVITY, ACTOR, STATUS_COMPLETED
+from simcore.model.inventory import Inventory
+from simcore.model.parcels import Parcels
+from simcore.model.recorder import QueueMonitor, Recorder
+from simcore.model.sellers import SellerDesk
+from simcore.model.standing import SellerStanding
+from simcore.engine.station import Station
+from simcore.model.trust import BuyerTrust
 
 SETTINGS = settings(max_examples=50, deadline=None)
 seeds = st.integers(0, 2**32 - 1)
@@ -348,7 +348,7 @@ def test_rolling_records_match_an_array_per_seller(seed, n_sellers, steps):
     window only for sellers active at the review, a suspended seller's records wait until its
     reinstatement clears them, and a seller is suspended only after its own trim; the log's
     compaction (past 4,096 expired rows) shifts nothing."""
-    from simcore.standing import _Rolling
+    from simcore.model.standing import _Rolling
 
     rng = np.random.default_rng(seed)
     rolling, plain = _Rolling(n_sellers), [[] for _ in range(n_sellers)]

@@ -12,7 +12,7 @@ import pytest
 from conftest import const, quiet
 
 import simcore
-from simcore.calendar import Calendar
+from simcore.engine.calendar import Calendar
 
 GATEWAY_H = 30.0 / 3600.0  # constant 30 s authorisation in QUIET
 
@@ -446,8 +446,8 @@ def test_review_backlog_longer_than_ship_by_does_not_count_against_sellers():
 def test_a_model_runs_once_and_lets_go_of_its_clock():
     # After the horizon the model frees the environment and what was in flight (for the
     # frames' memory); running it again is a mistake, said plainly.
-    from simcore.collect import collect
-    from simcore.model import Model
+    from simcore.results.collect import collect
+    from simcore.model.world import Model
 
     model = Model(quiet({"horizon_days": 3.0}))
     model.run()
@@ -470,7 +470,7 @@ libc.mallinfo2.restype = Info
 libc.malloc.restype, libc.malloc.argtypes = ctypes.c_void_p, (ctypes.c_size_t,)
 libc.free.argtypes = (ctypes.c_void_p,)
 if sys.argv[1] == "hold":
-    from simcore.allocator import hold_mmap_threshold
+    from simcore.engine.tuning import hold_mmap_threshold
     assert hold_mmap_threshold() and hold_mmap_threshold()  # applied, and idempotent
 libc.free(libc.malloc(16 << 20))  # a large temporary, freed (as a run's world build does)
 mapped = libc.mallinfo2().hblks
@@ -484,7 +484,7 @@ print(libc.mallinfo2().hblks - mapped)
 )
 def test_large_blocks_stay_mapped_after_a_large_free():
     # glibc raises its mmap threshold when a mapped block is freed, and later 1 MiB blocks come
-    # from the heap, where growing columns leave holes (simcore.allocator). Held, they stay mapped.
+    # from the heap, where growing columns leave holes (simcore.engine.tuning). Held, they stay mapped.
     def new_mappings(how: str) -> int:
         out = subprocess.run([sys.executable, "-c", _MALLINFO_PROBE, how], capture_output=True, text=True)
         if "mallinfo2" in out.stderr:

@@ -29,7 +29,7 @@ from hypothesis import strategies as st
 from test_aftermath import TROUBLED, aftermath, check_kpis, hours, nan0
 
 import simcore
-from simcore.entities import REASONS_BY_INITIATOR
+from simcore.model.vocabulary import REASONS_BY_INITIATOR
 
 #: Money columns are cents; float sums of a few thousand of them stay far inside this.
 EPS = 1e-9
@@ -38,7 +38,7 @@ HALF_MS_H = 0.0005 / 3600.0
 
 #: Cancel reasons by which the gateway (payment, verification) or the referee (prohibited items,
 #: fraud screen, address check) stop an order: what ``fraud_caught_share`` counts, by the README
-#: and the ``simcore.kpis`` docstring ("cancelled by the gateway or referee before shipment").
+#: and the ``simcore.results.kpis`` docstring ("cancelled by the gateway or referee before shipment").
 STOPPED_BY_SCREENS = (
     "payment_failed",
     "verification_timeout",

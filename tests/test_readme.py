@@ -37,14 +37,14 @@ def test_readme_python_examples_run(tmp_path):
     quick, sweep = blocks
     # Shorter horizons keep the examples' runtime small; the code is otherwise run as written.
     prelude = (
-        "import simcore, simcore.runner\n"
+        "import simcore, simcore.experiments.runner\n"
         "_load = simcore.load_scenario\n"
         "def _short(path, overrides=None):\n"
         "    return _load(path, {'horizon_days': 30, 'cooldown_days': 5, **(overrides or {})})\n"
-        "simcore.load_scenario = simcore.runner.load_scenario = _short\n"
+        "simcore.load_scenario = simcore.experiments.runner.load_scenario = _short\n"
     )
     # The sweep example reads the store of the README's first sweep command: a small stand-in.
-    from simcore.sweep import read_sweep, run_sweep
+    from simcore.experiments.sweep import read_sweep, run_sweep
 
     tiny = tmp_path / "tiny_sweep.yaml"
     tiny.write_text(
@@ -71,7 +71,7 @@ def test_scenario_table_lists_every_shipped_scenario():
 
 
 def test_generated_reference_is_current():
-    from simcore.reference import scenario_reference_markdown
+    from simcore.scenario.reference import scenario_reference_markdown
 
     assert (ROOT / "docs" / "scenario-reference.md").read_text(
         encoding="utf-8"

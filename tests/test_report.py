@@ -14,7 +14,7 @@ from conftest import SCENARIOS
 
 import simcore
 from analysis.report import HEADLINE_KPIS, ReportError, write_report
-from simcore.sweep import read_sweep, run_sweep
+from simcore.experiments.sweep import read_sweep, run_sweep
 
 IMG = re.compile(r'<img src="data:image/png;base64,([A-Za-z0-9+/=]+)"')
 RUN_FIGURES = ["order_flow", "cancellations", "refund_delays", "disputes", "daily"]

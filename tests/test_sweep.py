@@ -17,7 +17,7 @@ from conftest import SCENARIOS
 import analysis
 from simcore.cli import main
 from simcore.errors import ScenarioError
-from simcore.sweep import read_sweep, run_sweep
+from simcore.experiments.sweep import read_sweep, run_sweep
 
 BASE = (SCENARIOS / "baseline.yaml").as_posix()
 SMALL = f"""\

@@ -21,8 +21,8 @@ import analysis
 from analysis.precision import PrecisionRule, Target, _next_size, parse_target, precision_table
 from simcore.cli import main
 from simcore.errors import ScenarioError
-from simcore.store import store_lock
-from simcore.sweep import read_sweep, run_sweep, run_until
+from simcore.experiments.store import store_lock
+from simcore.experiments.sweep import read_sweep, run_sweep, run_until
 
 BASE = (SCENARIOS / "baseline.yaml").as_posix()
 SMALL = f"""\
@@ -154,7 +154,7 @@ def test_bad_precision_arguments_are_all_reported_before_any_run(tmp_path, capsy
 HOLD = """\
 import sys, time
 from pathlib import Path
-from simcore.store import store_lock
+from simcore.experiments.store import store_lock
 with store_lock(Path(sys.argv[1])):
     print("locked", flush=True)
     time.sleep(120)
@@ -183,7 +183,7 @@ def test_a_store_in_use_is_refused_and_freed_when_its_holder_dies(tmp_path, caps
 TRY_LOCK = """\
 import sys
 from pathlib import Path
-from simcore.store import store_lock
+from simcore.experiments.store import store_lock
 try:
     with store_lock(Path(sys.argv[1])):
         print("got it")
@@ -275,9 +275,9 @@ def test_a_run_file_changed_on_disk_is_caught_and_recomputed_exactly(tmp_path):
 
 
 def test_a_failing_run_is_reported_filed_and_retried_by_a_rerun(tmp_path, monkeypatch, capsys):
-    import simcore.runner
+    import simcore.experiments.runner
 
-    real_run = simcore.runner.run
+    real_run = simcore.experiments.runner.run
 
     def flaky(scn, seed=None, replication=0, **kw):
         if replication == 1 and scn.sellers.inventory_accuracy == 0.9:
@@ -286,7 +286,7 @@ def test_a_failing_run_is_reported_filed_and_retried_by_a_rerun(tmp_path, monkey
 
     sweep_file, store = write(tmp_path, SMALL), tmp_path / "store"
     cmd = ["sweep", str(sweep_file), "--out", str(store), "--jobs", "1", "--quiet"]
-    monkeypatch.setattr(simcore.runner, "run", flaky)
+    monkeypatch.setattr(simcore.experiments.runner, "run", flaky)
     assert main(cmd) == 1
     err = capsys.readouterr().err
     assert err.count("failed: cell 1 {'sellers.inventory_accuracy': 0.9}") == 2  # both strategies
@@ -295,7 +295,7 @@ def test_a_failing_run_is_reported_filed_and_retried_by_a_rerun(tmp_path, monkey
     assert [t.name for t in traces] == ["c0001-status_quo-r00001.txt", "c0001-strict_fraud-r00001.txt"]
     assert "disk on fire" in traces[0].read_text() and "Traceback" in traces[0].read_text()
     assert len(list((store / "runs").glob("c*.parquet"))) == 10  # the others finished
-    monkeypatch.setattr(simcore.runner, "run", real_run)
+    monkeypatch.setattr(simcore.experiments.runner, "run", real_run)
     assert main(cmd) == 0
     assert not list((store / "failures").glob("*.txt"))  # mended runs leave no stale trace
     assert len(analysis.load_sweep(store).groupby(["cell_id", "strategy", "replication"])) == 12
@@ -373,7 +373,7 @@ def test_progress_bar_runs_in_a_jupyter_kernel(tmp_path):
 
     sweep_file = write(tmp_path, SMALL.replace("replications: 3", "replications: 1"))
     code = f"""\
-from simcore.sweep import progress_bar, read_sweep, run_sweep
+from simcore.experiments.sweep import progress_bar, read_sweep, run_sweep
 sweep = read_sweep({str(sweep_file)!r})
 with progress_bar("small") as progress:
     report = run_sweep(sweep, {str(tmp_path / "store")!r}, progress=progress)

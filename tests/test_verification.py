@@ -36,8 +36,8 @@ from conftest import const, quiet
 from scipy import stats
 from test_queues import erlang_c, exp_minutes, mmc
 
-from simcore.collect import collect
-from simcore.model import Model
+from simcore.results.collect import collect
+from simcore.model.world import Model
 
 REPLICATIONS = 10
 WARMUP_DAYS = 0.5

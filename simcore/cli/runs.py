@@ -8,9 +8,9 @@ from contextlib import nullcontext
 
 from simcore.cli.common import EXIT_INTERNAL, EXIT_OK, check_out_dir
 from simcore.errors import ScenarioError
-from simcore.loader import load_scenario, parse_overrides
-from simcore.runner import run, write_outputs
-from simcore.volume import check_volume
+from simcore.scenario.loader import load_scenario, parse_overrides
+from simcore.experiments.runner import run, write_outputs
+from simcore.experiments.admission import check_volume
 
 
 def run_command(args) -> int:
@@ -62,7 +62,7 @@ def run_command(args) -> int:
 
 
 def sweep_command(args) -> int:
-    from simcore.sweep import make_executor, progress_bar, read_sweep, run_until
+    from simcore.experiments.sweep import make_executor, progress_bar, read_sweep, run_until
 
     if args.jobs < 1:
         raise ScenarioError(f"--jobs: must be >= 1 (got {args.jobs})")
@@ -107,7 +107,7 @@ def sweep_command(args) -> int:
 def _precision_rule(args, sweep):
     """The ``--precision`` stopping rule, its targets, cap and baseline checked before any run."""
     from analysis.precision import PrecisionRule, parse_target
-    from simcore.runner import kpi_names
+    from simcore.experiments.runner import kpi_names
 
     targets, problems = [], []
     for text in args.precision:

@@ -9,11 +9,11 @@ from pathlib import Path
 
 from simcore.cli.common import EXIT_BAD_INPUT, EXIT_OK, check_out_dir
 from simcore.errors import ScenarioError
-from simcore.loader import load_scenario, parse_overrides
+from simcore.scenario.loader import load_scenario, parse_overrides
 from simcore.paths import write_atomic
-from simcore.runner import run
-from simcore.schema import Scenario
-from simcore.volume import check_volume
+from simcore.experiments.runner import run
+from simcore.scenario.schema import Scenario
+from simcore.experiments.admission import check_volume
 
 
 def warmup_command(args) -> int:
@@ -133,7 +133,7 @@ def validate_command(args) -> int:
 
 def schema_command(args) -> int:
     if args.markdown:
-        from simcore.reference import scenario_reference_markdown
+        from simcore.scenario.reference import scenario_reference_markdown
 
         text = scenario_reference_markdown()
     else:

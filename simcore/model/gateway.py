@@ -1,0 +1,141 @@
+"""The payment gateway: authorisation attempts through a queue, failures, retries, verification."""
+
+from __future__ import annotations
+
+import simpy
+
+from simcore.scenario.distributions import Sampler
+from simcore.model.vocabulary import ACTIVITY, ACTOR, DECLINE_CAUSE, Order, State
+from simcore.model.orderbook import OrderBook
+from simcore.scenario.schema import Buyers, Fraudsters, Payment
+from simcore.engine.station import Station
+
+_INCORRECT = DECLINE_CAUSE["incorrect_details"]
+_UNVERIFIED = DECLINE_CAUSE["unverified_account"]
+_ISSUER = DECLINE_CAUSE["issuer_decline"]
+
+
+def draws_per_order(cfg: Payment) -> int:
+    """Uniforms each order carries for the gateway: four per possible attempt, then the
+    verification and abandonment decisions."""
+    return 4 * (cfg.max_retries + 1) + 2
+
+
+class Gateway:
+    """Authorises payments at a :class:`Station` with ``payment.gateway.servers`` slots.
+
+    Each attempt queues for a slot and holds it for ``service_time``. An attempt fails on
+    mistyped details, on an unverified account, or on an issuer decline (stolen cards are
+    declined more often; a retry after a decline is declined again with
+    ``decline_persistence``, since insufficient funds rarely fix themselves within minutes).
+    The buyer retries with ``buyers.retry_probability`` up to ``max_retries`` times.
+
+    The random numbers of every decision come with the order (``Order.pay_draws``, four per
+    possible attempt, then verification and abandonment), drawn when it was placed.
+    """
+
+    def __init__(
+        self,
+        env: simpy.Environment,
+        cfg: Payment,
+        buyers: Buyers,
+        book: OrderBook,
+        station: Station,
+        service: Sampler,
+        retry_delay: Sampler,
+        verify_time: Sampler,
+    ):
+        self.env = env
+        self.cfg = cfg
+        self.buyers = buyers
+        self.fraud: Fraudsters = buyers.fraud
+        self.book = book
+        self.rec = book.rec
+        self.station = station
+        self.service = service
+        self.retry_delay = retry_delay
+        self.verify_time = verify_time
+
+    def _attempt_fails(self, o: Order, attempt: int, previous: int) -> int:
+        """Decline cause of attempt number ``attempt`` (0-based; 0 = authorised)."""
+        cfg = self.cfg
+        u_details, u_account, u_issuer = o.pay_draws[4 * attempt : 4 * attempt + 3]
+        if u_details < cfg.incorrect_details_rate:
+            return _INCORRECT
+        if not o.verified and u_account < cfg.unverified_decline_rate:
+            return _UNVERIFIED
+        if o.card:
+            if previous == _ISSUER:
+                p = cfg.decline_persistence
+            elif o.stolen_card:
+                p = cfg.stolen_card_decline_rate
+            else:
+                p = cfg.issuer_decline_rate
+            if u_issuer < p:
+                return _ISSUER
+        return 0
+
+    def pay(self, o: Order):
+        """Process: authorise ``o``. Returns True once authorised, False when the buyer gives up
+        or runs out of retries (or the order was cancelled meanwhile)."""
+        env, station, rec, book = self.env, self.station, self.rec, self.book
+        book.step(o, State.PAYING, "payment_submitted", "buyer")
+        cause = 0
+        attempts = 0
+        while True:
+            attempts += 1
+            service = self.service()
+            turn = station.request()
+            if turn is not None:
+                yield turn
+            yield env.timeout(service)
+            station.release()
+            cause = self._attempt_fails(o, attempts - 1, cause)
+            rec.set("payment_attempts", o.id, attempts)
+            if o.closed:
+                return False
+            if cause == 0:
+                rec.event(env.now, o.id, ACTIVITY["payment_authorized"], ACTOR["gateway"])
+                return True
+            rec.set("payment_decline_cause", o.id, cause)
+            rec.event(env.now, o.id, ACTIVITY["payment_declined"], ACTOR["gateway"])
+            if (
+                attempts > self.cfg.max_retries
+                or o.pay_draws[4 * attempts - 1] >= self.buyers.retry_probability
+            ):
+                return False
+            yield env.timeout(self.retry_delay())
+            if o.closed:
+                return False
+
+    def needs_verification(self, o: Order) -> bool:
+        """Whether this card payment is sent to the extra verification step."""
+        v = self.cfg.verification
+        x = o.pay_draws[-2]
+        if not o.card:
+            return False
+        if o.stolen_card:
+            return x < v.stolen_card_share
+        return x < (v.share if o.verified else v.unverified_share)
+
+    def verify(self, o: Order):
+        """Process: the buyer completes verification within ``window_hours`` or the order is
+        cancelled (``verification_timeout``). Returns True when verified."""
+        env, book = self.env, self.book
+        book.step(o, State.VERIFYING, "verification_requested", "gateway")
+        window = self.cfg.verification.window_hours
+        abandon = (
+            self.fraud.verification_abandon_share if o.is_fraud else self.buyers.verification_abandon_share
+        )
+        gives_up = o.pay_draws[-1] < abandon
+        took = self.verify_time()
+        if gives_up or took > window:
+            yield env.timeout(window)
+            if not o.closed:
+                book.cancel(o, "verification_timeout")
+            return False
+        yield env.timeout(took)
+        if o.closed:
+            return False
+        self.rec.event(env.now, o.id, ACTIVITY["verification_completed"], ACTOR["buyer"])
+        return True

@@ -1,0 +1,147 @@
+"""The order book: state transitions, the open orders of each seller, and the one way an
+order gets cancelled.
+
+Every process that ends an order early calls :meth:`OrderBook.cancel`; it enforces the state
+machine (nothing is cancelled after shipment, nothing twice), releases reserved stock, records
+initiator and reason, starts a refund when money was taken, and tells the seller's standing and
+the dispute desk (trust, suspicious cancellations, refund trouble) what happened.
+"""
+
+from __future__ import annotations
+
+import simpy
+
+from simcore.model.disputes import DisputeDesk
+from simcore.model.vocabulary import (
+    ACTIVITY,
+    ACTOR,
+    DISPUTE_OUTCOME,
+    INITIATOR,
+    INITIATOR_OF_REASON,
+    REASON,
+    STATUS_CANCELLED,
+    STATUS_COMPLETED,
+    TRANSITIONS,
+    Order,
+    State,
+)
+from simcore.model.inventory import Inventory, Restocker
+from simcore.model.parcels import Parcels
+from simcore.model.recorder import Recorder
+from simcore.model.refunds import RefundDesk
+from simcore.model.standing import SELLER_RESPONSIBLE, SellerStanding
+from simcore.model.trust import BuyerTrust
+
+_CANCELLABLE = frozenset(
+    {State.PLACED, State.PAYING, State.VERIFYING, State.SCREENING, State.AWAITING_SHIPMENT}
+)
+_ACTOR_OF_INITIATOR = {"buyer": ACTOR["buyer"], "seller": ACTOR["seller"], "system": ACTOR["platform"]}
+
+
+class OrderBook:
+    """Shared order bookkeeping for the processes of one run."""
+
+    def __init__(
+        self,
+        env: simpy.Environment,
+        rec: Recorder,
+        inv: Inventory,
+        restocker: Restocker,
+        refunds: RefundDesk,
+        trust: BuyerTrust,
+        standing: SellerStanding,
+        parcels: Parcels,
+        disputes: DisputeDesk,
+    ):
+        self.env = env
+        self.rec = rec
+        self.inv = inv
+        self.restocker = restocker
+        self.refunds = refunds
+        self.trust = trust
+        self.standing = standing
+        self.parcels = parcels
+        self.disputes = disputes
+        # Unshipped orders of each seller by id (cancelled if the seller is suspended).
+        self.open: list[dict[int, Order]] = [{} for _ in range(len(standing.rating))]
+
+    def register(self, o: Order) -> None:
+        """A new order joins its seller's open orders."""
+        self.open[o.seller][o.id] = o
+
+    def step(self, o: Order, state: State, activity: str, actor: str, column: str | None = None):
+        """Advance ``o`` to ``state``, log ``activity`` and stamp ``column`` with the time."""
+        if state not in TRANSITIONS[o.state]:
+            o.advance(state)  # raises: an illegal transition is a model bug
+        o.state = state
+        o.closed = state >= State.COMPLETED
+        now, rec = self.env.now, self.rec
+        rec.event(now, o.id, ACTIVITY[activity], ACTOR[actor])
+        if column is not None:
+            rec.orders[column][o.id] = now
+
+    def clear(self, o: Order) -> None:
+        """Payment and screening done: the order is the seller's to ship."""
+        self.step(o, State.AWAITING_SHIPMENT, "screening_passed", "platform", "cleared_at")
+        self.standing.order_cleared(o.seller, self.env.now)
+
+    def ship(self, o: Order) -> None:
+        self.step(o, State.SHIPPED, "shipped", "seller", "shipped_at")
+        del self.open[o.seller][o.id]
+
+    def cancel_open_orders(self, seller: int, reason: str) -> None:
+        """Cancel every unshipped order of ``seller`` (e.g. on suspension)."""
+        for o in list(self.open[seller].values()):
+            self.cancel(o, reason)
+
+    def release_stock(self, o: Order) -> None:
+        if o.reserved:
+            self.inv.reserved[o.sku] -= o.qty
+            o.reserved = False
+
+    def cancel(self, o: Order, reason: str, true_reason: str | None = None) -> bool:
+        """Cancel ``o`` for ``reason`` if it is still cancellable.
+
+        Args:
+            o: The order.
+            reason: One of the cancel-reason vocabulary; it fixes the initiator.
+            true_reason: The real reason when the stated one is a cover (a dishonest seller
+                claiming ``out_of_stock`` to dodge a ``pricing_error``).
+
+        Returns:
+            True if this call cancelled the order; False if it had shipped or already ended.
+        """
+        if o.state not in _CANCELLABLE:
+            return False
+        o.state = State.CANCELLED
+        o.closed = True
+        initiator = INITIATOR_OF_REASON[reason]
+        now, rec, oid = self.env.now, self.rec, o.id
+        rec.set("status", oid, STATUS_CANCELLED)
+        rec.set("cancel_initiator", oid, INITIATOR[initiator])
+        rec.set("cancel_reason", oid, REASON[reason])
+        rec.set("true_reason", oid, REASON[true_reason or reason])
+        rec.set("cancelled_at", oid, now)
+        rec.event(now, oid, ACTIVITY["cancelled"], _ACTOR_OF_INITIATOR[initiator])
+        self.release_stock(o)
+        del self.open[o.seller][oid]
+        if reason in SELLER_RESPONSIBLE:
+            self.standing.seller_cancelled(o.seller, now)
+        refund = self.refunds.schedule(o) if o.paid else None
+        self.disputes.after_cancel(o, reason, refund)
+        return True
+
+    def complete(self, o: Order, actor: str = "buyer", good: bool = True) -> None:
+        """Close ``o`` as completed: confirmed by the buyer, or closed by the platform (a
+        dispute's end, an expired delivery guarantee). Unless ``good`` is False (a lost parcel),
+        an undisputed order raises the buyer's trust, and an order without a dispute the seller
+        paid out on raises the seller's rating."""
+        self.step(o, State.COMPLETED, "completed", actor, "completed_at")
+        self.rec.set("status", o.id, STATUS_COMPLETED)
+        if not good:
+            return
+        self.parcels.settle(self.env.now)  # confirmations due earlier count first
+        if not o.disputed:
+            self.trust.reward(o.buyer)
+        if not o.disputed or o.dispute_outcome == DISPUTE_OUTCOME["rejected"]:
+            self.standing.order_good(o.seller)

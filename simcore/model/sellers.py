@@ -1,0 +1,187 @@
+"""Sellers handling paid orders: stock, price and route checks, picking, shipping.
+
+A seller first looks at a cleared order after ``first_look_time``. Then, in order:
+a blocked route or a carrier quote above the destination's cap -> ``shipping_restriction``;
+a sale below cost (price typo or exchange-rate drift) -> ``pricing_error``, or ``out_of_stock``
+from a dishonest seller (true reason kept); physical stock short of the quantity ->
+``out_of_stock`` (the record is corrected on the spot). Otherwise the units are picked and the
+order ships after ``handling_time``. The platform cancels orders still unshipped
+``ship_by_days`` after it cleared them for the seller (``ship_deadline_missed``).
+
+After shipment a ``shipping.lost_share`` of parcels never arrive. A buyer whose parcel has not
+arrived ``not_delivered_after_days`` after shipment may dispute it; a delivered order may be
+disputed as not as described before the buyer confirms it. The platform closes a lost parcel's
+order when its dispute ends, or when the delivery guarantee expires if the buyer did not
+dispute; it closes a not-as-described order when its dispute ends. A late parcel disputed as not
+delivered is confirmed by the buyer as usual, but only once the dispute is over.
+"""
+
+from __future__ import annotations
+
+import simpy
+
+from simcore.model.disputes import LOST, NOT_AS_DESCRIBED, NOT_DELIVERED, DisputeDesk
+from simcore.scenario.distributions import Sampler
+from simcore.model.vocabulary import ACTIVITY, ACTOR, Order, State
+from simcore.model.inventory import Fx, Inventory, Restocker, reprice
+from simcore.model.orderbook import OrderBook
+from simcore.model.parcels import Parcels
+from simcore.scenario.schema import Scenario
+
+
+class SellerDesk:
+    """Fulfilment behaviour of all sellers (per-seller traits are held in lists)."""
+
+    def __init__(
+        self,
+        env: simpy.Environment,
+        scn: Scenario,
+        book: OrderBook,
+        inv: Inventory,
+        restocker: Restocker,
+        fx: Fx,
+        blocked: list[list[bool]],
+        dishonest: list[bool],
+        speed: list[float],
+        first_look: Sampler,
+        handling: Sampler,
+        quote: list[Sampler],
+        transit: list[Sampler],
+        confirm: Sampler,
+        parcels: Parcels,
+        disputes: DisputeDesk,
+    ):
+        self.env = env
+        self.book = book
+        self.rec = book.rec
+        self.inv = inv
+        self.restocker = restocker
+        self.fx = fx
+        self.blocked = blocked
+        self.dishonest = dishonest
+        self.speed = speed
+        self.first_look = first_look
+        self.handling = handling
+        self.quote = quote
+        self.transit = transit
+        self.confirm = confirm
+        self.parcels = parcels
+        self.disputes = disputes
+        self.lost_share = scn.shipping.lost_share
+        d = scn.platform.disputes
+        self.not_delivered_h = d.not_delivered_after_days * 24.0
+        self.p_not_delivered = d.propensity.not_delivered
+        self.p_not_as_described = d.propensity.not_as_described
+        self.guarantee_h = scn.platform.delivery_guarantee_days * 24.0
+        self.caps = [d.cost_cap_usd for d in scn.shipping.destinations.values()]
+        self.ship_by_h = scn.platform.ship_by_days * 24.0
+        self.loss_tolerance = scn.sellers.pricing.loss_tolerance
+
+    def _problem(self, o: Order) -> tuple[str, str | None] | None:
+        """(stated reason, true reason) if the seller will not ship, else None."""
+        inv, s = self.inv, o.seller
+        if self.blocked[s][o.dest]:
+            return "shipping_restriction", None
+        # Heavier baskets cost more to ship; sqrt keeps multi-item quotes realistic.
+        if self.quote[o.dest]() * o.qty**0.5 > self.caps[o.dest]:
+            return "shipping_restriction", None
+        profit = (1.0 + inv.margin[o.sku]) * self.fx.rate / self.fx.ref[s] - 1.0
+        if profit < -self.loss_tolerance:
+            reprice(self.fx, inv, s)  # having noticed, the seller re-prices the catalog
+            if self.dishonest[s]:
+                return "out_of_stock", "pricing_error"
+            return "pricing_error", None
+        inv.settle(self.env.now)
+        if inv.physical[o.sku] < o.qty:
+            inv.recorded[o.sku] = inv.physical[o.sku]
+            return "out_of_stock", None
+        return None
+
+    def _put_back(self, o: Order) -> None:
+        self.inv.settle(self.env.now)
+        self.inv.physical[o.sku] += o.qty
+        self.inv.recorded[o.sku] += o.qty
+
+    def fulfil(self, o: Order):
+        """Process: from cleared to completed, or cancelled on the way.
+
+        The ship-by clock starts now, when the platform clears the order: a seller cannot ship
+        an order still in payment verification or fraud review, so the platform's own delays
+        do not count against the seller.
+        """
+        env, book, rec = self.env, self.book, self.rec
+        deadline = env.now + self.ship_by_h
+        first = self.first_look()
+        handling = self.handling() * self.speed[o.seller]
+        if o.neglected or env.now + first >= deadline:
+            yield env.timeout(deadline - env.now)
+            book.cancel(o, "ship_deadline_missed")
+            return
+        yield env.timeout(first)
+        if o.closed:
+            return
+        rec.event(env.now, o.id, ACTIVITY["seller_processing"], ACTOR["seller"])
+        problem = self._problem(o)
+        if problem is not None:
+            book.cancel(o, problem[0], problem[1])
+            self.restocker.check(o.sku)
+            return
+        inv = self.inv
+        inv.physical[o.sku] -= o.qty
+        inv.recorded[o.sku] -= o.qty
+        book.release_stock(o)
+        self.restocker.check(o.sku)
+        if env.now + handling > deadline:
+            yield env.timeout(deadline - env.now)
+            # The order never ships on this path: whoever cancelled it (the deadline, a
+            # suspension, the buyer), the picked units go back on the shelf.
+            book.cancel(o, "ship_deadline_missed")
+            self._put_back(o)
+            return
+        yield env.timeout(handling)
+        if o.closed:
+            self._put_back(o)
+            return
+        book.ship(o)
+        lost = o.after_draws[LOST] < self.lost_share
+        transit = self.transit[o.dest]()
+        if self._troubled(o, lost, transit):
+            yield from self._deliver(o, lost, transit)
+            return
+        # Most parcels: nothing but the delivery and the buyer's confirmation can happen to the
+        # order now, and nothing else waits on it (simcore.model.parcels).
+        self.parcels.ship(o.id, env.now, transit)
+
+    def _troubled(self, o: Order, lost: bool, transit: float) -> bool:
+        """Whether the parcel of ``o`` is ``lost`` or will be disputed (as not delivered after
+        ``transit`` hours, or as not as described): decided by the order's own draws."""
+        d = o.after_draws
+        return (
+            lost
+            or (transit > self.not_delivered_h and d[NOT_DELIVERED] < self.p_not_delivered)
+            or d[NOT_AS_DESCRIBED] < self.p_not_as_described
+        )
+
+    def _deliver(self, o: Order, lost: bool, transit: float):
+        """Process: from shipment to completion of a parcel that is ``lost``, or will be
+        disputed as not delivered or not as described; ``transit`` hours when it arrives."""
+        env, book, d = self.env, self.book, o.after_draws
+        dispute = None
+        if (lost or transit > self.not_delivered_h) and d[NOT_DELIVERED] < self.p_not_delivered:
+            dispute = env.process(self.disputes.open_later(o, "not_delivered", self.not_delivered_h))
+        if lost:
+            yield dispute if dispute is not None else env.timeout(self.guarantee_h)
+            book.complete(o, "platform", good=False)
+            return
+        yield env.timeout(transit)
+        book.step(o, State.DELIVERED, "delivered", "seller", "delivered_at")
+        if dispute is not None:
+            if not dispute.triggered:
+                yield dispute  # the buyer confirms only once the dispute is over
+        elif d[NOT_AS_DESCRIBED] < self.p_not_as_described:
+            yield env.process(self.disputes.open_later(o, "not_as_described", self.disputes.open_delay()))
+            book.complete(o, "platform")
+            return
+        self.parcels.settle(env.now)  # untroubled parcels draw from the same stream
+        yield env.timeout(self.confirm())
+        book.complete(o)

@@ -1,0 +1,250 @@
+"""Key performance indicators of one run, computed from the collected frames.
+
+Rates are over orders placed inside the KPI window ``[warmup_days, horizon_days -
+cooldown_days)``. Definitions the calibration bands depend on:
+
+- ``payment_failure_rate``: orders cancelled ``payment_failed`` or ``verification_timeout``.
+- ``false_decline_rate``: legitimate orders cancelled ``fraud_suspected`` / legitimate orders.
+- ``fraud_caught_share``: fraudulent orders stopped by the platform's screens (gateway or
+  referee: ``simcore.model.vocabulary.SCREEN_REASONS``) / fraudulent orders.
+- ``seller_revenue_lost``: USD value of cancelled orders plus dispute awards on orders that
+  were not cancelled; ``gmv_completed``: value of completed orders.
+- ``dispute_rate``: orders disputed / orders; ``dispute_outcomes``: shares of resolved disputes;
+  ``dispute_resolution_days``: opened to resolved, in days. ``platform_metrics`` are the three
+  seller metrics a platform watches, over all orders: dispute rate, arbitration-filing rate
+  (disputes escalated to platform intervention) and seller-responsibility ruling rate (disputes
+  the platform decided against the seller).
+- ``refund_delay_bdays``: every refund, cancellation and dispute award alike (business days on
+  the card, days to the wallet).
+- ``buyer_churn_rate``: legitimate buyers with an order in the window who left for good by the
+  horizon; ``repeat_purchase_rate``: of legitimate buyers whose first window order was placed,
+  those who ordered again before the horizon.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from simcore.model.vocabulary import (
+    DISPUTE_OUTCOMES,
+    DISPUTE_REASONS,
+    INITIATORS,
+    REASONS,
+    REFUND_DISPUTE_REASONS,
+    SCREEN_REASONS,
+)
+
+#: The order columns the KPIs read.
+_KPI_COLUMNS = (
+    "buyer_id",
+    "amount",
+    "placed_hour",
+    "status",
+    "cancel_initiator",
+    "cancel_reason",
+    "true_reason",
+    "is_fraud",
+    "refund_amount",
+    "refund_method",
+    "refund_delay_bdays",
+    "dispute_reason",
+    "dispute_opened_at",
+    "dispute_escalated_at",
+    "dispute_outcome",
+    "dispute_stage",
+    "dispute_resolved_at",
+    "dispute_refund_amount",
+    "dispute_refund_method",
+    "dispute_refund_delay_bdays",
+)
+
+
+def flatten_kpis(kpis: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Nested KPI dict -> flat ``{"queues.gateway.utilization": 0.05, ...}`` (dotted names)."""
+    flat: dict[str, Any] = {}
+    for key, value in kpis.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            flat.update(flatten_kpis(value, prefix=name + "."))
+        else:
+            flat[name] = value
+    return flat
+
+
+def ruled_against_seller(orders: pd.DataFrame) -> pd.Series:
+    """Orders whose dispute the platform decided against the seller (a seller-responsibility
+    ruling): a refund awarded at intervention on a dispute the seller is party to."""
+    return (
+        (orders["dispute_stage"] == "intervention")
+        & orders["dispute_outcome"].isin(["full_refund", "partial_refund"])
+        & ~orders["dispute_reason"].isin(list(REFUND_DISPUTE_REASONS))
+    )
+
+
+def _num(x: float) -> float | None:
+    """JSON-safe float: NaN -> None."""
+    x = float(x)
+    return None if math.isnan(x) else x
+
+
+def _ratio(num: float, den: float) -> float | None:
+    return _num(num / den) if den else None
+
+
+def _dist(values: np.ndarray) -> dict[str, float | None]:
+    if values.size == 0:
+        return {"mean": None, "p50": None, "p90": None, "max": None, "n": 0}
+    return {
+        "mean": float(values.mean()),
+        "p50": float(np.quantile(values, 0.5)),
+        "p90": float(np.quantile(values, 0.9)),
+        "max": float(values.max()),
+        "n": int(values.size),
+    }
+
+
+def compute_kpis(
+    orders: pd.DataFrame,
+    daily: pd.DataFrame,
+    queues: dict[str, dict],
+    window_hours: tuple[float, float],
+    lost_sales: int,
+    forgone: int = 0,
+    churned_at: np.ndarray | None = None,
+    warnings: int = 0,
+    suspensions: int = 0,
+) -> dict[str, Any]:
+    """KPIs of one run (JSON-serialisable: plain floats/ints, None for undefined ratios).
+
+    Args:
+        orders: The ``orders`` frame of the run.
+        daily: The ``timeseries`` frame (needs ``day`` and ``inventory_accuracy``).
+        queues: Per-queue summaries from the recorder's monitors.
+        window_hours: (first, last) placement hour counted.
+        lost_sales: Arrivals in the window that found no listing in stock.
+        forgone: Arrivals in the window whose buyer had churned or chose not to buy.
+        churned_at: Hour each legitimate buyer churned (NaN if not), indexed by buyer id.
+        warnings: Seller warnings issued after the warm-up.
+        suspensions: Seller suspensions after the warm-up.
+    """
+    lo, hi = window_hours
+    hours = orders["placed_hour"].to_numpy()
+    # Only the columns the KPIs read: a copy of every column of the window's rows would cost
+    # more memory than the frames themselves at a million orders.
+    w = orders.loc[(hours >= lo) & (hours < hi), list(_KPI_COLUMNS)]
+    n = len(w)
+    cancelled = w["status"] == "cancelled"
+    reason = w["cancel_reason"]
+    initiator = w["cancel_initiator"]
+    fraud = w["is_fraud"].to_numpy(dtype=bool)
+    by_reason = reason.value_counts()
+    counts = {r: int(by_reason.get(r, 0)) for r in REASONS if r}
+    by_initiator = initiator.value_counts()
+    refunded = w[w["refund_method"].notna()]
+    awarded = w[w["dispute_refund_method"].notna()]
+    delays = np.concatenate(
+        [
+            refunded["refund_delay_bdays"].to_numpy(dtype=float),
+            awarded["dispute_refund_delay_bdays"].to_numpy(float),
+        ]
+    )
+    methods = np.concatenate(
+        [
+            refunded["refund_method"].astype(str).to_numpy(),
+            awarded["dispute_refund_method"].astype(str).to_numpy(),
+        ]
+    )
+    fraud_stopped = (fraud & reason.isin(SCREEN_REASONS).to_numpy()).sum()
+    legit_declined = (~fraud & (reason == "fraud_suspected").to_numpy()).sum()
+    days = daily["day"].to_numpy()
+    acc = daily["inventory_accuracy"].to_numpy()[(days * 24.0 > lo) & ((days - 1) * 24.0 < hi)]
+    award = w["dispute_refund_amount"].fillna(0.0)
+    return {
+        "orders": n,
+        "completed_rate": _ratio((w["status"] == "completed").sum(), n),
+        "open_rate": _ratio((w["status"] == "open").sum(), n),
+        "cancellation_rate": _ratio(cancelled.sum(), n),
+        "cancellation_rate_by_initiator": {i: _ratio(by_initiator.get(i, 0), n) for i in INITIATORS if i},
+        "cancellations_by_reason": counts,
+        "cancellation_rate_by_reason": {r: _ratio(c, n) for r, c in counts.items()},
+        "disguised_cancellations": int((w["true_reason"] != reason)[cancelled].sum()),
+        "refund_delay_bdays": _dist(delays),
+        "refund_delay_bdays_by_method": {m: _dist(delays[methods == m]) for m in ("original", "wallet")},
+        "refund_wrong_amount_share": _ratio(
+            (refunded["refund_amount"] < refunded["amount"] - 1e-9).sum(), len(refunded)
+        ),
+        "refunds_usd": round(float(refunded["refund_amount"].sum() + award.sum()), 2),
+        "fraud_rate_observed": _ratio(fraud.sum(), n),
+        "fraud_caught_share": _ratio(fraud_stopped, fraud.sum()),
+        "false_decline_rate": _ratio(legit_declined, (~fraud).sum()),
+        "payment_failure_rate": _ratio(counts["payment_failed"] + counts["verification_timeout"], n),
+        # Awards on cancelled orders make up the platform's refund errors; the seller had lost
+        # those orders' value already.
+        "seller_revenue_lost": round(float(w.loc[cancelled, "amount"].sum() + award[~cancelled].sum()), 2),
+        "gmv_completed": round(float(w.loc[w["status"] == "completed", "amount"].sum()), 2),
+        "inventory_record_accuracy": _num(acc.mean()) if acc.size else None,
+        "lost_sales": int(lost_sales),
+        "orders_forgone": int(forgone),
+        **_dispute_kpis(w, award),
+        **_buyer_kpis(w, orders, churned_at),
+        "seller_warnings": int(warnings),
+        "seller_suspensions": int(suspensions),
+        "queues": queues,
+    }
+
+
+def _dispute_kpis(w: pd.DataFrame, award: pd.Series) -> dict[str, Any]:
+    n = len(w)
+    disputed = w[w["dispute_reason"].notna()]
+    resolved = disputed[disputed["dispute_outcome"].notna()]
+    outcome = resolved["dispute_outcome"].value_counts()
+    by_reason = disputed["dispute_reason"].value_counts()
+    days = (
+        resolved["dispute_resolved_at"] - resolved["dispute_opened_at"]
+    ).dt.total_seconds().to_numpy() / 86400.0
+    ruled_against = ruled_against_seller(resolved).sum()
+    return {
+        "dispute_rate": _ratio(len(disputed), n),
+        "disputes": len(disputed),
+        "disputes_by_reason": {r: int(by_reason.get(r, 0)) for r in DISPUTE_REASONS if r},
+        "disputes_unresolved": int(len(disputed) - len(resolved)),
+        "dispute_outcomes": {o: _ratio(outcome.get(o, 0), len(resolved)) for o in DISPUTE_OUTCOMES if o},
+        "dispute_resolution_days": {
+            "mean": _num(days.mean()) if days.size else None,
+            "p90": _num(np.quantile(days, 0.9)) if days.size else None,
+        },
+        "dispute_escalation_share": _ratio(disputed["dispute_escalated_at"].notna().sum(), len(disputed)),
+        "dispute_refunds_usd": round(float(award.sum()), 2),
+        "platform_metrics": {
+            "dispute_rate": _ratio(len(disputed), n),
+            "arbitration_filing_rate": _ratio(disputed["dispute_escalated_at"].notna().sum(), n),
+            "seller_responsibility_rate": _ratio(ruled_against, n),
+        },
+    }
+
+
+def _buyer_kpis(w: pd.DataFrame, orders: pd.DataFrame, churned_at: np.ndarray | None) -> dict[str, Any]:
+    legit = ~w["is_fraud"].to_numpy(dtype=bool)
+    legit_buyer = w["buyer_id"].to_numpy()[legit]
+    buyers = np.unique(legit_buyer)
+    churn = None
+    if churned_at is not None and buyers.size:
+        churn = _ratio(int((~np.isnan(churned_at[buyers])).sum()), buyers.size)
+    # A repeat purchase: any later order of a buyer after their first order in the window.
+    first = pd.Series(w["placed_hour"].to_numpy()[legit]).groupby(legit_buyer).min()
+    all_legit = ~orders["is_fraud"].to_numpy(dtype=bool)
+    last = (
+        pd.Series(orders["placed_hour"].to_numpy()[all_legit])
+        .groupby(orders["buyer_id"].to_numpy()[all_legit])
+        .max()
+    )
+    repeat = (last.reindex(first.index) > first).sum()
+    return {
+        "buyer_churn_rate": churn,
+        "repeat_purchase_rate": _ratio(int(repeat), len(first)),
+    }

@@ -1,0 +1,35 @@
+"""What the scenario's sections share: bounded number types and the frozen base model."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from simcore.scenario.distributions import Exponential
+
+Share = Annotated[float, Field(ge=0.0, le=1.0)]
+PositiveFloat = Annotated[float, Field(gt=0.0)]
+NonNegFloat = Annotated[float, Field(ge=0.0)]
+#: How often a periodic seller or platform action may recur: at most hourly, in days. A
+#: near-zero interval would make the clock stall on one action forever.
+IntervalDays = Annotated[float, Field(ge=1.0 / 24.0)]
+#: Log-odds of the fraud risk score. The logistic saturates by +-40; with every term within +-50
+#: and noise_sd <= 20 the score's exp() cannot overflow (|z| < 709).
+LogOdds = Annotated[float, Field(ge=-50.0, le=50.0)]
+#: Longest span counted in business days: ten years. The calendar steps business days through
+#: numpy's int64 day counts, which overflow (a crash mid-run) for absurd spans like 1e300.
+MAX_BDAYS = 3650.0
+
+
+class FrozenModel(BaseModel):
+    """Base of every section: unknown keys are errors, values cannot change once validated."""
+
+    # NaN passes no comparison and infinity passes every lower bound (``gt=0``), so either would
+    # slip through the sections' rules into the run; no scenario number is meaningfully infinite.
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+
+def exp_hours(mean: float, unit: str = "hours") -> Exponential:
+    """An exponential duration of ``mean`` (in ``unit``), as the sections' defaults use."""
+    return Exponential(dist="exponential", mean=mean, unit=unit)

@@ -1,0 +1,283 @@
+"""The ``payment`` and ``platform`` sections: gateway, screening, disputes, seller rating."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field, ValidationInfo, field_validator
+
+from simcore.scenario.distributions import Duration, Lognormal, Triangular
+from simcore.scenario.schema.common import (
+    FrozenModel,
+    LogOdds,
+    NonNegFloat,
+    PositiveFloat,
+    Share,
+    exp_hours,
+)
+
+
+class Gateway(FrozenModel):
+    """The payment gateway: a queue with ``servers`` parallel authorisation slots."""
+
+    servers: int = Field(2, ge=1, description="Authorisations processed in parallel.")
+    service_time: Duration = Field(default_factory=lambda: exp_hours(30.0, "seconds"))
+
+
+class Verification(FrozenModel):
+    """The extra verification step (3-D Secure, ID check) some payments must pass."""
+
+    share: Share = Field(0.02, description="Verified-account card payments asked to verify.")
+    unverified_share: Share = Field(0.10, description="Unverified-account card payments asked to verify.")
+    stolen_card_share: Share = Field(0.6, description="Stolen-card payments asked to verify.")
+    window_hours: PositiveFloat = Field(24.0, description="Time allowed to complete the step.")
+
+
+class Payment(FrozenModel):
+    """Payment authorisation, failures, retries and verification."""
+
+    # Every order draws 4 uniforms per possible attempt, whatever happens (common random numbers).
+    max_retries: int = Field(2, ge=0, le=20, description="Extra attempts after a failed payment.")
+    gateway: Gateway = Field(default_factory=Gateway)
+    incorrect_details_rate: Share = Field(0.015, description="Attempts failing on mistyped details.")
+    unverified_decline_rate: Share = Field(0.04, description="Unverified-account attempts rejected.")
+    issuer_decline_rate: Share = Field(0.035, description="Attempts declined by the card issuer.")
+    stolen_card_decline_rate: Share = Field(0.3, description="Stolen-card attempts declined.")
+    decline_persistence: Share = Field(
+        0.5, description="Chance a retry after an issuer decline is declined again."
+    )
+    verification: Verification = Field(default_factory=Verification)
+
+
+# --------------------------------------------------------------------------- platform
+
+
+class FraudScreening(FrozenModel):
+    """Risk scoring, thresholds and the manual review queue.
+
+    The score is ``sigmoid(intercept + sum of signal weights + fraud_signal * is_fraud + noise)``:
+    the listed signals are the ones the platform can see; ``fraud_signal`` stands for the other
+    features a risk model learns.
+    """
+
+    intercept: LogOdds = Field(-3.25, description="Log-odds of the risk score with no signal present.")
+    weight_large_order: LogOdds = Field(1.2, description="Log-odds added by an unusually large order.")
+    weight_velocity: LogOdds = Field(1.5, description="Log-odds added by a high-velocity device.")
+    weight_unverified: LogOdds = Field(0.6, description="Log-odds added by an unverified account.")
+    weight_stolen_card: LogOdds = Field(
+        1.5, description="Log-odds added by a stolen card (card-network flag)."
+    )
+    fraud_signal: LogOdds = Field(3.0, description="Log-odds added by fraud the other model features see.")
+    noise_sd: NonNegFloat = Field(
+        1.5, le=20.0, description="Standard deviation of the score's noise (log-odds)."
+    )
+    large_order_usd: PositiveFloat = Field(150.0, description="Orders above this are 'unusually large'.")
+    velocity_window_hours: PositiveFloat = Field(24.0, description="Window of the velocity signal.")
+    velocity_limit: int = Field(3, ge=1, description="Orders per device in the window that raise a flag.")
+    review_threshold: Share = Field(0.35, description="Scores at or above go to manual review.")
+    decline_threshold: Share = Field(0.75, description="Scores at or above are cancelled outright.")
+    analysts: int = Field(1, ge=1, description="Analysts staffing the manual review queue.")
+    review_time: Duration = Field(
+        default_factory=lambda: Lognormal(dist="lognormal", mean=30.0, sd=20.0, unit="minutes")
+    )
+    review_sensitivity: Share = Field(0.8, description="Reviewed fraud orders the analyst stops.")
+    review_false_positive_rate: Share = Field(0.12, description="Reviewed legit orders rejected.")
+
+    # Cross-field rules are field validators (not model validators) so that they are reported
+    # at the key's line and together with every other problem.
+    @field_validator("decline_threshold")
+    @classmethod
+    def _thresholds(cls, v: float, info: ValidationInfo) -> float:
+        review = info.data.get("review_threshold")
+        if review is not None and v < review:
+            raise ValueError(
+                f"must be >= review_threshold (got decline_threshold={v}, review_threshold={review})"
+            )
+        return v
+
+
+class Prohibited(FrozenModel):
+    """Prohibited listings (weapons, counterfeits...) and the platform's checks."""
+
+    listing_share: Share = Field(0.003, description="Listings that are prohibited items.")
+    detection_rate: Share = Field(0.9, description="Orders of prohibited listings the check catches.")
+
+
+class AddressConflict(FrozenModel):
+    """Conflicting shipping information the platform flags."""
+
+    rate: Share = Field(0.006, description="Orders with conflicting shipping information.")
+    fix_share: Share = Field(0.5, description="Buyers who fix the address within the window.")
+    fix_window_hours: PositiveFloat = Field(48.0, description="Time the buyer has to fix it.")
+    fix_time: Duration = Field(default_factory=lambda: exp_hours(12.0))
+
+
+class CustomerService(FrozenModel):
+    """Customer-service agents who review disputes and decide those that escalate."""
+
+    agents: int = Field(2, ge=1, description="Agents working disputes in parallel.")
+    review_time: Duration = Field(
+        default_factory=lambda: Lognormal(dist="lognormal", mean=3.0, sd=2.0),
+        description="Agent time for the initial review of a dispute.",
+    )
+    intervention_time: Duration = Field(
+        default_factory=lambda: Lognormal(dist="lognormal", mean=6.0, sd=4.0),
+        description="Agent time to decide an escalated dispute.",
+    )
+
+
+class DisputePropensity(FrozenModel):
+    """Chance that a buyer opens a dispute after each kind of trouble."""
+
+    disguised_cancellation: Share = Field(
+        0.3, description="After a seller cancellation whose stated reason hides the real one."
+    )
+    seller_cancellation: Share = Field(0.03, description="After an honest seller cancellation.")
+    refund_late: Share = Field(0.3, description="When a refund is later than the buyer's patience.")
+    refund_wrong_amount: Share = Field(0.6, description="When a refund lands short.")
+    not_delivered: Share = Field(
+        0.5, description="When a parcel has not arrived by not_delivered_after_days."
+    )
+    not_as_described: Share = Field(
+        0.004, description="Delivered orders the buyer disputes as not as described."
+    )
+
+
+class Ruling(FrozenModel):
+    """How an agent decides an escalated dispute.
+
+    The buyer wins with probability ``merit_win`` (claim founded) or ``no_merit_win`` (not),
+    plus ``evidence_weight * (evidence - 0.5)`` and ``history_weight`` times the seller's
+    share of orders ruled against them in the penalty window. A win on thin evidence
+    (below ``partial_below``) on a goods dispute is settled as a partial refund.
+    """
+
+    merit_win: Share = Field(0.5, description="Base chance a founded claim wins.")
+    no_merit_win: Share = Field(0.1, description="Base chance an unfounded claim wins.")
+    evidence_weight: NonNegFloat = Field(0.3, description="Weight of evidence quality (0-1) on winning.")
+    history_weight: NonNegFloat = Field(2.0, description="Weight of the seller's ruling record.")
+    partial_below: Share = Field(
+        0.4, description="Evidence below this turns a goods win into a partial refund."
+    )
+
+
+class Disputes(FrozenModel):
+    """Disputes: when buyers open them and how the three stages run.
+
+    Stages: initial review by an agent, negotiation between buyer and seller (at most
+    ``negotiation_days``), then platform intervention (evidence gathering, ``intervention_delay``,
+    then an agent's decision). Cancelled-order disputes claim what the buyer has not got back;
+    goods disputes (not delivered, not as described) claim the order amount.
+    """
+
+    propensity: DisputePropensity = Field(default_factory=DisputePropensity)
+    open_delay: Duration = Field(
+        default_factory=lambda: exp_hours(2.0, "days"), description="Trouble noticed to dispute opened."
+    )
+    not_delivered_after_days: PositiveFloat = Field(
+        45.0, description="Days after shipment a buyer waits for a parcel before disputing."
+    )
+    not_as_described_merit: Share = Field(
+        0.5, description="Share of not-as-described claims that are founded."
+    )
+    negotiation_days: PositiveFloat = Field(7.0, description="Window for buyer and seller to agree.")
+    seller_accepts_founded: Share = Field(0.25, description="Sellers who accept a founded claim.")
+    seller_accepts_unfounded: Share = Field(0.05, description="Sellers who accept an unfounded claim.")
+    dishonest_accept_factor: Share = Field(0.4, description="Multiplier on acceptance for dishonest sellers.")
+    partial_offer_share: Share = Field(
+        0.4, description="Of goods claims not accepted, those where the seller offers a partial refund."
+    )
+    partial_accept_share: Share = Field(0.6, description="Buyers who take a partial-refund offer.")
+    partial_refund_share: Annotated[float, Field(gt=0.0, lt=1.0)] = Field(
+        0.5, description="Mean share of the claim a partial refund pays (drawn in +-0.2 around it)."
+    )
+    intervention_delay: Duration = Field(
+        default_factory=lambda: Triangular(dist="triangular", low=1, mode=3, high=6.5, unit="days"),
+        description="Escalation to the agent's decision, before agent time (evidence gathering).",
+    )
+    ruling: Ruling = Field(default_factory=Ruling)
+
+    @field_validator("partial_refund_share")
+    @classmethod
+    def _partial(cls, v: float) -> float:
+        if not 0.25 <= v <= 0.75:
+            raise ValueError(f"must be in [0.25, 0.75] so that draws stay inside (0, 1) (got {v})")
+        return v
+
+
+class SellerRating(FrozenModel):
+    """A seller's rating: the smoothed share of good orders.
+
+    ``rating = (good + prior * prior_weight) / (good + bad + prior_weight)``; a good order is
+    completed (a parcel that arrived) without a dispute or with the buyer's claim rejected; a bad
+    one is a seller-responsible cancellation (seller reasons and missed ship-by deadlines) or a
+    goods or suspicious-cancellation dispute settled or ruled against the seller.
+    """
+
+    prior: Share = Field(0.97, description="Rating of a new seller.")
+    prior_weight: PositiveFloat = Field(20.0, description="Orders' worth of weight of the prior.")
+
+
+class Penalties(FrozenModel):
+    """The platform's watch over sellers: warnings, then suspension.
+
+    Every ``review_interval_days`` the platform looks at each seller's last ``window_days``:
+    the seller-responsible cancellation rate (over orders cleared for the seller) and the
+    disputes ruled against the seller. A seller past either warning line is warned; a warned
+    seller past a suspension line (warned at least ``grace_days`` before) is suspended for
+    ``suspension_days`` (null = for good): listings hidden, open orders cancelled
+    (``seller_suspended``) and refunded. A warning lapses after a clean window; a reinstated
+    seller starts with a clean window.
+    """
+
+    window_days: PositiveFloat = Field(30.0, description="Rolling window of the seller metrics.")
+    min_orders: int = Field(20, ge=1, description="Orders in the window before rates are judged.")
+    warn_cancel_rate: Share = Field(0.04, description="Cancellation rate that draws a warning.")
+    suspend_cancel_rate: Share = Field(0.08, description="Cancellation rate that suspends a warned seller.")
+    warn_rulings: int = Field(2, ge=1, description="Disputes ruled against the seller that draw a warning.")
+    suspend_rulings: int = Field(4, ge=1, description="Rulings that suspend a warned seller.")
+    grace_days: NonNegFloat = Field(7.0, description="Time a warned seller has to improve.")
+    suspension_days: PositiveFloat | None = Field(
+        30.0, description="Length of a suspension; null = for good."
+    )
+    review_interval_days: Annotated[float, Field(ge=1.0 / 24.0)] = Field(
+        1.0, description="How often the platform reviews sellers (at most hourly)."
+    )
+
+    @field_validator("suspend_cancel_rate")
+    @classmethod
+    def _cancel_lines(cls, v: float, info: ValidationInfo) -> float:
+        warn = info.data.get("warn_cancel_rate")
+        if warn is not None and v < warn:
+            raise ValueError(f"must be >= warn_cancel_rate (got {v} < {warn})")
+        return v
+
+    @field_validator("suspend_rulings")
+    @classmethod
+    def _ruling_lines(cls, v: int, info: ValidationInfo) -> int:
+        warn = info.data.get("warn_rulings")
+        if warn is not None and v < warn:
+            raise ValueError(f"must be >= warn_rulings (got {v} < {warn})")
+        return v
+
+
+class Platform(FrozenModel):
+    """The platform referee: deadlines, screening and automatic rules."""
+
+    ship_by_days: PositiveFloat = Field(
+        7.0,
+        description="Orders unshipped this long after clearance (payment and screening done) are cancelled.",
+    )
+    cancel_auto_approve_hours: PositiveFloat = Field(
+        48.0, description="Unanswered buyer cancel requests are approved after this."
+    )
+    fraud: FraudScreening = Field(default_factory=FraudScreening)
+    prohibited: Prohibited = Field(default_factory=Prohibited)
+    address_conflict: AddressConflict = Field(default_factory=AddressConflict)
+    delivery_guarantee_days: PositiveFloat = Field(
+        60.0, description="Lost parcels not disputed are closed this long after shipment."
+    )
+    customer_service: CustomerService = Field(default_factory=CustomerService)
+    disputes: Disputes = Field(default_factory=Disputes)
+    seller_rating: SellerRating = Field(default_factory=SellerRating)
+    penalties: Penalties = Field(default_factory=Penalties)

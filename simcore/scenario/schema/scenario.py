@@ -1,0 +1,100 @@
+"""The ``refunds`` section and the whole :class:`Scenario`."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from pydantic import Field, ValidationInfo, field_validator
+
+from simcore.scenario.distributions import Duration, Triangular
+from simcore.scenario.schema.buyers import Buyers
+from simcore.scenario.schema.common import (
+    MAX_BDAYS,
+    FrozenModel,
+    NonNegFloat,
+    PositiveFloat,
+    Share,
+    exp_hours,
+)
+from simcore.scenario.schema.platform import Payment, Platform
+from simcore.scenario.schema.sellers import Sellers, Shipping
+
+
+class Refunds(FrozenModel):
+    """Refunds of paid-then-cancelled orders and of disputes (same methods and delays)."""
+
+    wallet_share: Share = Field(0.3, description="Card payers who take the refund to the wallet.")
+    card_delay_bdays: Duration = Field(
+        default_factory=lambda: Triangular(dist="triangular", low=3, mode=7, high=20, unit="days"),
+        description="Business days to a refund on the original method (unit must be days).",
+    )
+    wallet_delay: Duration = Field(default_factory=lambda: exp_hours(2.0))
+    wrong_amount_rate: Share = Field(
+        0.01, description="Cancellation refunds paid with a wrong (short) amount."
+    )
+
+    @field_validator("card_delay_bdays")
+    @classmethod
+    def _bdays(cls, v):
+        if v.unit != "days":
+            raise ValueError(f"counts business days: unit must be days (got {v.unit})")
+        if v.mean_in_unit() > MAX_BDAYS:
+            raise ValueError(f"mean must be at most {MAX_BDAYS:g} business days (got {v.mean_in_unit():g})")
+        return v
+
+
+# --------------------------------------------------------------------------- scenario
+
+
+class Scenario(FrozenModel):
+    """A whole scenario. See README "Scenario reference" for the meaning of each key."""
+
+    extends: str | None = Field(
+        None, description="Parent scenario file (relative path); resolved by the loader."
+    )
+    name: str = Field("scenario", description="Short name shown in reports and plots.")
+    description: str = Field("", description="What the scenario varies and why.")
+    seed: int = Field(1, ge=0, le=2**63 - 1, description="Root seed of every random stream.")
+    start: dt.date = Field(dt.date(2026, 1, 5), description="Calendar date of simulated hour 0.")
+    horizon_days: PositiveFloat = Field(120.0, description="Simulated days; orders arrive until then.")
+    # Validated when defaulted too: a short horizon_days with the default warm-up is wrong.
+    warmup_days: NonNegFloat = Field(
+        20.0, validate_default=True, description="KPIs count orders placed after this."
+    )
+    cooldown_days: NonNegFloat = Field(
+        0.0, description="KPIs ignore orders placed in the last cooldown_days (still open)."
+    )
+    buyers: Buyers = Field(default_factory=Buyers)
+    sellers: Sellers = Field(default_factory=Sellers)
+    shipping: Shipping = Field(default_factory=Shipping)
+    payment: Payment = Field(default_factory=Payment)
+    platform: Platform = Field(default_factory=Platform)
+    refunds: Refunds = Field(default_factory=Refunds)
+
+    @field_validator("warmup_days")
+    @classmethod
+    def _warmup(cls, v: float, info: ValidationInfo) -> float:
+        # Checked alone as well as with cooldown_days (below), which is only validated when set.
+        horizon = info.data.get("horizon_days")
+        if horizon is not None and v >= horizon:
+            raise ValueError(f"must be < horizon_days (got warmup_days={v} >= horizon_days={horizon})")
+        return v
+
+    @field_validator("cooldown_days")
+    @classmethod
+    def _window(cls, v: float, info: ValidationInfo) -> float:
+        horizon, warmup = info.data.get("horizon_days"), info.data.get("warmup_days")
+        if horizon is not None and warmup is not None and warmup + v >= horizon:
+            raise ValueError(
+                f"warmup_days + cooldown_days must be < horizon_days (got {warmup} + {v} >= {horizon})"
+            )
+        return v
+
+    @property
+    def horizon_hours(self) -> float:
+        return self.horizon_days * 24.0
+
+    @property
+    def kpi_window_hours(self) -> tuple[float, float]:
+        """(first, last) placement hour of the orders KPIs count."""
+        return self.warmup_days * 24.0, (self.horizon_days - self.cooldown_days) * 24.0
