@@ -1,8 +1,8 @@
 """Global sensitivity of a KPI to a sweep's sampled parameters (Morris screening, Sobol' indices).
 
 A sweep whose design is ``sample: {method: morris | sobol, ...}`` runs the points SALib drew
-for it (:func:`simcore.experiments.sweepfile.salib_sample`), in SALib's order. Here each cell's KPI is averaged
-over its replications and handed back to SALib's analyser with the same problem, so the
+for it (:func:`simcore.experiments.sweepfile.salib_sample`), in SALib's order. Here each cell's
+KPI is averaged over its replications and handed back to SALib's analyser with the same problem, so the
 indices describe the model's mean response, not one replication's noise.
 
 - Morris (elementary effects): ``mu_star`` ranks parameters by the mean absolute change of the

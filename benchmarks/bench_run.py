@@ -9,7 +9,7 @@
 ``--orders N`` runs the baseline (scenarios/baseline.yaml, 150 days) with demand and the staff
 that serves it scaled by k = N / (orders_per_hour x horizon hours): orders_per_hour, buyers,
 sellers, gateway servers, fraud analysts and customer-service agents, so queues stay stable.
-The model's three steps are timed apart (build ``Model(scn)``, ``run()``, ``collect()``); its
+The model's three steps are timed apart (build ``World(scn)``, ``run()``, ``collect()``); its
 throughput is orders / (run + collect). The skeleton (benchmarks/skeleton.py) runs the same
 scaled scenario; its throughput is orders / ``env.run``. Target (performance issue): model
 orders/s >= 0.5 x the skeleton's at 200,000 orders.
@@ -111,24 +111,26 @@ def _peak_rss_mib() -> float:
 
 
 def _model(spec: dict) -> dict:
-    from simcore.results.collect import collect
-    from simcore.model.world import Model
+    from simcore import hold_mmap_threshold
     from simcore.experiments.admission import expected_orders
+    from simcore.model.world import World
+    from simcore.results.collect import collect
 
+    hold_mmap_threshold()  # as the simcore command does (simcore.engine.tuning)
     scn, label = _scenario(spec)
     check = _memory_check(scn)
     t0 = time.perf_counter()
-    m = Model(scn)
+    world = World(scn)
     t1 = time.perf_counter()
     # SimPy numbers every scheduled event from the private counter Environment._eid
     # (itertools.count, SimPy 4): its next value is the number of events scheduled. Only the
-    # counter is kept: the model lets go of its environment when the run ends.
-    eid = m.env._eid
-    m.run()
+    # counter is kept: the world lets go of its environment when the run ends.
+    eid = world._running[0].env._eid
+    record = world.run()
     t2 = time.perf_counter()
     rss_run = _peak_rss_mib()
     events = next(eid)
-    result = collect(m)
+    result = collect(record)
     t3 = time.perf_counter()
     n = len(result.orders)
     status = result.orders["status"].value_counts()

@@ -62,9 +62,9 @@ import pyarrow.parquet as pq
 import yaml
 
 from analysis.sweeps import load_sweep
-from simcore.results.kpis import flatten_kpis
 from simcore.experiments.runner import run
 from simcore.experiments.sweep import CHUNK, Sweep, make_executor, read_sweep, run_sweep
+from simcore.results.kpis import flatten_kpis
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = 2026

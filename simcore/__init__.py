@@ -15,16 +15,27 @@ that ``simcore.model.vocabulary`` (the vocabulary) and the scenario schema can b
 from importlib import import_module
 from typing import TYPE_CHECKING
 
-from simcore.errors import ScenarioError
+from simcore.engine.tuning import hold_mmap_threshold
+from simcore.errors import ArgumentError, InputError, ScenarioError, StoreError
 from simcore.scenario.loader import load_scenario, parse_overrides, scenario_from_dict
 from simcore.scenario.schema import Scenario
 from simcore.version import __version__
 
 if TYPE_CHECKING:
+    from simcore.experiments.runner import run
+    from simcore.experiments.sweep import run_sweep, run_until
+    from simcore.experiments.sweepfile import read_sweep
     from simcore.results.collect import RunResult
-    from simcore.experiments.runner import run, write_outputs
+    from simcore.results.outputs import write_outputs
 
-_LAZY = {"run": "simcore.experiments.runner", "write_outputs": "simcore.experiments.runner", "RunResult": "simcore.results.collect"}
+_LAZY = {
+    "run": "simcore.experiments.runner",
+    "write_outputs": "simcore.results.outputs",
+    "RunResult": "simcore.results.collect",
+    "read_sweep": "simcore.experiments.sweepfile",
+    "run_sweep": "simcore.experiments.sweep",
+    "run_until": "simcore.experiments.sweep",
+}
 
 
 def __getattr__(name: str):
@@ -36,13 +47,20 @@ def __getattr__(name: str):
 
 
 __all__ = [
+    "ArgumentError",
+    "InputError",
     "RunResult",
     "Scenario",
     "ScenarioError",
+    "StoreError",
     "__version__",
+    "hold_mmap_threshold",
     "load_scenario",
     "parse_overrides",
+    "read_sweep",
     "run",
+    "run_sweep",
+    "run_until",
     "scenario_from_dict",
     "write_outputs",
 ]

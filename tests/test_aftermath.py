@@ -20,9 +20,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import simcore
-from simcore.results.collect import collect
 from simcore.model.vocabulary import REASONS_BY_INITIATOR
-from simcore.model.world import Model
+from simcore.model.world import RunRecord, World
+from simcore.results.collect import collect
 
 HOUR = pd.Timedelta(hours=1)
 EPS = 1e-9
@@ -92,12 +92,11 @@ TROUBLED: dict = {
 }
 
 
-def run_model(scn: simcore.Scenario) -> tuple[Model, simcore.RunResult]:
-    """Run ``scn`` keeping the model, for the state the frames do not carry (churn hours,
-    the suspension log)."""
-    model = Model(scn)
-    model.run()
-    return model, collect(model)
+def run_model(scn: simcore.Scenario) -> tuple[RunRecord, simcore.RunResult]:
+    """Run ``scn`` keeping what the run left, for the state the frames do not carry (churn
+    hours, the suspension log)."""
+    record = World(scn).run()
+    return record, collect(record)
 
 
 def hours(res: simcore.RunResult, column: pd.Series) -> np.ndarray:
@@ -110,7 +109,7 @@ def nan0(column: pd.Series) -> np.ndarray:
 
 
 @pytest.fixture(scope="module")
-def troubled() -> tuple[Model, simcore.RunResult]:
+def troubled() -> tuple[RunRecord, simcore.RunResult]:
     return run_model(quiet(TROUBLED))
 
 
@@ -266,14 +265,14 @@ def check_triggers(res: simcore.RunResult) -> None:
     assert (nd["delivered_at"].isna() | (nd["delivered_at"] > nd["dispute_opened_at"])).all()
 
 
-def check_churn(model: Model, res: simcore.RunResult) -> int:
+def check_churn(model: RunRecord, res: simcore.RunResult) -> int:
     """No order is placed by a legitimate buyer after the hour they churned.
 
     Returns:
         The number of buyers who churned.
     """
     o = res.orders
-    churned_at = np.frombuffer(model.trust.churned_at, dtype=float)
+    churned_at = model.churned_at
     legit = o[~o["is_fraud"]]
     assert (legit["buyer_id"] < len(churned_at)).all()
     assert (o.loc[o["is_fraud"], "buyer_id"] >= len(churned_at)).all()
@@ -297,7 +296,7 @@ def check_churn(model: Model, res: simcore.RunResult) -> int:
     return len(churners)
 
 
-def check_suspensions(model: Model, res: simcore.RunResult) -> None:
+def check_suspensions(model: RunRecord, res: simcore.RunResult) -> None:
     """No order of a seller is placed or shipped while it is suspended; suspension
     cancellations happen at a suspension of their seller."""
     o, st_ = res.orders, model.standing
@@ -382,7 +381,7 @@ def check_sellers_frame(res: simcore.RunResult) -> None:
     np.testing.assert_allclose(f["rating"].to_numpy(), expected, rtol=1e-12)
 
 
-def check_all(model: Model, res: simcore.RunResult) -> None:
+def check_all(model: RunRecord, res: simcore.RunResult) -> None:
     check_statuses(res)
     check_dispute_lifecycle(res)
     check_money(res)

@@ -72,6 +72,9 @@ def test_analysis_never_imports_simpy():
 
 
 def test_simcore_model_never_imports_matplotlib():
-    code = "import sys, simcore, simcore.model.world, simcore.results.collect; print('matplotlib' in sys.modules)"
+    code = (
+        "import sys, simcore, simcore.model.world, simcore.results.collect, simcore.experiments.sweep; "
+        "print('matplotlib' in sys.modules)"
+    )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False"

@@ -14,8 +14,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import simcore
-from simcore.engine.calendar import ArrivalRate, Calendar
+from simcore.engine.calendar import Calendar
 from simcore.engine.streams import Streams
+from simcore.model.demand import ArrivalRate
 
 MONDAY = dt.date(2026, 1, 5)  # QUIET's start date, a Monday
 CAL = Calendar(MONDAY)

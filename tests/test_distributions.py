@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import TypeAdapter, ValidationError
 
+from simcore.model.context import spec_sampler
 from simcore.scenario.distributions import (
     DIST_NAMES,
     HOURS_PER_UNIT,
@@ -35,7 +36,7 @@ Z = 5.0
 
 
 def _draws(spec, n: int = N_DRAWS, seed: int = 20260105, unit: str = "hours") -> np.ndarray:
-    sample = spec.sampler(np.random.default_rng(seed), unit=unit)
+    sample = spec_sampler(spec, np.random.default_rng(seed), unit=unit)
     return np.array([sample() for _ in range(n)])
 
 
@@ -130,7 +131,7 @@ def test_hours_per_unit_table():
 )
 def test_sampler_converts_units(value, spec_unit, out_unit, expected):
     spec = Constant(dist="constant", value=value, unit=spec_unit)
-    assert spec.sampler(np.random.default_rng(0), unit=out_unit)() == pytest.approx(expected, rel=1e-12)
+    assert spec_sampler(spec, np.random.default_rng(0), unit=out_unit)() == pytest.approx(expected, rel=1e-12)
 
 
 @pytest.mark.parametrize(

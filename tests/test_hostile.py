@@ -21,8 +21,8 @@ import pytest
 import simcore
 from simcore import ScenarioError, load_scenario
 from simcore.cli import main
-from simcore.scenario.loader import MAX_EXTENDS
 from simcore.experiments.admission import MEMORY_LIMIT_ENV, check_volume, expected_orders
+from simcore.scenario.loader import MAX_EXTENDS
 from simcore.scenario.yamlfile import MAX_DEPTH, MAX_FILE_BYTES, MAX_NODES
 
 #: Wall-clock bound on a refusal, in seconds: generous for a loaded 2-core CI machine (each case

@@ -24,18 +24,23 @@ from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
 import simcore
-from simcore.model.placement import arrivals
-from simcore.engine.calendar import ArrivalRate, Calendar
+from simcore.engine.calendar import Calendar
 from simcore.engine.clock import rounds, wait_until
-from simcore.scenario.distributions import _BLOCK, block_sampler, row_sampler, uniform_sampler
-from simcore.model.vocabulary import ACTIVITY, ACTOR, STATUS_COMPLETED
+from simcore.engine.monitor import QueueMonitor
+from simcore.engine.samplers import BLOCK, block_sampler, row_sampler, uniform_sampler
+from simcore.engine.station import Station
+from simcore.engine.streams import Streams
+from simcore.model.arrivals import arrivals
+from simcore.model.context import RunContext
+from simcore.model.demand import ArrivalRate
 from simcore.model.inventory import Inventory
 from simcore.model.parcels import Parcels
-from simcore.model.recorder import QueueMonitor, Recorder
+from simcore.model.recorder import Recorder
 from simcore.model.sellers import SellerDesk
 from simcore.model.standing import SellerStanding
-from simcore.engine.station import Station
 from simcore.model.trust import BuyerTrust
+from simcore.model.vocabulary import ACTIVITY, ACTOR, STATUS_COMPLETED
+from simcore.scenario.distributions import Exponential
 
 SETTINGS = settings(max_examples=50, deadline=None)
 seeds = st.integers(0, 2**32 - 1)
@@ -189,20 +194,28 @@ def test_station_matches_simpy_resource(servers, visits, how):
 @SETTINGS
 @given(
     seed=seeds,
-    rate=st.floats(0.05, 3.0),
+    rate=st.floats(0.05, 1.0),
     visits=st.lists(st.tuples(st.floats(0.0, 500.0), st.integers(0, 19), st.integers(0, 3)), max_size=25),
 )
 def test_lazy_shrinkage_matches_eager_process(seed, rate, visits):
     """Losses applied on reads (``settle``) leave physical stock exactly as the old loss
     process did: same draws, same SKUs, the empty-SKU guard, and restocks between losses."""
-    scn = _scenario(**{"sellers.count": 5, "sellers.skus_per_seller": 4, "sellers.initial_stock_mean": 2})
-    build, prices, accuracy = (np.random.default_rng(s) for s in (11, 12, 13))
-    prohibited = scn.platform.prohibited.listing_share
-    lazy = Inventory(scn.sellers, build, prices, scn.buyers.item_price_usd, prohibited, accuracy)
-    lazy.start_shrinkage(rate, *_streams(seed))
+    overrides = {
+        "sellers.count": 5,
+        "sellers.skus_per_seller": 4,
+        "sellers.initial_stock_mean": 2,
+        "sellers.shrinkage_per_sku_day": rate,
+    }
+    scn = _scenario(**overrides)
+    ctx = RunContext.fresh(scn, seed)
+    lazy = Inventory(ctx)
+    lazy.start_shrinkage(ctx)
     phys = list(lazy.physical)  # the eager side's stock
     initial = sum(phys)
-    gap, pick = _streams(seed)
+    # The same two streams, taken afresh for the eager side.
+    twin = RunContext.fresh(scn, seed)
+    gap = twin.sampler(Exponential(dist="exponential", mean=1.0), "inventory.shrinkage.gap")
+    pick = twin.uniform("inventory.shrinkage.pick")
     per_hour = rate * lazy.n_skus / 24.0
     env = simpy.Environment()
 
@@ -235,11 +248,11 @@ def test_lazy_shrinkage_matches_eager_process(seed, rate, visits):
 def test_block_and_row_samplers_replay_the_stream(seed, width):
     """Block sampling (one numpy call per block) must serve the stream's numbers unchanged and
     in order across block boundaries; rows of a row sampler are the same numbers, regrouped."""
-    n = 3 * _BLOCK + 517
+    n = 3 * BLOCK + 517
     draw = block_sampler(np.random.default_rng(seed).random)
     assert [draw() for _ in range(n)] == np.random.default_rng(seed).random(n).tolist()
     row = row_sampler(np.random.default_rng(seed).random, width)
-    rows = [row() for _ in range(3 * _BLOCK + 5)]
+    rows = [row() for _ in range(3 * BLOCK + 5)]
     assert {len(r) for r in rows} == {width}
     assert [x for r in rows for x in r] == np.random.default_rng(seed).random(len(rows) * width).tolist()
 
@@ -259,6 +272,17 @@ def _parcel_world(placed: list[float], buyers: list[int], sellers: list[int], se
     return rec, block_sampler(lambda k: np.exp(rng.uniform(-4.0, 6.0, k))), trust, standing
 
 
+def _parcels(rec: Recorder, confirm, trust: BuyerTrust, standing: SellerStanding) -> Parcels:
+    """Parcels over the test's own recorder, trust, standing and confirmation times."""
+    scn = _scenario()
+    ctx = RunContext(
+        env=simpy.Environment(), scn=scn, streams=Streams(0), rec=rec, calendar=Calendar(scn.start)
+    )
+    parcels = Parcels(ctx, trust=trust, standing=standing)
+    parcels.confirm = confirm
+    return parcels
+
+
 def _parcel_state(rec: Recorder, _confirm, trust: BuyerTrust, standing: SellerStanding) -> dict:
     n = rec.n_orders
     state = {
@@ -273,7 +297,7 @@ def _parcel_state(rec: Recorder, _confirm, trust: BuyerTrust, standing: SellerSt
 def _parcels_pair(seed, ship, transit, buyers, sellers, reads, horizon):
     """(Parcels' states after each read and at the horizon, the same from a process per order)."""
     world, ref_world = (_parcel_world(ship, buyers, sellers, seed) for _ in range(2))
-    parcels = Parcels(*world)
+    parcels = _parcels(*world)
     rec, confirm, trust, standing = ref_world
     env = simpy.Environment()
 
@@ -413,7 +437,7 @@ def _placed_hours(seed: int, until_h: float, profile: str, new: bool) -> list[fl
                 continue
             desk.place()
 
-    env.process(arrivals(env, rate, gap, thin, until_h, desk) if new else reference())
+    env.process(arrivals(env, rate, gap, thin, until_h, desk.place) if new else reference())
     env.run()
     return hours
 

@@ -443,21 +443,27 @@ def test_review_backlog_longer_than_ship_by_does_not_count_against_sellers():
     assert ((shipped["shipped_at"] - shipped["cleared_at"]).dt.total_seconds() / 3600 <= 72).all()
 
 
-def test_a_model_runs_once_and_lets_go_of_its_clock():
-    # After the horizon the model frees the environment and what was in flight (for the
-    # frames' memory); running it again is a mistake, said plainly.
-    from simcore.results.collect import collect
-    from simcore.model.world import Model
+def test_a_world_runs_once_and_lets_go_of_its_clock():
+    # After the horizon the world frees the environment and what was in flight (for the
+    # frames' memory): nothing of the run is left but its record. Running it again is a
+    # mistake, said plainly.
+    import gc
+    import weakref
 
-    model = Model(quiet({"horizon_days": 3.0}))
-    model.run()
-    assert model.env is None and model.book is None
-    assert len(collect(model).orders) > 0
+    from simcore.model.world import World
+    from simcore.results.collect import collect
+
+    world = World(quiet({"horizon_days": 3.0}))
+    env = weakref.ref(world._running[0].env)
+    record = world.run()
+    gc.collect()
+    assert env() is None and world._running is None
+    assert len(collect(record).orders) > 0
     with pytest.raises(RuntimeError, match="has run already"):
-        model.run()
+        world.run()
     # Collecting turns the recorder's hour columns into the frame's timestamps, in place.
     with pytest.raises(RuntimeError, match="collected already"):
-        collect(model)
+        collect(record)
 
 
 _MALLINFO_PROBE = """

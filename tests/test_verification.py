@@ -36,8 +36,8 @@ from conftest import const, quiet
 from scipy import stats
 from test_queues import erlang_c, exp_minutes, mmc
 
+from simcore.model.world import World
 from simcore.results.collect import collect
-from simcore.model.world import Model
 
 REPLICATIONS = 10
 WARMUP_DAYS = 0.5
@@ -203,8 +203,7 @@ def replications(run_set: str) -> tuple[Rep, ...]:
     lo, hi = scn.kpi_window_hours
     out = []
     for r in range(REPLICATIONS):
-        model = Model(scn, replication=r)
-        model.run()
+        model = World(scn, replication=r).run()
         res = collect(model)
         prob_wait, busy = {}, {}
         for name, mon in model.rec.queues.items():

@@ -25,6 +25,7 @@ from simcore.cli.tools import (
     validate_command,
     warmup_command,
 )
+from simcore.engine.tuning import hold_mmap_threshold
 from simcore.errors import ScenarioError
 from simcore.version import __version__
 
@@ -46,6 +47,7 @@ COMMANDS = {
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``simcore`` console script; returns the exit code."""
     args = build_parser().parse_args(argv)
+    hold_mmap_threshold()  # the command's process runs nothing but simcore (simcore.engine.tuning)
     try:
         return COMMANDS[args.command](args)
     except ScenarioError as exc:

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import difflib
 import sys
 from contextlib import nullcontext
 
 from simcore.cli.common import EXIT_INTERNAL, EXIT_OK, check_out_dir
 from simcore.errors import ScenarioError
-from simcore.scenario.loader import load_scenario, parse_overrides
-from simcore.experiments.runner import run, write_outputs
 from simcore.experiments.admission import check_volume
+from simcore.experiments.runner import run
+from simcore.results.outputs import write_outputs
+from simcore.scenario.loader import load_scenario, parse_overrides
 
 
 def run_command(args) -> int:
@@ -107,7 +107,7 @@ def sweep_command(args) -> int:
 def _precision_rule(args, sweep):
     """The ``--precision`` stopping rule, its targets, cap and baseline checked before any run."""
     from analysis.precision import PrecisionRule, parse_target
-    from simcore.experiments.runner import kpi_names
+    from simcore.results.registry import KPIS, unknown_kpi
 
     targets, problems = [], []
     for text in args.precision:
@@ -115,12 +115,8 @@ def _precision_rule(args, sweep):
             targets.append(parse_target(text))
         except ScenarioError as exc:
             problems += exc.problems
-    known = kpi_names(next(iter(sweep.scenarios.values())))
-    for t in targets:
-        if t.kpi not in known:
-            close = difflib.get_close_matches(t.kpi, sorted(known), n=1)
-            hint = f"did you mean {close[0]!r}?" if close else "KPIs are named as in analysis.load_sweep"
-            problems.append(f"--precision: no such KPI (got {t.kpi!r}; {hint})")
+    known = {k.name for k in KPIS}
+    problems += [f"--precision: {unknown_kpi(t.kpi)}" for t in targets if t.kpi not in known]
     cap = 10 * sweep.spec.replications if args.max_replications is None else args.max_replications
     if cap < sweep.spec.replications:
         problems.append(

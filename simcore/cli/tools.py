@@ -9,11 +9,11 @@ from pathlib import Path
 
 from simcore.cli.common import EXIT_BAD_INPUT, EXIT_OK, check_out_dir
 from simcore.errors import ScenarioError
-from simcore.scenario.loader import load_scenario, parse_overrides
-from simcore.paths import write_atomic
-from simcore.experiments.runner import run
-from simcore.scenario.schema import Scenario
 from simcore.experiments.admission import check_volume
+from simcore.experiments.runner import run
+from simcore.paths import write_atomic
+from simcore.scenario.loader import load_scenario, parse_overrides
+from simcore.scenario.schema import Scenario
 
 
 def warmup_command(args) -> int:

@@ -1,16 +1,13 @@
-"""The simulation calendar: hours from ``scenario.start``, business days, and the arrival profile.
+"""The simulation calendar: hours from a start date, weekdays and business days.
 
-The clock runs in hours; hour 0 is midnight at the start of ``scenario.start``.
+The clock runs in hours; hour 0 is midnight at the start of the start date.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import math
 
 import numpy as np
-
-from simcore.scenario.schema import ArrivalProfile, Scenario
 
 #: Values converted at a time by :meth:`Calendar.timestamp`.
 _SLICE = 1 << 18
@@ -95,59 +92,3 @@ class Calendar:
             ms[nan] = np.iinfo(np.int64).min  # NaT
             flat_out[lo : lo + _SLICE] = ms.view("datetime64[ms]")
         return out
-
-
-class ArrivalRate:
-    """The order arrival rate (orders/hour) as a function of simulation time.
-
-    ``flat`` is a constant ``orders_per_hour``. A shaped profile multiplies it by an hour-of-day
-    factor, a weekday factor (each rescaled to mean 1) and the multiplier of any promotion window
-    covering that hour. ``max_rate`` bounds the rate for thinning.
-    """
-
-    def __init__(self, scn: Scenario, calendar: Calendar):
-        base = scn.buyers.orders_per_hour
-        profile = scn.buyers.arrival_profile
-        self.base = base
-        self.flat = not isinstance(profile, ArrivalProfile)
-        self.calendar = calendar
-        if self.flat:
-            self.hour_factor = [1.0] * 24
-            self.weekday_factor = [1.0] * 7
-            self.promotions: list[tuple[float, float, float]] = []
-        else:
-            self.hour_factor = _normalised(profile.hour_of_day, 24)
-            self.weekday_factor = _normalised(profile.weekday, 7)
-            self.promotions = [
-                (
-                    (p.start - scn.start).days * 24.0,
-                    ((p.start - scn.start).days + p.days) * 24.0,
-                    p.multiplier,
-                )
-                for p in profile.promotions
-            ]
-        # Overlapping windows multiply, so the peak is at some window's start; thinning needs a
-        # true upper bound, or arrivals above it would be lost.
-        peaks = [1.0]
-        for lo, _, _ in self.promotions:
-            peaks.append(math.prod(m for a, b, m in self.promotions if a <= lo < b))
-        self.max_rate = base * max(self.hour_factor) * max(self.weekday_factor) * max(peaks)
-        self._start_weekday = calendar.weekday(0.0)
-        self._week = [[base * h * w for h in self.hour_factor] for w in self.weekday_factor]
-
-    def __call__(self, hour: float) -> float:
-        if self.flat:
-            return self.base
-        # The product base * hour factor * weekday factor, looked up by hour of the week.
-        rate = self._week[(self._start_weekday + int(hour // 24)) % 7][int(hour % 24)]
-        for lo, hi, mult in self.promotions:
-            if lo <= hour < hi:
-                rate *= mult
-        return rate
-
-
-def _normalised(values: list[float] | None, n: int) -> list[float]:
-    if values is None:
-        return [1.0] * n
-    mean = sum(values) / n
-    return [v / mean for v in values]

@@ -13,8 +13,10 @@ from collections.abc import Callable, Sequence
 
 import simpy
 
+from simcore.engine.proc import Proc
 
-def wait_until(env: simpy.Environment, t: float):
+
+def wait_until(env: simpy.Environment, t: float) -> Proc[None]:
     """Process steps: wait until exactly hour ``t`` (>= ``env.now``).
 
     From an hour ``m`` in [t/2, t] the delay ``t - m`` is exact (Sterbenz's lemma) and the
@@ -30,7 +32,9 @@ def wait_until(env: simpy.Environment, t: float):
     yield env.timeout(t - now)
 
 
-def rounds(env: simpy.Environment, phases: Sequence[float], interval_h: float, act: Callable[[int], None]):
+def rounds(
+    env: simpy.Environment, phases: Sequence[float], interval_h: float, act: Callable[[int], None]
+) -> Proc[None]:
     """Process: ``act(i)`` at hour ``phases[i]`` and every ``interval_h`` hours after, for every i.
 
     The same hours, in the same order, as one process per i that waits its phase and then the

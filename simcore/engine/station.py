@@ -15,7 +15,8 @@ from collections.abc import Callable
 
 import simpy
 
-from simcore.model.recorder import QueueMonitor
+from simcore.engine.monitor import QueueMonitor
+from simcore.engine.proc import Proc
 
 
 class Station:
@@ -66,7 +67,7 @@ class Station:
             self.busy -= 1
         self.monitor.update(now, len(self.queue), self.busy)
 
-    def serve(self, service_hours: float, on_start: Callable[[], object] | None = None):
+    def serve(self, service_hours: float, on_start: Callable[[], object] | None = None) -> Proc[None]:
         """Process: queue for a server, hold it ``service_hours``, release it. ``on_start()``,
         if given, is called when a server takes the request. (The hot paths call
         :meth:`request` and :meth:`release` themselves, which saves a generator per visit.)"""

@@ -12,7 +12,7 @@ import zlib
 
 import numpy as np
 
-from simcore.scenario.distributions import Sampler, uniform_sampler
+from simcore.engine.samplers import Sampler, uniform_sampler
 
 
 def _name_key(name: str) -> int:
@@ -31,14 +31,23 @@ class Streams:
     def __init__(self, seed: int, replication: int = 0):
         self.seed = int(seed)
         self.replication = int(replication)
-        self._made: set[str] = set()
+        self._made: list[str] = []
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The names taken so far, in the order they were taken."""
+        return tuple(self._made)
 
     def generator(self, name: str) -> np.random.Generator:
-        """A fresh generator for ``name``. Each name may be taken once per run, so two
-        consumers can never silently share (and perturb) one stream."""
+        """A fresh generator for ``name``.
+
+        Raises:
+            ValueError: ``name`` was taken already: two consumers would silently share (and
+                perturb) one stream.
+        """
         if name in self._made:
             raise ValueError(f"random stream {name!r} requested twice")
-        self._made.add(name)
+        self._made.append(name)
         ss = np.random.SeedSequence(self.seed, spawn_key=(self.replication, _name_key(name)))
         return np.random.Generator(np.random.PCG64(ss))
 

@@ -6,8 +6,9 @@ from __future__ import annotations
 import math
 import os
 
-from simcore.engine.calendar import ArrivalRate, Calendar
+from simcore.engine.calendar import Calendar
 from simcore.errors import ScenarioError
+from simcore.model.demand import ArrivalRate
 from simcore.scenario.schema import Scenario
 
 # Peak memory of `simcore run` (the run, its frames and the Parquet writes), as a sum of what it

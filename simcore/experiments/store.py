@@ -24,8 +24,8 @@ import numpy as np
 import yaml
 
 from simcore.errors import ScenarioError
-from simcore.paths import write_atomic
 from simcore.experiments.sweepfile import Sweep
+from simcore.paths import write_atomic
 from simcore.version import __version__
 
 #: The columns of a run file, in order.

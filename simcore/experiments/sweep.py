@@ -4,8 +4,9 @@ Replication ``r`` of every cell and strategy runs with the sweep's seed and repl
 ``r`` (:class:`simcore.engine.streams.Streams`), so all arms of a replication share their random numbers
 (common random numbers) and two identical arms differ by exactly 0. Runs go to any
 ``concurrent.futures.Executor`` (a process pool, a Dask client's executor, or this process) a few
-replications per task; results are the same bit for bit whatever the executor. The sweep file and
-its design are :mod:`simcore.experiments.sweepfile`; the store's files and lock are :mod:`simcore.experiments.store`.
+replications per task; results are the same bit for bit whatever the executor. The sweep file
+and its design are :mod:`simcore.experiments.sweepfile`; the store's files and lock are
+:mod:`simcore.experiments.store`.
 """
 
 from __future__ import annotations
@@ -19,10 +20,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from simcore.errors import ScenarioError
-from simcore.results.kpis import flatten_kpis
-from simcore.scenario.schema import Scenario
 from simcore.experiments.store import is_finished, run_file, store_lock, write_manifest, write_run
 from simcore.experiments.sweepfile import Sweep, read_sweep
+from simcore.results.kpis import flatten_kpis
+from simcore.scenario.schema import Scenario
 
 __all__ = [
     "CHUNK",
@@ -42,7 +43,10 @@ CHUNK = 4
 
 def _run_chunk(scn: Scenario, scn_hash: str, seed: int, replications: list[int]) -> list[dict]:
     """Worker: run one arm for some replications; a failure is returned, not raised."""
+    from simcore.engine.tuning import hold_mmap_threshold
     from simcore.experiments.runner import run
+
+    hold_mmap_threshold()  # a worker process runs nothing but runs (simcore.engine.tuning)
 
     out = []
     for r in replications:

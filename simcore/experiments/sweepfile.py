@@ -29,9 +29,9 @@ from pydantic import (
 )
 
 from simcore.errors import ScenarioError
+from simcore.experiments.admission import check_volume
 from simcore.scenario.loader import load_scenario, validation_problems
 from simcore.scenario.schema import Scenario
-from simcore.experiments.admission import check_volume
 from simcore.scenario.yamlfile import read_yaml
 
 #: Most arms (design cells x strategies) a sweep may have: each is validated when the sweep is

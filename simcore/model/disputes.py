@@ -20,10 +20,29 @@ from __future__ import annotations
 
 import math
 
-import simpy
-
-from simcore.engine.calendar import Calendar
-from simcore.scenario.distributions import Sampler
+from simcore.engine.proc import Proc
+from simcore.engine.station import Station
+from simcore.model.context import RunContext
+from simcore.model.draws import (
+    ACCEPT,
+    AGREE_AT,
+    CANCEL_DISPUTE,
+    CHURN_CANCEL,
+    CHURN_DISPUTE,
+    CHURN_LATE,
+    CHURN_SHORT,
+    EVIDENCE,
+    LATE_DISPUTE,
+    MERIT,
+    PARTIAL_ACCEPT,
+    PARTIAL_OFFER,
+    PARTIAL_SHARE,
+    RULING,
+    SHORT_DISPUTE,
+)
+from simcore.model.order import Order
+from simcore.model.refunds import RefundDesk
+from simcore.model.reputation import Reputation
 from simcore.model.vocabulary import (
     ACTIVITY,
     ACTOR,
@@ -33,89 +52,57 @@ from simcore.model.vocabulary import (
     INITIATOR_OF_REASON,
     REASON,
     REFUND_DISPUTE_REASONS,
-    Order,
     State,
 )
-from simcore.model.parcels import Parcels
-from simcore.model.recorder import Recorder
-from simcore.model.refunds import RefundDesk
-from simcore.scenario.schema import Scenario
-from simcore.model.standing import SellerStanding
-from simcore.engine.station import Station
-from simcore.model.trust import BuyerTrust
-
-# Indices into ``Order.after_draws``: uniforms drawn for every arrival at placement, so that
-# the same arrival meets the same luck in what follows under every strategy.
-# Each number makes one decision only, so that decisions stay independent.
-LOST, NOT_DELIVERED, NOT_AS_DESCRIBED, CANCEL_DISPUTE, LATE_DISPUTE, SHORT_DISPUTE = range(6)
-EVIDENCE, MERIT, ACCEPT, AGREE_AT, PARTIAL_OFFER, PARTIAL_ACCEPT, PARTIAL_SHARE, RULING = range(6, 14)
-CHURN_CANCEL, CHURN_LATE, CHURN_SHORT, CHURN_DISPUTE, TRUST_BUY, AVOID = range(14, 20)
-N_DRAWS = 20
 
 _GOODS = frozenset({"not_delivered", "not_as_described"})
 _REFUND = frozenset(REFUND_DISPUTE_REASONS)
 _STAGE = {name: i for i, name in enumerate(DISPUTE_STAGES)}
 _FULL, _PARTIAL, _REJECTED = (DISPUTE_OUTCOME[k] for k in ("full_refund", "partial_refund", "rejected"))
+#: A partial award's share of the claim: ``partial_refund_share`` +- this half-width, uniform.
+PARTIAL_SHARE_SPREAD = 0.2
 
 
 class DisputeDesk:
     """Opens disputes after trouble and runs them through their stages.
 
+    Streams: ``disputes.review_time`` and ``disputes.intervention_time`` (an agent's work),
+    ``disputes.open_delay`` (trouble to dispute), ``disputes.intervention_delay`` (evidence
+    gathering). Every decision comes from the order's own draws (:mod:`simcore.model.draws`).
+
     Args:
-        env: The environment.
-        scn: The scenario (``platform.disputes``, ``platform.customer_service``, ``buyers.trust``).
-        calendar: Business-day clock (refund patience).
-        rec: The recorder.
+        ctx: The run context (``platform.disputes``, ``platform.customer_service``,
+            ``buyers.trust``).
         refunds: Pays awards and expedites pending refunds.
-        trust: Buyer trust (hit by lost disputes and refund trouble).
-        standing: Seller standing (hit by disputes the seller loses).
-        parcels: Untroubled parcels (settled before trust falls).
-        agents: The customer-service agents.
+        reputation: Buyer trust (hit by lost disputes and refund trouble) and seller standing
+            (hit by disputes the seller loses).
         dishonest: Per-seller flag: accepts claims less often.
-        review_time, intervention_time, open_delay, intervention_delay: Duration samplers (hours).
     """
 
     def __init__(
-        self,
-        env: simpy.Environment,
-        scn: Scenario,
-        calendar: Calendar,
-        rec: Recorder,
-        refunds: RefundDesk,
-        trust: BuyerTrust,
-        standing: SellerStanding,
-        parcels: Parcels,
-        agents: Station,
-        dishonest: list[bool],
-        review_time: Sampler,
-        intervention_time: Sampler,
-        open_delay: Sampler,
-        intervention_delay: Sampler,
+        self, ctx: RunContext, *, refunds: RefundDesk, reputation: Reputation, dishonest: list[bool]
     ):
-        self.env = env
+        scn = ctx.scn
+        cs = scn.platform.customer_service
+        self.env = ctx.env
         self.cfg = scn.platform.disputes
         self.trust_cfg = scn.buyers.trust
-        self.calendar = calendar
-        self.rec = rec
+        self.calendar = ctx.calendar
+        self.rec = ctx.rec
         self.refunds = refunds
-        self.trust = trust
-        self.standing = standing
-        self.parcels = parcels
-        self.agents = agents
+        self.reputation = reputation
         self.dishonest = dishonest
-        self.review_time = review_time
-        self.intervention_time = intervention_time
-        self.open_delay = open_delay
-        self.intervention_delay = intervention_delay
+        self.agents = Station(ctx.env, ctx.rec.queue("customer_service", cs.agents))
+        self.review_time = ctx.sampler(cs.review_time, "disputes.review_time")
+        self.intervention_time = ctx.sampler(cs.intervention_time, "disputes.intervention_time")
+        self.open_delay = ctx.sampler(self.cfg.open_delay, "disputes.open_delay")
+        self.intervention_delay = ctx.sampler(self.cfg.intervention_delay, "disputes.intervention_delay")
 
     # ------------------------------------------------------------------ triggers
 
     def _lose_trust(self, o: Order, loss: float, u: float) -> None:
-        """The buyer of ``o`` loses ``loss`` trust now (``u``: the churn draw). Parcels due by
-        now are settled first: a confirmation that came earlier raised the trust first."""
-        now = self.env.now
-        self.parcels.settle(now)
-        self.trust.hit(o.buyer, loss, u, now)
+        """The buyer of ``o`` loses ``loss`` trust now (``u``: the churn draw)."""
+        self.reputation.hit_buyer(o.buyer, loss, u, self.env.now)
 
     def after_cancel(self, o: Order, reason: str, refund: tuple[float, float] | None) -> None:
         """React to the cancellation of ``o`` (``refund`` = (due hour, amount) if one was
@@ -137,7 +124,7 @@ class DisputeDesk:
         if due > patience or amount < o.amount:
             env.process(self._watch_refund(o, due, amount, patience))
 
-    def _watch_refund(self, o: Order, due: float, amount: float, patience: float):
+    def _watch_refund(self, o: Order, due: float, amount: float, patience: float) -> Proc[None]:
         """Process: the buyer notices a refund that is late (at the patience) or short (when it
         lands), loses trust and may dispute it."""
         env, d, prop, tcfg = self.env, o.after_draws, self.cfg.propensity, self.trust_cfg
@@ -160,7 +147,7 @@ class DisputeDesk:
 
     # ------------------------------------------------------------------ the dispute
 
-    def open_later(self, o: Order, reason: str, delay_h: float):
+    def open_later(self, o: Order, reason: str, delay_h: float) -> Proc[None]:
         """Process: open a dispute of ``o`` for ``reason`` after ``delay_h`` hours and run it to
         its end (a no-op if the order already has a dispute)."""
         if delay_h > 0.0:
@@ -185,7 +172,7 @@ class DisputeDesk:
         refunded = self.rec.orders["refund_amount"][o.id]
         return 0.0 if math.isnan(refunded) else round(o.amount - refunded, 2)
 
-    def _run(self, o: Order, reason: str):
+    def _run(self, o: Order, reason: str) -> Proc[None]:
         env, rec, cfg, oid, d = self.env, self.rec, self.cfg, o.id, o.after_draws
         o.disputed = True
         goods = reason in _GOODS
@@ -237,7 +224,7 @@ class DisputeDesk:
         p_win = (
             (r.merit_win if self._founded(o, reason) else r.no_merit_win)
             + r.evidence_weight * (d[EVIDENCE] - 0.5)
-            + r.history_weight * self.standing.ruling_share(o.seller)
+            + r.history_weight * self.reputation.ruling_share(o.seller)
         )
         if d[RULING] >= p_win:
             outcome = _REJECTED
@@ -263,7 +250,8 @@ class DisputeDesk:
         if reason in _GOODS:
             award = claim
             if outcome == _PARTIAL:
-                share = self.cfg.partial_refund_share + 0.4 * (o.after_draws[PARTIAL_SHARE] - 0.5)
+                spread = 2 * PARTIAL_SHARE_SPREAD  # the draw's U[0, 1) onto +-the spread
+                share = self.cfg.partial_refund_share + spread * (o.after_draws[PARTIAL_SHARE] - 0.5)
                 # Strictly part of the claim, even after rounding to cents.
                 award = min(max(round(claim * share, 2), 0.01), round(claim - 0.01, 2))
         else:
@@ -273,4 +261,4 @@ class DisputeDesk:
         if award > 0.0:
             env.process(self.refunds.pay_dispute(o, award))
         if reason not in _REFUND:
-            self.standing.dispute_lost(o.seller, env.now, ruled=stage == "intervention")
+            self.reputation.dispute_lost(o.seller, env.now, ruled=stage == "intervention")

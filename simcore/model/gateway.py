@@ -2,23 +2,17 @@
 
 from __future__ import annotations
 
-import simpy
-
-from simcore.scenario.distributions import Sampler
-from simcore.model.vocabulary import ACTIVITY, ACTOR, DECLINE_CAUSE, Order, State
-from simcore.model.orderbook import OrderBook
-from simcore.scenario.schema import Buyers, Fraudsters, Payment
+from simcore.engine.proc import Proc
 from simcore.engine.station import Station
+from simcore.model.context import RunContext
+from simcore.model.draws import ABANDON, PER_ATTEMPT, RETRY, VERIFY
+from simcore.model.order import Order
+from simcore.model.orderbook import OrderBook
+from simcore.model.vocabulary import ACTIVITY, ACTOR, DECLINE_CAUSE, State
 
 _INCORRECT = DECLINE_CAUSE["incorrect_details"]
 _UNVERIFIED = DECLINE_CAUSE["unverified_account"]
 _ISSUER = DECLINE_CAUSE["issuer_decline"]
-
-
-def draws_per_order(cfg: Payment) -> int:
-    """Uniforms each order carries for the gateway: four per possible attempt, then the
-    verification and abandonment decisions."""
-    return 4 * (cfg.max_retries + 1) + 2
 
 
 class Gateway:
@@ -30,36 +24,34 @@ class Gateway:
     ``decline_persistence``, since insufficient funds rarely fix themselves within minutes).
     The buyer retries with ``buyers.retry_probability`` up to ``max_retries`` times.
 
-    The random numbers of every decision come with the order (``Order.pay_draws``, four per
-    possible attempt, then verification and abandonment), drawn when it was placed.
+    The random numbers of every decision come with the order (``Order.pay_draws``, laid out in
+    :mod:`simcore.model.draws`), drawn when it was placed. Streams: ``gateway.service_time``,
+    ``buyers.retry_delay``, ``buyers.verification_time``.
+
+    Args:
+        ctx: The run context (``payment``, ``buyers``).
+        book: The order book.
     """
 
-    def __init__(
-        self,
-        env: simpy.Environment,
-        cfg: Payment,
-        buyers: Buyers,
-        book: OrderBook,
-        station: Station,
-        service: Sampler,
-        retry_delay: Sampler,
-        verify_time: Sampler,
-    ):
-        self.env = env
-        self.cfg = cfg
-        self.buyers = buyers
-        self.fraud: Fraudsters = buyers.fraud
+    def __init__(self, ctx: RunContext, *, book: OrderBook):
+        scn = ctx.scn
+        p, b = scn.payment, scn.buyers
+        self.env = ctx.env
+        self.cfg = p
+        self.buyers = b
+        self.fraud = b.fraud
         self.book = book
-        self.rec = book.rec
-        self.station = station
-        self.service = service
-        self.retry_delay = retry_delay
-        self.verify_time = verify_time
+        self.rec = ctx.rec
+        self.station = Station(ctx.env, ctx.rec.queue("gateway", p.gateway.servers))
+        self.service = ctx.sampler(p.gateway.service_time, "gateway.service_time")
+        self.retry_delay = ctx.sampler(b.retry_delay, "buyers.retry_delay")
+        self.verify_time = ctx.sampler(b.verification_time, "buyers.verification_time")
 
     def _attempt_fails(self, o: Order, attempt: int, previous: int) -> int:
         """Decline cause of attempt number ``attempt`` (0-based; 0 = authorised)."""
         cfg = self.cfg
-        u_details, u_account, u_issuer = o.pay_draws[4 * attempt : 4 * attempt + 3]
+        first = PER_ATTEMPT * attempt  # this attempt's DETAILS, ACCOUNT, ISSUER draws
+        u_details, u_account, u_issuer = o.pay_draws[first : first + 3]
         if u_details < cfg.incorrect_details_rate:
             return _INCORRECT
         if not o.verified and u_account < cfg.unverified_decline_rate:
@@ -75,7 +67,7 @@ class Gateway:
                 return _ISSUER
         return 0
 
-    def pay(self, o: Order):
+    def pay(self, o: Order) -> Proc[bool]:
         """Process: authorise ``o``. Returns True once authorised, False when the buyer gives up
         or runs out of retries (or the order was cancelled meanwhile)."""
         env, station, rec, book = self.env, self.station, self.rec, self.book
@@ -101,7 +93,7 @@ class Gateway:
             rec.event(env.now, o.id, ACTIVITY["payment_declined"], ACTOR["gateway"])
             if (
                 attempts > self.cfg.max_retries
-                or o.pay_draws[4 * attempts - 1] >= self.buyers.retry_probability
+                or o.pay_draws[PER_ATTEMPT * (attempts - 1) + RETRY] >= self.buyers.retry_probability
             ):
                 return False
             yield env.timeout(self.retry_delay())
@@ -111,14 +103,14 @@ class Gateway:
     def needs_verification(self, o: Order) -> bool:
         """Whether this card payment is sent to the extra verification step."""
         v = self.cfg.verification
-        x = o.pay_draws[-2]
+        x = o.pay_draws[VERIFY]
         if not o.card:
             return False
         if o.stolen_card:
             return x < v.stolen_card_share
         return x < (v.share if o.verified else v.unverified_share)
 
-    def verify(self, o: Order):
+    def verify(self, o: Order) -> Proc[bool]:
         """Process: the buyer completes verification within ``window_hours`` or the order is
         cancelled (``verification_timeout``). Returns True when verified."""
         env, book = self.env, self.book
@@ -127,7 +119,7 @@ class Gateway:
         abandon = (
             self.fraud.verification_abandon_share if o.is_fraud else self.buyers.verification_abandon_share
         )
-        gives_up = o.pay_draws[-1] < abandon
+        gives_up = o.pay_draws[ABANDON] < abandon
         took = self.verify_time()
         if gives_up or took > window:
             yield env.timeout(window)

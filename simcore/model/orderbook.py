@@ -9,9 +9,12 @@ the dispute desk (trust, suspicious cancellations, refund trouble) what happened
 
 from __future__ import annotations
 
-import simpy
-
+from simcore.model.context import RunContext
 from simcore.model.disputes import DisputeDesk
+from simcore.model.inventory import Inventory
+from simcore.model.order import Order
+from simcore.model.refunds import RefundDesk
+from simcore.model.reputation import Reputation
 from simcore.model.vocabulary import (
     ACTIVITY,
     ACTOR,
@@ -19,58 +22,59 @@ from simcore.model.vocabulary import (
     INITIATOR,
     INITIATOR_OF_REASON,
     REASON,
+    SELLER_RESPONSIBLE,
     STATUS_CANCELLED,
     STATUS_COMPLETED,
     TRANSITIONS,
-    Order,
     State,
 )
-from simcore.model.inventory import Inventory, Restocker
-from simcore.model.parcels import Parcels
-from simcore.model.recorder import Recorder
-from simcore.model.refunds import RefundDesk
-from simcore.model.standing import SELLER_RESPONSIBLE, SellerStanding
-from simcore.model.trust import BuyerTrust
 
 _CANCELLABLE = frozenset(
     {State.PLACED, State.PAYING, State.VERIFYING, State.SCREENING, State.AWAITING_SHIPMENT}
 )
 _ACTOR_OF_INITIATOR = {"buyer": ACTOR["buyer"], "seller": ACTOR["seller"], "system": ACTOR["platform"]}
+_REJECTED = DISPUTE_OUTCOME["rejected"]
 
 
 class OrderBook:
-    """Shared order bookkeeping for the processes of one run."""
+    """Shared order bookkeeping for the processes of one run.
+
+    Args:
+        ctx: The run context.
+        inventory: Stock (reservations released on cancellation).
+        refunds: Refunds of paid orders cancelled.
+        reputation: Trust and standing (seller-responsible cancellations, good orders).
+        disputes: Told of every cancellation (suspicious ones and refund trouble are disputed).
+    """
 
     def __init__(
         self,
-        env: simpy.Environment,
-        rec: Recorder,
-        inv: Inventory,
-        restocker: Restocker,
+        ctx: RunContext,
+        *,
+        inventory: Inventory,
         refunds: RefundDesk,
-        trust: BuyerTrust,
-        standing: SellerStanding,
-        parcels: Parcels,
+        reputation: Reputation,
         disputes: DisputeDesk,
     ):
-        self.env = env
-        self.rec = rec
-        self.inv = inv
-        self.restocker = restocker
+        self.env = ctx.env
+        self.rec = ctx.rec
+        self.inv = inventory
         self.refunds = refunds
-        self.trust = trust
-        self.standing = standing
-        self.parcels = parcels
+        self.reputation = reputation
         self.disputes = disputes
         # Unshipped orders of each seller by id (cancelled if the seller is suspended).
-        self.open: list[dict[int, Order]] = [{} for _ in range(len(standing.rating))]
+        self.open: list[dict[int, Order]] = [{} for _ in range(ctx.scn.sellers.count)]
 
     def register(self, o: Order) -> None:
         """A new order joins its seller's open orders."""
         self.open[o.seller][o.id] = o
 
-    def step(self, o: Order, state: State, activity: str, actor: str, column: str | None = None):
-        """Advance ``o`` to ``state``, log ``activity`` and stamp ``column`` with the time."""
+    def step(self, o: Order, state: State, activity: str, actor: str, column: str | None = None) -> float:
+        """Advance ``o`` to ``state``, log ``activity`` and stamp ``column`` with the time.
+
+        Returns:
+            The hour now (the clock's, read once).
+        """
         if state not in TRANSITIONS[o.state]:
             o.advance(state)  # raises: an illegal transition is a model bug
         o.state = state
@@ -79,15 +83,18 @@ class OrderBook:
         rec.event(now, o.id, ACTIVITY[activity], ACTOR[actor])
         if column is not None:
             rec.orders[column][o.id] = now
+        return now
 
     def clear(self, o: Order) -> None:
         """Payment and screening done: the order is the seller's to ship."""
-        self.step(o, State.AWAITING_SHIPMENT, "screening_passed", "platform", "cleared_at")
-        self.standing.order_cleared(o.seller, self.env.now)
+        now = self.step(o, State.AWAITING_SHIPMENT, "screening_passed", "platform", "cleared_at")
+        self.reputation.order_cleared(o.seller, now)
 
-    def ship(self, o: Order) -> None:
-        self.step(o, State.SHIPPED, "shipped", "seller", "shipped_at")
+    def ship(self, o: Order) -> float:
+        """The seller shipped ``o``: it leaves the seller's open orders. Returns the hour."""
+        now = self.step(o, State.SHIPPED, "shipped", "seller", "shipped_at")
         del self.open[o.seller][o.id]
+        return now
 
     def cancel_open_orders(self, seller: int, reason: str) -> None:
         """Cancel every unshipped order of ``seller`` (e.g. on suspension)."""
@@ -95,8 +102,9 @@ class OrderBook:
             self.cancel(o, reason)
 
     def release_stock(self, o: Order) -> None:
+        """``o`` no longer holds its units (picked or cancelled); a no-op the second time."""
         if o.reserved:
-            self.inv.reserved[o.sku] -= o.qty
+            self.inv.release(o.sku, o.qty)
             o.reserved = False
 
     def cancel(self, o: Order, reason: str, true_reason: str | None = None) -> bool:
@@ -126,7 +134,7 @@ class OrderBook:
         self.release_stock(o)
         del self.open[o.seller][oid]
         if reason in SELLER_RESPONSIBLE:
-            self.standing.seller_cancelled(o.seller, now)
+            self.reputation.seller_cancelled(o.seller, now)
         refund = self.refunds.schedule(o) if o.paid else None
         self.disputes.after_cancel(o, reason, refund)
         return True
@@ -140,8 +148,8 @@ class OrderBook:
         self.rec.set("status", o.id, STATUS_COMPLETED)
         if not good:
             return
-        self.parcels.settle(self.env.now)  # confirmations due earlier count first
+        now = self.env.now
         if not o.disputed:
-            self.trust.reward(o.buyer)
-        if not o.disputed or o.dispute_outcome == DISPUTE_OUTCOME["rejected"]:
-            self.standing.order_good(o.seller)
+            self.reputation.reward_buyer(o.buyer, now)
+        if not o.disputed or o.dispute_outcome == _REJECTED:
+            self.reputation.credit_seller(o.seller, now)

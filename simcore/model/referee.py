@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import math
 
-import simpy
-
-from simcore.scenario.distributions import Sampler
-from simcore.model.vocabulary import ACTIVITY, ACTOR, Order
-from simcore.model.inventory import Inventory
-from simcore.model.orderbook import OrderBook
-from simcore.scenario.schema import Platform
+from simcore.engine.proc import Proc
 from simcore.engine.station import Station
+from simcore.model import draws
+from simcore.model.context import RunContext
+from simcore.model.inventory import Inventory
+from simcore.model.order import Order
+from simcore.model.vocabulary import ACTIVITY, ACTOR
 
 
 class Referee:
@@ -22,31 +21,29 @@ class Referee:
     fraud_signal * is_fraud + noise_sd * N(0, 1)``. Signals: an unusually large order, a device
     with ``velocity_limit`` or more orders in ``velocity_window_hours``, an unverified account,
     a stolen card. Scores at or above ``decline_threshold`` are cancelled, those at or above
-    ``review_threshold`` wait for an analyst (a :class:`Station`).
+    ``review_threshold`` wait for an analyst (a :class:`Station`). Decisions come from the
+    order's ``screen_draws`` (:mod:`simcore.model.draws`); streams: ``referee.review_time``,
+    ``buyers.address_fix_time``.
+
+    Args:
+        ctx: The run context (``platform``).
+        inventory: Listings (prohibited ones are delisted when caught).
     """
 
-    def __init__(
-        self,
-        env: simpy.Environment,
-        cfg: Platform,
-        book: OrderBook,
-        inv: Inventory,
-        analysts: Station,
-        review_time: Sampler,
-        fix_time: Sampler,
-    ):
-        self.env = env
-        self.cfg = cfg
-        self.book = book
-        self.rec = book.rec
-        self.inv = inv
-        self.analysts = analysts
-        self.review_time = review_time
-        self.fix_time = fix_time
+    def __init__(self, ctx: RunContext, *, inventory: Inventory):
+        pf = ctx.scn.platform
+        self.env = ctx.env
+        self.cfg = pf
+        self.rec = ctx.rec
+        self.inv = inventory
+        self.analysts = Station(ctx.env, ctx.rec.queue("fraud_review", pf.fraud.analysts))
+        self.review_time = ctx.sampler(pf.fraud.review_time, "referee.review_time")
+        self.fix_time = ctx.sampler(pf.address_conflict.fix_time, "buyers.address_fix_time")
 
     def risk_score(self, o: Order) -> float:
+        """The order's risk score in (0, 1)."""
         f = self.cfg.fraud
-        z = f.intercept + f.noise_sd * o.screen_draws[3]
+        z = f.intercept + f.noise_sd * o.screen_draws[draws.SCORE_NOISE]
         if o.amount > f.large_order_usd:
             z += f.weight_large_order
         if o.velocity_flag:
@@ -59,12 +56,13 @@ class Referee:
             z += f.fraud_signal
         return 1.0 / (1.0 + math.exp(-z))
 
-    def screen(self, o: Order):
+    def screen(self, o: Order) -> Proc[str | None]:
         """Process: returns None when the order passes, else the system cancel reason."""
         env, rec, cfg = self.env, self.rec, self.cfg
-        u_prohibited, u_review, u_fix, _ = o.screen_draws
+        d = o.screen_draws
+        u_prohibited, u_review, u_fix = d[draws.PROHIBITED], d[draws.REVIEW], d[draws.ADDRESS_FIX]
         if self.inv.prohibited[o.sku] and u_prohibited < cfg.prohibited.detection_rate:
-            self.inv.delisted[o.sku] = True
+            self.inv.delist(o.sku)
             return "prohibited_item"
         score = self.risk_score(o)
         rec.set("risk_score", o.id, score)

@@ -2,15 +2,32 @@
 
 from __future__ import annotations
 
-import simpy
+from dataclasses import dataclass
 
-from simcore.engine.calendar import Calendar
-from simcore.scenario.distributions import Sampler
-from simcore.model.vocabulary import ACTIVITY, ACTOR, Order
-from simcore.model.recorder import Recorder
-from simcore.scenario.schema import Refunds
+from simcore.engine.proc import Proc
+from simcore.engine.samplers import Sampler
+from simcore.model.context import RunContext
+from simcore.model.order import Order
+from simcore.model.vocabulary import ACTIVITY, ACTOR, REFUND_ORIGINAL, REFUND_WALLET
 
-_ORIGINAL, _WALLET = 1, 2
+
+@dataclass(frozen=True)
+class _Payer:
+    """The draws of one kind of refund: card delays (business days), wallet delays (hours)
+    and decisions (wallet or card, short or not, how short), each from a stream of its own."""
+
+    card_bdays: Sampler
+    wallet_hours: Sampler
+    decisions: Sampler
+
+    @classmethod
+    def named(cls, ctx: RunContext, *, card_bdays: str, wallet_hours: str, decisions: str) -> _Payer:
+        cfg = ctx.scn.refunds
+        return cls(
+            card_bdays=ctx.sampler(cfg.card_delay_bdays, card_bdays, unit="days"),
+            wallet_hours=ctx.sampler(cfg.wallet_delay, wallet_hours),
+            decisions=ctx.uniform(decisions),
+        )
 
 
 class RefundDesk:
@@ -19,47 +36,45 @@ class RefundDesk:
     Card payers get their money back on the card after ``card_delay_bdays`` business days unless
     they choose the wallet (``wallet_share``); wallet payers always get the wallet, within
     ``wallet_delay``. A ``wrong_amount_rate`` share of cancellation refunds is paid short
-    (50-95% of the amount). Dispute refunds go the same way, for the amount awarded.
+    (50-95% of the amount). Dispute awards go the same way, for the amount awarded.
+
+    Streams: ``refunds.card_bdays``, ``refunds.wallet_delay`` and ``refunds.decisions`` for
+    cancellation refunds; ``disputes.award_card_bdays``, ``disputes.award_wallet_delay`` and
+    ``disputes.award_decisions`` for awards, so that a strategy changing disputes leaves the
+    refunds of cancellations exactly as they were (common random numbers).
+
+    Args:
+        ctx: The run context (``refunds``).
     """
 
-    def __init__(
-        self,
-        env: simpy.Environment,
-        cfg: Refunds,
-        calendar: Calendar,
-        rec: Recorder,
-        card_bdays: Sampler,
-        wallet_delay: Sampler,
-        u: Sampler,
-        award_card_bdays: Sampler,
-        award_wallet_delay: Sampler,
-        award_u: Sampler,
-    ):
-        self.env = env
-        self.cfg = cfg
-        self.calendar = calendar
-        self.rec = rec
-        self.card_bdays = card_bdays
-        self.wallet_delay = wallet_delay
-        self.u = u
-        # Dispute awards draw from streams of their own, so that a strategy changing disputes
-        # leaves the refunds of cancellations exactly as they were (common random numbers).
-        self.award_card_bdays = award_card_bdays
-        self.award_wallet_delay = award_wallet_delay
-        self.award_u = award_u
+    def __init__(self, ctx: RunContext):
+        self.env = ctx.env
+        self.cfg = ctx.scn.refunds
+        self.calendar = ctx.calendar
+        self.rec = ctx.rec
+        self.cancellations = _Payer.named(
+            ctx,
+            card_bdays="refunds.card_bdays",
+            wallet_hours="refunds.wallet_delay",
+            decisions="refunds.decisions",
+        )
+        self.awards = _Payer.named(
+            ctx,
+            card_bdays="disputes.award_card_bdays",
+            wallet_hours="disputes.award_wallet_delay",
+            decisions="disputes.award_decisions",
+        )
 
-    def _method(
-        self, o: Order, u: Sampler, card_bdays: Sampler, wallet_delay: Sampler
-    ) -> tuple[int, float, float]:
+    def _method(self, o: Order, payer: _Payer) -> tuple[int, float, float]:
         """(method code, delay, due hour) of a refund of ``o`` starting now; the delay is in
         business days for the card, in days for the wallet."""
         now = self.env.now
-        choose_wallet = u()  # drawn for every refund, used or not (CRN)
+        choose_wallet = payer.decisions()  # drawn for every refund, used or not (CRN)
         if not o.card or choose_wallet < self.cfg.wallet_share:
-            delay_h = wallet_delay()
-            return _WALLET, delay_h / 24.0, now + delay_h
-        bdays = card_bdays()
-        return _ORIGINAL, bdays, self.calendar.add_business_days(now, bdays)
+            delay_h = payer.wallet_hours()
+            return REFUND_WALLET, delay_h / 24.0, now + delay_h
+        bdays = payer.card_bdays()
+        return REFUND_ORIGINAL, bdays, self.calendar.add_business_days(now, bdays)
 
     def schedule(self, o: Order) -> tuple[float, float]:
         """Schedule the refund of cancelled ``o`` and start the process that pays it.
@@ -68,9 +83,9 @@ class RefundDesk:
             (due hour, amount in USD): when the refund will land and how much it pays
             (short of ``o.amount`` for a ``wrong_amount_rate`` share).
         """
-        env, rec, cfg, u = self.env, self.rec, self.cfg, self.u
-        method, delay, due = self._method(o, u, self.card_bdays, self.wallet_delay)
-        short, short_share = u(), u()  # drawn for every refund, used or not (CRN)
+        env, rec, cfg, payer = self.env, self.rec, self.cfg, self.cancellations
+        method, delay, due = self._method(o, payer)
+        short, short_share = payer.decisions(), payer.decisions()  # drawn for every refund (CRN)
         amount = o.amount
         if short < cfg.wrong_amount_rate:
             amount = round(o.amount * (0.5 + 0.45 * short_share), 2)
@@ -83,7 +98,7 @@ class RefundDesk:
         env.process(self._land(o, due))
         return due, amount
 
-    def _land(self, o: Order, due: float):
+    def _land(self, o: Order, due: float) -> Proc[None]:
         yield self.env.timeout(due - self.env.now)
         if o.refund_due is None:  # a dispute had it paid early
             return
@@ -101,7 +116,7 @@ class RefundDesk:
         now, rec, oid = self.env.now, self.rec, o.id
         start = rec.orders["cancelled_at"][oid]
         o.refund_due = None
-        if rec.orders["refund_method"][oid] == _ORIGINAL:
+        if rec.orders["refund_method"][oid] == REFUND_ORIGINAL:
             delay = self.calendar.business_days_between(start, now)
         else:
             delay = (now - start) / 24.0
@@ -110,10 +125,10 @@ class RefundDesk:
         rec.event(now, oid, ACTIVITY["refund_paid"], ACTOR["platform"])
         return True
 
-    def pay_dispute(self, o: Order, amount: float):
+    def pay_dispute(self, o: Order, amount: float) -> Proc[None]:
         """Process: pay ``amount`` USD awarded by a dispute, by the same methods and delays."""
         env, rec, oid = self.env, self.rec, o.id
-        method, delay, due = self._method(o, self.award_u, self.award_card_bdays, self.award_wallet_delay)
+        method, delay, due = self._method(o, self.awards)
         rec.set("dispute_refund_amount", oid, amount)
         rec.set("dispute_refund_method", oid, method)
         rec.set("dispute_refund_delay_bdays", oid, delay)

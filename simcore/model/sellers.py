@@ -18,67 +18,87 @@ delivered is confirmed by the buyer as usual, but only once the dispute is over.
 
 from __future__ import annotations
 
-import simpy
-
-from simcore.model.disputes import LOST, NOT_AS_DESCRIBED, NOT_DELIVERED, DisputeDesk
-from simcore.scenario.distributions import Sampler
-from simcore.model.vocabulary import ACTIVITY, ACTOR, Order, State
-from simcore.model.inventory import Fx, Inventory, Restocker, reprice
+from simcore.engine.proc import Proc
+from simcore.engine.samplers import Sampler, block_sampler
+from simcore.model.context import RunContext
+from simcore.model.disputes import DisputeDesk
+from simcore.model.draws import LOST, NOT_AS_DESCRIBED, NOT_DELIVERED
+from simcore.model.inventory import Inventory, Restocker
+from simcore.model.order import Order
 from simcore.model.orderbook import OrderBook
 from simcore.model.parcels import Parcels
-from simcore.scenario.schema import Scenario
+from simcore.model.pricing import Fx
+from simcore.model.traits import SellerTraits
+from simcore.model.vocabulary import ACTIVITY, ACTOR, State
 
 
 class SellerDesk:
-    """Fulfilment behaviour of all sellers (per-seller traits are held in lists)."""
+    """Fulfilment behaviour of all sellers (per-seller traits are held in lists).
+
+    Streams: ``sellers.first_look_time``, ``sellers.handling_time``, ``shipping.quotes`` (the
+    carrier's quotes, every destination's from one stream), ``shipping.transit.NAME`` (one per
+    destination); the buyer's confirmation of a troubled parcel draws from ``buyers.confirm_time``
+    through :meth:`Parcels.confirmation_delay`.
+
+    Args:
+        ctx: The run context (``sellers``, ``shipping``, ``platform``).
+        book: The order book.
+        inventory: The stock.
+        restocker: Reorders what runs low.
+        fx: The exchange rate (a sale below cost).
+        traits: The sellers' traits.
+        parcels: Untroubled parcels.
+        disputes: Opens disputes of troubled parcels.
+    """
 
     def __init__(
         self,
-        env: simpy.Environment,
-        scn: Scenario,
+        ctx: RunContext,
+        *,
         book: OrderBook,
-        inv: Inventory,
+        inventory: Inventory,
         restocker: Restocker,
         fx: Fx,
-        blocked: list[list[bool]],
-        dishonest: list[bool],
-        speed: list[float],
-        first_look: Sampler,
-        handling: Sampler,
-        quote: list[Sampler],
-        transit: list[Sampler],
-        confirm: Sampler,
+        traits: SellerTraits,
         parcels: Parcels,
         disputes: DisputeDesk,
     ):
-        self.env = env
+        scn = ctx.scn
+        s, destinations = scn.sellers, scn.shipping.destinations
+        self.env = ctx.env
         self.book = book
-        self.rec = book.rec
-        self.inv = inv
+        self.rec = ctx.rec
+        self.inv = inventory
         self.restocker = restocker
         self.fx = fx
-        self.blocked = blocked
-        self.dishonest = dishonest
-        self.speed = speed
-        self.first_look = first_look
-        self.handling = handling
-        self.quote = quote
-        self.transit = transit
-        self.confirm = confirm
+        self.blocked = traits.blocked
+        self.dishonest = traits.dishonest
+        self.speed = traits.speed
         self.parcels = parcels
         self.disputes = disputes
+        self.first_look = ctx.sampler(s.first_look_time, "sellers.first_look_time")
+        self.handling = ctx.sampler(s.handling_time, "sellers.handling_time")
+        quote_rng = ctx.generator("shipping.quotes")
+        self.quote: list[Sampler] = [
+            block_sampler(lambda n, d=d: d.shipping_cost_usd.draw(quote_rng, n))
+            for d in destinations.values()
+        ]
+        self.transit = [
+            ctx.sampler(d.transit_time, f"shipping.transit.{name}") for name, d in destinations.items()
+        ]
         self.lost_share = scn.shipping.lost_share
         d = scn.platform.disputes
         self.not_delivered_h = d.not_delivered_after_days * 24.0
         self.p_not_delivered = d.propensity.not_delivered
         self.p_not_as_described = d.propensity.not_as_described
         self.guarantee_h = scn.platform.delivery_guarantee_days * 24.0
-        self.caps = [d.cost_cap_usd for d in scn.shipping.destinations.values()]
+        self.caps = [dest.cost_cap_usd for dest in destinations.values()]
         self.ship_by_h = scn.platform.ship_by_days * 24.0
-        self.loss_tolerance = scn.sellers.pricing.loss_tolerance
+        self.loss_tolerance = s.pricing.loss_tolerance
 
-    def _problem(self, o: Order) -> tuple[str, str | None] | None:
-        """(stated reason, true reason) if the seller will not ship, else None."""
+    def _problem(self, o: Order, now: float) -> tuple[str, str | None] | None:
+        """(stated reason, true reason) if the seller, looking at ``o`` at hour ``now``, will
+        not ship it, else None."""
         inv, s = self.inv, o.seller
         if self.blocked[s][o.dest]:
             return "shipping_restriction", None
@@ -87,62 +107,55 @@ class SellerDesk:
             return "shipping_restriction", None
         profit = (1.0 + inv.margin[o.sku]) * self.fx.rate / self.fx.ref[s] - 1.0
         if profit < -self.loss_tolerance:
-            reprice(self.fx, inv, s)  # having noticed, the seller re-prices the catalog
+            self.fx.reprice(inv, s)  # having noticed, the seller re-prices the catalog
             if self.dishonest[s]:
                 return "out_of_stock", "pricing_error"
             return "pricing_error", None
-        inv.settle(self.env.now)
-        if inv.physical[o.sku] < o.qty:
-            inv.recorded[o.sku] = inv.physical[o.sku]
+        if inv.short(o.sku, o.qty, now):  # the record is corrected on the spot
             return "out_of_stock", None
         return None
 
-    def _put_back(self, o: Order) -> None:
-        self.inv.settle(self.env.now)
-        self.inv.physical[o.sku] += o.qty
-        self.inv.recorded[o.sku] += o.qty
-
-    def fulfil(self, o: Order):
+    def fulfil(self, o: Order) -> Proc[None]:
         """Process: from cleared to completed, or cancelled on the way.
 
         The ship-by clock starts now, when the platform clears the order: a seller cannot ship
         an order still in payment verification or fraud review, so the platform's own delays
         do not count against the seller.
         """
-        env, book, rec = self.env, self.book, self.rec
-        deadline = env.now + self.ship_by_h
+        env, book, rec, inv = self.env, self.book, self.rec, self.inv
+        now = env.now  # read once after each wait: the clock's hour is a property call
+        deadline = now + self.ship_by_h
         first = self.first_look()
         handling = self.handling() * self.speed[o.seller]
-        if o.neglected or env.now + first >= deadline:
-            yield env.timeout(deadline - env.now)
+        if o.neglected or now + first >= deadline:
+            yield env.timeout(deadline - now)
             book.cancel(o, "ship_deadline_missed")
             return
         yield env.timeout(first)
         if o.closed:
             return
-        rec.event(env.now, o.id, ACTIVITY["seller_processing"], ACTOR["seller"])
-        problem = self._problem(o)
+        now = env.now
+        rec.event(now, o.id, ACTIVITY["seller_processing"], ACTOR["seller"])
+        problem = self._problem(o, now)
         if problem is not None:
             book.cancel(o, problem[0], problem[1])
             self.restocker.check(o.sku)
             return
-        inv = self.inv
-        inv.physical[o.sku] -= o.qty
-        inv.recorded[o.sku] -= o.qty
+        inv.pick(o.sku, o.qty, now)
         book.release_stock(o)
         self.restocker.check(o.sku)
-        if env.now + handling > deadline:
-            yield env.timeout(deadline - env.now)
+        if now + handling > deadline:
+            yield env.timeout(deadline - now)
             # The order never ships on this path: whoever cancelled it (the deadline, a
             # suspension, the buyer), the picked units go back on the shelf.
             book.cancel(o, "ship_deadline_missed")
-            self._put_back(o)
+            inv.put_back(o.sku, o.qty, env.now)
             return
         yield env.timeout(handling)
         if o.closed:
-            self._put_back(o)
+            inv.put_back(o.sku, o.qty, env.now)
             return
-        book.ship(o)
+        now = book.ship(o)
         lost = o.after_draws[LOST] < self.lost_share
         transit = self.transit[o.dest]()
         if self._troubled(o, lost, transit):
@@ -150,7 +163,7 @@ class SellerDesk:
             return
         # Most parcels: nothing but the delivery and the buyer's confirmation can happen to the
         # order now, and nothing else waits on it (simcore.model.parcels).
-        self.parcels.ship(o.id, env.now, transit)
+        self.parcels.ship(o.id, now, transit)
 
     def _troubled(self, o: Order, lost: bool, transit: float) -> bool:
         """Whether the parcel of ``o`` is ``lost`` or will be disputed (as not delivered after
@@ -162,7 +175,7 @@ class SellerDesk:
             or d[NOT_AS_DESCRIBED] < self.p_not_as_described
         )
 
-    def _deliver(self, o: Order, lost: bool, transit: float):
+    def _deliver(self, o: Order, lost: bool, transit: float) -> Proc[None]:
         """Process: from shipment to completion of a parcel that is ``lost``, or will be
         disputed as not delivered or not as described; ``transit`` hours when it arrives."""
         env, book, d = self.env, self.book, o.after_draws
@@ -182,6 +195,5 @@ class SellerDesk:
             yield env.process(self.disputes.open_later(o, "not_as_described", self.disputes.open_delay()))
             book.complete(o, "platform")
             return
-        self.parcels.settle(env.now)  # untroubled parcels draw from the same stream
-        yield env.timeout(self.confirm())
+        yield env.timeout(self.parcels.confirmation_delay(env.now))
         book.complete(o)

@@ -1,8 +1,10 @@
 """Seller standing: rating, the platform's rolling seller metrics, warnings and suspensions.
 
-The rules and their parameters are documented on :class:`simcore.scenario.schema.SellerRating` and
-:class:`simcore.scenario.schema.Penalties`. The platform's periodic review is the process
-:func:`seller_review`; suspending a seller cancels its open orders through the order book.
+The rules and their parameters are documented on :class:`simcore.scenario.schema.SellerRating`
+and :class:`simcore.scenario.schema.Penalties`. :meth:`SellerStanding.review` is the platform's
+periodic look at every seller; it returns the sellers it suspends, whose open orders the review
+process (:mod:`simcore.model.review`) then cancels. Writes that change a rating go through
+:class:`simcore.model.reputation.Reputation`, which settles due parcels first.
 """
 
 from __future__ import annotations
@@ -11,20 +13,10 @@ import math
 from array import array
 from bisect import bisect_left
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
 
 import numpy as np
-import simpy
 
 from simcore.scenario.schema import Penalties, SellerRating
-
-if TYPE_CHECKING:  # the order book imports this module; only the type goes the other way
-    from simcore.model.orderbook import OrderBook
-
-#: Cancel reasons the platform holds against the seller.
-SELLER_RESPONSIBLE = frozenset(
-    {"out_of_stock", "pricing_error", "shipping_restriction", "ship_deadline_missed"}
-)
 
 
 class SellerStanding:
@@ -90,8 +82,12 @@ class SellerStanding:
         n = self.cleared.count[s]
         return self.rulings.count[s] / n if n else 0.0
 
-    def review(self, now: float, book: OrderBook) -> None:
-        """The platform's periodic look at every seller: reinstate, warn, suspend."""
+    def review(self, now: float) -> list[int]:
+        """The platform's periodic look at every seller: reinstate, warn, suspend.
+
+        Returns:
+            The sellers suspended now, in seller order (their open orders are to be cancelled).
+        """
         cfg = self.cfg
         since = now - cfg.window_days * 24.0
         grace = cfg.grace_days * 24.0
@@ -102,6 +98,7 @@ class SellerStanding:
         for r in records:
             r.expire(since, active)
         cleared, cancelled, rulings_of = (r.count for r in records)
+        suspended = []
         for s in range(len(self.rating)):
             if not self.active[s]:
                 if self.suspended_until[s] <= now:
@@ -127,15 +124,16 @@ class SellerStanding:
             elif now - warned >= grace and (
                 rate >= cfg.suspend_cancel_rate or rulings >= cfg.suspend_rulings
             ):
-                self._suspend(s, now, book)
+                self._suspend(s, now)
+                suspended.append(s)
+        return suspended
 
-    def _suspend(self, s: int, now: float, book: OrderBook) -> None:
+    def _suspend(self, s: int, now: float) -> None:
         days = self.cfg.suspension_days
         self.active[s] = False
         self.suspended_until[s] = math.inf if days is None else now + days * 24.0
         self.suspended_count += 1
         self.suspended_log.append(now, s)
-        book.cancel_open_orders(s, "seller_suspended")
 
 
 class PenaltyLog:
@@ -212,10 +210,3 @@ class _Rolling:
             np.maximum(starts - end, 0, out=starts)
             del starts
             self._start = 0
-
-
-def seller_review(env: simpy.Environment, standing: SellerStanding, book: OrderBook, interval_h: float):
-    """Process: the platform reviews every seller each ``interval_h`` hours."""
-    while True:
-        yield env.timeout(interval_h)
-        standing.review(env.now, book)

@@ -1,12 +1,12 @@
-"""Entities (state only) and the integer codes recorded for categories.
+"""The model's vocabulary: order states, and the names recorded for categories (integer codes).
 
-Behaviour lives in the process modules; history lives in the recorder. Categories are recorded
-as small integers and turned into pandas categoricals once, when the run is collected.
+Categories are recorded as small integers (their index in the tuples here) and turned into
+pandas categoricals once, when the run is collected. Nothing here runs: the results layer and
+``analysis`` read this module without importing SimPy.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from enum import IntEnum
 
 
@@ -72,9 +72,15 @@ SCREEN_REASONS: tuple[str, ...] = (
 REASONS: tuple[str, ...] = ("",) + tuple(r for rs in REASONS_BY_INITIATOR.values() for r in rs)
 REASON = {name: i for i, name in enumerate(REASONS)}
 INITIATOR_OF_REASON = {r: ini for ini, rs in REASONS_BY_INITIATOR.items() for r in rs}
+#: Cancel reasons the platform holds against the seller (its rating and penalties).
+SELLER_RESPONSIBLE = frozenset(
+    {"out_of_stock", "pricing_error", "shipping_restriction", "ship_deadline_missed"}
+)
 
 ACTORS = ("buyer", "seller", "gateway", "platform")
 ACTOR = {name: i for i, name in enumerate(ACTORS)}
+#: The service stations, in the order an order meets them (the order they are reported in).
+QUEUES = ("gateway", "fraud_review", "customer_service")
 
 ACTIVITIES = (
     "placed",
@@ -129,107 +135,9 @@ DISPUTE_OUTCOME = {name: i for i, name in enumerate(DISPUTE_OUTCOMES)}
 #: The stage at which a dispute ended (refund disputes are decided at the review).
 DISPUTE_STAGES = ("", "review", "negotiation", "intervention")
 
+#: How an order was paid (code 0 card, 1 wallet) and how a refund is paid back.
 PAYMENT_METHODS = ("card", "wallet")
 REFUND_METHODS = ("", "original", "wallet")
 DECLINE_CAUSES = ("", "incorrect_details", "unverified_account", "issuer_decline")
 DECLINE_CAUSE = {name: i for i, name in enumerate(DECLINE_CAUSES)}
-
-
-class Order:
-    """One order's live state. Recorded facts (timestamps, outcomes) go to the recorder.
-
-    Attributes are set once at placement except ``state`` (with ``closed``: True once
-    cancelled or completed, when processes waiting on the order stop), ``reserved``, ``paid``,
-    ``refund_due``, ``disputed`` and ``dispute_outcome``; the draws are dropped (None) once the
-    stages that use them are over.
-    ``screen_draws`` holds the referee's random numbers for this order (prohibited check,
-    review decision, address fix, standard-normal score noise) and ``pay_draws`` the gateway's,
-    both drawn at placement so the same arrival meets the same luck under every strategy.
-    ``after_draws`` holds the numbers of what may follow the order (parcel loss, disputes,
-    churn; the indices are named in :mod:`simcore.model.disputes`). ``refund_due`` is the hour a scheduled
-    cancellation refund lands (None before one is scheduled or once it has landed) and
-    ``disputed`` is True once the buyer has opened a dispute (at most one per order) and
-    ``dispute_outcome`` its :data:`DISPUTE_OUTCOME` code once resolved (0 before).
-    """
-
-    __slots__ = (
-        "id",
-        "buyer",
-        "seller",
-        "sku",
-        "dest",
-        "qty",
-        "amount",
-        "is_fraud",
-        "stolen_card",
-        "card",
-        "verified",
-        "velocity_flag",
-        "cancel_reason",
-        "address_conflict",
-        "neglected",
-        "screen_draws",
-        "pay_draws",
-        "after_draws",
-        "state",
-        "closed",
-        "reserved",
-        "paid",
-        "refund_due",
-        "disputed",
-        "dispute_outcome",
-    )
-
-    def __init__(
-        self,
-        id: int,
-        buyer: int,
-        seller: int,
-        sku: int,
-        dest: int,
-        qty: int,
-        amount: float,
-        is_fraud: bool,
-        stolen_card: bool,
-        card: bool,
-        verified: bool,
-        velocity_flag: bool,
-        cancel_reason: str | None,
-        address_conflict: bool,
-        neglected: bool,
-        screen_draws: Sequence[float] | None,
-        pay_draws: Sequence[float] | None,
-        after_draws: Sequence[float] | None,
-    ):
-        self.id = id
-        self.buyer = buyer
-        self.seller = seller
-        self.sku = sku
-        self.dest = dest
-        self.qty = qty
-        self.amount = amount
-        self.is_fraud = is_fraud
-        self.stolen_card = stolen_card
-        self.card = card
-        self.verified = verified
-        self.velocity_flag = velocity_flag
-        self.cancel_reason = cancel_reason
-        self.address_conflict = address_conflict
-        self.neglected = neglected
-        self.screen_draws = screen_draws
-        self.pay_draws = pay_draws
-        self.after_draws = after_draws
-        self.state = State.PLACED
-        self.closed = False
-        self.reserved = True
-        self.paid = False
-        self.refund_due = None
-        self.disputed = False
-        self.dispute_outcome = 0
-
-    def advance(self, new: State) -> None:
-        """Move to ``new``; an illegal transition is a model bug, not bad input."""
-        if new not in TRANSITIONS[self.state]:
-            raise RuntimeError(f"order {self.id}: illegal transition {self.state.name} -> {new.name}")
-        self.state = new
-        self.closed = new >= State.COMPLETED  # COMPLETED and CANCELLED are the last states
+REFUND_ORIGINAL, REFUND_WALLET = REFUND_METHODS.index("original"), REFUND_METHODS.index("wallet")

@@ -1,0 +1,67 @@
+"""Statistics of one service station: time-weighted queue length and busy servers, and the
+wait of every request."""
+
+from __future__ import annotations
+
+from array import array
+
+import numpy as np
+
+
+class QueueMonitor:
+    """Time-weighted queue length, busy servers and per-request waits of one service station.
+
+    Statistics count from ``t0`` (the warm-up end) so the initial empty state does not bias them.
+    :class:`simcore.engine.station.Station` records every request, grant and release here.
+
+    Args:
+        servers: Servers at the station.
+        t0: Hour from which the time averages and waits count.
+    """
+
+    __slots__ = ("servers", "t0", "_last", "_q", "_busy", "area_q", "area_busy", "req_t", "wait")
+
+    def __init__(self, servers: int, t0: float):
+        self.servers = servers
+        self.t0 = t0
+        self._last = 0.0
+        self._q = 0
+        self._busy = 0
+        self.area_q = 0.0
+        self.area_busy = 0.0
+        self.req_t = array("d")  # hour of each request granted
+        self.wait = array("d")  # its wait, hours
+
+    def update(self, now: float, queue_len: int, busy: int) -> None:
+        """The queue holds ``queue_len`` requests and ``busy`` servers serve from hour ``now``."""
+        start = self._last if self._last > self.t0 else self.t0
+        if now > start:
+            self.area_q += self._q * (now - start)
+            self.area_busy += self._busy * (now - start)
+        self._last = now
+        self._q = queue_len
+        self._busy = busy
+
+    def waited(self, requested_at: float, now: float) -> None:
+        """A request made at hour ``requested_at`` was granted at hour ``now``."""
+        self.req_t.append(requested_at)
+        self.wait.append(now - requested_at)
+
+    @property
+    def queue_len(self) -> int:
+        """Requests waiting now (the station's queue length)."""
+        return self._q
+
+    def summary(self, t_end: float) -> dict[str, float]:
+        """Mean/p90 wait (hours), time-average queue length and utilisation over [t0, t_end]."""
+        self.update(t_end, self._q, self._busy)
+        req_t = np.frombuffer(self.req_t, dtype=float)
+        wait = np.frombuffer(self.wait, dtype=float)[req_t >= self.t0]
+        span = max(t_end - self.t0, 1e-12)
+        return {
+            "mean_wait_hours": float(wait.mean()) if wait.size else 0.0,
+            "p90_wait_hours": float(np.quantile(wait, 0.9)) if wait.size else 0.0,
+            "mean_queue_length": self.area_q / span,
+            "utilization": self.area_busy / (self.servers * span),
+            "requests": int(wait.size),
+        }

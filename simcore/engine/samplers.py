@@ -1,0 +1,61 @@
+"""Samplers: draws served one at a time from blocks drawn by one named random stream.
+
+The model never draws single numbers from numpy (a call costs a microsecond); it asks for a
+sampler, which draws a block of values in one numpy call and hands them out one by one. The
+sequence depends only on the stream behind it, so it is reproducible.
+"""
+
+from __future__ import annotations
+
+from array import array
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+#: Values drawn at a time.
+BLOCK = 1024
+
+#: A draw: each call returns the next value of one stream (hours for durations).
+Sampler = Callable[[], float]
+#: A row of draws: each call returns the next ``width`` values of one stream.
+RowSampler = Callable[[], Sequence[float]]
+
+
+def block_sampler(draw_block: Callable[[int], np.ndarray]) -> Sampler:
+    """Serve draws one at a time from blocks drawn by ``draw_block(n)``.
+
+    One numpy call per block instead of one per event. The returned callable is a generator's
+    ``__next__`` handing out a block's list: 56 ns a draw, against 209 ns for a sampler object
+    with a Python ``__call__`` (measured with timeit on the project machine).
+    """
+
+    def blocks():
+        while True:
+            yield from draw_block(BLOCK).tolist()
+
+    return blocks().__next__
+
+
+def row_sampler(draw_block: Callable[[int], np.ndarray], width: int) -> RowSampler:
+    """Serve rows of ``width`` consecutive draws of one stream, as typed arrays.
+
+    The values are the same, in the same order, as ``width`` calls of
+    ``block_sampler(draw_block)``: a block of rows is one longer block cut up. Rows are arrays
+    (8 bytes a value) rather than lists of floats (32): entities may carry theirs for a long
+    time, and a long run has hundreds of thousands in flight.
+    """
+
+    def blocks():
+        n = BLOCK * width
+        while True:
+            block = draw_block(n)
+            values = array(block.dtype.char, block.tobytes())
+            for i in range(0, n, width):
+                yield values[i : i + width]
+
+    return blocks().__next__
+
+
+def uniform_sampler(rng: np.random.Generator) -> Sampler:
+    """A sampler of U[0, 1) variates, used for Bernoulli decisions (``u() < p``)."""
+    return block_sampler(rng.random)

@@ -1,0 +1,91 @@
+"""Buyers asking to cancel before shipment, and the seller's (or the platform's) answer."""
+
+from __future__ import annotations
+
+import simpy
+
+from simcore.engine.proc import Proc
+from simcore.model.context import RunContext
+from simcore.model.order import Order
+from simcore.model.orderbook import OrderBook
+from simcore.model.vocabulary import ACTIVITY, ACTOR, State
+
+
+class CancelRequests:
+    """Starts the cancel request of each order placed with a cancel intention.
+
+    Streams: ``buyers.cancel_request_time`` (placement to request), ``sellers.cancel_response_time``
+    (request to the seller's answer), ``sellers.cancel_approval`` (the seller's yes or no), each
+    drawn when the order's lifecycle starts.
+
+    Args:
+        ctx: The run context.
+        book: The order book (cancels).
+    """
+
+    def __init__(self, ctx: RunContext, *, book: OrderBook):
+        scn = ctx.scn
+        self.env = ctx.env
+        self.book = book
+        self.request_time = ctx.sampler(scn.buyers.cancel.request_time, "buyers.cancel_request_time")
+        self.response_time = ctx.sampler(scn.sellers.cancel_response_time, "sellers.cancel_response_time")
+        self.approval = ctx.uniform("sellers.cancel_approval")
+        self.approval_share = scn.sellers.cancel_approval_share
+        self.auto_approve_h = scn.platform.cancel_auto_approve_hours
+
+    def start(self, o: Order) -> None:
+        """Start the request process of ``o`` (whose ``cancel_reason`` is set)."""
+        env = self.env
+        env.process(
+            cancel_request(
+                env,
+                o,
+                self.book,
+                request_time=self.request_time(),
+                response_time=self.response_time(),
+                approve=self.approval() < self.approval_share,
+                auto_approve_h=self.auto_approve_h,
+            )
+        )
+
+
+def cancel_request(
+    env: simpy.Environment,
+    o: Order,
+    book: OrderBook,
+    *,
+    request_time: float,
+    response_time: float,
+    approve: bool,
+    auto_approve_h: float,
+) -> Proc[None]:
+    """Process: a buyer asks to cancel ``o`` (reason ``o.cancel_reason``) before shipment.
+
+    Unpaid orders are cancelled at once. Paid ones go to the seller, who answers after
+    ``response_time`` hours (approving if ``approve``); unanswered after ``auto_approve_h`` the
+    platform approves. After shipment the buyer can no longer cancel (the request is never made).
+    """
+    reason = o.cancel_reason
+    assert reason is not None
+    yield env.timeout(request_time)
+    if o.closed or o.state >= State.SHIPPED:
+        return
+    rec = book.rec
+    rec.set("cancel_requested_at", o.id, env.now)
+    rec.event(env.now, o.id, ACTIVITY["cancel_requested"], ACTOR["buyer"])
+    if not o.paid:
+        book.cancel(o, reason)
+        return
+    if response_time >= auto_approve_h:
+        yield env.timeout(auto_approve_h)
+        if o.state < State.SHIPPED and not o.closed:
+            rec.event(env.now, o.id, ACTIVITY["cancel_auto_approved"], ACTOR["platform"])
+            book.cancel(o, reason)
+        return
+    yield env.timeout(response_time)
+    if o.closed or o.state >= State.SHIPPED:
+        return
+    if approve:
+        book.cancel(o, reason)
+    else:
+        rec.event(env.now, o.id, ACTIVITY["cancel_rejected"], ACTOR["seller"])

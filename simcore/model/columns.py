@@ -1,0 +1,118 @@
+"""The orders table, said once: every column's name, how the recorder stores it, what kind of
+value it is, its vocabulary and unit, and what it means.
+
+The recorder (:mod:`simcore.model.recorder`) takes its columns and typecodes from here, the
+collection (:mod:`simcore.results.frames`) turns each kind into its frame dtype, and the column
+reference in the README is checked against it. The tuple's order is the frame's column order:
+identity, outcome, refund, dispute, milestones, detail.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from simcore.model.vocabulary import (
+    DECLINE_CAUSES,
+    DISPUTE_OUTCOMES,
+    DISPUTE_REASONS,
+    DISPUTE_STAGES,
+    INITIATORS,
+    PAYMENT_METHODS,
+    REASONS,
+    REFUND_METHODS,
+    STATUSES,
+)
+
+#: What a column holds, which fixes its frame dtype:
+#: ``row`` the row number (int64, not recorded); ``id`` an entity id (int64); ``count`` a
+#: whole number (int64); ``usd`` money (float64, NaN when none); ``number`` another float
+#: (NaN when none); ``time`` an hour on the clock (datetime64[ms], NaT when it did not happen);
+#: ``hour`` the placement hour as hours since the start (float64, not recorded: a copy of
+#: ``placed_at``); ``code`` a category of :attr:`Column.codes`; ``destination`` a category of
+#: the scenario's destinations; ``flag`` a bool.
+Kind = Literal["row", "id", "count", "usd", "number", "time", "hour", "code", "destination", "flag"]
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of the orders table.
+
+    Attributes:
+        name: The column's name, in the recorder and the frame.
+        kind: See :data:`Kind`.
+        store: The recorder's array typecode ('d' float64, 'q' int64, 'b' int8); None for
+            columns the frame derives (``row``, ``hour``).
+        meaning: One line for readers of the table, with the unit.
+        codes: The categories of a ``code`` column, by code.
+        optional: For a ``code`` column: code 0 means none (shown as missing).
+        placement: Known when the order is placed (the recorder sets it then).
+    """
+
+    name: str
+    kind: Kind
+    store: str | None
+    meaning: str
+    codes: tuple[str, ...] = ()
+    optional: bool = False
+    placement: bool = False
+
+
+def _code(name: str, codes: tuple[str, ...], meaning: str, optional: bool = True) -> Column:
+    return Column(name, "code", "b", meaning, codes=codes, optional=optional)
+
+
+def _time(name: str, meaning: str) -> Column:
+    return Column(name, "time", "d", meaning + " (timestamp; missing when it did not happen)")
+
+
+#: The orders table, column by column, in frame order.
+ORDER_COLUMNS: tuple[Column, ...] = (
+    Column("order_id", "row", None, "order id (the row number; ids count placed orders)"),
+    Column("buyer_id", "id", "q", "buyer account (legitimate buyers first, then fraudulent)", placement=True),
+    Column("seller_id", "id", "q", "seller", placement=True),
+    Column("sku_id", "id", "q", "listing", placement=True),
+    Column("destination", "destination", "b", "destination (scenario shipping.destinations)", placement=True),
+    Column("quantity", "count", "q", "units ordered", placement=True),
+    Column("amount", "usd", "d", "what the buyer pays (USD)", placement=True),
+    Column("placed_at", "time", "d", "when the order was placed (timestamp)", placement=True),
+    _code("status", STATUSES, "open, completed or cancelled", optional=False),
+    _code("cancel_initiator", INITIATORS, "who cancelled: buyer, seller or system"),
+    _code("cancel_reason", REASONS, "the stated cancel reason"),
+    _code("true_reason", REASONS, "the real reason (differs when a dishonest seller covers a pricing error)"),
+    _time("cancelled_at", "when the order was cancelled"),
+    Column("is_fraud", "flag", "b", "placed by a fraudster", placement=True),
+    Column("refund_amount", "usd", "d", "cancellation refund paid (USD; short for a wrong amount)"),
+    _code("refund_method", REFUND_METHODS, "original (the card) or wallet"),
+    Column("refund_delay_bdays", "number", "d", "refund delay: business days to the card, days to a wallet"),
+    _time("refunded_at", "when the cancellation refund landed"),
+    _code("dispute_reason", DISPUTE_REASONS, "what the buyer disputed"),
+    _time("dispute_opened_at", "when the dispute opened"),
+    _time("dispute_escalated_at", "when the buyer escalated it to the platform"),
+    _code("dispute_outcome", DISPUTE_OUTCOMES, "full_refund, partial_refund or rejected"),
+    _code("dispute_stage", DISPUTE_STAGES, "where the dispute ended: review, negotiation or intervention"),
+    _time("dispute_resolved_at", "when the dispute was resolved"),
+    Column("dispute_claim_amount", "usd", "d", "what the buyer claimed (USD)"),
+    Column("dispute_refund_amount", "usd", "d", "what the dispute awarded (USD)"),
+    _code("dispute_refund_method", REFUND_METHODS, "how the award was paid"),
+    Column("dispute_refund_delay_bdays", "number", "d", "award delay (business days to the card, days)"),
+    _time("dispute_refunded_at", "when the award landed"),
+    _time("paid_at", "when payment (and verification) completed"),
+    _time("cleared_at", "when the platform cleared the order for the seller"),
+    _time("shipped_at", "when the seller shipped"),
+    _time("delivered_at", "when the parcel arrived"),
+    _time("completed_at", "when the order completed"),
+    _time("cancel_requested_at", "when the buyer asked to cancel"),
+    Column("stolen_card", "flag", "b", "paid with a stolen card", placement=True),
+    Column("buyer_verified", "flag", "b", "the buyer's account is verified", placement=True),
+    Column("payment_method", "code", "b", "card or wallet", codes=PAYMENT_METHODS, placement=True),
+    Column("payment_attempts", "count", "b", "authorisation attempts made"),
+    _code("payment_decline_cause", DECLINE_CAUSES, "why the last declined attempt was declined"),
+    Column("risk_score", "number", "d", "the fraud screen's risk score (0-1; missing if never scored)"),
+    Column("placed_hour", "hour", None, "placement hour, hours since the start"),
+)
+
+#: The columns the recorder stores, with their typecodes.
+RECORDED: dict[str, str] = {c.name: c.store for c in ORDER_COLUMNS if c.store is not None}
+#: The columns known at placement, in :meth:`simcore.model.recorder.Recorder.new_order`'s order.
+PLACEMENT: tuple[str, ...] = tuple(c.name for c in ORDER_COLUMNS if c.placement)

@@ -1,0 +1,125 @@
+"""An order's live state (state only: behaviour lives in the desks, history in the recorder)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from simcore.model.vocabulary import TRANSITIONS, State
+
+
+class Order:
+    """One order's live state. Recorded facts (timestamps, outcomes) go to the recorder.
+
+    Attributes are set once at placement except ``state`` (with ``closed``: True once
+    cancelled or completed, when processes waiting on the order stop), ``reserved``, ``paid``,
+    ``refund_due``, ``disputed`` and ``dispute_outcome``; the draws are dropped (None) once the
+    stages that use them are over.
+
+    ``screen_draws``, ``pay_draws`` and ``after_draws`` are the order's own random numbers for
+    the referee, the gateway and what may follow the order, drawn at placement so that the same
+    arrival meets the same luck under every strategy (their layout: :mod:`simcore.model.draws`).
+    ``refund_due`` is the hour a scheduled cancellation refund lands (None before one is
+    scheduled or once it has landed); ``disputed`` is True once the buyer has opened a dispute
+    (at most one per order) and ``dispute_outcome`` its ``DISPUTE_OUTCOME`` code once resolved
+    (0 before).
+
+    Args (keyword-only):
+        id: Order id (its row in the recorder).
+        buyer, seller, sku, dest: Buyer id, seller id, listing id, destination index.
+        qty: Units; ``amount``: what the buyer pays (USD).
+        is_fraud, stolen_card, card, verified: Placed by a fraudster; paid with a stolen card;
+            paid by card (else wallet); from a verified account.
+        velocity_flag: The buyer's device ordered ``velocity_limit`` times within the window.
+        cancel_reason: The reason the buyer will ask to cancel for, or None.
+        address_conflict: The delivery address conflicts with the account's.
+        neglected: The seller will neglect the order (it misses the ship-by deadline).
+    """
+
+    __slots__ = (
+        "id",
+        "buyer",
+        "seller",
+        "sku",
+        "dest",
+        "qty",
+        "amount",
+        "is_fraud",
+        "stolen_card",
+        "card",
+        "verified",
+        "velocity_flag",
+        "cancel_reason",
+        "address_conflict",
+        "neglected",
+        "screen_draws",
+        "pay_draws",
+        "after_draws",
+        "state",
+        "closed",
+        "reserved",
+        "paid",
+        "refund_due",
+        "disputed",
+        "dispute_outcome",
+    )
+
+    def __init__(
+        self,
+        *,
+        id: int,
+        buyer: int,
+        seller: int,
+        sku: int,
+        dest: int,
+        qty: int,
+        amount: float,
+        is_fraud: bool,
+        stolen_card: bool,
+        card: bool,
+        verified: bool,
+        velocity_flag: bool,
+        cancel_reason: str | None,
+        address_conflict: bool,
+        neglected: bool,
+        screen_draws: Sequence[float],
+        pay_draws: Sequence[float],
+        after_draws: Sequence[float],
+    ):
+        self.id = id
+        self.buyer = buyer
+        self.seller = seller
+        self.sku = sku
+        self.dest = dest
+        self.qty = qty
+        self.amount = amount
+        self.is_fraud = is_fraud
+        self.stolen_card = stolen_card
+        self.card = card
+        self.verified = verified
+        self.velocity_flag = velocity_flag
+        self.cancel_reason = cancel_reason
+        self.address_conflict = address_conflict
+        self.neglected = neglected
+        # Typed as always present: the stages that read them run before they are dropped.
+        self.screen_draws: Sequence[float] = screen_draws
+        self.pay_draws: Sequence[float] = pay_draws
+        self.after_draws: Sequence[float] = after_draws
+        self.state = State.PLACED
+        self.closed = False
+        self.reserved = True
+        self.paid = False
+        self.refund_due: float | None = None
+        self.disputed = False
+        self.dispute_outcome = 0
+
+    def advance(self, new: State) -> None:
+        """Move to ``new``.
+
+        Raises:
+            RuntimeError: ``new`` is not reachable from the current state (a model bug, not
+                bad input).
+        """
+        if new not in TRANSITIONS[self.state]:
+            raise RuntimeError(f"order {self.id}: illegal transition {self.state.name} -> {new.name}")
+        self.state = new
+        self.closed = new >= State.COMPLETED  # COMPLETED and CANCELLED are the last states

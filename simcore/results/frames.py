@@ -1,0 +1,183 @@
+"""The run's tables, built once from what the run left (:class:`simcore.model.world.RunRecord`):
+orders, the event log, the daily time series and the sellers.
+
+The orders table follows :data:`simcore.model.columns.ORDER_COLUMNS`: each column's kind fixes
+its dtype. Frames take over the recorder's columns where they can (numbers stay the recorder's
+memory; hours become timestamps in place), which matters at a million orders
+(benchmarks/bench_run.py).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from simcore.engine.calendar import Calendar
+from simcore.engine.columns import as_numpy
+from simcore.model.columns import ORDER_COLUMNS, Column
+from simcore.model.recorder import Recorder
+from simcore.model.vocabulary import ACTIVITIES, ACTORS, INITIATORS, SELLER_RESPONSIBLE
+from simcore.model.world import RunRecord
+from simcore.results.kpis import ruled_against_seller
+
+
+def _categorical(codes: np.ndarray, names: tuple[str, ...] | list[str], optional: bool) -> pd.Categorical:
+    """Categorical from int8 codes; for ``optional`` ones code 0 ("none") becomes missing."""
+    if optional:
+        return pd.Categorical.from_codes(codes - 1, categories=list(names[1:]))
+    return pd.Categorical.from_codes(codes, categories=list(names))
+
+
+def order_columns(record: RunRecord) -> dict[str, np.ndarray]:
+    """The recorder's order columns as numpy views of the rows in use (no copy)."""
+    rec = record.rec
+    n = rec.n_orders
+    return {name: as_numpy(column)[:n] for name, column in rec.orders.items()}
+
+
+def orders_frame(record: RunRecord, cols: dict[str, np.ndarray]) -> pd.DataFrame:
+    """The orders table, column by column as :data:`ORDER_COLUMNS` says; ``cols`` (from
+    :func:`order_columns`) is taken over: time columns become timestamps in place."""
+    destinations = list(record.scenario.shipping.destinations)
+    data = {c.name: _column(c, cols, record.calendar, destinations) for c in ORDER_COLUMNS}
+    return pd.DataFrame(data, copy=False)
+
+
+def _column(c: Column, cols: dict[str, np.ndarray], calendar: Calendar, destinations: list[str]) -> Any:
+    raw = cols.get(c.name)
+    if c.kind == "row":
+        return np.arange(len(cols["placed_at"]), dtype=np.int64)
+    if c.kind == "hour":
+        return cols["placed_at"]  # still the raw hours: placed_at alone is converted to a copy
+    assert raw is not None, c.name
+    if c.kind == "time":
+        # In place, in the recorder's column: at a million orders, 12 columns of 8 bytes an
+        # order not held twice. The placement hour stays raw, for ``placed_hour``.
+        into = None if c.name == "placed_at" else raw.view("datetime64[ms]")
+        return calendar.timestamp(raw, out=into)
+    if c.kind == "code":
+        return _categorical(raw, c.codes, c.optional)
+    if c.kind == "destination":
+        return pd.Categorical.from_codes(raw, categories=destinations)
+    if c.kind == "flag":
+        return raw.view(np.bool_)
+    if c.kind == "count" and raw.dtype != np.int64:
+        return raw.astype(np.int64)
+    return raw  # ids, counts, USD and other numbers as recorded
+
+
+def events_frame(rec: Recorder, calendar: Calendar, cols: dict[str, np.ndarray]) -> pd.DataFrame:
+    """The event log, time-ordered, with each row's buyer and seller."""
+    ev_n = len(rec.ev_time)
+    ev_order, ev_time = as_numpy(rec.ev_order), as_numpy(rec.ev_time)
+    ev_act, ev_actor = as_numpy(rec.ev_activity), as_numpy(rec.ev_actor)
+    # Untroubled parcels log their rows when settled, with their own hours (simcore.model.parcels):
+    # the recorder's log is put in time order here, in place (no second copy of the log), rows
+    # of the same hour keeping the order they came in.
+    if ev_n > 1 and (ev_time[1:] < ev_time[:-1]).any():
+        order = np.argsort(ev_time, kind="stable")
+        for column in (ev_time, ev_order, ev_act, ev_actor):
+            column[:] = column[order]
+        del order
+    return pd.DataFrame(
+        {
+            "time": calendar.timestamp(ev_time),
+            "hour": ev_time,
+            "order_id": ev_order.astype(np.int64),
+            "activity": _categorical(ev_act, ACTIVITIES, optional=False),
+            "actor": _categorical(ev_actor, ACTORS, optional=False),
+            "buyer_id": cols["buyer_id"][ev_order] if ev_n else np.array([], np.int64),
+            "seller_id": cols["seller_id"][ev_order] if ev_n else np.array([], np.int64),
+        },
+        copy=False,
+    )
+
+
+def sellers_frame(record: RunRecord, orders: pd.DataFrame) -> pd.DataFrame:
+    """Per-seller traits, final rating and record over the whole run (not only the KPI window).
+
+    ``revenue`` is the value of completed orders less dispute awards paid on them;
+    ``revenue_lost`` the value of cancelled orders plus the awards on orders not cancelled.
+    ``record_accuracy`` is the chance each of the seller's records was accurate at the start.
+    """
+    st, n = record.standing, record.scenario.sellers.count
+    seller = orders["seller_id"].to_numpy()
+
+    def per_seller(mask, weights=None) -> np.ndarray:
+        w = None if weights is None else np.asarray(weights, dtype=float)[mask]
+        return np.bincount(seller[mask], weights=w, minlength=n)[:n]
+
+    def count(mask) -> np.ndarray:
+        return per_seller(np.asarray(mask, dtype=bool)).astype(np.int64)
+
+    status = orders["status"]
+    amount = orders["amount"].to_numpy()
+    award = orders["dispute_refund_amount"].fillna(0.0).to_numpy()
+    cancelled = (status == "cancelled").to_numpy()
+    completed = (status == "completed").to_numpy()
+    reason = orders["cancel_reason"]
+    disputed = orders["dispute_reason"].notna().to_numpy()
+    first_suspended = np.full(n, np.nan)
+    for t, s in reversed(st.suspended_log):
+        first_suspended[s] = t
+    return pd.DataFrame(
+        {
+            "seller_id": np.arange(n, dtype=np.int64),
+            "dishonest": np.asarray(record.traits.dishonest, dtype=bool),
+            "unreliable": np.asarray(record.traits.unreliable, dtype=bool),
+            "record_accuracy": record.seller_accuracy,
+            "rating": np.asarray(st.rating, dtype=float),
+            "orders": count(np.ones(len(orders), dtype=bool)),
+            "cleared": count(orders["cleared_at"].notna()),
+            "seller_cancellations": count(reason.isin(sorted(SELLER_RESPONSIBLE))),
+            "suspension_cancellations": count(reason == "seller_suspended"),
+            "disputes": count(disputed),
+            "disputes_escalated": count(orders["dispute_escalated_at"].notna()),
+            "responsibility_rulings": count(ruled_against_seller(orders)),
+            "warnings": np.bincount(as_numpy(st.warned_log.sellers), minlength=n)[:n].astype(np.int64),
+            "suspensions": np.bincount(as_numpy(st.suspended_log.sellers), minlength=n)[:n].astype(np.int64),
+            "first_suspended_at": record.calendar.timestamp(first_suspended),
+            "revenue": np.round(per_seller(completed, amount - award), 2),
+            "revenue_lost": np.round(
+                per_seller(cancelled, amount) + per_seller(disputed & ~cancelled, award), 2
+            ),
+        }
+    )
+
+
+def daily_frame(record: RunRecord, cols: dict[str, np.ndarray]) -> pd.DataFrame:
+    """Daily counts (from the recorder's raw hours: call before :func:`orders_frame` converts
+    them), each queue's mean wait by request day, joined with the end-of-day snapshots."""
+    scn, rec = record.scenario, record.rec
+    n_days = int(np.ceil(scn.horizon_days))
+    frame = pd.DataFrame({"day": np.arange(1, n_days + 1)})
+    frame["date"] = pd.to_datetime(scn.start) + pd.to_timedelta(frame["day"] - 1, unit="D")
+
+    def per_day(hours: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+        keep = ~np.isnan(hours)
+        day = (hours[keep] // 24).astype(np.int64)
+        w = None if weights is None else weights[keep]
+        return np.bincount(day, weights=w, minlength=n_days)[:n_days]
+
+    frame["orders_placed"] = per_day(cols["placed_at"])
+    initiator = cols["cancel_initiator"]
+    for ini in ("buyer", "seller", "system"):
+        mine = initiator == INITIATORS.index(ini)
+        frame[f"cancelled_{ini}"] = per_day(np.where(mine, cols["cancelled_at"], np.nan))
+    frame["completed"] = per_day(cols["completed_at"])
+    frame["lost_sales"] = per_day(as_numpy(rec.lost_at))
+    frame["orders_forgone"] = per_day(as_numpy(rec.forgone_at))
+    frame["disputes_opened"] = per_day(cols["dispute_opened_at"])
+    frame["disputes_resolved"] = per_day(cols["dispute_resolved_at"])
+    for name, mon in rec.queues.items():
+        req, wait = as_numpy(mon.req_t), as_numpy(mon.wait)
+        count = per_day(req)
+        total = per_day(req, wait)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            frame[f"{name}_mean_wait_hours"] = np.where(count > 0, total / np.maximum(count, 1), np.nan)
+    if rec.daily:
+        daily = pd.DataFrame({k: as_numpy(v) for k, v in rec.daily.items()})
+        frame = frame.merge(daily, on="day", how="left")
+    return frame
