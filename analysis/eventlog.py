@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 from xml.sax.saxutils import escape
 
 import numpy as np
@@ -89,7 +89,7 @@ def event_batches(path: Path, n_orders: int, columns: tuple[str, ...] = EVENT_CO
     try:
         for batch in parquet(path).iter_batches(batch_size=BATCH_ROWS, columns=list(columns)):
             cols = {name: numpy(batch.column(name), path, name) for name in columns}
-            oid = cols["order_id"]
+            oid = cast(np.ndarray, cols["order_id"])
             if len(oid) and (oid.min() < 0 or oid.max() >= n_orders):
                 bad = oid[(oid < 0) | (oid >= n_orders)][0]
                 raise RunInputError(
@@ -186,7 +186,7 @@ def atomic_text(out: Path) -> Iterator[IO[str]]:
     opener = functools.partial(gzip.open, compresslevel=6) if out.suffix == ".gz" else open
     try:
         with opener(tmp, "xt", encoding="utf-8", newline="\n") as fh:
-            yield fh
+            yield cast(IO[str], fh)
         os.replace(tmp, out)
     finally:
         tmp.unlink(missing_ok=True)

@@ -9,13 +9,18 @@ from typing import Any
 
 import pandas as pd
 
+from simcore.errors import InputError
+
 #: The files of a run folder the exporters and the trace read.
 RUN_FILES = ("orders.parquet", "events.parquet", "sellers.parquet", "scenario.yaml")
 
 
-class RunInputError(ValueError):
-    """Bad input to an export or a trace: a folder that is not a run, an unknown order or format,
-    an output path that cannot be written. The message names the path or value and what to do."""
+class RunInputError(InputError):
+    """Bad input to an export, a trace or a report: a folder that is not a run, an unknown order
+    or format, an output path that cannot be written. The message names the path or value and
+    what to do."""
+
+    what = "input"
 
 
 def locate_run(run_dir: str | Path, files: tuple[str, ...] = RUN_FILES) -> dict[str, Path]:

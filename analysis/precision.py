@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.sweeps import compare, load_sweep, summarize
-from simcore.errors import ScenarioError
+from simcore.errors import ArgumentError
 
 
 @dataclass(frozen=True)
@@ -61,7 +61,7 @@ def parse_target(text: str) -> Target:
     """``KPI=HALF_WIDTH`` (absolute) or ``KPI=P%`` (relative to the mean), as ``--precision`` takes.
 
     Raises:
-        ScenarioError: not of that form, or the width is not a positive finite number.
+        ArgumentError: not of that form, or the width is not a positive finite number.
     """
     kpi, sep, value = text.partition("=")
     kpi, value = kpi.strip(), value.strip()
@@ -71,8 +71,8 @@ def parse_target(text: str) -> Target:
     except ValueError:
         width = math.nan
     if not sep or not kpi or not math.isfinite(width) or width <= 0:
-        raise ScenarioError(
-            f"--precision: expected KPI=HALF_WIDTH or KPI=P% with a positive number, "
+        raise ArgumentError(
+            f"precision target: expected KPI=HALF_WIDTH or KPI=P% with a positive number, "
             f"e.g. cancellation_rate=0.002 or cancellation_rate=5% (got {text!r})"
         )
     return Target(kpi, width, relative)

@@ -83,7 +83,9 @@ def plot_cancellations(
         n, scope = int(data["orders"]), "orders in the KPI window"
         by_reason = pd.Series(data["cancellations_by_reason"], dtype=float)
     ax = _axes(ax, (10, 6.5))
-    labels, y = [], 0
+    labels: list[str] = []
+    bars: list[Rectangle] = []
+    y = 0.0
     for ini, reasons in REASON_GROUPS.items():
         counts = sorted(((int(by_reason.get(r, 0)), r) for r in reasons), reverse=True)
         rows = [(sum(c for c, _ in counts), f"{ini}: all reasons", f"initiator:{ini}", 1.0, 0.8)]
@@ -91,17 +93,18 @@ def plot_cancellations(
         for count, label, gid, alpha, height in rows:
             (bar,) = ax.barh(y, count, height=height, color=INITIATOR_COLORS[ini], alpha=alpha)
             bar.set_gid(gid)
+            bars.append(bar)
             ax.text(count, y, f" {count:,} ({_pct(count, n)})", va="center", fontsize=8)
             labels.append(label)
             y -= 1
         y -= 0.5  # a gap between initiators
-    positions = [p.get_y() + p.get_height() / 2 for p in ax.patches]
+    positions = [b.get_y() + b.get_height() / 2 for b in bars]
     ax.set_yticks(positions, labels, fontsize=9)
     for tick in ax.get_yticklabels():
         if tick.get_text().endswith("all reasons"):
             tick.set_fontweight("bold")
-    total = int(sum(p.get_width() for p in ax.patches if p.get_gid().startswith("initiator:")))
-    ax.set_xlim(0, max(1.0, max(p.get_width() for p in ax.patches)) * 1.3)
+    total = int(sum(b.get_width() for b in bars if (b.get_gid() or "").startswith("initiator:")))
+    ax.set_xlim(0, max(1.0, max(b.get_width() for b in bars)) * 1.3)
     ax.set_ylim(y + 1, 0.7)
     ax.set_xlabel("orders cancelled")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
@@ -141,7 +144,7 @@ def plot_refund_delays(
     card = delay[refunds["method"].to_numpy() == "original"]
     wallet = delay[refunds["method"].to_numpy() == "wallet"]
     top = max(float(delay.max()) if delay.size else 1.0, (sla_bdays or 0) + 1, patience_bdays or 0)
-    bins = np.arange(0.0, np.ceil(top) + 1.0)
+    bins = np.arange(0.0, np.ceil(top) + 1.0).tolist()
     ax.hist(
         [card, wallet],
         bins=bins,
@@ -203,7 +206,7 @@ def dispute_funnel(orders: pd.DataFrame) -> pd.DataFrame:
         ("intervention", "intervention", pd.Series(False, index=d.index), outcome.isna() & escalated),
     ):
         here = outcome[stage == decided_at]
-        row = {"stage": name, **{o: int((here == o).sum()) for o in OUTCOME_COLORS}}
+        row: dict[str, Any] = {"stage": name, **{o: int((here == o).sum()) for o in OUTCOME_COLORS}}
         row.update(went_on=int(went_on.sum()), unresolved=int(unresolved.sum()))
         row["disputes"] = sum(row[k] for k in (*OUTCOME_COLORS, "went_on", "unresolved"))
         rows.append(row)
@@ -315,7 +318,9 @@ def _band(ax: Axes, x0: float, y0: float, x1: float, y1: float, height: float, *
     verts = [(x0, y0), (xm, y0), (xm, y1), (x1, y1), (x1, y1 - height)]
     verts += [(xm, y1 - height), (xm, y0 - height), (x0, y0 - height), (x0, y0)]
     codes = [Path.MOVETO, *curve, Path.LINETO, *curve, Path.CLOSEPOLY]
-    return ax.add_patch(PathPatch(Path(verts, codes), lw=0, **style))
+    band = PathPatch(Path(verts, codes), lw=0, **style)
+    ax.add_patch(band)
+    return band
 
 
 def plot_order_flow(orders: pd.DataFrame, ax: Axes | None = None, *, window_hours: Window = None) -> Axes:

@@ -1,7 +1,7 @@
 """Global sensitivity of a KPI to a sweep's sampled parameters (Morris screening, Sobol' indices).
 
 A sweep whose design is ``sample: {method: morris | sobol, ...}`` runs the points SALib drew
-for it (:func:`simcore.experiments.sweepfile.salib_sample`), in SALib's order. Here each cell's
+for it (:func:`simcore.experiments.designs.salib_sample`), in SALib's order. Here each cell's
 KPI is averaged over its replications and handed back to SALib's analyser with the same problem, so the
 indices describe the model's mean response, not one replication's noise.
 
@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.sweeps import load_sweep
-from simcore.experiments.sweepfile import Sample, salib_problem
+from simcore.experiments.designs import Sample, salib_problem
 
 
 def sensitivity(

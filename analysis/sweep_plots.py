@@ -19,11 +19,11 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter
 
 from analysis.plots import PALETTE
+from simcore.results.registry import kpi as registered_kpi
 
 #: Columns of ``summarize`` and ``compare`` frames that are not varied keys.
 _RESULT_COLUMNS = frozenset({"cell_id", "strategy", "kpi", "mean", "ci_low", "ci_high", "n", "diff_mean"})
 #: Share KPIs (rates, shares, accuracy, utilisation): fractions, drawn as percentages.
-_SHARE_WORDS = ("rate", "share", "utilization", "accuracy", "dispute_outcomes.")
 
 #: Default KPIs of a forest plot: the cancellation and dispute rates (all shares: one x axis).
 FOREST_KPIS = (
@@ -37,19 +37,13 @@ FOREST_KPIS = (
 
 
 def kpi_unit(kpi: str) -> str:
-    """The unit of a flattened KPI name: "share", "business days", "days", "hours", "USD" or
-    "count"."""
-    if any(w in kpi for w in _SHARE_WORDS):
-        return "share"
-    if "bdays" in kpi:
-        return "business days"
-    if "_days" in kpi:
-        return "days"
-    if "hours" in kpi:
-        return "hours"
-    if any(w in kpi for w in ("usd", "revenue", "gmv")):
-        return "USD"
-    return "count"
+    """The unit of a flattened KPI name, from the KPI registry (``simcore kpis``): "share",
+    "business days", "days", "hours", "USD" or "count"; "" for a name the registry does not
+    know (a store written by another version)."""
+    try:
+        return registered_kpi(kpi).unit
+    except KeyError:
+        return ""
 
 
 def kpi_label(kpi: str) -> str:

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from simcore.experiments.store import belongs, read_run
+from simcore.experiments.store import LAYOUT, arm_key, belongs, read_run, run_file
 
 ID_COLUMNS = ("cell_id", "strategy", "replication", "seed")
 
@@ -25,7 +25,8 @@ def load_sweep(store: str | Path) -> pd.DataFrame:
 
     Files left from an earlier run of the store (another seed, base scenario or simcore version,
     or replications beyond the last run's count) are left out, so the frame holds exactly the
-    runs the last ``simcore sweep`` command stands for.
+    runs the last ``simcore sweep`` command stands for. Stores of an earlier layout (run files
+    named by design cell) are read as they are.
 
     Columns: ``cell_id, strategy, replication, seed``, one column per varied key (named by its
     dotted key; a value that is not a number or a string, such as a distribution, as its JSON
@@ -39,8 +40,52 @@ def load_sweep(store: str | Path) -> pd.DataFrame:
     """
     store = Path(store)
     design = json.loads((store / "design.json").read_text(encoding="utf-8"))
+    if design.get("layout", 1) >= LAYOUT:
+        tables, bad = _arm_tables(store, design)
+    else:
+        tables, bad = _legacy_tables(store, design)
+    if bad:
+        raise ValueError(
+            f"{store}: {len(bad)} run file(s) damaged; rerun the sweep command to recompute them:\n"
+            + "\n".join(bad)
+        )
+    if not tables:
+        raise FileNotFoundError(f"{store}: no finished runs of the sweep in runs/")
+    df = pd.concat(tables, ignore_index=True)
+    cells = pd.DataFrame([{k: _label(v) for k, v in c.items()} for c in design["cells"]])
+    df = df.merge(cells.reset_index(names="cell_id"), on="cell_id", how="left") if design["varied"] else df
+    order = [*ID_COLUMNS, *design["varied"], "kpi", "value"]
+    return df[order].sort_values(["cell_id", "strategy", "replication", "kpi"], ignore_index=True)
+
+
+def _arm_tables(store: Path, design: dict) -> tuple[list[pd.DataFrame], list[str]]:
+    """Each arm's run files (named by its scenario hash and the seed), labelled with its design
+    cell and strategy: the replications of the sweep as last run that have finished."""
+    seed, tables, bad = design["seed"], [], []
+    for label, scn_hash in design["scenario_hashes"].items():
+        cell, _, strategy = label.partition("/")
+        for r in range(design["replications"]):
+            file = run_file(store, arm_key(scn_hash, seed), r)
+            if not file.exists():
+                continue
+            try:
+                table = read_run(file)
+            except ValueError as exc:
+                bad.append(str(exc))
+                continue
+            if belongs(table.schema.metadata, scn_hash, seed):
+                frame = table.to_pandas()
+                frame.insert(0, "strategy", strategy)
+                frame.insert(0, "cell_id", int(cell))
+                tables.append(frame)
+    return tables, bad
+
+
+def _legacy_tables(store: Path, design: dict) -> tuple[list[pd.DataFrame], list[str]]:
+    """The run files of a layout-1 store (named by design cell, strategy and replication, which
+    they also hold as columns)."""
     hashes = design.get("scenario_hashes")
-    bad, tables = [], []
+    tables, bad = [], []
     for f in sorted((store / "runs").glob("c*.parquet")):
         try:
             table = read_run(f)
@@ -55,18 +100,7 @@ def load_sweep(store: str | Path) -> pd.DataFrame:
             if not belongs(table.schema.metadata, expected, design["seed"]):
                 continue
         tables.append(table.to_pandas())
-    if bad:
-        raise ValueError(
-            f"{store}: {len(bad)} run file(s) damaged; rerun the sweep command to recompute them:\n"
-            + "\n".join(bad)
-        )
-    if not tables:
-        raise FileNotFoundError(f"{store}: no finished runs of the sweep in runs/")
-    df = pd.concat(tables, ignore_index=True)
-    cells = pd.DataFrame([{k: _label(v) for k, v in c.items()} for c in design["cells"]])
-    df = df.merge(cells.reset_index(names="cell_id"), on="cell_id", how="left") if design["varied"] else df
-    order = [*ID_COLUMNS, *design["varied"], "kpi", "value"]
-    return df[order].sort_values(["cell_id", "strategy", "replication", "kpi"], ignore_index=True)
+    return tables, bad
 
 
 def _label(value):

@@ -9,48 +9,55 @@ import pandas as pd
 
 from simcore.model.vocabulary import REASONS_BY_INITIATOR
 from simcore.results.kpis import flatten_kpis
+from simcore.results.registry import KPI_BY_NAME, kpi
 
 #: Cancel reasons by initiator, in report order.
 REASON_GROUPS = REASONS_BY_INITIATOR
 
-#: KPIs that are shares of something, shown as percentages.
-_RATE_WORDS = ("rate", "share", "utilization", "accuracy")
 
-
-def _is_rate(name: str) -> bool:
-    parts = name.split(".")
-    return any(w in p for p in parts[:1] + parts[-1:] for w in _RATE_WORDS)
+def _unit(name: str) -> str:
+    try:
+        return kpi(name).unit
+    except KeyError:  # a KPI this version does not report
+        return ""
 
 
 def _fmt(name: str, value: Any) -> str:
+    """``value`` for people, by the KPI's unit in the registry: shares as percentages, dollars
+    with a sign, counts with thousands separators."""
     if value is None:
         return "n/a"
     if isinstance(value, int):  # bool is an int too
         return f"{value:,}"
     if isinstance(value, float):
-        if _is_rate(name):
+        unit = _unit(name)
+        if unit == "share":
             return f"{100 * value:.2f}%"
-        if "seller_revenue_lost" in name or "gmv" in name or name.endswith("_usd"):
+        if unit == "USD":
             return f"${value:,.2f}"
         return f"{value:,.3f}"
     return str(value)
 
 
 def kpi_table(kpis: Mapping[str, Any]) -> pd.DataFrame:
-    """One row per KPI with its raw ``value`` and a human-readable ``shown`` string.
+    """One row per KPI with its raw ``value``, a human-readable ``shown`` string, and the
+    registry's ``unit`` and better ``direction`` (``simcore kpis``).
 
     Args:
         kpis: The ``kpis`` dict of a run.
 
     Returns:
-        DataFrame with columns ``kpi``, ``value``, ``shown``.
+        DataFrame with columns ``kpi``, ``value``, ``shown``, ``unit``, ``direction``.
     """
     flat = flatten_kpis(kpis)
+    known = {k: KPI_BY_NAME.get(k) for k in flat}
     return pd.DataFrame(
         {
             "kpi": list(flat),
             "value": list(flat.values()),
             "shown": [_fmt(k, v) for k, v in flat.items()],
+            "unit": [e.unit if e else "" for e in known.values()],
+            "direction": [e.direction if e else "" for e in known.values()],
         }
     )
 

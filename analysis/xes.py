@@ -97,7 +97,9 @@ def write_xes(run_dir: str | Path, out: str | Path) -> ExportSummary:
     return summary("xes", out, len(oid), n)
 
 
-def _xes_columns(path: Path, n_orders: int) -> tuple[np.ndarray, ...]:
+def _xes_columns(
+    path: Path, n_orders: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[str], list[str]]:
     """The whole log's order ids, times and activity and actor codes (20 bytes per event), filled
     batch by batch into arrays sized from the Parquet metadata, and the names of the codes."""
     rows = parquet(path).metadata.num_rows

@@ -1,4 +1,4 @@
-"""The ``simcore`` command line: run, sweep, warmup, report, export, trace, validate, schema.
+"""The ``simcore`` command line: run, sweep, warmup, report, export, trace, validate, schema, kpis.
 
 Exit codes: 0 success, 2 bad input (scenario, overrides, arguments), 1 internal error. This
 package is the only place that prints or parses argv: the arguments (``parser``), running
@@ -19,6 +19,7 @@ from simcore.cli.parser import build_parser
 from simcore.cli.runs import run_command, sweep_command
 from simcore.cli.tools import (
     export_command,
+    kpis_command,
     report_command,
     schema_command,
     trace_command,
@@ -26,7 +27,7 @@ from simcore.cli.tools import (
     warmup_command,
 )
 from simcore.engine.tuning import hold_mmap_threshold
-from simcore.errors import ScenarioError
+from simcore.errors import InputError
 from simcore.version import __version__
 
 __all__ = ["EXIT_BAD_INPUT", "EXIT_INTERNAL", "EXIT_OK", "main"]
@@ -41,6 +42,7 @@ COMMANDS = {
     "trace": trace_command,
     "validate": validate_command,
     "schema": schema_command,
+    "kpis": kpis_command,
 }
 
 
@@ -50,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     hold_mmap_threshold()  # the command's process runs nothing but simcore (simcore.engine.tuning)
     try:
         return COMMANDS[args.command](args)
-    except ScenarioError as exc:
+    except InputError as exc:
         print_problems(exc)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:

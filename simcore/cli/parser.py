@@ -107,4 +107,8 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("schema", help="print the scenario JSON Schema")
     s.add_argument("--out", type=Path, default=None, help="write to this file instead of stdout")
     s.add_argument("--markdown", action="store_true", help="the scenario reference as Markdown instead")
+
+    k = sub.add_parser("kpis", help="list every KPI a run reports: name, unit, better direction, meaning")
+    k.add_argument("--out", type=Path, default=None, help="write to this file instead of stdout")
+    k.add_argument("--markdown", action="store_true", help="the KPI reference as Markdown instead")
     return p

@@ -5,8 +5,8 @@ from __future__ import annotations
 import sys
 from contextlib import nullcontext
 
-from simcore.cli.common import EXIT_INTERNAL, EXIT_OK, check_out_dir
-from simcore.errors import ScenarioError
+from simcore.cli.common import EXIT_INTERNAL, EXIT_OK, check_out_dir, flagged
+from simcore.errors import ArgumentError, InputError
 from simcore.experiments.admission import check_volume
 from simcore.experiments.runner import run
 from simcore.results.outputs import write_outputs
@@ -17,7 +17,7 @@ def run_command(args) -> int:
     from analysis.tables import kpi_report
 
     if args.seed is not None and args.seed < 0:
-        raise ScenarioError(f"--seed: must be >= 0 (got {args.seed})")
+        raise ArgumentError(f"--seed: must be >= 0 (got {args.seed})")
     check_out_dir(args.out)
     scn = load_scenario(args.scenario, parse_overrides(args.overrides))
     check_volume(scn, source=str(args.scenario))
@@ -62,14 +62,15 @@ def run_command(args) -> int:
 
 
 def sweep_command(args) -> int:
-    from simcore.experiments.sweep import make_executor, progress_bar, read_sweep, run_until
+    from simcore.experiments.executors import make_executor, progress_bar
+    from simcore.experiments.sweep import read_sweep, run_until
 
     if args.jobs < 1:
-        raise ScenarioError(f"--jobs: must be >= 1 (got {args.jobs})")
+        raise ArgumentError(f"--jobs: must be >= 1 (got {args.jobs})")
     if args.scheduler and args.executor != "dask":
-        raise ScenarioError("--scheduler: only with --executor dask")
+        raise ArgumentError("--scheduler: only with --executor dask")
     if not args.precision and (args.max_replications is not None or args.precision_baseline is not None):
-        raise ScenarioError("--max-replications, --precision-baseline: only with --precision")
+        raise ArgumentError("--max-replications, --precision-baseline: only with --precision")
     check_out_dir(args.out)
     sweep = read_sweep(args.sweep)
     rule = _precision_rule(args, sweep) if args.precision else None
@@ -78,6 +79,8 @@ def sweep_command(args) -> int:
         make_executor(args.executor, args.jobs, args.scheduler) as executor,
     ):
         rounds = run_until(sweep, args.out, rule or (lambda n: None), executor, progress)
+    if rounds[0].adopted:
+        print(f"{args.out}: moved {rounds[0].adopted} finished runs of an earlier store layout into this one")
     sweep = sweep.with_replications(rounds[-1].replications)
     done, failed = sum(r.done for r in rounds), [f for r in rounds for f in r.failed]
     skipped = len(sweep.tasks()) - done - len(failed)
@@ -113,8 +116,8 @@ def _precision_rule(args, sweep):
     for text in args.precision:
         try:
             targets.append(parse_target(text))
-        except ScenarioError as exc:
-            problems += exc.problems
+        except InputError as exc:
+            problems += flagged("--precision", exc).problems
     known = {k.name for k in KPIS}
     problems += [f"--precision: {unknown_kpi(t.kpi)}" for t in targets if t.kpi not in known]
     cap = 10 * sweep.spec.replications if args.max_replications is None else args.max_replications
@@ -133,7 +136,7 @@ def _precision_rule(args, sweep):
             f"have {', '.join(sweep.strategies)})"
         )
     if problems:
-        raise ScenarioError(problems)
+        raise ArgumentError(problems)
     return PrecisionRule(args.out, targets, cap, args.precision_baseline)
 
 

@@ -1,4 +1,4 @@
-"""The ``simcore`` commands around runs: warmup, export, report, trace, validate, schema."""
+"""The ``simcore`` commands around runs: warmup, export, report, trace, validate, schema, kpis."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import json
 import sys
 from pathlib import Path
 
-from simcore.cli.common import EXIT_BAD_INPUT, EXIT_OK, check_out_dir
-from simcore.errors import ScenarioError
+from simcore.cli.common import EXIT_OK, check_out_dir
+from simcore.errors import ArgumentError, InputError
 from simcore.experiments.admission import check_volume
 from simcore.experiments.runner import run
 from simcore.paths import write_atomic
@@ -26,9 +26,9 @@ def warmup_command(args) -> int:
         problems.append(f"--seed: must be >= 0 (got {args.seed})")
     if args.plot is not None:
         try:
-            check_out_dir(args.plot.parent)
-        except ScenarioError as exc:
-            problems += [line.replace("--out", "--plot", 1) for line in exc.problems]
+            check_out_dir(args.plot.parent, flag="--plot")
+        except InputError as exc:
+            problems += exc.problems
         if args.plot.is_dir():
             problems.append(f"--plot: is a folder, not a file (got {str(args.plot)!r})")
         if args.plot.suffix.lower() not in (".png", ".pdf", ".svg"):
@@ -38,7 +38,7 @@ def warmup_command(args) -> int:
     if unknown:
         problems.append(f"--series: unknown {', '.join(unknown)} (have {', '.join(SERIES)})")
     if problems:
-        raise ScenarioError(problems)
+        raise ArgumentError(problems)
     overrides = parse_overrides(args.overrides)
     scn = load_scenario(args.scenario, overrides)
     pilot = {"warmup_days": 0, "cooldown_days": 0}
@@ -47,7 +47,7 @@ def warmup_command(args) -> int:
     pilot_scn = load_scenario(args.scenario, {**overrides, **pilot})
     shortest = 2 * 5 + SETTLE_DAYS  # MSER-5 needs two batches of settled days
     if pilot_scn.horizon_days < shortest:
-        raise ScenarioError(
+        raise ArgumentError(
             f"--horizon-days: pilots must run at least {shortest} days for MSER-5 "
             f"(got {pilot_scn.horizon_days:g})"
         )
@@ -61,7 +61,7 @@ def warmup_command(args) -> int:
     try:
         suggestion = suggest_warmup(series, columns)
     except ValueError as exc:  # an unknown series, or pilots too short for MSER
-        raise ScenarioError(f"--series/--horizon-days: {exc}") from None
+        raise ArgumentError(f"--series/--horizon-days: {exc}") from None
     print(
         f"{args.scenario}: {args.replications} pilot run{'s' * (args.replications != 1)} of "
         f"{pilot_scn.horizon_days:g} days from an empty start, MSER-{suggestion.batch} per series:"
@@ -87,41 +87,24 @@ def _write_warmup_plot(suggestion, columns, path: Path) -> None:
 
 def export_command(args) -> int:
     from analysis.export import export_run
-    from analysis.io import RunInputError
 
-    try:
-        summary = export_run(args.run_dir, args.format, args.out)
-    except RunInputError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    print(summary)
+    print(export_run(args.run_dir, args.format, args.out))
     return EXIT_OK
 
 
 def report_command(args) -> int:
-    from analysis.io import RunInputError
     from analysis.report import write_report
 
-    try:
-        written = write_report(args.folder, args.out, fmt=args.format)
-    except RunInputError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+    written = write_report(args.folder, args.out, fmt=args.format)
     what = "report" if args.format == "html" else f"{len(written)} figures"
     print(f"wrote the {what} of {args.folder} to {args.out}")
     return EXIT_OK
 
 
 def trace_command(args) -> int:
-    from analysis.io import RunInputError
     from analysis.trace import format_story, order_story
 
-    try:
-        story = order_story(args.run_dir, args.order_id)
-    except RunInputError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    print(format_story(story))
+    print(format_story(order_story(args.run_dir, args.order_id)))
     return EXIT_OK
 
 
@@ -138,11 +121,27 @@ def schema_command(args) -> int:
         text = scenario_reference_markdown()
     else:
         text = json.dumps(Scenario.model_json_schema(), indent=2) + "\n"
-    if args.out is None:
+    return _write_text(text, args.out)
+
+
+def kpis_command(args) -> int:
+    from simcore.results.registry import KPIS, kpi_reference_markdown
+
+    if args.markdown:
+        text = kpi_reference_markdown()
+    else:
+        width = max(len(k.name) for k in KPIS)
+        text = "".join(f"{k.name:{width}}  {k.unit:13}  {k.direction:7}  {k.meaning}\n" for k in KPIS)
+    return _write_text(text, args.out)
+
+
+def _write_text(text: str, out: Path | None) -> int:
+    """``text`` to stdout, or whole to the file ``out``."""
+    if out is None:
         sys.stdout.write(text)
         return EXIT_OK
     try:
-        write_atomic(args.out, text.encode("utf-8"))
+        write_atomic(out, text.encode("utf-8"))
     except OSError as exc:
-        raise ScenarioError(f"--out: cannot write {str(args.out)!r} ({exc.strerror})") from None
+        raise ArgumentError(f"--out: cannot write {str(out)!r} ({exc.strerror})") from None
     return EXIT_OK

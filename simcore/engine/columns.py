@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 from array import array
 from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
@@ -13,7 +14,7 @@ import numpy as np
 DTYPES: dict[str, type[np.generic]] = {"d": np.float64, "q": np.int64, "i": np.int32, "b": np.int8}
 
 
-def as_numpy(column: array) -> np.ndarray:
+def as_numpy(column: array[Any]) -> np.ndarray:
     """A typed-array column as a numpy array sharing its memory (an empty column as an empty
     array: numpy cannot view a zero-length buffer)."""
     dtype = DTYPES[column.typecode]
@@ -34,9 +35,9 @@ class BlockColumns:
     __slots__ = ("data", "rows", "_blank", "_first")
 
     def __init__(self, typecodes: Mapping[str, str], block: int = 8192):
-        self.data = {name: array(code) for name, code in typecodes.items()}
+        self.data: dict[str, array[Any]] = {name: array(code) for name, code in typecodes.items()}
         self.rows = 0
-        self._blank = {
+        self._blank: dict[str, array[Any]] = {
             code: array(code, [math.nan if code == "d" else 0]) * block for code in set(typecodes.values())
         }
         self._first = next(iter(self.data.values()))

@@ -7,7 +7,7 @@ import math
 import os
 
 from simcore.engine.calendar import Calendar
-from simcore.errors import ScenarioError
+from simcore.errors import ArgumentError, ScenarioError
 from simcore.model.demand import ArrivalRate
 from simcore.scenario.schema import Scenario
 
@@ -75,7 +75,7 @@ def memory_limit() -> tuple[float, str]:
     ``SIMCORE_MEMORY_LIMIT_GB`` (GB, 10^9 bytes) when set, else 80% of physical memory.
 
     Raises:
-        ScenarioError: ``SIMCORE_MEMORY_LIMIT_GB`` is not a positive, finite number.
+        ArgumentError: ``SIMCORE_MEMORY_LIMIT_GB`` is not a positive, finite number.
     """
     text = os.environ.get(MEMORY_LIMIT_ENV, "").strip()
     if text:
@@ -84,7 +84,7 @@ def memory_limit() -> tuple[float, str]:
         except ValueError:
             gb = math.nan
         if not 0 < gb < math.inf:
-            raise ScenarioError(f"{MEMORY_LIMIT_ENV}: must be a number of GB > 0 (got {text!r})")
+            raise ArgumentError(f"{MEMORY_LIMIT_ENV}: must be a number of GB > 0 (got {text!r})")
         return gb * 1e9, f"set by {MEMORY_LIMIT_ENV}"
     physical = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     return (
@@ -146,7 +146,7 @@ def check_volume(scn: Scenario, *, source: str | None = None) -> None:
     )
 
 
-def _float(n: int) -> float:
+def _float(n: float) -> float:
     try:
         return float(n)
     except OverflowError:
@@ -154,7 +154,7 @@ def _float(n: int) -> float:
 
 
 def _count(n: float) -> str:
-    n = _float(n)
+    n = _float(n)  # an int past 1e308 (the schema bounds counts only from below) is inf
     return f"{n:,.0f}" if n < 1e15 else f"{n:.3g}" if n < math.inf else "1e308+"
 
 

@@ -1,29 +1,43 @@
 """Running a sweep into its store: every arm and replication, on any executor, resumably.
 
 Replication ``r`` of every cell and strategy runs with the sweep's seed and replication number
-``r`` (:class:`simcore.engine.streams.Streams`), so all arms of a replication share their random numbers
-(common random numbers) and two identical arms differ by exactly 0. Runs go to any
-``concurrent.futures.Executor`` (a process pool, a Dask client's executor, or this process) a few
-replications per task; results are the same bit for bit whatever the executor. The sweep file
-and its design are :mod:`simcore.experiments.sweepfile`; the store's files and lock are
+``r`` (:class:`simcore.engine.streams.Streams`), so all arms of a replication share their random
+numbers (common random numbers) and two identical arms differ by exactly 0. Runs go to any
+``concurrent.futures.Executor`` (:mod:`simcore.experiments.executors`) a few replications per
+task; results are the same bit for bit whatever the executor. The sweep file and its design are
+:mod:`simcore.experiments.sweepfile`; the store's files and lock are
 :mod:`simcore.experiments.store`.
 """
 
 from __future__ import annotations
 
-import sys
+import json
 import traceback
 from collections.abc import Callable, Iterator
-from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
-from contextlib import contextmanager
+from concurrent.futures import Executor, Future, as_completed
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from simcore.errors import ScenarioError
-from simcore.experiments.store import is_finished, run_file, store_lock, write_manifest, write_run
+import yaml
+
+from simcore.errors import StoreError
+from simcore.experiments.executors import InlineExecutor, make_executor, progress_bar
+from simcore.experiments.store import (
+    LAYOUT,
+    adopt_legacy,
+    arm_key,
+    is_finished,
+    read_layout,
+    run_file,
+    store_lock,
+    write_run,
+)
 from simcore.experiments.sweepfile import Sweep, read_sweep
+from simcore.paths import write_atomic
 from simcore.results.kpis import flatten_kpis
 from simcore.scenario.schema import Scenario
+from simcore.version import __version__
 
 __all__ = [
     "CHUNK",
@@ -41,18 +55,16 @@ __all__ = [
 CHUNK = 4
 
 
-def _run_chunk(scn: Scenario, scn_hash: str, seed: int, replications: list[int]) -> list[dict]:
-    """Worker: run one arm for some replications; a failure is returned, not raised."""
-    from simcore.engine.tuning import hold_mmap_threshold
+def run_chunk(scn: Scenario, seed: int, replications: list[int]) -> list[dict[str, Any]]:
+    """Worker task: run one arm for some replications, each run's KPIs flattened; a failure is
+    returned (error and traceback), not raised, so the other runs go on."""
     from simcore.experiments.runner import run
 
-    hold_mmap_threshold()  # a worker process runs nothing but runs (simcore.engine.tuning)
-
-    out = []
+    out: list[dict[str, Any]] = []
     for r in replications:
         try:
             kpis = run(scn, seed=seed, replication=r).kpis
-            out.append({"replication": r, "hash": scn_hash, "kpis": flatten_kpis(kpis)})
+            out.append({"replication": r, "kpis": flatten_kpis(kpis)})
         except Exception as exc:  # reported with its cell and seed; the sweep goes on
             out.append(
                 {"replication": r, "error": f"{type(exc).__name__}: {exc}", "trace": traceback.format_exc()}
@@ -60,27 +72,17 @@ def _run_chunk(scn: Scenario, scn_hash: str, seed: int, replications: list[int])
     return out
 
 
-class _Inline(Executor):
-    """Runs tasks in the calling process (``--jobs 1``): no pickling, same results."""
-
-    def submit(self, fn, /, *args, **kwargs) -> Future:
-        f: Future = Future()
-        try:
-            f.set_result(fn(*args, **kwargs))
-        except BaseException as exc:  # pragma: no cover - _run_chunk catches its own errors
-            f.set_exception(exc)
-        return f
-
-
 @dataclass(frozen=True)
 class SweepReport:
-    """What :func:`run_sweep` did: runs done now, found done already, and failed ones, for
-    ``replications`` replications per arm."""
+    """What one round of a sweep did: runs done now, found done already, and failed ones, for
+    ``replications`` replications per arm; ``adopted`` runs of an earlier store layout were
+    moved into this one instead of being run again."""
 
     done: int
     skipped: int
     failed: list[dict]
     replications: int
+    adopted: int = 0
 
 
 def _chunks(items: list[int], size: int) -> Iterator[list[int]]:
@@ -107,7 +109,7 @@ def run_sweep(
         Counts of runs done and skipped, and the failed runs with cell, strategy, seed and error.
 
     Raises:
-        ScenarioError: another sweep is writing to ``store``, or it holds another design.
+        StoreError: another sweep is writing to ``store``, or it holds another design.
     """
     return run_until(sweep, store, lambda n: None, executor, progress)[0]
 
@@ -132,19 +134,22 @@ def run_until(
         Each round's report; stops early at a round with failed runs.
 
     Raises:
-        ScenarioError: another sweep is writing to ``store``, or it holds another design.
+        StoreError: another sweep is writing to ``store``, or it holds another design.
+        ValueError: ``more`` asked for no more replications than it had.
     """
     store = Path(store)
-    executor = executor or _Inline()
+    executor = executor or InlineExecutor()
     n = sweep.spec.replications
-    rounds = []
+    rounds: list[SweepReport] = []
     with store_lock(store):
         (store / "runs").mkdir(exist_ok=True)
+        adopted = _prepare(sweep, store)
         while True:
             this = sweep.with_replications(n)
             write_manifest(this, store)
-            rounds.append(_run_unlocked(this, store, executor, progress))
-            nxt = None if rounds[-1].failed else more(n)
+            report = _run_round(this, store, executor, progress)
+            rounds.append(report if rounds else _with_adopted(report, adopted))
+            nxt = None if report.failed else more(n)
             if nxt is None:
                 return rounds
             if nxt <= n:
@@ -152,7 +157,67 @@ def run_until(
             n = nxt
 
 
-def _run_unlocked(
+def _with_adopted(report: SweepReport, adopted: int) -> SweepReport:
+    return SweepReport(report.done, report.skipped, report.failed, report.replications, adopted)
+
+
+def _prepare(sweep: Sweep, store: Path) -> int:
+    """Check the store may take ``sweep``; move the finished runs of an earlier layout into this
+    one. Returns the runs moved.
+
+    Raises:
+        StoreError: the store holds another sweep's design (mixing two designs would give cell
+            ids two meanings).
+    """
+    old = read_layout(store)
+    if old is None:
+        return 0
+    if [old.get(k) for k in ("varied", "cells", "strategies")] != [
+        sweep.varied,
+        sweep.cells,
+        list(sweep.strategies),
+    ]:
+        raise StoreError(
+            f"{store}: holds the results of a sweep with another design "
+            "(cells, varied keys or strategies differ); use a new folder"
+        )
+    if old.get("layout", 1) < LAYOUT:
+        return adopt_legacy(store, sweep.hashes, sweep.spec.seed)
+    return 0
+
+
+def design_record(sweep: Sweep) -> dict[str, Any]:
+    """What ``design.json`` holds: the store's layout, enough to label the results, to find each
+    arm's run files (its scenario hash, with the seed), to tell the runs of the sweep as last run
+    from leftovers (another seed, base scenario, version, or more replications), and to analyse a
+    sampled design."""
+    record: dict[str, Any] = {
+        "layout": LAYOUT,
+        "varied": sweep.varied,
+        "cells": sweep.cells,
+        "strategies": list(sweep.strategies),
+        "seed": sweep.spec.seed,
+        "replications": sweep.spec.replications,
+        "simcore_version": __version__,
+        "scenario_hashes": {f"{cell_id}/{name}": h for (cell_id, name), h in sweep.hashes.items()},
+    }
+    if sweep.spec.sample is not None:
+        record["sample"] = sweep.spec.sample.model_dump(mode="json")
+    return record
+
+
+def write_manifest(sweep: Sweep, store: Path) -> None:
+    """``sweep.yaml`` (the sweep as resolved) and ``design.json`` (:func:`design_record`)."""
+    resolved = sweep.spec.model_dump(mode="json", exclude_none=True)
+    resolved["base"] = str(sweep.base)
+    resolved["cells"] = sweep.cells
+    resolved["strategies"] = sweep.strategies
+    header = f"# Resolved sweep written by simcore {__version__} from {sweep.path}\n"
+    write_atomic(store / "sweep.yaml", (header + yaml.safe_dump(resolved, sort_keys=False)).encode("utf-8"))
+    write_atomic(store / "design.json", json.dumps(design_record(sweep), indent=2).encode("utf-8"))
+
+
+def _run_round(
     sweep: Sweep, store: Path, executor: Executor, progress: Callable[[int, int], None] | None
 ) -> SweepReport:
     seed = sweep.spec.seed
@@ -164,9 +229,12 @@ def _run_unlocked(
     def finish(f: Future) -> None:
         nonlocal done
         cell_id, name = futures.pop(f)
+        scn_hash = sweep.hashes[cell_id, name]
         for result in f.result():
             r = result["replication"]
-            trace_file = store / "failures" / run_file(store, cell_id, name, r).with_suffix(".txt").name
+            file = run_file(store, arm_key(scn_hash, seed), r)
+            # Named for people: by design cell and strategy (the traceback says the rest).
+            trace_file = store / "failures" / f"c{cell_id:04d}-{name}-r{r:05d}.txt"
             if "error" in result:
                 failed.append(
                     {
@@ -186,7 +254,7 @@ def _run_unlocked(
                     encoding="utf-8",
                 )
             else:
-                write_run(run_file(store, cell_id, name, r), cell_id, name, r, seed, result)
+                write_run(file, replication=r, seed=seed, scenario_hash=scn_hash, kpis=result["kpis"])
                 trace_file.unlink(missing_ok=True)  # an earlier failure of this run, now mended
                 done += 1
             if progress is not None:
@@ -196,86 +264,20 @@ def _run_unlocked(
         for name in sweep.strategies:
             scn = sweep.scenario(cell_id, name)
             expected = sweep.hashes[cell_id, name]
+            arm = arm_key(expected, seed)
             todo = []
             for r in range(sweep.spec.replications):
-                if is_finished(run_file(store, cell_id, name, r), expected, seed):
+                if is_finished(run_file(store, arm, r), expected, seed):
                     skipped += 1
                 else:
                     todo.append(r)
             if progress is not None:
                 progress(skipped + done + len(failed), total)
             for chunk in _chunks(todo, CHUNK):
-                f = executor.submit(_run_chunk, scn, expected, seed, chunk)
+                f = executor.submit(run_chunk, scn, seed, chunk)
                 futures[f] = (cell_id, name)
                 if f.done():  # run in this process: store it now, so a kill loses little
                     finish(f)
     for f in as_completed(list(futures)):
         finish(f)
     return SweepReport(done=done, skipped=skipped, failed=failed, replications=sweep.spec.replications)
-
-
-@contextmanager
-def progress_bar(desc: str = "sweep") -> Iterator[Callable[[int, int], None]]:
-    """A progress bar with ETA for :func:`run_sweep` / :func:`run_until`'s ``progress``.
-
-    ``tqdm.auto``: a widget in Jupyter when ipywidgets is installed, text otherwise (on a
-    terminal's stderr, or in a notebook cell without ipywidgets); nothing when stderr is
-    redirected to a file outside Jupyter. The total follows the rounds of :func:`run_until`.
-    Closed on exit::
-
-        with progress_bar("fraud") as progress:
-            run_sweep(sweep, "runs/fraud", executor, progress)
-    """
-    import warnings
-
-    with warnings.catch_warnings():
-        # Without ipywidgets tqdm warns and falls back to text, which serves as well.
-        warnings.simplefilter("ignore")
-        from tqdm.auto import tqdm
-
-    # A kernel's stderr is no TTY, and tqdm's "disable=None" would then show nothing.
-    in_jupyter = "ipykernel" in sys.modules
-    bar = tqdm(total=0, unit="run", desc=desc, disable=False if in_jupyter else None)
-
-    def update(finished: int, total: int) -> None:
-        if total != bar.total:
-            bar.reset(total=total)
-            bar.update(finished)
-        else:
-            bar.update(finished - bar.n)
-
-    try:
-        yield update
-    finally:
-        bar.close()
-
-
-@contextmanager
-def make_executor(kind: str, jobs: int, scheduler: str | None = None) -> Iterator[Executor]:
-    """The executor for ``--executor`` / ``--jobs`` / ``--scheduler``, closed on exit.
-
-    Raises:
-        ScenarioError: Dask asked for but not installed (``pip install 'simcore[dask]'``).
-    """
-    if kind == "process":
-        if jobs <= 1:
-            yield _Inline()
-        else:
-            with ProcessPoolExecutor(max_workers=jobs) as pool:
-                yield pool
-        return
-    try:
-        from distributed import Client, LocalCluster
-    except ImportError:
-        raise ScenarioError(
-            "--executor dask: Dask is not installed (install it with: pip install 'simcore[dask]')"
-        ) from None
-    if scheduler:
-        with Client(scheduler) as client:
-            yield client.get_executor()
-    else:
-        with (
-            LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True) as cluster,
-            Client(cluster) as client,
-        ):
-            yield client.get_executor()

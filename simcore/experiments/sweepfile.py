@@ -10,27 +10,17 @@ file's line; :func:`read_sweep` returns the :class:`Sweep` that :mod:`simcore.ex
 from __future__ import annotations
 
 import hashlib
-import itertools
 import json
-import math
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any
 
-import numpy as np
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    ValidationError,
-    ValidationInfo,
-    field_validator,
-    model_validator,
-)
+from pydantic import Field, ValidationError, field_validator, model_validator
 
 from simcore.errors import ScenarioError
 from simcore.experiments.admission import check_volume
-from simcore.scenario.loader import load_scenario, validation_problems
+from simcore.experiments.designs import Frozen, NonEmptyList, Sample, count_cells, design_cells
+from simcore.scenario.loader import OVERRIDE, load_scenario, validation_problems
 from simcore.scenario.schema import Scenario
 from simcore.scenario.yamlfile import read_yaml
 
@@ -41,49 +31,7 @@ MAX_ARMS = 10_000
 MAX_RUNS = 1_000_000
 
 
-class _Frozen(BaseModel):
-    # NaN and infinity pass every comparison-based bound, so they are refused outright.
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
-
-
-class Range(_Frozen):
-    low: float
-    high: float
-
-    @model_validator(mode="after")
-    def _ordered(self) -> Range:
-        if not self.high > self.low:
-            raise ValueError(f"high must be > low (got low={self.low}, high={self.high})")
-        return self
-
-
-class Sample(_Frozen):
-    """A sampled design over the ``params`` ranges.
-
-    ``lhs`` and ``random`` give ``n`` points (Latin hypercube or independent uniforms).
-    ``morris`` and ``sobol`` are designs for sensitivity analysis drawn by SALib (the
-    ``sensitivity`` extra), read by :func:`analysis.sensitivity`: ``morris`` gives ``n``
-    one-at-a-time trajectories of ``len(params) + 1`` points on a 4-level grid; ``sobol`` gives
-    Saltelli's ``n * (len(params) + 2)`` points for first-order and total indices (``n`` a power
-    of 2, as Sobol' sequences need).
-    """
-
-    method: Literal["lhs", "random", "morris", "sobol"] = "lhs"
-    n: int = Field(ge=1, le=100_000)
-    params: dict[str, Range] = Field(min_length=1)
-
-    @field_validator("n")
-    @classmethod
-    def _sobol_power_of_two(cls, n: int, info: ValidationInfo) -> int:
-        if info.data.get("method") == "sobol" and n & (n - 1):
-            raise ValueError(f"must be a power of 2 for method sobol (got {n})")
-        return n
-
-
-NonEmptyList = Annotated[list[Any], Field(min_length=1)]
-
-
-class SweepSpec(_Frozen):
+class SweepSpec(Frozen):
     """The keys of a sweep file (see the module docs)."""
 
     base: str = Field(description="Base scenario file, relative to the sweep file.")
@@ -155,76 +103,6 @@ class Sweep:
         return replace(self, spec=self.spec.model_copy(update={"replications": replications}))
 
 
-def _cell_count(spec: SweepSpec) -> int:
-    """Design cells, counted without building them (a hostile grid could have 10^20)."""
-    if spec.grid is not None:
-        return math.prod(len(v) for v in spec.grid.values())
-    if spec.zip is not None:
-        return len(next(iter(spec.zip.values())))
-    if spec.sample is not None:
-        d, n = len(spec.sample.params), spec.sample.n
-        return {"morris": n * (d + 1), "sobol": n * (d + 2)}.get(spec.sample.method, n)
-    return 1
-
-
-def _design(spec: SweepSpec) -> tuple[list[dict[str, Any]], list[str]]:
-    if spec.grid is not None:
-        keys = list(spec.grid)
-        return [dict(zip(keys, combo, strict=True)) for combo in itertools.product(*spec.grid.values())], keys
-    if spec.zip is not None:
-        keys = list(spec.zip)
-        return [dict(zip(keys, combo, strict=True)) for combo in zip(*spec.zip.values(), strict=True)], keys
-    if spec.sample is not None:
-        s = spec.sample
-        keys = list(s.params)
-        if s.method in ("morris", "sobol"):
-            points = salib_sample(s, spec.seed)
-            return [{k: float(v) for k, v in zip(keys, row, strict=True)} for row in points], keys
-        if s.method == "lhs":
-            from scipy.stats import qmc
-
-            unit = qmc.LatinHypercube(d=len(keys), seed=np.random.default_rng(spec.seed)).random(s.n)
-        else:
-            unit = np.random.default_rng(spec.seed).random((s.n, len(keys)))
-        lows = np.array([s.params[k].low for k in keys])
-        highs = np.array([s.params[k].high for k in keys])
-        points = lows + unit * (highs - lows)
-        return [{k: float(v) for k, v in zip(keys, row, strict=True)} for row in points], keys
-    return [{}], []
-
-
-def salib_problem(sample: Sample) -> dict[str, Any]:
-    """SALib's description of a sampled design's parameters."""
-    keys = list(sample.params)
-    return {
-        "num_vars": len(keys),
-        "names": keys,
-        "bounds": [[sample.params[k].low, sample.params[k].high] for k in keys],
-    }
-
-
-def salib_sample(sample: Sample, seed: int) -> np.ndarray:
-    """The design points of a ``morris`` or ``sobol`` sample (one row per cell, in SALib's order,
-    which its analysers expect).
-
-    Raises:
-        ScenarioError: SALib is not installed.
-    """
-    try:
-        from SALib.sample import morris, sobol
-    except ImportError:
-        raise ScenarioError(
-            f"sample: method {sample.method} needs SALib "
-            "(install it with: pip install 'simcore[sensitivity]')"
-        ) from None
-    problem = salib_problem(sample)
-    if sample.method == "morris":
-        return morris.sample(problem, sample.n, num_levels=4, seed=seed)
-    # Second-order indices would need n*(2d+2) runs; first-order and total are what a screening
-    # of a simulator's parameters reads.
-    return sobol.sample(problem, sample.n, calc_second_order=False, scramble=True, seed=seed)
-
-
 def read_sweep(path: str | Path) -> Sweep:
     """Read and validate a sweep file, including every arm's scenario.
 
@@ -244,7 +122,7 @@ def read_sweep(path: str | Path) -> Sweep:
         where = f"{path}:{origin[1]}" if origin else str(path)
         raise ScenarioError(f"{where}: base: file not found (got {spec.base!r})")
     strategies = spec.strategies if spec.strategies is not None else {"base": {}}
-    arms = _cell_count(spec) * len(strategies)
+    arms = count_cells(spec.grid, spec.zip, spec.sample) * len(strategies)
     runs = arms * spec.replications
     if arms > MAX_ARMS or runs > MAX_RUNS:
         raise ScenarioError(
@@ -252,7 +130,7 @@ def read_sweep(path: str | Path) -> Sweep:
             f"(limits {MAX_ARMS:,} arms, {MAX_RUNS:,} runs); split it into several sweeps"
         )
     try:
-        cells, varied = _design(spec)
+        cells, varied = design_cells(spec.grid, spec.zip, spec.sample, spec.seed)
     except ScenarioError as exc:
         raise ScenarioError([f"{path}: {line}" for line in exc.problems]) from None
     scenarios: dict[tuple[int, str], Scenario] = {}
@@ -286,7 +164,7 @@ def _locate(
     line: str, path: Path, origins: dict, spec: SweepSpec, cell: dict, name: str, strategy: dict
 ) -> str:
     """A scenario problem found through an arm's overrides, pointed at the sweep file's line."""
-    if not line.startswith("--set"):
+    if not line.startswith(OVERRIDE):
         return f"{path}: base scenario: {line}"
     body = line.split(": ", 1)[1]
     dotted = body.split(": ", 1)[0]
@@ -295,6 +173,7 @@ def _locate(
         return next((k for k in keys if dotted == k or dotted.startswith(k + ".")), None)
 
     design = "grid" if spec.grid is not None else "zip" if spec.zip is not None else "sample"
+    key: tuple[str, ...]
     if (k := owner(strategy)) is not None:
         key, label = ("strategies", name, k), f"strategy {name!r}"
     elif (k := owner(cell)) is not None:

@@ -8,7 +8,8 @@ baskets and intentions.
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import cast
 
 import numpy as np
 
@@ -70,8 +71,11 @@ class OrderDesk:
         cdf, last_sku = inventory.popularity_cdf, inventory.n_skus - 1
         sku_rng = ctx.generator("orders.sku")
         # Every candidate is drawn, so the next arrival's draws do not depend on stock.
-        self.pick_skus = row_sampler(
-            lambda n: np.minimum(np.searchsorted(cdf, sku_rng.random(n)), last_sku), LISTING_TRIES
+        self.pick_skus = cast(
+            Callable[[], Sequence[int]],  # rows of int64 SKU ids
+            row_sampler(
+                lambda n: np.minimum(np.searchsorted(cdf, sku_rng.random(n)), last_sku), LISTING_TRIES
+            ),
         )
         self.choices = row_sampler(ctx.generator("orders.choices").random, draws.N_CHOICES)
         items_rng = ctx.generator("orders.extra_items")

@@ -9,6 +9,7 @@ columns are those of :data:`simcore.model.columns.ORDER_COLUMNS`.
 from __future__ import annotations
 
 from array import array
+from typing import Any
 
 from simcore.engine.columns import BlockColumns
 from simcore.engine.monitor import QueueMonitor
@@ -30,14 +31,14 @@ class Recorder:
     def __init__(self, warmup_hours: float):
         self._orders = BlockColumns(RECORDED)
         self.orders = self._orders.data
-        self._placement = tuple(self.orders[name] for name in PLACEMENT)
+        self._placement: tuple[array[Any], ...] = tuple(self.orders[name] for name in PLACEMENT)
         self.ev_time = array("d")
         # Order ids as int32 (4 bytes of a row's 14; widened when collected): the event log is
         # the largest record of a run, and the admission check refuses runs near 2**31 orders.
         self.ev_order = array("i")
         self.ev_activity = array("b")
         self.ev_actor = array("b")
-        self.daily: dict[str, array] = {}
+        self.daily: dict[str, array[Any]] = {}
         self.lost_at = array("d")  # hours of arrivals that found nothing in stock
         self.forgone_at = array("d")  # hours of arrivals whose buyer had churned or lost trust
         self.queues: dict[str, QueueMonitor] = {}

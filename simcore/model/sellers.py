@@ -19,8 +19,8 @@ delivered is confirmed by the buyer as usual, but only once the dispute is over.
 from __future__ import annotations
 
 from simcore.engine.proc import Proc
-from simcore.engine.samplers import Sampler, block_sampler
-from simcore.model.context import RunContext
+from simcore.engine.samplers import Sampler
+from simcore.model.context import RunContext, spec_sampler
 from simcore.model.disputes import DisputeDesk
 from simcore.model.draws import LOST, NOT_AS_DESCRIBED, NOT_DELIVERED
 from simcore.model.inventory import Inventory, Restocker
@@ -78,9 +78,9 @@ class SellerDesk:
         self.disputes = disputes
         self.first_look = ctx.sampler(s.first_look_time, "sellers.first_look_time")
         self.handling = ctx.sampler(s.handling_time, "sellers.handling_time")
-        quote_rng = ctx.generator("shipping.quotes")
+        quote_rng = ctx.generator("shipping.quotes")  # one stream for every destination's quotes
         self.quote: list[Sampler] = [
-            block_sampler(lambda n, d=d: d.shipping_cost_usd.draw(quote_rng, n))
+            spec_sampler(d.shipping_cost_usd, quote_rng, d.shipping_cost_usd.unit)
             for d in destinations.values()
         ]
         self.transit = [

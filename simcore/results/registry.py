@@ -141,7 +141,8 @@ KPIS: tuple[Kpi, ...] = (
     ),
 )
 
-_BY_NAME = {k.name: k for k in KPIS}
+#: The registry by name.
+KPI_BY_NAME: dict[str, Kpi] = {k.name: k for k in KPIS}
 
 
 def kpi(name: str) -> Kpi:
@@ -150,7 +151,7 @@ def kpi(name: str) -> Kpi:
     Raises:
         KeyError: no such KPI (the message suggests the closest name).
     """
-    found = _BY_NAME.get(name)
+    found = KPI_BY_NAME.get(name)
     if found is None:
         raise KeyError(unknown_kpi(name))
     return found
@@ -158,7 +159,7 @@ def kpi(name: str) -> Kpi:
 
 def unknown_kpi(name: str) -> str:
     """Why ``name`` is not a KPI, with the closest name when there is one."""
-    close = difflib.get_close_matches(name, list(_BY_NAME), n=1)
+    close = difflib.get_close_matches(name, list(KPI_BY_NAME), n=1)
     hint = f"did you mean {close[0]!r}?" if close else "see docs/kpi-reference.md or `simcore kpis`"
     return f"no such KPI (got {name!r}; {hint})"
 

@@ -25,6 +25,8 @@ from simcore.scenario.yamlfile import Origin, PathKey, load_value, read_yaml
 
 #: Longest ``extends`` chain (files, the first included). The shipped scenarios use 2.
 MAX_EXTENDS = 16
+#: Where a problem in an override is said to be (the ``simcore`` command shows it as ``--set``).
+OVERRIDE = "override"
 
 
 def _deep_merge(parent: dict, child: dict) -> dict:
@@ -86,7 +88,8 @@ def _resolve_file(path: Path, stack: tuple[Path, ...]) -> tuple[dict, dict[PathK
 
 
 def parse_overrides(pairs: list[str]) -> dict[str, Any]:
-    """Parse ``--set dotted.key=value`` strings; each value is read as YAML.
+    """Parse ``dotted.key=value`` strings (the ``--set`` of the command line); each value is read
+    as YAML.
 
     Raises:
         ScenarioError: a pair without ``=`` or with an empty key, or a value that is not YAML.
@@ -97,14 +100,14 @@ def parse_overrides(pairs: list[str]) -> dict[str, Any]:
         key, sep, raw = pair.partition("=")
         key = key.strip()
         if not sep or not key:
-            problems.append(f"--set {pair!r}: expected dotted.key=value")
+            problems.append(f"{OVERRIDE} {pair!r}: expected dotted.key=value")
             continue
         try:
             out[key] = load_value(raw) if raw.strip() else ""
         except (ComposerError, ConstructorError) as exc:  # past a limit, or a tag that cannot convert
-            problems.append(f"--set {key}: {exc.problem} (got {_fmt_value(raw)})")
+            problems.append(f"{OVERRIDE} {key}: {exc.problem} (got {_fmt_value(raw)})")
         except yaml.YAMLError:
-            problems.append(f"--set {key}: value is not valid YAML (got {raw!r})")
+            problems.append(f"{OVERRIDE} {key}: value is not valid YAML (got {raw!r})")
     if problems:
         raise ScenarioError(problems)
     return out
@@ -115,13 +118,13 @@ def _apply_overrides(data: dict, overrides: Mapping[str, Any], origins: dict[Pat
     for dotted, value in overrides.items():
         parts = str(dotted).split(".")
         if any(not p for p in parts):
-            raise ScenarioError(f"--set {dotted}: empty key segment")
+            raise ScenarioError(f"{OVERRIDE} {dotted}: empty key segment")
         node = data
         for depth, part in enumerate(parts[:-1], start=1):
             child = node.get(part)
             if not isinstance(child, dict):
                 # A section the override creates (or replaces) is the override's, for messages.
-                origins[tuple(parts[:depth])] = ("--set", None)
+                origins[tuple(parts[:depth])] = (OVERRIDE, None)
             # Copy on the way down so a caller's dict is never mutated.
             child = dict(child) if isinstance(child, dict) else {}
             node[part] = child
@@ -129,7 +132,7 @@ def _apply_overrides(data: dict, overrides: Mapping[str, Any], origins: dict[Pat
         node[parts[-1]] = value
         for key in [k for k in origins if k[: len(parts)] == tuple(parts)]:
             del origins[key]  # lines of what the override replaced no longer apply
-        origins[tuple(parts)] = ("--set", None)
+        origins[tuple(parts)] = (OVERRIDE, None)
     return data
 
 

@@ -20,7 +20,7 @@ from yaml.constructor import ConstructorError
 
 from simcore.errors import ScenarioError
 
-Origin = tuple[str, int | None]  # (file or "--set", 1-based line)
+Origin = tuple[str, int | None]  # (file or "override", 1-based line)
 PathKey = tuple[str | int, ...]
 
 # Limits on what a scenario file may be, so that hostile input is refused within about a second

@@ -607,24 +607,24 @@ def test_overrides_do_not_mutate_the_callers_data():
 @pytest.mark.parametrize(
     ("overrides", "expected"),
     [
-        ({"buyers.fraud_rat": 0.02}, "--set: buyers.fraud_rat: unknown key (did you mean 'fraud_rate'?)"),
-        ({"horizn_days": 3}, "--set: horizn_days: unknown key (did you mean 'horizon_days'?)"),
+        ({"buyers.fraud_rat": 0.02}, "override: buyers.fraud_rat: unknown key (did you mean 'fraud_rate'?)"),
+        ({"horizn_days": 3}, "override: horizn_days: unknown key (did you mean 'horizon_days'?)"),
         (
             {"buyers.fraud_rate": 2},
-            "--set: buyers.fraud_rate: Input should be less than or equal to 1 (got 2)",
+            "override: buyers.fraud_rate: Input should be less than or equal to 1 (got 2)",
         ),
-        ({"buyers..x": 1}, "--set buyers..x: empty key segment"),
+        ({"buyers..x": 1}, "override buyers..x: empty key segment"),
     ],
 )
-def test_bad_override_is_reported_as_from_set(tmp_path, overrides, expected):
+def test_bad_override_is_reported_as_an_override(tmp_path, overrides, expected):
     path = write(tmp_path, "buyers:\n  fraud_rate: 0.5\n", "s.yaml")
     assert problems_of(path, overrides) == [expected]
 
 
-def test_problem_in_a_mapping_created_by_an_override_is_reported_as_from_set(tmp_path):
+def test_problem_in_a_mapping_created_by_an_override_is_reported_as_one(tmp_path):
     path = write(tmp_path, "buyers:\n  population: 10\n", "s.yaml")
     [problem] = problems_of(path, {"buyers.cancel.request_time.mean": 3})
-    assert problem.startswith("--set: buyers.cancel.request_time: ")
+    assert problem.startswith("override: buyers.cancel.request_time: ")
 
 
 def test_parse_overrides_reads_values_as_yaml():
@@ -668,13 +668,16 @@ def test_parsed_overrides_apply_end_to_end(tmp_path):
 @pytest.mark.parametrize(
     ("pairs", "expected"),
     [
-        (["novalue"], ["--set 'novalue': expected dotted.key=value"]),
-        (["=3"], ["--set '=3': expected dotted.key=value"]),
-        (["a=[1"], ["--set a: value is not valid YAML (got '[1')"]),
-        (["a=: b"], ["--set a: value is not valid YAML (got ': b')"]),
+        (["novalue"], ["override 'novalue': expected dotted.key=value"]),
+        (["=3"], ["override '=3': expected dotted.key=value"]),
+        (["a=[1"], ["override a: value is not valid YAML (got '[1')"]),
+        (["a=: b"], ["override a: value is not valid YAML (got ': b')"]),
         (
             ["a=[1", "ok=1", "novalue"],
-            ["--set a: value is not valid YAML (got '[1')", "--set 'novalue': expected dotted.key=value"],
+            [
+                "override a: value is not valid YAML (got '[1')",
+                "override 'novalue': expected dotted.key=value",
+            ],
         ),
     ],
 )
@@ -684,9 +687,9 @@ def test_parse_overrides_errors(pairs, expected):
     assert info.value.problems == expected
 
 
-def test_impossible_date_override_is_a_scenario_error_from_set():
+def test_impossible_date_override_is_a_scenario_error_of_the_override():
     # parse_overrides keeps dates as text; validation names the override.
-    with pytest.raises(ScenarioError, match=r"--set: start: "):
+    with pytest.raises(ScenarioError, match=r"override: start: "):
         scenario_from_dict({}, parse_overrides(["start=2026-02-30"]))
 
 

@@ -31,7 +31,7 @@ from analysis.ocel import EVENT_OBJECT
 from analysis.trace import format_story, order_story
 from analysis.xes import XES_LIFECYCLE
 
-DATA = Path(__file__).resolve().parent / "data"
+DATA = Path(__file__).resolve().parent.parent / "data"
 XSD = DATA / "xes-ieee-1849-2016.xsd"
 XS = "{http://www.w3.org/2001/XMLSchema}"
 ISO_UTC_MS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")

@@ -17,9 +17,10 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from conftest import SCENARIOS
 
 import simcore
-from simcore import ScenarioError, load_scenario
+from simcore import ArgumentError, ScenarioError, load_scenario
 from simcore.cli import main
 from simcore.experiments.admission import MEMORY_LIMIT_ENV, check_volume, expected_orders
 from simcore.scenario.loader import MAX_EXTENDS
@@ -632,7 +633,9 @@ def test_extends_to_a_missing_file_in_a_missing_folder(tmp_path):
 def test_set_value_past_a_limit_names_the_limit():
     with pytest.raises(ScenarioError) as info:
         simcore.parse_overrides(["buyers=" + "[" * 100 + "]" * 100])
-    assert info.value.problems[0].startswith(f"--set buyers: values nested more than {MAX_DEPTH} levels deep")
+    assert info.value.problems[0].startswith(
+        f"override buyers: values nested more than {MAX_DEPTH} levels deep"
+    )
 
 
 def _problems(path: Path) -> list[str]:
@@ -669,7 +672,7 @@ def test_expected_orders_integrate_the_promotions(tmp_path):
 
 
 def test_baseline_is_well_within_the_default_limit():
-    scn = load_scenario(Path(__file__).resolve().parent.parent / "scenarios" / "baseline.yaml")
+    scn = load_scenario(SCENARIOS / "baseline.yaml")
     assert expected_orders(scn) == pytest.approx(12.5 * 24 * 150)
     check_volume(scn)  # does not raise
 
@@ -690,7 +693,7 @@ def test_memory_limit_from_the_environment(monkeypatch, tmp_path, capsys):
 def test_memory_limit_override_must_be_a_positive_number(monkeypatch, value):
     monkeypatch.setenv(MEMORY_LIMIT_ENV, value)
     with pytest.raises(
-        ScenarioError, match=rf"^SIMCORE_MEMORY_LIMIT_GB: must be a number of GB > 0 \(got '{value}'\)$"
+        ArgumentError, match=rf"^SIMCORE_MEMORY_LIMIT_GB: must be a number of GB > 0 \(got '{value}'\)$"
     ):
         check_volume(simcore.Scenario())
 

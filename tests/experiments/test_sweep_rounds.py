@@ -20,7 +20,7 @@ from scipy import stats
 import analysis
 from analysis.precision import PrecisionRule, Target, _next_size, parse_target, precision_table
 from simcore.cli import main
-from simcore.errors import ScenarioError
+from simcore.errors import ArgumentError, ScenarioError, StoreError
 from simcore.experiments.store import store_lock
 from simcore.experiments.sweep import read_sweep, run_sweep, run_until
 
@@ -60,7 +60,7 @@ def test_targets_parse_absolute_and_relative(text, expected):
 
 @pytest.mark.parametrize("text", ["rate", "=0.1", "x=0", "x=-1", "x=nan", "x=inf", "x=abc", "x=%"])
 def test_bad_targets_are_refused(text):
-    with pytest.raises(ScenarioError, match=re.escape(f"(got {text!r})")):
+    with pytest.raises(ArgumentError, match=re.escape(f"(got {text!r})")):
         parse_target(text)
 
 
@@ -171,7 +171,7 @@ def test_a_store_in_use_is_refused_and_freed_when_its_holder_dies(tmp_path, caps
         assert main(["sweep", str(sweep_file), "--out", str(store), "--jobs", "1", "--quiet"]) == 2
         assert time.monotonic() - started < 10  # refused, not waited for
         err = capsys.readouterr().err
-        assert f"is in use by another sweep (pid {holder.pid} on " in err
+        assert f"in use by another sweep (pid {holder.pid} on " in err
         assert not (store / "runs").exists()
     finally:
         os.kill(holder.pid, signal.SIGKILL)
@@ -198,7 +198,7 @@ def try_lock(store: Path) -> str:
 
 def test_a_second_sweep_in_the_same_process_is_refused_and_the_first_keeps_its_lock(tmp_path):
     with store_lock(tmp_path):
-        with pytest.raises(ScenarioError, match="in use by another sweep"):
+        with pytest.raises(StoreError, match="in use by another sweep"):
             run_sweep(read_sweep(write(tmp_path, SMALL)), tmp_path)
         assert try_lock(tmp_path).strip() == "refused"  # the refusal did not free the lock
     assert try_lock(tmp_path).strip() == "got it"
@@ -244,7 +244,7 @@ def test_a_new_seed_redoes_every_run_and_leftovers_are_not_read(tmp_path):
     assert (first.done, again.done, again.skipped) == (12, 8, 0)
     df = analysis.load_sweep(store)
     # The seed-11 files of replication 2 are still on disk, but not part of the sweep as last run.
-    assert len(list((store / "runs").glob("c*-r00002.parquet"))) == 4
+    assert len(list((store / "runs").glob("*-s11-r00002.parquet"))) == 4
     assert set(df["seed"]) == {12} and set(df["replication"]) == {0, 1}
 
 
@@ -256,10 +256,11 @@ def test_a_run_file_changed_on_disk_is_caught_and_recomputed_exactly(tmp_path):
     store = tmp_path / "store"
     run_sweep(sweep, store)
     clean = analysis.load_sweep(store)
-    files = sorted((store / "runs").glob("c*.parquet"))
+    files = sorted((store / "runs").glob("*.parquet"))
     # A value changed but the file still valid Parquet, metadata intact (a hand edit, a bad copy).
     table = pq.read_table(files[2])
-    edited = table.set_column(5, "value", pc.multiply(table.column("value"), 1.001))
+    column = table.column_names.index("value")
+    edited = table.set_column(column, "value", pc.multiply(table.column("value"), 1.001))
     pq.write_table(edited.replace_schema_metadata(table.schema.metadata), files[2])
     # Bytes flipped in the middle of another file.
     raw = bytearray(files[5].read_bytes())
@@ -294,7 +295,7 @@ def test_a_failing_run_is_reported_filed_and_retried_by_a_rerun(tmp_path, monkey
     traces = sorted((store / "failures").glob("*.txt"))
     assert [t.name for t in traces] == ["c0001-status_quo-r00001.txt", "c0001-strict_fraud-r00001.txt"]
     assert "disk on fire" in traces[0].read_text() and "Traceback" in traces[0].read_text()
-    assert len(list((store / "runs").glob("c*.parquet"))) == 10  # the others finished
+    assert len(list((store / "runs").glob("*.parquet"))) == 10  # the others finished
     monkeypatch.setattr(simcore.experiments.runner, "run", real_run)
     assert main(cmd) == 0
     assert not list((store / "failures").glob("*.txt"))  # mended runs leave no stale trace

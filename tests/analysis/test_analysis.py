@@ -32,7 +32,7 @@ def test_flatten_and_table_cover_every_leaf(small_run):
     flat = flatten_kpis(small_run.kpis)
     assert flat["queues.gateway.utilization"] == small_run.kpis["queues"]["gateway"]["utilization"]
     table = kpi_table(small_run.kpis)
-    assert list(table.columns) == ["kpi", "value", "shown"]
+    assert list(table.columns) == ["kpi", "value", "shown", "unit", "direction"]
     assert len(table) == len(flat)
     row = table.set_index("kpi").loc["cancellation_rate"]
     assert row["shown"] == f"{100 * small_run.kpis['cancellation_rate']:.2f}%"
