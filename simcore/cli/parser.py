@@ -5,18 +5,28 @@ from __future__ import annotations
 import argparse
 import os
 from pathlib import Path
+from typing import Any
 
 from simcore.version import __version__
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The ``simcore`` argument parser: one subparser per command."""
     p = argparse.ArgumentParser(
         prog="simcore",
         description="Discrete-event simulator of order cancellations on an AliExpress-like marketplace.",
     )
     p.add_argument("--version", action="version", version=f"simcore {__version__}")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _runs(sub)
+    _warmup(sub)
+    _tools(sub)
+    _references(sub)
+    return p
 
+
+def _runs(sub: Any) -> None:
+    """``run`` and ``sweep``."""
     r = sub.add_parser("run", help="run a scenario and write its outputs")
     r.add_argument("scenario", type=Path, help="scenario YAML file")
     r.add_argument("--out", type=Path, required=True, help="output folder (created if missing)")
@@ -65,6 +75,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     w.add_argument("--quiet", action="store_true", help="no progress bar")
 
+
+def _warmup(sub: Any) -> None:
+    """``warmup``."""
     u = sub.add_parser("warmup", help="suggest warmup_days from pilot runs (MSER-5, Welch plot)")
     u.add_argument("scenario", type=Path, help="scenario YAML file")
     u.add_argument("--replications", type=int, default=5, help="pilot runs to average (default 5)")
@@ -86,6 +99,9 @@ def build_parser() -> argparse.ArgumentParser:
     u.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
     u.add_argument("--quiet", action="store_true", help="no progress bar")
 
+
+def _tools(sub: Any) -> None:
+    """``export``, ``report`` and ``trace``: reading what runs wrote."""
     e = sub.add_parser("export", help="write a run's event log as OCEL 2.0, XES or CSV for process mining")
     e.add_argument("run_dir", type=Path, help="a folder written by simcore run")
     e.add_argument("--format", choices=("ocel", "xes", "csv"), required=True, help="output format")
@@ -100,6 +116,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("run_dir", type=Path, help="a folder written by simcore run")
     t.add_argument("order_id", help="the order's id (orders.parquet order_id)")
 
+
+def _references(sub: Any) -> None:
+    """``validate``, ``schema`` and ``kpis``: checking and describing inputs and outputs."""
     v = sub.add_parser("validate", help="check a scenario file and report every problem")
     v.add_argument("scenario", type=Path)
     v.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
@@ -111,4 +130,3 @@ def build_parser() -> argparse.ArgumentParser:
     k = sub.add_parser("kpis", help="list every KPI a run reports: name, unit, better direction, meaning")
     k.add_argument("--out", type=Path, default=None, help="write to this file instead of stdout")
     k.add_argument("--markdown", action="store_true", help="the KPI reference as Markdown instead")
-    return p

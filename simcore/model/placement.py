@@ -150,32 +150,14 @@ class OrderDesk:
         if not rep.buys(buyer, after[TRUST_BUY], now):
             self.rec.forgone_at.append(now)
             return None
-        # The first candidate the buyer can buy ``qty`` of, from the listing as it shows (recorded
-        # less reserved, unless delisted), from an active seller (suspended sellers' listings are
-        # hidden) the buyer accepts (a picky buyer skips sellers rated under low_rating.below).
-        # Ratings are read settled: ``buys`` above has settled the parcels due by now.
-        picky = after[AVOID] < self.avoid_share
-        standing = rep.standing
-        active, rating, per = standing.active, standing.rating, inv.skus_per_seller
-        delisted, recorded, reserved = inv.delisted, inv.recorded, inv.reserved
-        sku = -1
-        for c in candidates:
-            s = c // per  # a seller's catalog is a block of consecutive SKU ids
-            if (
-                not delisted[c]
-                and recorded[c] - reserved[c] >= qty
-                and active[s]
-                and not (picky and rating[s] < self.avoid_below)
-            ):
-                sku = c
-                break
+        sku = self._listing(candidates, qty, after[AVOID] < self.avoid_share)
         if sku < 0:
             self.rec.lost_at.append(now)
             return None
         card = is_fraud or choice[CARD] < self.card_share  # fraudsters pay by card
         stolen = is_fraud and choice[STOLEN] < self.stolen_share
         amount = round(inv.price[sku] * qty * (self.fraud_multiplier if is_fraud else 1.0), 2)
-        seller = sku // per
+        seller = sku // inv.skus_per_seller
         dest = pop.dest[buyer]
         verified = bool(pop.verified[buyer])
         # In simcore.model.columns.PLACEMENT's order.
@@ -210,3 +192,25 @@ class OrderDesk:
         self.rec.event(now, oid, _PLACED, _BUYER)
         self.env.process(self.lifecycle(o))
         return o
+
+    def _listing(self, candidates: Sequence[int], qty: int, picky: bool) -> int:
+        """The first candidate listing the buyer can buy ``qty`` of, or -1 (a lost sale).
+
+        Purchasable as the listing shows it (recorded less reserved, unless delisted), from an
+        active seller (suspended sellers' listings are hidden) the buyer accepts (a ``picky``
+        buyer skips sellers rated under ``low_rating.below``). Ratings are read settled: the
+        buyer's :meth:`Reputation.buys` has settled the parcels due by now.
+        """
+        inv, standing = self.inv, self.reputation.standing
+        active, rating, per = standing.active, standing.rating, inv.skus_per_seller
+        delisted, recorded, reserved = inv.delisted, inv.recorded, inv.reserved
+        for c in candidates:
+            s = c // per  # a seller's catalog is a block of consecutive SKU ids
+            if (
+                not delisted[c]
+                and recorded[c] - reserved[c] >= qty
+                and active[s]
+                and not (picky and rating[s] < self.avoid_below)
+            ):
+                return c
+        return -1

@@ -145,20 +145,6 @@ def compute_kpis(
     by_reason = reason.value_counts()
     counts = {r: int(by_reason.get(r, 0)) for r in REASONS if r}
     by_initiator = initiator.value_counts()
-    refunded = w[w["refund_method"].notna()]
-    awarded = w[w["dispute_refund_method"].notna()]
-    delays = np.concatenate(
-        [
-            refunded["refund_delay_bdays"].to_numpy(dtype=float),
-            awarded["dispute_refund_delay_bdays"].to_numpy(float),
-        ]
-    )
-    methods = np.concatenate(
-        [
-            refunded["refund_method"].astype(str).to_numpy(),
-            awarded["dispute_refund_method"].astype(str).to_numpy(),
-        ]
-    )
     fraud_stopped = (fraud & reason.isin(SCREEN_REASONS).to_numpy()).sum()
     legit_declined = (~fraud & (reason == "fraud_suspected").to_numpy()).sum()
     days = daily["day"].to_numpy()
@@ -173,12 +159,7 @@ def compute_kpis(
         "cancellations_by_reason": counts,
         "cancellation_rate_by_reason": {r: _ratio(c, n) for r, c in counts.items()},
         "disguised_cancellations": int((w["true_reason"] != reason)[cancelled].sum()),
-        "refund_delay_bdays": _dist(delays),
-        "refund_delay_bdays_by_method": {m: _dist(delays[methods == m]) for m in ("original", "wallet")},
-        "refund_wrong_amount_share": _ratio(
-            (refunded["refund_amount"] < refunded["amount"] - 1e-9).sum(), len(refunded)
-        ),
-        "refunds_usd": round(float(refunded["refund_amount"].sum() + award.sum()), 2),
+        **_refund_kpis(w, award),
         "fraud_rate_observed": _ratio(fraud.sum(), n),
         "fraud_caught_share": _ratio(fraud_stopped, fraud.sum()),
         "false_decline_rate": _ratio(legit_declined, (~fraud).sum()),
@@ -195,6 +176,33 @@ def compute_kpis(
         "seller_warnings": int(warnings),
         "seller_suspensions": int(suspensions),
         "queues": queues,
+    }
+
+
+def _refund_kpis(w: pd.DataFrame, award: pd.Series) -> dict[str, Any]:
+    """Delays of every refund and award, the short-paid share of cancellation refunds, and the
+    dollars refunded (cancellation refunds plus awards ``award``)."""
+    refunded = w[w["refund_method"].notna()]
+    awarded = w[w["dispute_refund_method"].notna()]
+    delays = np.concatenate(
+        [
+            refunded["refund_delay_bdays"].to_numpy(dtype=float),
+            awarded["dispute_refund_delay_bdays"].to_numpy(float),
+        ]
+    )
+    methods = np.concatenate(
+        [
+            refunded["refund_method"].astype(str).to_numpy(),
+            awarded["dispute_refund_method"].astype(str).to_numpy(),
+        ]
+    )
+    return {
+        "refund_delay_bdays": _dist(delays),
+        "refund_delay_bdays_by_method": {m: _dist(delays[methods == m]) for m in ("original", "wallet")},
+        "refund_wrong_amount_share": _ratio(
+            (refunded["refund_amount"] < refunded["amount"] - 1e-9).sum(), len(refunded)
+        ),
+        "refunds_usd": round(float(refunded["refund_amount"].sum() + award.sum()), 2),
     }
 
 

@@ -1,0 +1,96 @@
+"""The random streams a run takes, by name, held fixed (tier 3).
+
+Common random numbers rest on names: a stream's numbers come from the root seed, the replication
+and the name alone. Moving code must not rename a stream, take one twice, or take a new one
+silently; if a change means to, it changes this list in the same commit, and every run's
+numbers change with it.
+"""
+
+from __future__ import annotations
+
+import pytest
+from conftest import quiet
+
+from simcore.model.world import World
+
+pytestmark = pytest.mark.property
+
+#: Every stream a run takes, in the order the world's build takes them. Written out: this list
+#: is the oracle, not the code.
+STREAMS = [
+    "inventory.build",
+    "inventory.prices",
+    "sellers.record_accuracy",
+    "fx.walk",
+    "buyers.population",
+    "sellers.traits",
+    "buyers.confirm_time",
+    "inventory.restock_lead_time",
+    "refunds.card_bdays",
+    "refunds.wallet_delay",
+    "refunds.decisions",
+    "disputes.award_card_bdays",
+    "disputes.award_wallet_delay",
+    "disputes.award_decisions",
+    "disputes.review_time",
+    "disputes.intervention_time",
+    "disputes.open_delay",
+    "disputes.intervention_delay",
+    "sellers.first_look_time",
+    "sellers.handling_time",
+    "shipping.quotes",
+    "shipping.transit.US",
+    "buyers.cancel_request_time",
+    "sellers.cancel_response_time",
+    "sellers.cancel_approval",
+    "gateway.service_time",
+    "buyers.retry_delay",
+    "buyers.verification_time",
+    "referee.review_time",
+    "buyers.address_fix_time",
+    "orders.sku",
+    "orders.choices",
+    "orders.extra_items",
+    "orders.risk_noise",
+    "orders.payment",
+    "orders.aftermath",
+    "buyers.arrivals.gap",
+    "buyers.arrivals.thin",
+    "inventory.shrinkage.gap",
+    "inventory.shrinkage.pick",
+    "sellers.phases",
+]
+
+
+def test_a_run_takes_exactly_these_streams():
+    assert list(World(quiet()).streams.names) == STREAMS
+
+
+def test_each_destination_has_its_transit_stream():
+    two = {
+        "shipping.destinations.EU": {
+            "weight": 1.0,
+            "shipping_cost_usd": {"dist": "lognormal", "mean": 2.0, "sd": 0.5},
+            "cost_cap_usd": 50.0,
+            "transit_time": {"dist": "constant", "value": 9.0, "unit": "days"},
+        }
+    }
+    names = World(quiet(two)).streams.names
+    assert [n for n in names if n.startswith("shipping.transit.")] == [
+        "shipping.transit.US",
+        "shipping.transit.EU",
+    ]
+    assert set(names) - {"shipping.transit.EU"} == set(STREAMS)
+
+
+def test_the_streams_do_not_depend_on_the_strategy():
+    # Whatever the levers, a run takes the same streams: a strategy changes what the numbers
+    # decide, never which numbers there are.
+    levers = {
+        "sellers.strategy.sync_interval_days": None,
+        "sellers.strategy.low_stock_alert": True,
+        "platform.fraud.analysts": 3,
+        "payment.max_retries": 3,
+        "buyers.cancel.double_check": True,
+    }
+    assert list(World(quiet(levers)).streams.names) == STREAMS
