@@ -1,2 +1,3 @@
-"""Results: what a finished run left, turned into its frames (one column spec for the orders
-table), its KPIs (with a declared registry of names, units and directions) and output files."""
+"""Results: what a finished run left, turned into its frames (by the orders' column spec), its
+KPIs (with the registry of names, units and directions) and its output files. Nothing is
+imported here: ``analysis`` reads the registry without importing SimPy."""
