@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import tempfile
+import uuid
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
@@ -36,8 +36,10 @@ def write_outputs(
     """Write ``orders.parquet``, ``events.parquet``, ``timeseries.parquet``, ``sellers.parquet``,
     ``kpis.json`` and the resolved ``scenario.yaml`` into ``out_dir`` (created if needed).
 
-    Files are written to a temporary folder beside ``out_dir`` and moved in only when all are
-    written.
+    Files are written to a temporary folder beside ``out_dir``. When ``out_dir`` does not exist
+    yet, that folder becomes it in one rename, so an interrupted or failed write leaves no
+    ``out_dir`` at all. Into an existing folder the files are moved one by one once all are
+    written (each move atomic; an interruption between two moves leaves some files new).
 
     Args:
         result: The run.
@@ -49,7 +51,9 @@ def write_outputs(
     """
     out_dir = Path(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    # Made with the process's umask (mkdtemp's 0o700 would become the output folder's mode).
+    tmp = out_dir.parent / f".{out_dir.name}.{uuid.uuid4().hex[:12]}.tmp"
+    tmp.mkdir()
     try:
         result.orders.to_parquet(tmp / "orders.parquet", index=False)
         result.events.to_parquet(tmp / "events.parquet", index=False)
@@ -59,12 +63,12 @@ def write_outputs(
         (tmp / "scenario.yaml").write_text(resolved_yaml(result), encoding="utf-8")
         for name, writer in (extra or {}).items():
             writer(tmp / name)
-        out_dir.mkdir(parents=True, exist_ok=True)
-        written = []
-        for f in sorted(tmp.iterdir()):
-            target = out_dir / f.name
-            os.replace(f, target)
-            written.append(target)
-        return written
+        names = sorted(f.name for f in tmp.iterdir())
+        if out_dir.exists():
+            for name in names:
+                os.replace(tmp / name, out_dir / name)
+        else:
+            os.rename(tmp, out_dir)  # the folder appears whole, in one step
+        return [out_dir / name for name in names]
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
