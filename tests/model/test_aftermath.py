@@ -20,18 +20,22 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import simcore
-from simcore.model.vocabulary import REASONS_BY_INITIATOR
 from simcore.model.world import RunRecord, World
 from simcore.results.collect import collect
+
+pytestmark = pytest.mark.property
 
 HOUR = pd.Timedelta(hours=1)
 EPS = 1e-9
 REFUND_REASONS = ("refund_late", "refund_wrong_amount")
 CANCEL_REASONS = ("suspicious_cancellation", *REFUND_REASONS)
 GOODS_REASONS = ("not_delivered", "not_as_described")
+#: The cancel reasons a seller gives at its first look (README, "The model"): spelled out here
+#: rather than imported from the model's vocabulary, so that the test checks the rule.
+SELLER_REASONS = ("out_of_stock", "pricing_error", "shipping_restriction")
 #: Cancellations held against the seller (schema ``SellerRating``): the seller's own reasons and
-#: missed ship-by deadlines. Spelled out here rather than imported, so the test checks the rule.
-SELLER_FAULT = (*REASONS_BY_INITIATOR["seller"], "ship_deadline_missed")
+#: missed ship-by deadlines.
+SELLER_FAULT = (*SELLER_REASONS, "ship_deadline_missed")
 DISPUTE_STEPS = (
     "dispute_opened",
     "dispute_review_started",
@@ -97,6 +101,13 @@ def run_model(scn: simcore.Scenario) -> tuple[RunRecord, simcore.RunResult]:
     hours, the suspension log)."""
     record = World(scn).run()
     return record, collect(record)
+
+
+def kpi_window(scn: simcore.Scenario) -> tuple[float, float]:
+    """The placement hours [first, last) of the orders the KPIs count, by the README's rule
+    (written out here, not read from ``Scenario.kpi_window_hours``): after the warm-up, before
+    the cool-down."""
+    return scn.warmup_days * 24.0, (scn.horizon_days - scn.cooldown_days) * 24.0
 
 
 def hours(res: simcore.RunResult, column: pd.Series) -> np.ndarray:
@@ -242,7 +253,7 @@ def check_triggers(res: simcore.RunResult) -> None:
     assert on_cancel["refund_method"].notna().all()  # paid, so refunded
     assert (on_cancel["cancelled_at"] <= on_cancel["dispute_opened_at"]).all()
     suspicious = o[reason == "suspicious_cancellation"]
-    assert suspicious["cancel_reason"].isin(REASONS_BY_INITIATOR["seller"]).all()
+    assert suspicious["cancel_reason"].isin(SELLER_REASONS).all()
     assert (suspicious["cancel_initiator"] == "seller").all()
     late = o[reason == "refund_late"]
     # The refund had not landed when the buyer disputed it.
@@ -287,7 +298,7 @@ def check_churn(model: RunRecord, res: simcore.RunResult) -> int:
     daily = res.timeseries["buyers_churned"].to_numpy()
     assert daily[-1] == len(churners) and np.all(np.diff(daily) >= 0)
     # The KPI: legitimate buyers with an order in the KPI window who had churned by the horizon.
-    lo, hi = res.scenario.kpi_window_hours
+    lo, hi = kpi_window(res.scenario)
     in_window = legit[(legit["placed_hour"] >= lo) & (legit["placed_hour"] < hi)]
     buyers = in_window["buyer_id"].unique()
     if len(buyers):
@@ -326,7 +337,7 @@ def check_suspensions(model: RunRecord, res: simcore.RunResult) -> None:
 def check_kpis(res: simcore.RunResult) -> None:
     """Dispute KPIs add up and agree with the orders frame over the KPI window."""
     k, o = res.kpis, res.orders
-    lo, hi = res.scenario.kpi_window_hours
+    lo, hi = kpi_window(res.scenario)
     w = o[(o["placed_hour"] >= lo) & (o["placed_hour"] < hi)]
     disputed = w[w["dispute_reason"].notna()]
     assert k["orders"] == len(w)
@@ -433,7 +444,7 @@ def test_disputes_open_only_after_their_trouble(troubled):
     o = res.orders
     # Buyer and system cancellations happened too, and none of them was disputed as suspicious.
     assert (o["cancel_initiator"] == "buyer").sum() > 5
-    not_seller = o["cancel_reason"].notna() & ~o["cancel_reason"].isin(REASONS_BY_INITIATOR["seller"])
+    not_seller = o["cancel_reason"].notna() & ~o["cancel_reason"].isin(SELLER_REASONS)
     assert not (not_seller & (o["dispute_reason"] == "suspicious_cancellation")).any()
     # Lost parcels were disputed, and so were late ones that arrived during the dispute.
     nd = o["dispute_reason"] == "not_delivered"
@@ -612,6 +623,7 @@ def aftermath(draw) -> dict:
 # vacuous scenario.
 # Seen in a clean-clone run on 2026-11-26 and reproduced on the code from before that day's
 # changes: the generator's, not the model's.
+@pytest.mark.slow
 @settings(max_examples=40, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 @given(overrides=aftermath())
 def test_aftermath_invariants_hold_for_random_scenarios(overrides):

@@ -1,16 +1,26 @@
 """Tier 1 for what follows a cancellation or a delivery: exact traces of each dispute path,
 seller penalties and buyer trust on tiny deterministic scenarios (tests/conftest.QUIET), and the
-issue's comparisons (staffing, poor inventory records) on the baseline."""
+issue's comparisons (staffing, poor inventory records) on the baseline.
+
+Which paid orders a seller cancels depends on the seed (each seller reprices at a phase of its
+own): the traces of cancelled orders follow the first order that was cancelled, found by what
+happened to it, and fail saying so when none was. The goods disputes trace order 0, which
+nothing in their scenarios can cancel, with agents enough that no dispute waits for one. The
+hours at which a card refund lands are counted by hand in business days (:func:`card_lands`),
+not with the simulation's calendar.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 
+import numpy as np
+import pandas as pd
 import pytest
-from conftest import SCENARIOS, const, quiet
+from conftest import const, quiet, shipped
 
 import simcore
-from simcore.engine.calendar import Calendar
 
 G = 30.0 / 3600.0  # constant 30 s authorisation in QUIET
 SHIPPED = G + 26.0  # first look 2 h + handling 1 day
@@ -43,20 +53,76 @@ def r6(x: float) -> float:
     return round(x, 6)
 
 
-def card_landing(result: simcore.RunResult, order_id: int, after_h: float, bdays: float = 5.0) -> float:
-    """Hours after placement at which a card refund started ``after_h`` after placement lands."""
+def first(result: simcore.RunResult, mask: pd.Series, premise: str) -> int:
+    """Id of the first order (in placement order) that ``mask`` selects; fails, naming the
+    ``premise``, when the run has none."""
+    ids = result.orders.loc[mask, "order_id"]
+    assert len(ids) > 0, f"premise failed: no order {premise} (seed {result.scenario.seed})"
+    return int(ids.iloc[0])
+
+
+#: Hour 0 of QUIET: Monday 2026-01-05, 00:00.
+START = np.datetime64(dt.date(2026, 1, 5), "D")
+
+
+def card_lands(started_h: float, bdays: int) -> float:
+    """Hour (since QUIET's start) at which a refund started at hour ``started_h`` lands ``bdays``
+    business days later, counted by hand: Monday to Friday, no holidays (numpy's busday rules).
+
+    The business-day clock stands still at weekends. Started on a weekday, the refund lands at
+    the same time of day ``bdays`` weekdays later: Monday 02:00 + 5 is the next Monday 02:00,
+    Friday 10:00 + 1 is Monday 10:00. Started on a Saturday or Sunday it counts from the Monday
+    after, 00:00: Saturday 14:00 + 5 is the Monday of the week after that, 00:00.
+    """
+    day = int(started_h // 24)
+    date = START + np.timedelta64(day, "D")
+    time_of_day = started_h - 24.0 * day if np.is_busday(date) else 0.0
+    landed = np.busday_offset(date, bdays, roll="forward")
+    return float((landed - START) / np.timedelta64(1, "D")) * 24.0 + time_of_day
+
+
+@pytest.mark.trace
+def test_card_lands_counts_business_days_as_done_by_hand():
+    # The oracle itself, on dates read off a calendar of January 2026 (the 5th is a Monday).
+    assert card_lands(2.0, 5) == 7 * 24 + 2.0  # Mon 5th 02:00 -> Mon 12th 02:00
+    assert card_lands(4 * 24 + 10.0, 1) == 7 * 24 + 10.0  # Fri 9th 10:00 -> Mon 12th 10:00
+    assert card_lands(3 * 24 + 18.0, 5) == 10 * 24 + 18.0  # Thu 8th 18:00 -> Thu 15th 18:00
+    assert card_lands(5 * 24 + 14.0, 5) == 14 * 24  # Sat 10th 14:00 -> (Mon 12th) Mon 19th 00:00
+    assert card_lands(6 * 24 + 23.5, 1) == 8 * 24  # Sun 11th 23:30 -> (Mon 12th) Tue 13th 00:00
+    assert card_lands(2 * 24 + 9.0, 15) == 23 * 24 + 9.0  # Wed 7th 09:00 -> Wed 28th 09:00
+
+
+def landing(result: simcore.RunResult, order_id: int, after_h: float, bdays: int = 5) -> float:
+    """Hours after placement at which a card refund started ``after_h`` after placement lands
+    (QUIET's card delay: 5 business days)."""
+    assert result.scenario.start == dt.date(2026, 1, 5)  # START
     placed = result.orders.loc[order_id, "placed_hour"]
-    return r6(Calendar(result.scenario.start).add_business_days(placed + after_h, bdays) - placed)
+    return r6(card_lands(placed + after_h, bdays) - placed)
 
 
 def run(overrides: dict) -> simcore.RunResult:
-    """A QUIET run with about one order a day, so that the single agent is free for the first."""
-    return simcore.run(quiet({"horizon_days": 60, "buyers.orders_per_hour": 0.04, **overrides}))
+    """A QUIET run with about one order a day, and agents enough that no dispute waits for one
+    (with QUIET's single agent, whether the order a test traces found it busy with another
+    order's dispute depended on the seed)."""
+    res = simcore.run(
+        quiet(
+            {
+                "horizon_days": 60,
+                "buyers.orders_per_hour": 0.04,
+                "platform.customer_service.agents": 20,
+                **overrides,
+            }
+        )
+    )
+    waited = res.kpis["queues"]["customer_service"]["mean_wait_hours"]
+    assert not waited, f"premise failed: a dispute waited for an agent ({waited} h on average)"
+    return res
 
 
 # ---------------------------------------------------------------- goods disputes
 
 
+@pytest.mark.trace
 def test_not_as_described_escalated_and_ruled_for_the_buyer_exact_trace():
     res = run(NAD)
     opened = DELIVERED + 24.0
@@ -78,7 +144,7 @@ def test_not_as_described_escalated_and_ruled_for_the_buyer_exact_trace():
         (r6(ruled), "dispute_ruled"),
         (r6(ruled), "dispute_refund_scheduled"),
         (r6(ruled), "completed"),
-        (card_landing(res, 0, ruled), "dispute_refund_paid"),
+        (landing(res, 0, ruled), "dispute_refund_paid"),
     ]
     o = res.orders.iloc[0]
     assert (o["dispute_reason"], o["dispute_outcome"], o["dispute_stage"]) == (
@@ -91,6 +157,7 @@ def test_not_as_described_escalated_and_ruled_for_the_buyer_exact_trace():
     assert o["dispute_refund_method"] == "original"
 
 
+@pytest.mark.trace
 def test_unfounded_claim_is_rejected_and_nothing_is_paid():
     res = run(
         {**NAD, "platform.disputes.not_as_described_merit": 0.0, "platform.disputes.ruling.no_merit_win": 0.0}
@@ -102,6 +169,7 @@ def test_unfounded_claim_is_rejected_and_nothing_is_paid():
     assert math.isnan(o["dispute_refund_amount"]) and pd_isna(o["dispute_refunded_at"])
 
 
+@pytest.mark.property
 def test_thin_evidence_turns_a_win_into_a_partial_refund():
     res = run({**NAD, "platform.disputes.ruling.partial_below": 1.0})
     o = res.orders
@@ -113,6 +181,7 @@ def test_thin_evidence_turns_a_win_into_a_partial_refund():
     assert share.between(0.3 - 0.006, 0.7 + 0.006).all() and share.std() > 0.05
 
 
+@pytest.mark.property
 def test_seller_who_accepts_settles_inside_the_negotiation_window():
     res = run({**NAD, "platform.disputes.seller_accepts_founded": 1.0})
     o = res.orders
@@ -126,6 +195,7 @@ def test_seller_who_accepts_settles_inside_the_negotiation_window():
     assert acts[acts.index("dispute_reviewed") + 1] == "dispute_agreed"
 
 
+@pytest.mark.property
 def test_partial_offer_taken_in_negotiation():
     res = run(
         {
@@ -140,6 +210,7 @@ def test_partial_offer_taken_in_negotiation():
     assert (d["dispute_refund_amount"] < d["amount"]).all()
 
 
+@pytest.mark.trace
 def test_lost_parcel_disputed_is_closed_when_the_dispute_ends_and_never_delivered():
     res = run(
         {
@@ -161,13 +232,14 @@ def test_lost_parcel_disputed_is_closed_when_the_dispute_ends_and_never_delivere
         (r6(ruled), "dispute_ruled"),
         (r6(ruled), "dispute_refund_scheduled"),
         (r6(ruled), "completed"),
-        (card_landing(res, 0, ruled), "dispute_refund_paid"),
+        (landing(res, 0, ruled), "dispute_refund_paid"),
     ]
     o = res.orders.iloc[0]
     assert o["dispute_reason"] == "not_delivered" and o["dispute_outcome"] == "full_refund"
     assert pd_isna(o["delivered_at"])
 
 
+@pytest.mark.trace
 def test_lost_parcel_undisputed_is_closed_when_the_delivery_guarantee_expires():
     res = run({"shipping.lost_share": 1.0, "platform.delivery_guarantee_days": 20})
     assert trace(res)[6:] == [(r6(SHIPPED), "shipped"), (r6(SHIPPED + 480.0), "completed")]
@@ -175,20 +247,17 @@ def test_lost_parcel_undisputed_is_closed_when_the_delivery_guarantee_expires():
     assert ev.loc[(ev.order_id == 0) & (ev.activity == "completed"), "actor"].item() == "platform"
 
 
+@pytest.mark.trace
 def test_parcel_arriving_during_the_dispute_makes_the_claim_unfounded():
-    res = simcore.run(
-        quiet(
-            {
-                **NAD,
-                "horizon_days": 60,
-                "buyers.orders_per_hour": 0.04,
-                "platform.disputes.propensity.not_as_described": 0.0,
-                "platform.disputes.propensity.not_delivered": 1.0,
-                "platform.disputes.not_delivered_after_days": 10,
-                "platform.disputes.ruling.no_merit_win": 0.0,
-                "shipping.destinations.US.transit_time": const(14.0, "days"),
-            }
-        )
+    res = run(
+        {
+            **NAD,
+            "platform.disputes.propensity.not_as_described": 0.0,
+            "platform.disputes.propensity.not_delivered": 1.0,
+            "platform.disputes.not_delivered_after_days": 10,
+            "platform.disputes.ruling.no_merit_win": 0.0,
+            "shipping.destinations.US.transit_time": const(14.0, "days"),
+        }
     )
     opened = SHIPPED + 240.0
     arrived = SHIPPED + 14 * 24.0  # during the negotiation
@@ -207,8 +276,10 @@ def test_parcel_arriving_during_the_dispute_makes_the_claim_unfounded():
 
 # ---------------------------------------------------------------- disputes of cancelled orders
 
-# Every listing is priced below cost and every seller is dishonest: each paid order is cancelled
-# 'out_of_stock' at the seller's first look (2 h), hiding a pricing error.
+# Every listing is priced below cost and every seller is dishonest: a seller's paid order is
+# cancelled 'out_of_stock' at its first look (2 h), hiding a pricing error, until the seller
+# reprices the catalog (on noticing the loss, and every 14 days at a phase of its own: so which
+# orders are cancelled depends on the seed; the tests pick the first that was).
 DISGUISED = {
     "sellers.pricing.error_listing_share": 1.0,
     "sellers.dishonest_share": 1.0,
@@ -222,12 +293,16 @@ DISGUISED = {
 }
 
 
+@pytest.mark.trace
 def test_disguised_cancellation_is_disputed_and_the_pending_refund_paid_at_the_ruling():
     res = run(DISGUISED)
+    o = res.orders
+    oid = first(res, o["true_reason"] == "pricing_error", "cancelled hiding a pricing error")
     cancelled = G + 2.0
     opened = cancelled + 24.0
-    ruled = opened + 2.0 + WEEK + 76.0  # 20 business days later the card refund is still pending
-    assert trace(res)[5:] == [
+    # 11.3 days after placement; the card refund, 20 business days (28 days) away, is pending.
+    ruled = opened + 2.0 + WEEK + 76.0
+    assert trace(res, oid)[5:] == [
         (r6(cancelled), "seller_processing"),
         (r6(cancelled), "cancelled"),
         (r6(cancelled), "refund_scheduled"),
@@ -238,7 +313,7 @@ def test_disguised_cancellation_is_disputed_and_the_pending_refund_paid_at_the_r
         (r6(ruled), "dispute_ruled"),
         (r6(ruled), "refund_paid"),
     ]
-    o = res.orders.iloc[0]
+    o = o.loc[oid]
     assert (o["cancel_reason"], o["true_reason"]) == ("out_of_stock", "pricing_error")
     assert (o["dispute_reason"], o["dispute_outcome"]) == ("suspicious_cancellation", "full_refund")
     assert o["refund_amount"] == o["amount"] and math.isnan(o["dispute_refund_amount"])
@@ -251,6 +326,7 @@ def test_disguised_cancellation_is_disputed_and_the_pending_refund_paid_at_the_r
 NO_ROUTE = {"shipping.destinations.US.cost_cap_usd": 0.5}
 
 
+@pytest.mark.property
 def test_honest_seller_cancellation_is_disputed_only_at_its_own_propensity():
     quiet_buyers = run({**NO_ROUTE, "platform.disputes.propensity.disguised_cancellation": 1.0})
     o = quiet_buyers.orders
@@ -261,6 +337,7 @@ def test_honest_seller_cancellation_is_disputed_only_at_its_own_propensity():
     assert (cancelled["dispute_reason"] == "suspicious_cancellation").all()
 
 
+@pytest.mark.trace
 def test_late_refund_disputed_at_the_patience_is_paid_at_the_review():
     res = run(
         {
@@ -270,16 +347,18 @@ def test_late_refund_disputed_at_the_patience_is_paid_at_the_review():
             "buyers.trust.refund_patience_bdays": 15.0,
         }
     )
-    placed = res.orders.loc[0, "placed_hour"]
-    late = r6(Calendar(res.scenario.start).add_business_days(placed + G + 2.0, 15.0) - placed)
-    assert trace(res)[-5:] == [
+    oid = first(res, res.orders["status"] == "cancelled", "cancelled")
+    # Cancelled at the first look (2 h); the buyer's patience runs out 15 business days later,
+    # while the card refund (20 business days) is pending.
+    late = landing(res, oid, G + 2.0, bdays=15)
+    assert trace(res, oid)[-5:] == [
         (late, "dispute_opened"),
         (late, "dispute_review_started"),
         (r6(late + 2.0), "dispute_reviewed"),
         (r6(late + 2.0), "dispute_ruled"),
         (r6(late + 2.0), "refund_paid"),
     ]
-    o = res.orders.iloc[0]
+    o = res.orders.loc[oid]
     assert (o["dispute_reason"], o["dispute_outcome"], o["dispute_stage"]) == (
         "refund_late",
         "full_refund",
@@ -288,6 +367,7 @@ def test_late_refund_disputed_at_the_patience_is_paid_at_the_review():
     assert o["dispute_claim_amount"] == o["amount"]
 
 
+@pytest.mark.trace
 def test_short_refund_disputed_after_it_lands_and_made_up_by_the_award():
     res = run(
         {
@@ -296,10 +376,13 @@ def test_short_refund_disputed_after_it_lands_and_made_up_by_the_award():
             "platform.disputes.propensity.refund_wrong_amount": 1.0,
         }
     )
+    # Each seller's first paid order is cancelled 'pricing_error' (until it reprices); its short
+    # refund lands 5 business days after the cancellation, the award 5 after the ruling.
+    oid = first(res, res.orders["status"] == "cancelled", "cancelled")
     cancelled = G + 2.0
-    landed = card_landing(res, 0, cancelled)
+    landed = landing(res, oid, cancelled)
     opened = landed + 24.0
-    assert trace(res)[-8:] == [
+    assert trace(res, oid)[-8:] == [
         (r6(cancelled), "refund_scheduled"),
         (landed, "refund_paid"),
         (r6(opened), "dispute_opened"),
@@ -307,9 +390,10 @@ def test_short_refund_disputed_after_it_lands_and_made_up_by_the_award():
         (r6(opened + 2.0), "dispute_reviewed"),
         (r6(opened + 2.0), "dispute_ruled"),
         (r6(opened + 2.0), "dispute_refund_scheduled"),
-        (card_landing(res, 0, opened + 2.0), "dispute_refund_paid"),
+        (landing(res, oid, opened + 2.0), "dispute_refund_paid"),
     ]
-    o = res.orders.iloc[0]
+    o = res.orders.loc[oid]
+    assert o["cancel_reason"] == "pricing_error"
     assert o["refund_amount"] < o["amount"]
     assert o["dispute_claim_amount"] == pytest.approx(o["amount"] - o["refund_amount"])
     assert o["refund_amount"] + o["dispute_refund_amount"] == pytest.approx(o["amount"])
@@ -318,6 +402,7 @@ def test_short_refund_disputed_after_it_lands_and_made_up_by_the_award():
 # ---------------------------------------------------------------- sellers and buyers
 
 
+@pytest.mark.property
 def test_neglectful_sellers_are_warned_then_suspended_and_their_open_orders_cancelled():
     res = simcore.run(
         quiet(
@@ -348,6 +433,7 @@ def test_neglectful_sellers_are_warned_then_suspended_and_their_open_orders_canc
     assert (sellers["rating"] < res.scenario.platform.seller_rating.prior).all()
 
 
+@pytest.mark.property
 def test_a_buyer_who_churns_never_orders_again():
     res = simcore.run(
         quiet(
@@ -367,6 +453,7 @@ def test_a_buyer_who_churns_never_orders_again():
     assert res.timeseries["buyers_churned"].iloc[-1] == 1
 
 
+@pytest.mark.property
 def test_happy_buyers_come_back_and_nobody_churns():
     res = simcore.run(quiet({"buyers.population": 20}))
     k = res.kpis
@@ -375,6 +462,8 @@ def test_happy_buyers_come_back_and_nobody_churns():
     assert res.sellers["rating"].gt(res.scenario.platform.seller_rating.prior).all()
 
 
+@pytest.mark.property
+@pytest.mark.statistical
 def test_lowered_trust_means_fewer_purchases():
     # Every paid order is cancelled; each cancellation costs 0.2 of trust (from 0.8): after one,
     # a buyer buys 3 times in 4, after two half the time, and so on down to never.
@@ -396,37 +485,67 @@ def test_lowered_trust_means_fewer_purchases():
 # ---------------------------------------------------------------- the issue's comparisons
 
 
+@pytest.mark.slow
+@pytest.mark.statistical
 def test_one_agent_resolves_disputes_slower_than_the_default_staffing(baseline_result):
     default = baseline_result.scenario.platform.customer_service.agents
     assert default >= 2
-    one = simcore.run(
-        simcore.load_scenario(SCENARIOS / "baseline.yaml", {"platform.customer_service.agents": 1})
-    )
+    one = simcore.run(shipped("baseline", {"platform.customer_service.agents": 1}))
     k1, k2 = one.kpis, baseline_result.kpis
-    assert (
-        k1["queues"]["customer_service"]["mean_wait_hours"]
-        > 3 * k2["queues"]["customer_service"]["mean_wait_hours"]
-    )
-    # Every dispute waits for an agent at least once: hours of queueing add up to most of a day.
-    assert k1["dispute_resolution_days"]["mean"] > k2["dispute_resolution_days"]["mean"] + 0.3
+    wait1 = k1["queues"]["customer_service"]["mean_wait_hours"]
+    wait2 = k2["queues"]["customer_service"]["mean_wait_hours"]
+    # One agent at about twice the default's load: over seed offsets 0..11 the mean wait grew
+    # 12 to 55 times (5.7 to 34 h against 0.4 to 1.3 h); 3 times is far inside that.
+    assert wait1 > 3 * wait2, (wait1, wait2)
+    # Every dispute waits for an agent at least once (its review; an escalated one again at
+    # the intervention), so the mean time to resolution grows by at least about the growth of
+    # the mean wait. How much the single agent's queue grows varies a lot from seed to seed
+    # (the resolution time grew 0.35 to 1.9 days: a fixed 0.3 days sat 1.7 sd inside), so the
+    # check is against the growth of the wait itself: over the 12 offsets the resolution time
+    # grew 1.75 +- 0.28 times as much as the mean wait (fewest 1.35: waits are counted per
+    # request, resolutions per dispute placed in the KPI window). Half of it is 4.5 sd below;
+    # resolution times that left out the queue would grow ~0 and fail.
+    grew = k1["dispute_resolution_days"]["mean"] - k2["dispute_resolution_days"]["mean"]
+    assert grew > 0.5 * (wait1 - wait2) / 24.0, (grew, wait1, wait2)
 
 
+@pytest.mark.slow
+@pytest.mark.statistical
 def test_poor_inventory_records_bring_suspensions_churn_and_lost_revenue():
-    # Issue 3: inventory_accuracy 0.3 for 30 days against records kept accurate (daily counts).
-    def kpis(overrides: dict) -> dict:
-        short = {"horizon_days": 30, "warmup_days": 0, "cooldown_days": 0}
-        return simcore.run(simcore.load_scenario(SCENARIOS / "baseline.yaml", {**short, **overrides})).kpis
-
-    poor = kpis({"sellers.inventory_accuracy": 0.3})
-    good = kpis({"sellers.inventory_accuracy": 1.0, "sellers.strategy.sync_interval_days": 1})
-    assert (
-        poor["cancellations_by_reason"]["out_of_stock"] > 3 * good["cancellations_by_reason"]["out_of_stock"]
+    # Issue 3: inventory_accuracy 0.3 for 30 days against records kept accurate (daily counts),
+    # summed over replications paired by number (common random numbers). One run was too few:
+    # over 32 pairs (seed offsets 0..7, 4 replications each) poor minus good records gave, per
+    # replication, 9.3 +- 3.3 more warnings, 3.5 +- 2.1 suspensions (as Poisson: none in ~1 in 30),
+    # a churn rate 0.0011 +- 0.0006 higher (reversed in one pair: 1.8 sd), a repeat-purchase
+    # rate 0.0024 +- 0.0010 lower and 2,070 +- 720 USD more revenue lost. Summed over 6, the
+    # churn difference is 4.4 sd above 0 (a seed fails ~1 in 100,000), the others 6-7 sd.
+    short = {"horizon_days": 30, "warmup_days": 0, "cooldown_days": 0}
+    names = (
+        "seller_suspensions",
+        "seller_warnings",
+        "buyer_churn_rate",
+        "repeat_purchase_rate",
+        "seller_revenue_lost",
     )
-    assert poor["seller_suspensions"] >= 1 and poor["cancellations_by_reason"]["seller_suspended"] >= 1
-    assert poor["seller_warnings"] > good["seller_warnings"]
-    assert poor["buyer_churn_rate"] > good["buyer_churn_rate"]
-    assert poor["repeat_purchase_rate"] < good["repeat_purchase_rate"]
-    assert poor["seller_revenue_lost"] > good["seller_revenue_lost"]
+    reasons = ("out_of_stock", "seller_suspended")
+
+    def total(overrides: dict) -> dict[str, float]:
+        """Each KPI summed over the replications (rates too: as many runs on either side)."""
+        scn = shipped("baseline", {**short, **overrides})
+        runs = [simcore.run(scn, replication=r).kpis for r in range(6)]
+        return {
+            **{n: sum(k[n] for k in runs) for n in names},
+            **{r: sum(k["cancellations_by_reason"][r] for k in runs) for r in reasons},
+        }
+
+    poor = total({"sellers.inventory_accuracy": 0.3})
+    good = total({"sellers.inventory_accuracy": 1.0, "sellers.strategy.sync_interval_days": 1})
+    assert poor["out_of_stock"] > 3 * good["out_of_stock"], (poor, good)
+    assert poor["seller_suspensions"] >= 1 and poor["seller_suspended"] >= 1, poor
+    assert poor["seller_warnings"] > good["seller_warnings"], (poor, good)
+    assert poor["buyer_churn_rate"] > good["buyer_churn_rate"], (poor, good)
+    assert poor["repeat_purchase_rate"] < good["repeat_purchase_rate"], (poor, good)
+    assert poor["seller_revenue_lost"] > good["seller_revenue_lost"], (poor, good)
 
 
 def pd_isna(x) -> bool:

@@ -1,4 +1,5 @@
-"""Tier 3: invariants over random scenarios (hypothesis) and bit-for-bit determinism."""
+"""Tier 3: invariants over random scenarios (hypothesis) and bit-for-bit determinism, and what
+common random numbers keep the same between strategies run on one seed."""
 
 from __future__ import annotations
 
@@ -6,12 +7,32 @@ import json
 
 import numpy as np
 import pandas as pd
-from conftest import SCENARIOS, quiet
+import pytest
+from conftest import quiet, seed, shipped
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import simcore
-from simcore.model.vocabulary import INITIATOR_OF_REASON
+
+pytestmark = pytest.mark.property
+
+#: Who cancels for each reason (README, "The model"), spelled out here rather than imported from
+#: the model's vocabulary, so that the recorded initiators are checked against the rule.
+INITIATOR_OF_REASON = {
+    "change_of_mind": "buyer",
+    "better_deal": "buyer",
+    "wrong_item": "buyer",
+    "out_of_stock": "seller",
+    "pricing_error": "seller",
+    "shipping_restriction": "seller",
+    "payment_failed": "system",
+    "verification_timeout": "system",
+    "fraud_suspected": "system",
+    "prohibited_item": "system",
+    "ship_deadline_missed": "system",
+    "address_conflict": "system",
+    "seller_suspended": "system",
+}
 
 shares = st.floats(0.0, 1.0)
 small = st.floats(0.0, 0.3)
@@ -130,6 +151,7 @@ def test_invariants_hold_for_random_scenarios(
     check_invariants(simcore.run(scn))
 
 
+@pytest.mark.slow
 def test_baseline_invariants(baseline_result):
     check_invariants(baseline_result)
 
@@ -141,13 +163,15 @@ def _assert_same(a: simcore.RunResult, b: simcore.RunResult) -> None:
     assert json.dumps(a.kpis, sort_keys=True) == json.dumps(b.kpis, sort_keys=True)
 
 
+@pytest.mark.slow
 def test_same_seed_same_numbers_bit_for_bit():
-    scn = simcore.load_scenario(SCENARIOS / "baseline.yaml", {"horizon_days": 40, "cooldown_days": 5})
+    scn = shipped("baseline", {"horizon_days": 40, "cooldown_days": 5})
     _assert_same(simcore.run(scn), simcore.run(scn))
 
 
+@pytest.mark.slow
 def test_progress_reporting_does_not_change_results():
-    scn = simcore.load_scenario(SCENARIOS / "baseline.yaml", {"horizon_days": 30, "cooldown_days": 5})
+    scn = shipped("baseline", {"horizon_days": 30, "cooldown_days": 5})
     days = []
     _assert_same(simcore.run(scn), simcore.run(scn, progress=days.append))
     assert days[-1] == 30 and len(days) == 30
@@ -155,9 +179,9 @@ def test_progress_reporting_does_not_change_results():
 
 def test_seed_argument_overrides_scenario_seed():
     scn = quiet({"seed": 1})
-    a, b = simcore.run(scn, seed=2), simcore.run(quiet({"seed": 2}))
+    a, b = simcore.run(scn, seed=seed(2)), simcore.run(quiet({"seed": 2}))
     _assert_same(a, b)
-    assert a.seed == 2
+    assert a.seed == seed(2) != scn.seed
     assert not simcore.run(scn).orders["amount"].equals(a.orders["amount"])
 
 
@@ -168,38 +192,58 @@ def test_replications_differ_and_repeat():
     _assert_same(r1, simcore.run(scn, replication=1))
 
 
-def _matched(base_file: str, alt_file: str) -> pd.DataFrame:
+def _matched(base: str, alt: str) -> pd.DataFrame:
     """Orders of two scenarios run on one seed, matched by arrival time (lost sales drop out)."""
     short = {"horizon_days": 40, "cooldown_days": 8}
-    a = simcore.run(simcore.load_scenario(SCENARIOS / base_file, short)).orders
-    b = simcore.run(simcore.load_scenario(SCENARIOS / alt_file, short)).orders
+    a = simcore.run(shipped(base, short)).orders
+    b = simcore.run(shipped(alt, short)).orders
     return a.merge(b, on="placed_hour", suffixes=("_a", "_b"))
 
 
 def test_common_random_numbers_keep_buyers_baskets_and_payment_luck_across_strategies():
     # Weekly stock counts change what is in stock, nothing about buyers or payments.
-    m = _matched("baseline.yaml", "frequent_sync.yaml")
+    m = _matched("baseline", "frequent_sync")
     assert len(m) > 9_000
     assert (m["buyer_id_a"] == m["buyer_id_b"]).all()
     assert (m["is_fraud_a"] == m["is_fraud_b"]).all()
     # Listing choice differs only where the first candidate's stock differs.
     assert (m["sku_id_a"] == m["sku_id_b"]).mean() > 0.8
     same_basket = m["sku_id_a"] == m["sku_id_b"]
+    # The payment luck is the same, its timing not (gateway service times are drawn in event
+    # order): an order still paying at the horizon in either run has no outcome to compare (seed
+    # offset 6 met one declined a third time in one run, between its second and third try in
+    # the other).
+    paying = ((m["status_a"] == "open") & m["paid_at_a"].isna()) | (
+        (m["status_b"] == "open") & m["paid_at_b"].isna()
+    )
+    compared = same_basket & ~paying
     failed_a = m["cancel_reason_a"] == "payment_failed"
     failed_b = m["cancel_reason_b"] == "payment_failed"
-    assert (failed_a[same_basket] == failed_b[same_basket]).all()
+    assert failed_a[compared].sum() > 100, "premise failed: few payment failures to compare"
+    differ = compared & (failed_a != failed_b)
+    assert not differ.any(), m.loc[differ, ["placed_hour", "order_id_a", "order_id_b"]]
 
 
 def test_stricter_fraud_filter_declines_every_order_the_baseline_declines():
     # Same arrival, same score noise and review luck: lower thresholds can only add declines.
-    # Only orders paid in both runs reach the screen in both (durations such as a payment
-    # verification are drawn in event order, so one may still be pending at the horizon).
-    m = _matched("baseline.yaml", "strict_fraud_filter.yaml")
+    # The rule holds for an order the screen judged on the same risk score in both runs, and
+    # decided in both. Left out: orders not paid in both (durations such as a payment
+    # verification are drawn in event order, so one may still be pending at the horizon);
+    # orders whose score differs (a different listing makes a large order, or another order of
+    # the device a lost sale in one run only changes the velocity signal: seed offset 8 met a
+    # 340 USD basket declined in one run and a 22 USD one passed in the other); and orders still
+    # waiting in the strict run's longer review queue at the horizon (offset 2 met one).
+    m = _matched("baseline", "strict_fraud_filter")
     m = m[m["paid_at_a"].notna() & m["paid_at_b"].notna()]
+    same_score = m["risk_score_a"] == m["risk_score_b"]
+    assert same_score.mean() > 0.95, f"premise failed: {same_score.mean():.1%} of the scores are the same"
+    in_review_b = (m["status_b"] == "open") & m["cleared_at_b"].isna()
     declined_a = m["cancel_reason_a"] == "fraud_suspected"
     declined_b = m["cancel_reason_b"] == "fraud_suspected"
-    assert declined_a.sum() > 50
-    assert (declined_b[declined_a]).all()
+    judged = same_score & ~in_review_b
+    assert (declined_a & judged).sum() > 50
+    spared = declined_a & judged & ~declined_b
+    assert not spared.any(), m.loc[spared, ["placed_hour", "order_id_a", "order_id_b"]]
     assert declined_b.sum() > 2 * declined_a.sum()
 
 

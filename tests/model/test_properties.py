@@ -26,10 +26,11 @@ import pytest
 from conftest import const, quiet
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_aftermath import TROUBLED, aftermath, check_kpis, hours, nan0
+from test_aftermath import TROUBLED, aftermath, check_kpis, hours, kpi_window, nan0
 
 import simcore
-from simcore.model.vocabulary import REASONS_BY_INITIATOR
+
+pytestmark = pytest.mark.property
 
 #: Money columns are cents; float sums of a few thousand of them stay far inside this.
 EPS = 1e-9
@@ -46,6 +47,22 @@ STOPPED_BY_SCREENS = (
     "fraud_suspected",
     "address_conflict",
 )
+
+#: Cancel reasons by who cancels (README, "The model"), spelled out here rather than imported from
+#: the model's vocabulary, so that the KPIs by initiator are checked against the rule.
+REASONS_BY_INITIATOR = {
+    "buyer": ("change_of_mind", "better_deal", "wrong_item"),
+    "seller": ("out_of_stock", "pricing_error", "shipping_restriction"),
+    "system": (
+        "payment_failed",
+        "verification_timeout",
+        "fraud_suspected",
+        "prohibited_item",
+        "ship_deadline_missed",
+        "address_conflict",
+        "seller_suspended",
+    ),
+}
 
 SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -150,6 +167,7 @@ def check_money_conserved(res: simcore.RunResult) -> None:
     assert (sellers["revenue"] + sellers["revenue_lost"]).sum() == pytest.approx(closed_value, abs=2 * tol)
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(overrides=scenarios())
 def test_money_is_conserved(overrides):
@@ -159,17 +177,25 @@ def test_money_is_conserved(overrides):
 
 
 def test_money_is_conserved_where_every_flow_occurs():
-    # The random scenarios need not meet every flow; this one does, each several times.
-    res = simcore.run(quiet(TROUBLED))
+    # The random scenarios need not meet every flow; this one does, each several times. An
+    # award on an order still open is the rarest: a parcel disputed as not delivered that
+    # arrives, the seller refunding, and the horizon falling before the buyer confirms. Buyers
+    # who take 8 days to confirm (QUIET: 1) widen that window: 12-21 such orders on each of 16
+    # seeds tried (QUIET's 1 day gave 0-3, and none on 3 of the seed offsets 1..8).
+    res = simcore.run(quiet({**TROUBLED, "buyers.confirm_time": const(8.0, "days")}))
     o = res.orders
     status = o["status"].astype(str)
     refund, award = nan0(o["refund_amount"]), nan0(o["dispute_refund_amount"])
     short = (status == "cancelled") & (refund < o["amount"] - EPS)
-    assert (short & (award == 0)).sum() > 5  # shortfalls kept
-    assert (short & (award > 0)).sum() > 5  # shortfalls made up
-    assert ((status == "completed") & (award > 0)).sum() > 5  # awards borne by the seller
-    assert ((status == "open") & (award > 0)).sum() >= 1  # awards on orders still open
-    assert ((status == "open") & o["paid_at"].notna()).sum() > 5  # money held
+    flows = {
+        "shortfalls kept": ((short & (award == 0)).sum(), 5),
+        "shortfalls made up": ((short & (award > 0)).sum(), 5),
+        "awards borne by the seller": (((status == "completed") & (award > 0)).sum(), 5),
+        "awards on orders still open": (((status == "open") & (award > 0)).sum(), 0),
+        "money held on open orders": (((status == "open") & o["paid_at"].notna()).sum(), 5),
+    }
+    rare = {name: n for name, (n, least) in flows.items() if not n > least}
+    assert not rare, f"premise failed: too few orders of these flows: {rare}"
     check_money_conserved(res)
 
 
@@ -181,7 +207,7 @@ def check_kpi_sums(res: simcore.RunResult) -> None:
     and with the daily series (over the run). The dispute counts and outcome shares are checked
     by ``test_aftermath.check_kpis``."""
     k, o = res.kpis, res.orders
-    lo, hi = res.scenario.kpi_window_hours
+    lo, hi = kpi_window(res.scenario)
     w = o[(o["placed_hour"] >= lo) & (o["placed_hour"] < hi)]
     n = len(w)
     assert k["orders"] == n > 0
@@ -261,6 +287,7 @@ def check_kpi_sums(res: simcore.RunResult) -> None:
     assert k["orders_forgone"] == ts.loc[in_window, "orders_forgone"].sum()
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(overrides=scenarios())
 def test_kpi_shares_add_up_to_their_totals(overrides):
@@ -273,12 +300,17 @@ def test_kpi_shares_add_up_to_their_totals(overrides):
 def test_fraud_caught_share_counts_only_what_the_gateway_and_referee_stop():
     # The screen stops nothing (QUIET's score is ~0); unreliable sellers miss ship-by deadlines
     # and are suspended for good, their open orders, fraudulent ones among them, cancelled.
+    # Enough orders, fraud and unreliable sellers that this happens whatever the seed: 11-47
+    # fraudulent orders cancelled by a suspension on each of 16 seeds tried (with 0.5 orders an
+    # hour, fraud_rate 0.3 and 5 sellers, half of them unreliable: 0-9, under 3 on 5 of offsets 1..8).
     res = simcore.run(
         quiet(
             {
                 "horizon_days": 20,
-                "buyers.fraud_rate": 0.3,
-                "sellers.unreliable_share": 0.5,
+                "buyers.orders_per_hour": 2.0,
+                "buyers.fraud_rate": 0.5,
+                "sellers.count": 10,
+                "sellers.unreliable_share": 0.8,
                 "sellers.unreliable_neglect_share": 0.5,
                 "platform.ship_by_days": 2.0,
                 "platform.penalties.window_days": 10.0,
@@ -291,11 +323,11 @@ def test_fraud_caught_share_counts_only_what_the_gateway_and_referee_stop():
         )
     )
     o, k = res.orders, res.kpis
-    lo, hi = res.scenario.kpi_window_hours
+    lo, hi = 0.0, 20 * 24.0  # the KPI window: no warm-up (QUIET), no cool-down, 20 days
     w = o[(o["placed_hour"] >= lo) & (o["placed_hour"] < hi)]
     fraud = w["is_fraud"]
-    if not (fraud & (w["cancel_reason"] == "seller_suspended")).sum() >= 3:
-        pytest.fail("premise: fraudulent orders cancelled by a seller's suspension")
+    n = (fraud & (w["cancel_reason"] == "seller_suspended")).sum()
+    assert n >= 3, f"premise failed: {n} fraudulent orders cancelled by a seller's suspension (want 3)"
     caught = (fraud & w["cancel_reason"].isin(STOPPED_BY_SCREENS)).sum()
     assert k["fraud_caught_share"] * fraud.sum() == pytest.approx(caught), (k["fraud_caught_share"], caught)
 
@@ -411,6 +443,7 @@ def check_order_lives(res: simcore.RunResult, tolerated: frozenset[tuple[str, st
         np.testing.assert_allclose(stamp, at, atol=HALF_MS_H, err_msg=column)
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(overrides=scenarios())
 def test_each_order_lives_through_the_state_machine(overrides):
@@ -445,8 +478,9 @@ def test_screening_logs_no_step_of_an_order_cancelled_meanwhile(step):
         )
     )
     o = res.orders
-    if not ((o["status"] == "cancelled").sum() > 10 and o["cleared_at"].isna().all()):
-        pytest.fail("premise: orders cancelled during screening")
+    assert (o["status"] == "cancelled").sum() > 10 and o["cleared_at"].isna().all(), (
+        "premise failed: orders cancelled during screening"
+    )
     check_order_lives(res, tolerated=frozenset())
 
 
@@ -461,6 +495,7 @@ def _same_run(a: simcore.RunResult, b: simcore.RunResult) -> None:
     assert json.dumps(a.kpis, sort_keys=True) == json.dumps(b.kpis, sort_keys=True)
 
 
+@pytest.mark.slow
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(overrides=scenarios(), days=st.integers(3, 8), more=st.integers(1, 4))
 def test_the_past_does_not_depend_on_the_horizon(overrides, days, more):
