@@ -34,5 +34,9 @@ def arrivals(
             return
         if not flat and thin() * peak >= rate(t):
             continue
-        yield from wait_until(env, t)
+        now = env.now
+        if now + (t - now) == t:  # one delay lands on t (wait_until, without its generator)
+            yield env.timeout(t - now)
+        else:
+            yield from wait_until(env, t)
         place()
