@@ -28,6 +28,7 @@ def small_run() -> simcore.RunResult:
     )
 
 
+@pytest.mark.property
 def test_flatten_and_table_cover_every_leaf(small_run):
     flat = flatten_kpis(small_run.kpis)
     assert flat["queues.gateway.utilization"] == small_run.kpis["queues"]["gateway"]["utilization"]
@@ -38,6 +39,7 @@ def test_flatten_and_table_cover_every_leaf(small_run):
     assert row["shown"] == f"{100 * small_run.kpis['cancellation_rate']:.2f}%"
 
 
+@pytest.mark.property
 def test_report_lists_every_reason_and_queue(small_run):
     text = kpi_report(small_run.kpis)
     for reason in small_run.kpis["cancellations_by_reason"]:
@@ -46,6 +48,7 @@ def test_report_lists_every_reason_and_queue(small_run):
         assert f"  {queue} " in text
 
 
+@pytest.mark.property
 def test_summary_figure_renders(small_run, tmp_path):
     fig = plot_run_summary(small_run.timeseries, small_run.orders, small_run.kpis, title="t", warmup_days=2)
     assert len(fig.axes) == 5  # four panels and the queue-wait twin axis
@@ -56,6 +59,7 @@ def test_summary_figure_renders(small_run, tmp_path):
     assert "Cancellations by reason (colour = initiator)" in titles
 
 
+@pytest.mark.property
 def test_load_run_round_trips_written_outputs(small_run, tmp_path):
     simcore.write_outputs(small_run, tmp_path / "run")
     back = load_run(tmp_path / "run")

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import SCENARIOS, quiet
+from conftest import quiet, shipped
 
 import analysis.export as export
 import simcore
@@ -40,8 +40,8 @@ ISO_UTC_MS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory) -> Path:
     """A 40-day baseline at low volume with disputes, declines and refunds made common."""
-    scn = simcore.load_scenario(
-        SCENARIOS / "baseline.yaml",
+    scn = shipped(
+        "baseline",
         {
             "horizon_days": 40,
             "warmup_days": 1,
@@ -83,6 +83,7 @@ def ms(times) -> np.ndarray:
     return t.dt.tz_localize(None).astype("datetime64[ms]").astype("int64").to_numpy()
 
 
+@pytest.mark.property
 def test_fixture_run_exercises_every_object_type(log):
     parts = set(log["activity"].map(EVENT_OBJECT).dropna())
     assert parts == {"payment", "refund", "dispute"}
@@ -92,6 +93,7 @@ def test_fixture_run_exercises_every_object_type(log):
 # CSV ---------------------------------------------------------------------------------------------
 
 
+@pytest.mark.property
 def test_csv_has_every_event_with_its_case_time_and_resource(exports, log, orders):
     path, summary = exports["csv"]
     header = path.read_text(encoding="utf-8").split("\n", 1)[0].split(",")
@@ -106,6 +108,7 @@ def test_csv_has_every_event_with_its_case_time_and_resource(exports, log, order
     np.testing.assert_array_equal(csv[["buyer_id", "seller_id"]], log[["buyer_id", "seller_id"]])
 
 
+@pytest.mark.property
 def test_csv_gz_reads_back_the_same(run_dir, exports, tmp_path):
     summary = export_run(run_dir, "csv", tmp_path / "log.csv.gz")
     assert summary.bytes < exports["csv"][1].bytes / 3
@@ -246,10 +249,12 @@ def xes(exports) -> ET.Element:
     return ET.parse(exports["xes"][0]).getroot()
 
 
+@pytest.mark.property
 def test_xes_follows_the_schema_and_the_standard(xes):
     assert xes_problems(xes, xsd_rules(XSD)) == []
 
 
+@pytest.mark.property
 def test_xes_validates_against_the_xsd_with_lxml(exports):
     etree = pytest.importorskip("lxml.etree", reason="lxml is not installed (not a project dependency)")
     schema = etree.XMLSchema(etree.parse(str(XSD)))
@@ -297,6 +302,7 @@ def test_xes_checker_rejects_broken_documents(small_xes, how):
     assert xes_problems(_break_xes(small_xes, how), xsd_rules(XSD)) != []
 
 
+@pytest.mark.property
 def test_xes_has_one_trace_per_order_and_every_event(xes, exports, log, orders):
     traces = xes.findall("trace")
     names = [t.find("string[@key='concept:name']").get("value") for t in traces]
@@ -324,6 +330,7 @@ def test_xes_has_one_trace_per_order_and_every_event(xes, exports, log, orders):
     assert set(got.loc[got["activity"] == "dispute_review_started", "lifecycle"]) == {"start"}
 
 
+@pytest.mark.property
 def test_xes_trace_attributes_are_the_orders(xes, orders):
     trace = xes.findall("trace")[7]
     a = {x.get("key"): (x.tag, x.get("value")) for x in trace if x.tag != "event"}
@@ -423,6 +430,7 @@ def ocel(exports) -> dict:
     return json.loads(exports["ocel"][0].read_text(encoding="utf-8"))
 
 
+@pytest.mark.property
 def test_ocel_follows_the_format(ocel):
     assert ocel_problems(ocel) == []
 
@@ -468,6 +476,7 @@ def test_ocel_checker_rejects_broken_documents(small_ocel, how):
     assert ocel_problems(_break_ocel(small_ocel, how)) != []
 
 
+@pytest.mark.property
 def test_ocel_has_every_event_with_its_time_and_objects(ocel, exports, log, orders):
     events = pd.DataFrame(ocel["events"])
     assert len(events) == len(log) == exports["ocel"][1].events
@@ -493,6 +502,7 @@ def test_ocel_has_every_event_with_its_time_and_objects(ocel, exports, log, orde
     assert (first["buyer_id"] == orders.set_index("order_id")["buyer_id"]).all()
 
 
+@pytest.mark.property
 def test_ocel_objects_carry_the_orders_and_sellers_attributes(ocel, run_dir, orders):
     by_id = {o["id"]: o for o in ocel["objects"]}
     sellers = pd.read_parquet(run_dir / "sellers.parquet")
@@ -522,6 +532,7 @@ def test_ocel_objects_carry_the_orders_and_sellers_attributes(ocel, run_dir, ord
 # Streaming, errors -------------------------------------------------------------------------------
 
 
+@pytest.mark.property
 @pytest.mark.parametrize("fmt", export.FORMATS)
 def test_small_batches_write_the_same_bytes(run_dir, exports, tmp_path, monkeypatch, fmt):
     """Batch and chunk edges fall inside orders' event runs: the output must not change."""
@@ -584,6 +595,7 @@ def test_a_log_with_events_of_unknown_orders_is_refused(run_dir, tmp_path):
         assert not (tmp_path / f"x.{fmt}").exists()
 
 
+@pytest.mark.property
 def test_a_run_without_orders_exports_valid_empty_logs(tmp_path):
     simcore.write_outputs(
         simcore.run(quiet({"horizon_days": 1, "buyers.orders_per_hour": 1e-4})), tmp_path / "run"
@@ -600,6 +612,7 @@ def test_a_run_without_orders_exports_valid_empty_logs(tmp_path):
 # Trace -------------------------------------------------------------------------------------------
 
 
+@pytest.mark.trace
 def test_exact_story_of_a_quiet_order(tmp_path):
     """Every duration of QUIET is constant: the gateway takes 30 s, the seller looks after 2 h,
     handles for 1 day, transit is 5 days and the buyer confirms a day after delivery."""
@@ -634,6 +647,7 @@ def _orders_of_interest(orders: pd.DataFrame) -> list[int]:
     return [int(orders.loc[p, "order_id"].iloc[0]) for p in picks]
 
 
+@pytest.mark.property
 def test_story_lists_every_event_of_the_order_in_time_order(run_dir, log, orders):
     for oid in _orders_of_interest(orders):
         story = order_story(run_dir, oid)
@@ -645,6 +659,7 @@ def test_story_lists_every_event_of_the_order_in_time_order(run_dir, log, orders
         assert len(format_story(story).splitlines()) == len(mine) + 3
 
 
+@pytest.mark.property
 def test_story_header_names_amount_parties_destination_and_outcome(run_dir, orders):
     row = orders[(orders["status"] == "cancelled") & orders["refund_amount"].notna()].iloc[0]
     story = order_story(run_dir, int(row["order_id"]))
@@ -665,6 +680,7 @@ def test_story_header_names_amount_parties_destination_and_outcome(run_dir, orde
     )
 
 
+@pytest.mark.property
 def test_story_from_loaded_run_files_is_the_same(run_dir, orders):
     oid = _orders_of_interest(orders)[0]
     pd.testing.assert_frame_equal(order_story(load_run(run_dir), oid), order_story(run_dir, str(oid)))
@@ -695,6 +711,7 @@ def test_story_of_a_folder_that_is_not_a_run(tmp_path):
 # --- The commands ---------------------------------------------------------------------------------
 
 
+@pytest.mark.property
 def test_export_and_trace_commands(run_dir, log, tmp_path, capsys):
     from simcore.cli import main
 

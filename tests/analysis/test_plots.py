@@ -9,7 +9,7 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import SCENARIOS
+from conftest import shipped
 from matplotlib.ticker import PercentFormatter
 
 import simcore
@@ -28,9 +28,8 @@ from analysis.tables import REASON_GROUPS
 
 @pytest.fixture(scope="module")
 def run() -> simcore.RunResult:
-    scn = simcore.load_scenario(
-        SCENARIOS / "baseline.yaml",
-        {"horizon_days": 20, "warmup_days": 2, "cooldown_days": 5, "buyers.orders_per_hour": 10},
+    scn = shipped(
+        "baseline", {"horizon_days": 20, "warmup_days": 2, "cooldown_days": 5, "buyers.orders_per_hour": 10}
     )
     return simcore.run(scn)
 
@@ -55,6 +54,7 @@ def patches(ax, prefix: str) -> dict[str, float]:
 # ------------------------------------------------------------------ run figures
 
 
+@pytest.mark.property
 def test_cancellation_bars_are_the_counts_of_the_orders_frame(run):
     orders = in_window(run)
     ax = plot_cancellations(orders)
@@ -70,6 +70,7 @@ def test_cancellation_bars_are_the_counts_of_the_orders_frame(run):
     assert ax.get_xlabel() == "orders cancelled"
 
 
+@pytest.mark.property
 def test_cancellations_from_kpis_match_the_window_of_the_orders(run):
     from_orders = patches(plot_cancellations(run.orders, window_hours=run.scenario.kpi_window_hours), "")
     from_kpis = patches(plot_cancellations(run.kpis), "")
@@ -79,6 +80,7 @@ def test_cancellations_from_kpis_match_the_window_of_the_orders(run):
     } == run.kpis["cancellations_by_reason"]
 
 
+@pytest.mark.property
 def test_refund_histogram_counts_every_refund_and_marks_the_promise(run):
     window = run.scenario.kpi_window_hours
     ax = plot_refund_delays(run.orders, sla_bdays=20, patience_bdays=15, window_hours=window)
@@ -118,6 +120,7 @@ def _disputes() -> pd.DataFrame:
     return pd.concat([frame, none], ignore_index=True).assign(placed_hour=0.0)
 
 
+@pytest.mark.trace
 def test_dispute_funnel_follows_each_dispute_to_its_stage():
     funnel = dispute_funnel(_disputes()).set_index("stage")
     assert funnel.loc["opened"].to_dict() == {
@@ -146,6 +149,7 @@ def test_dispute_funnel_follows_each_dispute_to_its_stage():
     }
 
 
+@pytest.mark.property
 def test_dispute_funnel_bars_add_up_to_the_disputes(run):
     ax = plot_dispute_funnel(_disputes())
     widths = patches(ax, "")
@@ -166,6 +170,7 @@ def test_dispute_funnel_bars_add_up_to_the_disputes(run):
     assert sum(w for k, w in patches(real, "opened:").items()) == run.orders["dispute_reason"].notna().sum()
 
 
+@pytest.mark.property
 def test_order_flow_columns_and_bands_add_up_to_the_orders(run):
     orders = in_window(run)
     paths = order_paths(orders)
@@ -186,6 +191,7 @@ def test_order_flow_columns_and_bands_add_up_to_the_orders(run):
     assert f"{len(orders):,} orders" in ax.get_title()
 
 
+@pytest.mark.property
 def test_daily_panels_draw_the_timeseries(run):
     ts = run.timeseries
     axes = plot_daily(ts, warmup_days=2, window_hours=run.scenario.kpi_window_hours)
@@ -216,6 +222,7 @@ def _summary() -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["cell_id", KEY, "strategy", "kpi", "mean", "ci_low", "ci_high", "n"])
 
 
+@pytest.mark.property
 def test_response_draws_one_line_and_band_per_strategy_at_the_interval():
     summary = _summary()
     ax = plot_response(summary, "cancellation_rate")
@@ -249,6 +256,7 @@ def test_response_refuses_a_second_varying_key_unless_filtered():
         plot_response(two, "no_such_kpi", KEY)
 
 
+@pytest.mark.property
 def test_heatmap_shows_the_means_of_one_strategy():
     two = pd.concat([_summary().assign(**{"buyers.fraud_rate": f}) for f in (0.01, 0.03)], ignore_index=True)
     two.loc[two["buyers.fraud_rate"] == 0.03, "mean"] += 0.02
@@ -276,6 +284,7 @@ def _comparison() -> pd.DataFrame:
     )
 
 
+@pytest.mark.property
 def test_forest_draws_each_difference_with_its_interval_and_a_zero_line():
     cmp = _comparison()
     ax = plot_forest(cmp, ["cancellation_rate", "dispute_rate"], baseline="status_quo")

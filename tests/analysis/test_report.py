@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import SCENARIOS
+from conftest import SCENARIOS, seed, shipped
 
 import simcore
 from analysis.report import HEADLINE_KPIS, ReportError, write_report
@@ -22,7 +22,7 @@ RUN_FIGURES = ["order_flow", "cancellations", "refund_delays", "disputes", "dail
 TINY_SWEEP = f"""\
 base: {(SCENARIOS / "baseline.yaml").as_posix()}
 replications: 2
-seed: 5
+seed: {seed(5)}
 set: {{horizon_days: 10, warmup_days: 2, cooldown_days: 2, buyers.orders_per_hour: 2}}
 grid:
   sellers.inventory_accuracy: [0.3, 0.9]
@@ -34,9 +34,8 @@ strategies:
 
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory) -> Path:
-    scn = simcore.load_scenario(
-        SCENARIOS / "baseline.yaml",
-        {"horizon_days": 20, "warmup_days": 2, "cooldown_days": 5, "buyers.orders_per_hour": 10},
+    scn = shipped(
+        "baseline", {"horizon_days": 20, "warmup_days": 2, "cooldown_days": 5, "buyers.orders_per_hour": 10}
     )
     out = tmp_path_factory.mktemp("run") / "run"
     simcore.write_outputs(simcore.run(scn), out)
@@ -55,6 +54,7 @@ def images(text: str) -> list[bytes]:
     return [base64.b64decode(m) for m in IMG.findall(text)]
 
 
+@pytest.mark.property
 def test_run_report_is_one_self_contained_html_file(run_dir, tmp_path):
     out = tmp_path / "report.html"
     out.write_text("an old report", encoding="utf-8")  # replaced whole
@@ -72,12 +72,15 @@ def test_run_report_is_one_self_contained_html_file(run_dir, tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["report.html"]  # no temporary file left
 
 
+@pytest.mark.property
 def test_run_report_as_png_files(run_dir, tmp_path):
     written = write_report(run_dir, tmp_path / "figs", fmt="png", dpi=40)
     assert [p.name for p in written] == [f"{name}.png" for name in RUN_FIGURES]
     assert all(p.read_bytes().startswith(b"\x89PNG") for p in written)
 
 
+@pytest.mark.slow
+@pytest.mark.property
 def test_sweep_report_draws_response_curves_and_differences(sweep_dir, tmp_path):
     out = tmp_path / "sweep.html"
     write_report(sweep_dir, out, dpi=40)
@@ -127,6 +130,8 @@ def test_a_report_imports_neither_simpy_nor_pyplot(run_dir, tmp_path):
     assert done.stdout.split() == ["False", "False"]
 
 
+@pytest.mark.slow
+@pytest.mark.property
 def test_report_command(run_dir, sweep_dir, tmp_path, capsys):
     from simcore.cli import main
 

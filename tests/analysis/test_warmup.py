@@ -9,7 +9,7 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import SCENARIOS, quiet
+from conftest import BASELINE_SEED, SCENARIOS, quiet, seed, shipped
 from matplotlib.figure import Figure
 
 import simcore
@@ -22,8 +22,8 @@ PILOT_DAYS = 45
 @pytest.fixture(scope="module")
 def pilot():
     """Three short baseline pilots from an empty start (about 1.5 s in all)."""
-    scn = simcore.load_scenario(
-        SCENARIOS / "baseline.yaml",
+    scn = shipped(
+        "baseline",
         {"horizon_days": PILOT_DAYS, "warmup_days": 0, "cooldown_days": 0, "buyers.orders_per_hour": 3},
     )
     series = [warmup_series(simcore.run(scn, replication=r)) for r in range(3)]
@@ -43,8 +43,9 @@ def exponential_approach(seed: int, n: int = 300) -> np.ndarray:
     return 20 * (1 - np.exp(-t / 10)) + np.random.default_rng(seed).normal(0, 1, n)
 
 
+@pytest.mark.statistical
 def test_mser5_cuts_an_exponential_transient_near_its_end():
-    cuts = np.array([mser(exponential_approach(seed)) for seed in range(50)])
+    cuts = np.array([mser(exponential_approach(seed(s))) for s in range(50)])
     assert (cuts % 5 == 0).all()
     # Never keeps days where the bias is still 2.7 noise sds (t = 20)...
     assert cuts.min() >= 20
@@ -53,12 +54,14 @@ def test_mser5_cuts_an_exponential_transient_near_its_end():
     assert np.mean(cuts <= 60) >= 0.8
 
 
+@pytest.mark.statistical
 def test_mser5_cuts_little_from_a_stationary_series():
-    cuts = np.array([mser(np.random.default_rng(seed).normal(5, 1, 500)) for seed in range(50)])
+    cuts = np.array([mser(np.random.default_rng(seed(s)).normal(5, 1, 500)) for s in range(50)])
     assert np.median(cuts) == 0
     assert np.mean(cuts <= 50) >= 0.9  # at most 10% of the series in nine runs of ten
 
 
+@pytest.mark.trace
 def test_mser_by_hand_and_the_trailing_partial_batch_is_dropped():
     # batch 1, d = 0..3: MSER = 78/36, 1.2/25, 1/16, (2/3)/9 -> d = 1.
     assert mser([10, 0, 1, 0, 1, 0], batch=1) == 1
@@ -68,6 +71,7 @@ def test_mser_by_hand_and_the_trailing_partial_batch_is_dropped():
     assert mser([10, 0, 1, 0, 1, 0, 100], batch=2) == 2
 
 
+@pytest.mark.trace
 def test_batch_size_is_honoured():
     # 23 observations of a step, then an exact alternation 0, 1, 0, 1, ...
     y = np.concatenate([np.full(23, 5.0), np.tile([0.0, 1.0], 90)])
@@ -77,12 +81,14 @@ def test_batch_size_is_honoured():
     assert mser(y) == mser(y, batch=5)
 
 
+@pytest.mark.trace
 @pytest.mark.parametrize("y", [np.full(60, 0.1), [np.nan] * 3 + [7.3] * 20, np.zeros(10)])
 def test_a_constant_series_is_not_truncated(y):
     assert mser(y) == 0
     assert mser(y, batch=1) == 0
 
 
+@pytest.mark.trace
 def test_nans_are_dropped_and_the_cut_is_counted_in_the_original_series():
     assert mser([np.nan, 10, 0, 1, 0, 1, 0], batch=1) == 2
     assert mser([10, np.nan, 0, 1, 0, 1, 0], batch=1) == 1
@@ -105,6 +111,7 @@ def test_mser_rejects_bad_input(y, batch, match):
 # --- Welch ----------------------------------------------------------------------------------
 
 
+@pytest.mark.trace
 def test_welch_matches_law_and_kelton_by_hand():
     matrix = [[0, 4, 2, 8, 6, 10, 4, 12], [2, 0, 4, 4, 8, 2, 6, 0]]
     # Means 1, 2, 3, 6, 7, 6, 5, 6; w = 2: i = 1, 2 shrink to 1 and 3 points, then 5-point
@@ -126,13 +133,23 @@ def test_welch_window_outside_law_and_kelton_range_is_rejected(window):
 # --- The series of one run ------------------------------------------------------------------
 
 
+#: Two days with next to no orders (the rate times 1e-6: an order in them once in ~200,000
+#: runs), so that days before the first order can be checked whatever the seed.
+SLOW_START = {"name": "slow start", "start": "2026-01-05", "days": 2, "multiplier": 1e-6}
+
+
+@pytest.mark.property
 def test_orders_in_system_matches_an_independent_count():
+    # About 43 orders from day 3: every way out is used, and more than 3 of days 3 to 10 (whose
+    # shares are kept) see an order, on all but a few seeds in 10,000. (0.03 orders an hour from
+    # hour 0, as first written, left days 1 and 2 empty on a quarter of the seeds only.)
     run = simcore.run(
         quiet(
             {
                 "seed": 5,
                 "horizon_days": 20,
-                "buyers.orders_per_hour": 0.03,
+                "buyers.orders_per_hour": 0.1,
+                "buyers.arrival_profile": {"promotions": [SLOW_START]},
                 "buyers.cancel.change_of_mind": 0.3,
             }
         )
@@ -170,6 +187,7 @@ def test_orders_in_system_matches_an_independent_count():
 # --- The suggestion ---------------------------------------------------------------------------
 
 
+@pytest.mark.statistical
 def test_pilots_from_an_empty_start_suggest_a_warmup(pilot):
     assert pilot.replications == 3
     assert list(pilot.by_series.columns) == ["column", "truncation_days", "mean_after", "at_limit"]
@@ -190,6 +208,7 @@ def frames(values: dict[str, list[float]], replications: int = 3) -> list[pd.Dat
     return [pd.DataFrame(values, index=days).mul(1 + 0.1 * r) for r in range(replications)]
 
 
+@pytest.mark.trace
 def test_suggestion_is_the_largest_cut_of_the_mean_and_flat_series_get_none():
     ramp = np.minimum(np.arange(40.0), 12) + np.tile([0.0, 1.0], 20)
     data = {"ramp": list(ramp), "flat": [3.0] * 40, "empty": [np.nan] * 40}
@@ -207,6 +226,7 @@ def test_suggestion_is_the_largest_cut_of_the_mean_and_flat_series_get_none():
     assert again.days == s.days
 
 
+@pytest.mark.trace
 def test_a_series_still_rising_at_half_the_pilot_is_flagged():
     s = suggest_warmup(frames({"trend": list(np.arange(40.0))}), columns=["trend"])
     row = s.by_series.iloc[0]
@@ -234,6 +254,7 @@ def test_suggest_warmup_rejects_bad_input(series, columns, match):
 # --- The Welch plot -------------------------------------------------------------------------
 
 
+@pytest.mark.property
 def test_plot_warmup_draws_mean_welch_and_both_cuts(pilot):
     ax = plot_warmup(pilot, "orders_in_system", window=7)
     assert isinstance(ax.figure, Figure)
@@ -255,6 +276,7 @@ def test_plot_warmup_draws_mean_welch_and_both_cuts(pilot):
     assert ax.get_title() == "Warm-up: orders in system, 3 pilot replications"
 
 
+@pytest.mark.property
 def test_plot_warmup_draws_on_given_axes_and_rejects_unknown_series(pilot):
     ax = Figure().subplots()
     assert plot_warmup(pilot, "completed", window=3, ax=ax) is ax
@@ -266,11 +288,13 @@ def test_plot_warmup_draws_on_given_axes_and_rejects_unknown_series(pilot):
 # --- The command --------------------------------------------------------------------------------
 
 
+@pytest.mark.property
 def test_warmup_command_prints_each_cut_and_draws_the_welch_plots(tmp_path, capsys):
     from simcore.cli import main
 
     png = tmp_path / "welch.png"
     args = ["--horizon-days", "40", "--replications", "2", "--set", "buyers.orders_per_hour=3"]
+    args += ["--seed", str(seed(BASELINE_SEED))]
     assert main(["warmup", str(SCENARIOS / "baseline.yaml"), *args, "--plot", str(png), "--quiet"]) == 0
     out = capsys.readouterr().out
     assert "2 pilot runs of 40 days from an empty start, MSER-5 per series:" in out

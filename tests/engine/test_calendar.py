@@ -7,6 +7,7 @@ import datetime as dt
 
 import numpy as np
 import pytest
+from conftest import seed
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -28,6 +29,7 @@ MON, TUE, WED, THU, FRI, SAT, SUN = range(7)
 # ---------------------------------------------------------------------------------- weekdays
 
 
+@pytest.mark.trace
 @pytest.mark.parametrize(
     ("hour", "weekday"),
     [(0.0, MON), (23.999, MON), (24.0, TUE), (at(FRI, 23.5), FRI), (at(SAT, 0), SAT), (at(SUN, 12), SUN)]
@@ -37,11 +39,13 @@ def test_weekday_of_hour(hour, weekday):
     assert CAL.weekday(hour) == weekday
 
 
+@pytest.mark.trace
 def test_weekday_follows_the_start_date():
     wednesday = Calendar(dt.date(2026, 1, 7))
     assert [wednesday.weekday(d * DAY + 1) for d in range(8)] == [2, 3, 4, 5, 6, 0, 1, 2]
 
 
+@pytest.mark.property
 @settings(max_examples=100, deadline=None)
 @given(day=st.integers(0, 3650), hour=st.floats(0, 23.99))
 def test_weekday_agrees_with_datetime(day, hour):
@@ -51,6 +55,7 @@ def test_weekday_agrees_with_datetime(day, hour):
 # ---------------------------------------------------------------------------------- business days
 
 
+@pytest.mark.trace
 @pytest.mark.parametrize(
     ("start", "bdays", "expected"),
     [
@@ -69,11 +74,13 @@ def test_add_business_days_exact(start, bdays, expected):
     assert CAL.add_business_days(start, bdays) == pytest.approx(expected, abs=1e-9)
 
 
+@pytest.mark.trace
 def test_fractional_business_day_skips_the_weekend():
     # Friday 20:00 + 0.5 business day = 12 business hours: 4 on Friday, 8 on Monday.
     assert CAL.add_business_days(at(FRI, 20), 0.5) == pytest.approx(at(MON, 8, week=1))
 
 
+@pytest.mark.trace
 @pytest.mark.parametrize(
     ("start", "bdays", "expected"),
     [
@@ -87,12 +94,14 @@ def test_add_business_days_keeps_time_of_day(start, bdays, expected):
     assert CAL.add_business_days(start, bdays) == pytest.approx(expected, abs=1e-9)
 
 
+@pytest.mark.property
 def test_more_business_days_never_land_earlier():
     # Monday 10:00 + 0.9 bday is Monday 10:00 + 21.6 h; + 1.0 bday must not come before it.
     start = at(MON, 10)
     assert CAL.add_business_days(start, 1.0) >= CAL.add_business_days(start, 0.9)
 
 
+@pytest.mark.property
 @settings(max_examples=150, deadline=None)
 @given(day=st.integers(0, 400), hour=st.floats(0, 23.99), n=st.integers(0, 30))
 def test_whole_business_days_land_on_a_weekday_n_business_days_on(day, hour, n):
@@ -109,6 +118,7 @@ def test_whole_business_days_land_on_a_weekday_n_business_days_on(day, hour, n):
 # ---------------------------------------------------------------------------------- timestamps
 
 
+@pytest.mark.trace
 def test_timestamp_converts_hours_and_nan():
     ts = CAL.timestamp(np.array([0.0, 1.5, np.nan, at(MON, 0.25, week=1), 1 / 3_600_000]))
     assert ts.dtype == np.dtype("datetime64[ms]")
@@ -126,10 +136,11 @@ def test_timestamp_converts_hours_and_nan():
     assert np.isnat(ts[2]) and not np.isnat(ts[[0, 1, 3, 4]]).any()
 
 
+@pytest.mark.property
 def test_timestamp_in_place_equals_a_fresh_result():
     # simcore.results.collect converts the recorder's hour columns in place; over several slices
     # (calendar._SLICE rows each), with NaN among them, the result must be the fresh one.
-    rng = np.random.default_rng(3)
+    rng = np.random.default_rng(seed(3))
     hours = rng.uniform(0.0, 24.0 * 400, (1 << 18) * 2 + 5)
     hours[rng.random(hours.size) < 0.3] = np.nan
     fresh = CAL.timestamp(hours)
@@ -138,6 +149,7 @@ def test_timestamp_in_place_equals_a_fresh_result():
     np.testing.assert_array_equal(same, fresh)
 
 
+@pytest.mark.trace
 def test_timestamp_of_empty_and_all_nan():
     assert CAL.timestamp(np.array([])).size == 0
     assert np.isnat(CAL.timestamp(np.array([np.nan, np.nan]))).all()
@@ -152,6 +164,7 @@ def _numpy_business_hours(start: dt.date, hour: float) -> float:
     return int(np.busday_count(s64, day)) * 24.0 + time_of_day
 
 
+@pytest.mark.property
 @settings(max_examples=300, deadline=None)
 @given(
     weekday=st.integers(0, 6),

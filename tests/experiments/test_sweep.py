@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import SCENARIOS
+from conftest import SCENARIOS, seed
 
 import analysis
 from simcore.cli import main
@@ -23,7 +23,7 @@ BASE = (SCENARIOS / "baseline.yaml").as_posix()
 SMALL = f"""\
 base: {BASE}
 replications: 3
-seed: 5
+seed: {seed(5)}
 set: {{horizon_days: 12, warmup_days: 2, cooldown_days: 2, buyers.orders_per_hour: 3}}
 grid:
   sellers.inventory_accuracy: [0.3, 0.9]
@@ -48,6 +48,8 @@ def small_store(tmp_path_factory) -> Path:
     return d
 
 
+@pytest.mark.trace
+@pytest.mark.slow
 def test_design_crosses_cells_strategies_and_replications(small_store):
     sweep = read_sweep(small_store / "sweep.yaml")
     assert sweep.cells == [{"sellers.inventory_accuracy": 0.3}, {"sellers.inventory_accuracy": 0.9}]
@@ -64,9 +66,11 @@ def test_design_crosses_cells_strategies_and_replications(small_store):
     ]
     assert df.groupby(["cell_id", "strategy", "replication"]).ngroups == 18
     assert "cancellations_by_reason.out_of_stock" in set(df["kpi"])
-    assert (df["seed"] == 5).all()
+    assert (df["seed"] == seed(5)).all()
 
 
+@pytest.mark.property
+@pytest.mark.slow
 def test_same_results_with_two_workers_and_with_dask(small_store):
     serial = analysis.load_sweep(small_store / "serial")
     sweep = small_store / "sweep.yaml"
@@ -78,6 +82,8 @@ def test_same_results_with_two_workers_and_with_dask(small_store):
     assert analysis.load_sweep(out).equals(serial)
 
 
+@pytest.mark.property
+@pytest.mark.slow
 def test_identical_arms_differ_by_exactly_zero_and_a_real_change_shows(small_store):
     diff = analysis.compare(analysis.load_sweep(small_store / "serial"), baseline="status_quo")
     same = diff[(diff["strategy"] == "same_again") & (diff["n"] >= 2)]
@@ -89,6 +95,8 @@ def test_identical_arms_differ_by_exactly_zero_and_a_real_change_shows(small_sto
     assert len(strict) == 2 and (strict["ci_low"] > 0).all()
 
 
+@pytest.mark.trace
+@pytest.mark.slow
 def test_summarize_gives_t_intervals_and_a_bootstrap_option(small_store):
     df = analysis.load_sweep(small_store / "serial")
     s = analysis.summarize(df)
@@ -100,12 +108,17 @@ def test_summarize_gives_t_intervals_and_a_bootstrap_option(small_store):
     assert row["mean"] == pytest.approx(values.mean())
     assert (row["ci_low"], row["ci_high"]) == pytest.approx((values.mean() - half, values.mean() + half))
     assert row["n"] == 3
-    b = analysis.summarize(df, bootstrap=True, seed=1)
+    b = analysis.summarize(df, bootstrap=True, seed=seed(1))
     brow = b[(b.cell_id == 0) & (b.strategy == "status_quo") & (b.kpi == "cancellation_rate")].iloc[0]
-    assert values.min() <= brow["ci_low"] <= brow["mean"] <= brow["ci_high"] <= values.max()
-    assert analysis.summarize(df, bootstrap=True, seed=1).equals(b)
+    # A resample of three equal values averages to that value give or take a rounding (seen on
+    # one seed: an interval end 1 ulp past the largest value).
+    ulp = 1e-12 * values.abs().max()
+    assert values.min() - ulp <= brow["ci_low"] <= brow["mean"] <= brow["ci_high"] <= values.max() + ulp
+    assert analysis.summarize(df, bootstrap=True, seed=seed(1)).equals(b)
 
 
+@pytest.mark.property
+@pytest.mark.slow
 def test_rerun_skips_finished_runs_and_redoes_a_corrupted_one(small_store, tmp_path):
     sweep = read_sweep(small_store / "sweep.yaml")
     store = tmp_path / "store"
@@ -122,6 +135,8 @@ def test_rerun_skips_finished_runs_and_redoes_a_corrupted_one(small_store, tmp_p
     assert analysis.load_sweep(store).equals(analysis.load_sweep(small_store / "serial"))
 
 
+@pytest.mark.property
+@pytest.mark.slow
 def test_a_sweep_killed_midway_and_rerun_equals_an_uninterrupted_one(small_store, tmp_path):
     sweep = small_store / "sweep.yaml"
     store = tmp_path / "killed"
@@ -149,11 +164,12 @@ def test_a_sweep_killed_midway_and_rerun_equals_an_uninterrupted_one(small_store
     assert analysis.load_sweep(store).equals(analysis.load_sweep(small_store / "serial"))
 
 
+@pytest.mark.property
 def test_sampled_designs_stay_in_their_ranges_and_repeat(tmp_path):
     text = f"""\
 base: {BASE}
 replications: 1
-seed: 3
+seed: {seed(3)}
 set: {{horizon_days: 5, warmup_days: 1, cooldown_days: 1}}
 sample:
   method: lhs
@@ -201,7 +217,7 @@ sample:
     ],
 )
 def test_bad_sweep_files_are_refused_with_file_line_key_and_value(tmp_path, capsys, body, expected):
-    head = f"base: {BASE}\nreplications: 2\nseed: 1\n"
+    head = f"base: {BASE}\nreplications: 2\nseed: {seed(1)}\n"
     path = write(tmp_path, head + body)
     with pytest.raises(ScenarioError) as err:
         read_sweep(path)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import SCENARIOS
+from conftest import SCENARIOS, seed
 from scipy import stats
 
 import analysis
@@ -28,7 +28,7 @@ BASE = (SCENARIOS / "baseline.yaml").as_posix()
 SMALL = f"""\
 base: {BASE}
 replications: 3
-seed: 11
+seed: {seed(11)}
 set: {{horizon_days: 12, warmup_days: 2, cooldown_days: 2, buyers.orders_per_hour: 3}}
 grid:
   sellers.inventory_accuracy: [0.3, 0.9]
@@ -47,6 +47,7 @@ def write(tmp_path: Path, text: str, name: str = "sweep.yaml") -> Path:
 # --------------------------------------------------------------------------- precision
 
 
+@pytest.mark.trace
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
@@ -64,6 +65,7 @@ def test_bad_targets_are_refused(text):
         parse_target(text)
 
 
+@pytest.mark.trace
 def test_next_size_is_the_smallest_n_whose_t_interval_meets_the_target():
     import pandas as pd
 
@@ -84,36 +86,51 @@ def test_next_size_is_the_smallest_n_whose_t_interval_meets_the_target():
     assert _next_size(undefined, n, 10_000, conf) == 2 * n
 
 
+@pytest.mark.property
+@pytest.mark.slow
 def test_precision_adds_replications_until_every_arm_meets_its_target(tmp_path):
     sweep = read_sweep(write(tmp_path, SMALL))
     store = tmp_path / "store"
-    rule = PrecisionRule(store, [parse_target("cancellation_rate=0.012")], max_replications=60)
+    # The target is 3/4 of the widest interval of the first round (3 replications), so that round
+    # cannot meet it whatever the seed (a fixed 0.012 was met at once on 1 seed in 31 tried), and
+    # a few more replications usually do. The cap is out of reach unless every arm's first three
+    # replications agree to within a tenth of their usual spread.
+    run_sweep(sweep, store)
+    first = precision_table(store, 3, [parse_target("cancellation_rate=1")])
+    target = 0.75 * float(first["half_width"].max())
+    rule = PrecisionRule(store, [parse_target(f"cancellation_rate={target!r}")], max_replications=200)
     rounds = run_until(sweep, store, rule)
     assert rule.met and len(rounds) >= 2 and rounds[0].replications == 3
     n = rule.replications
-    assert rounds[-1].replications == n and 3 < n < 60
+    assert rounds[-1].replications == n and 3 < n < 200
     # Checked independently: every arm's t-interval over the n replications meets the target...
     df = analysis.load_sweep(store)
     rates = df[df.kpi == "cancellation_rate"]
     for _, arm in rates.groupby(["cell_id", "strategy"]):
         v = arm["value"].to_numpy()
         assert v.size == n
-        assert stats.t.ppf(0.975, n - 1) * v.std(ddof=1) / np.sqrt(n) <= 0.012
+        assert stats.t.ppf(0.975, n - 1) * v.std(ddof=1) / np.sqrt(n) <= target
     # ... and the round before did not.
     before = precision_table(store, rounds[-2].replications, rule.targets)
     assert not before["met"].all()
 
 
+@pytest.mark.property
+@pytest.mark.slow
 def test_precision_gives_the_same_replications_whatever_the_workers(tmp_path):
-    sweep_file = write(tmp_path, SMALL)
+    # One replication per arm to start: it gives no interval, so there is always a second round,
+    # whose size the results decide (2 to 7 replications on the seeds tried). Started at 3, the
+    # target was met at once on two seeds in nine and the test ran a single round.
+    sweep_file = write(tmp_path, SMALL.replace("replications: 3", "replications: 1"))
     args = ["--precision", "cancellation_rate=30%", "--precision-baseline", "status_quo", "--quiet"]
     out1, out2 = tmp_path / "one", tmp_path / "two"
     assert main(["sweep", str(sweep_file), "--out", str(out1), "--jobs", "1", *args]) == 0
     assert main(["sweep", str(sweep_file), "--out", str(out2), "--jobs", "2", *args]) == 0
     a, b = analysis.load_sweep(out1), analysis.load_sweep(out2)
-    assert a.equals(b) and a["replication"].max() + 1 > 3
+    assert a.equals(b) and a["replication"].max() + 1 > 1
 
 
+@pytest.mark.slow
 def test_precision_stops_at_the_cap_and_says_so(tmp_path, capsys):
     sweep_file = write(tmp_path, SMALL)
     out = tmp_path / "out"
@@ -161,6 +178,7 @@ with store_lock(Path(sys.argv[1])):
 """
 
 
+@pytest.mark.slow
 def test_a_store_in_use_is_refused_and_freed_when_its_holder_dies(tmp_path, capsys):
     sweep_file = write(tmp_path, SMALL)
     store = tmp_path / "store"
@@ -204,6 +222,7 @@ def test_a_second_sweep_in_the_same_process_is_refused_and_the_first_keeps_its_l
     assert try_lock(tmp_path).strip() == "got it"
 
 
+@pytest.mark.slow
 def test_the_store_stays_locked_between_precision_rounds(tmp_path):
     sweep = read_sweep(write(tmp_path, SMALL))
     store = tmp_path / "store"
@@ -217,6 +236,8 @@ def test_the_store_stays_locked_between_precision_rounds(tmp_path):
     assert [r.replications for r in rounds] == [3, 4] and seen == ["refused", "refused"]
 
 
+@pytest.mark.property
+@pytest.mark.slow
 def test_pool_workers_forked_during_a_sweep_do_not_keep_the_store_locked(tmp_path):
     sweep = read_sweep(write(tmp_path, SMALL))
     store = tmp_path / "store"
@@ -226,6 +247,7 @@ def test_pool_workers_forked_during_a_sweep_do_not_keep_the_store_locked(tmp_pat
     assert (report.done, report.skipped) == (4, 12)
 
 
+@pytest.mark.slow
 def test_a_store_holding_another_design_is_refused_untouched(tmp_path, capsys):
     store = tmp_path / "store"
     assert main(["sweep", str(write(tmp_path, SMALL)), "--out", str(store), "--jobs", "1", "--quiet"]) == 0
@@ -236,18 +258,23 @@ def test_a_store_holding_another_design_is_refused_untouched(tmp_path, capsys):
     assert {p.name: p.read_bytes() for p in sorted(store.rglob("*")) if p.is_file()} == before
 
 
+@pytest.mark.property
+@pytest.mark.slow
 def test_a_new_seed_redoes_every_run_and_leftovers_are_not_read(tmp_path):
     store = tmp_path / "store"
     first = run_sweep(read_sweep(write(tmp_path, SMALL)), store)
-    fewer = SMALL.replace("seed: 11", "seed: 12").replace("replications: 3", "replications: 2")
+    fewer = SMALL.replace(f"seed: {seed(11)}", f"seed: {seed(12)}")
+    fewer = fewer.replace("replications: 3", "replications: 2")
     again = run_sweep(read_sweep(write(tmp_path, fewer)), store)
     assert (first.done, again.done, again.skipped) == (12, 8, 0)
     df = analysis.load_sweep(store)
-    # The seed-11 files of replication 2 are still on disk, but not part of the sweep as last run.
-    assert len(list((store / "runs").glob("*-s11-r00002.parquet"))) == 4
-    assert set(df["seed"]) == {12} and set(df["replication"]) == {0, 1}
+    # The first seed's files of replication 2 are still on disk, but not part of the sweep as last run.
+    assert len(list((store / "runs").glob(f"*-s{seed(11)}-r00002.parquet"))) == 4
+    assert set(df["seed"]) == {seed(12)} and set(df["replication"]) == {0, 1}
 
 
+@pytest.mark.property
+@pytest.mark.slow
 def test_a_run_file_changed_on_disk_is_caught_and_recomputed_exactly(tmp_path):
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
@@ -275,6 +302,7 @@ def test_a_run_file_changed_on_disk_is_caught_and_recomputed_exactly(tmp_path):
     assert analysis.load_sweep(store).equals(clean)
 
 
+@pytest.mark.slow
 def test_a_failing_run_is_reported_filed_and_retried_by_a_rerun(tmp_path, monkeypatch, capsys):
     import simcore.experiments.runner
 
@@ -291,7 +319,7 @@ def test_a_failing_run_is_reported_filed_and_retried_by_a_rerun(tmp_path, monkey
     assert main(cmd) == 1
     err = capsys.readouterr().err
     assert err.count("failed: cell 1 {'sellers.inventory_accuracy': 0.9}") == 2  # both strategies
-    assert "seed 11, replication 1: RuntimeError: disk on fire" in err
+    assert f"seed {seed(11)}, replication 1: RuntimeError: disk on fire" in err
     traces = sorted((store / "failures").glob("*.txt"))
     assert [t.name for t in traces] == ["c0001-status_quo-r00001.txt", "c0001-strict_fraud-r00001.txt"]
     assert "disk on fire" in traces[0].read_text() and "Traceback" in traces[0].read_text()
@@ -309,7 +337,7 @@ def sampled(method: str, n: int) -> str:
     return f"""\
 base: {BASE}
 replications: 1
-seed: 4
+seed: {seed(4)}
 set: {{horizon_days: 10, warmup_days: 2, cooldown_days: 2, buyers.orders_per_hour: 4}}
 sample:
   method: {method}
@@ -320,6 +348,7 @@ sample:
 """
 
 
+@pytest.mark.statistical
 def test_morris_design_and_indices_rank_the_parameter_that_drives_a_kpi(tmp_path):
     pytest.importorskip("SALib")
     from SALib.analyze import morris
@@ -342,10 +371,15 @@ def test_morris_design_and_indices_rank_the_parameter_that_drives_a_kpi(tmp_path
     assert np.allclose(got["mu_star"], ref["mu_star"])
 
 
+@pytest.mark.statistical
+@pytest.mark.slow
 def test_sobol_design_gives_first_order_and_total_indices(tmp_path):
     pytest.importorskip("SALib")
-    sweep = read_sweep(write(tmp_path, sampled("sobol", 8)))
-    assert len(sweep.cells) == 8 * (2 + 2)
+    # n = 4 (16 runs; 8 took twice as long): the total index of the fraud rate on the observed
+    # fraud rate came out 0.6 to 1.5 on the seeds tried, the inventory accuracy's 0.0 (CRN: it
+    # moves no fraud draw), so the ranking below does not hang on the sample size.
+    sweep = read_sweep(write(tmp_path, sampled("sobol", 4)))
+    assert len(sweep.cells) == 4 * (2 + 2)
     store = tmp_path / "store"
     run_sweep(sweep, store)
     got = analysis.sensitivity(store, "fraud_rate_observed")
@@ -368,6 +402,7 @@ def test_sensitivity_refuses_other_designs_and_unknown_kpis(tmp_path):
 # --------------------------------------------------------------------------- progress in Jupyter
 
 
+@pytest.mark.slow
 def test_progress_bar_runs_in_a_jupyter_kernel(tmp_path):
     import nbformat
     from nbclient import NotebookClient
@@ -428,7 +463,7 @@ HEAD = f"base: {BASE}\nreplications: 1\n"
             + "}\n",
             "sweep too large: 6,553,600,000,000 arms",
         ),
-        (
+        (  # the literal limit of a 64-bit seed, not a seed to move
             HEAD + "seed: 9223372036854775808\n",
             "seed: Input should be less than or equal to 9223372036854775807",
         ),

@@ -9,62 +9,88 @@ from conftest import SCENARIOS
 from simcore.model.vocabulary import REASONS_BY_INITIATOR
 
 
+@pytest.mark.slow
+@pytest.mark.statistical
 def test_volume(baseline_result):
     assert baseline_result.kpis["orders"] >= 20_000
 
 
+@pytest.mark.slow
+@pytest.mark.statistical
 def test_overall_cancellation_rate_3_to_10_percent(baseline_result):
     assert 0.03 <= baseline_result.kpis["cancellation_rate"] <= 0.10
 
 
+@pytest.mark.slow
+@pytest.mark.statistical
 def test_seller_cancellations_below_2_5_percent(baseline_result):
     assert baseline_result.kpis["cancellation_rate_by_initiator"]["seller"] < 0.025
 
 
+@pytest.mark.slow
+@pytest.mark.statistical
 def test_payment_failure_rate_2_to_5_percent(baseline_result):
     assert 0.02 <= baseline_result.kpis["payment_failure_rate"] <= 0.05
 
 
+@pytest.mark.slow
+@pytest.mark.statistical
 def test_fraud_screen_cancellations_1_to_3_percent(baseline_result):
     assert 0.01 <= baseline_result.kpis["cancellation_rate_by_reason"]["fraud_suspected"] <= 0.03
 
 
+@pytest.mark.slow
+@pytest.mark.statistical
 def test_false_declines_0_3_to_3_percent(baseline_result):
     assert 0.003 <= baseline_result.kpis["false_decline_rate"] <= 0.03
 
 
+@pytest.mark.slow
+@pytest.mark.statistical
 def test_majority_of_fraud_declines_are_legitimate_orders(baseline_result):
     o = baseline_result.orders
     declined = o[o["cancel_reason"] == "fraud_suspected"]
     assert 0.4 <= (~declined["is_fraud"]).mean() <= 0.8
 
 
+@pytest.mark.slow
+@pytest.mark.statistical
 def test_out_of_stock_is_top_seller_reason(baseline_result):
     by = baseline_result.kpis["cancellations_by_reason"]
     seller = {r: by[r] for r in REASONS_BY_INITIATOR["seller"]}
     assert max(seller, key=seller.get) == "out_of_stock"
 
 
+@pytest.mark.slow
+@pytest.mark.statistical
 def test_median_card_refund_delay_3_to_20_business_days(baseline_result):
     p50 = baseline_result.kpis["refund_delay_bdays_by_method"]["original"]["p50"]
     assert 3 <= p50 <= 20
 
 
+@pytest.mark.slow
+@pytest.mark.statistical
 def test_measured_record_accuracy_near_source(baseline_result):
     # DeHoratius & Raman: 65% of SKU records inaccurate.
     assert 0.25 <= baseline_result.kpis["inventory_record_accuracy"] <= 0.45
 
 
+@pytest.mark.slow
+@pytest.mark.statistical
 def test_every_cancel_reason_occurs(baseline_result):
     by = baseline_result.kpis["cancellations_by_reason"]
     assert all(n > 0 for n in by.values()), by
 
 
+@pytest.mark.slow
+@pytest.mark.statistical
 def test_disputes_about_one_percent_of_orders(baseline_result):
     # About 1% of purchases generate a problem (Rule 2017); band 0.5-2%.
     assert 0.005 <= baseline_result.kpis["dispute_rate"] <= 0.02
 
 
+@pytest.mark.slow
+@pytest.mark.statistical
 def test_every_dispute_outcome_occurs_and_the_seller_wins_30_to_55_percent(baseline_result):
     # Merchant win rates when contesting disputes: 30-54% (industry reports).
     out = baseline_result.kpis["dispute_outcomes"]
@@ -73,11 +99,15 @@ def test_every_dispute_outcome_occurs_and_the_seller_wins_30_to_55_percent(basel
     assert sum(out.values()) == pytest.approx(1.0)
 
 
+@pytest.mark.slow
+@pytest.mark.statistical
 def test_every_dispute_reason_occurs(baseline_result):
     by = baseline_result.kpis["disputes_by_reason"]
     assert all(n > 0 for n in by.values()), by
 
 
+@pytest.mark.slow
+@pytest.mark.statistical
 def test_disputes_resolve_within_the_two_seven_day_stages(baseline_result):
     # ~7 days of negotiation, then the platform decides within ~7 days.
     o = baseline_result.orders
@@ -92,11 +122,15 @@ def test_disputes_resolve_within_the_two_seven_day_stages(baseline_result):
     assert baseline_result.kpis["disputes_unresolved"] <= 0.05 * len(o[o["dispute_opened_at"].notna()])
 
 
+@pytest.mark.slow
+@pytest.mark.statistical
 def test_wallet_refunds_are_faster_than_card_refunds(baseline_result):
     by = baseline_result.kpis["refund_delay_bdays_by_method"]
     assert by["wallet"]["p90"] < 1 < 3 <= by["original"]["p50"] <= 20
 
 
+@pytest.mark.slow
+@pytest.mark.statistical
 def test_seller_penalties_and_churn_happen_but_stay_rare(baseline_result):
     k = baseline_result.kpis
     suspended = (baseline_result.sellers["suspensions"] > 0).sum()

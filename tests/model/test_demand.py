@@ -36,6 +36,7 @@ def rate_of(profile, orders_per_hour: float = 10.0) -> ArrivalRate:
     return ArrivalRate(scn, Calendar(scn.start))
 
 
+@pytest.mark.trace
 def test_flat_rate_is_constant():
     rate = rate_of("flat", 12.5)
     assert rate.flat
@@ -43,6 +44,7 @@ def test_flat_rate_is_constant():
     assert {rate(h) for h in np.linspace(0, 24 * 30, 1001)} == {12.5}
 
 
+@pytest.mark.trace
 def test_shaped_profile_averages_to_orders_per_hour_over_a_week():
     rate = rate_of({"hour_of_day": HOUR_SHAPE, "weekday": WEEKDAY_SHAPE}, 10.0)
     assert not rate.flat
@@ -52,6 +54,7 @@ def test_shaped_profile_averages_to_orders_per_hour_over_a_week():
         assert np.mean(hourly) == pytest.approx(10.0, rel=1e-12)
 
 
+@pytest.mark.trace
 def test_shaped_profile_follows_hour_and_weekday_factors():
     rate = rate_of({"hour_of_day": HOUR_SHAPE, "weekday": WEEKDAY_SHAPE}, 10.0)
     # Ratios within a day follow hour_of_day; across days at one hour they follow weekday.
@@ -63,6 +66,7 @@ def test_shaped_profile_follows_hour_and_weekday_factors():
     assert rate(at(SAT, 20.0)) == pytest.approx(expected)
 
 
+@pytest.mark.trace
 def test_promotion_multiplies_inside_its_half_open_window():
     promo = {"name": "sale", "start": "2026-01-08", "days": 2, "multiplier": 3.0}  # a Thursday
     rate = rate_of({"hour_of_day": HOUR_SHAPE, "promotions": [promo]}, 10.0)
@@ -79,6 +83,7 @@ def _max_over_grid(rate: ArrivalRate, days: int = 28) -> float:
     return max(rate(h) for h in np.arange(0, 24 * days, 0.25))
 
 
+@pytest.mark.property
 def test_max_rate_bounds_the_rate_and_is_attained():
     promo = {"start": "2026-01-10", "days": 1, "multiplier": 2.5}  # a Saturday: the peak day
     rate = rate_of({"hour_of_day": HOUR_SHAPE, "weekday": WEEKDAY_SHAPE, "promotions": [promo]})
@@ -87,6 +92,7 @@ def test_max_rate_bounds_the_rate_and_is_attained():
     assert peak == pytest.approx(rate.max_rate)
 
 
+@pytest.mark.property
 def test_max_rate_with_a_slowdown_promotion():
     promo = {"start": "2026-01-06", "days": 3, "multiplier": 0.5}
     rate = rate_of({"hour_of_day": HOUR_SHAPE, "promotions": [promo]})
@@ -99,6 +105,7 @@ OVERLAPPING = [
 ]
 
 
+@pytest.mark.property
 def test_max_rate_bounds_overlapping_promotions():
     rate = rate_of({"promotions": OVERLAPPING}, 10.0)
     assert rate(at(WED, 12)) == pytest.approx(60.0)  # 10 * 3 * 2: both windows cover Wednesday
@@ -110,7 +117,13 @@ def test_max_rate_bounds_overlapping_promotions():
 #: Enough stock that no arrival is lost (QUIET's 20 SKUs hold ~1000 units each).
 PLENTY = {"sellers.initial_stock_mean": 1e6}
 
+# Tolerances: order counts are Poisson (variance = mean) and shares of a Poisson process's
+# orders binomial given their number; every check allows 4 standard errors, a two-sided 99.994%
+# level under the normal approximation (means of 240 to 6,720 orders). A rate 10% off moves the
+# two-week count by 8 SE and a promotion day's by 2.7 to 3.8 SE.
 
+
+@pytest.mark.statistical
 @pytest.mark.slow
 def test_shaped_run_places_orders_per_hour_times_hours():
     lam, days = 20.0, 14  # two whole weeks, so the weekday shape averages out
@@ -136,6 +149,7 @@ def test_shaped_run_places_orders_per_hour_times_hours():
     assert abs(evening - p) < 4 * math.sqrt(p * (1 - p) / n), (evening, p)
 
 
+@pytest.mark.statistical
 @pytest.mark.slow
 def test_promotion_day_shows_more_orders():
     lam, mult = 10.0, 3.0
@@ -154,6 +168,7 @@ def test_promotion_day_shows_more_orders():
     assert promo_day > others.max()
 
 
+@pytest.mark.statistical
 @pytest.mark.slow
 def test_overlapping_promotions_multiply_orders():
     lam = 10.0

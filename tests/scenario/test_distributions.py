@@ -1,7 +1,8 @@
 """Distribution specs and block samplers: moments against theory, units, determinism, validation.
 
-Moment checks use one seeded generator and a tolerance of a few standard errors, so they are
-deterministic and fast (they draw numbers, they do not run the model).
+Moment checks use one seeded generator (its seed moved by ``SIMCORE_TEST_SEED``) and a tolerance
+of a few standard errors, so they are deterministic for a seed and fast (they draw numbers, they
+do not run the model).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import math
 
 import numpy as np
 import pytest
+from conftest import seed
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import TypeAdapter, ValidationError
@@ -29,13 +31,14 @@ from simcore.scenario.distributions import (
 )
 
 N_DRAWS = 200_000
-#: Standard errors allowed between a sample moment and its theoretical value. With a fixed seed
-#: the outcome is deterministic; 5 SE keeps the check meaningful (a wrong parametrisation is off
-#: by tens of SE) without depending on the particular seed.
+#: Standard errors allowed between a sample moment and its theoretical value over N_DRAWS draws:
+#: 5 SE is a two-sided 99.99994% level under the normal approximation (18 moment comparisons:
+#: a correct sampler fails one on about 1 seed in 100,000). It keeps the check meaningful: a
+#: wrong parametrisation (a mean or sd 1% off, an sd taken for a variance) is off by tens of SE.
 Z = 5.0
 
 
-def _draws(spec, n: int = N_DRAWS, seed: int = 20260105, unit: str = "hours") -> np.ndarray:
+def _draws(spec, n: int = N_DRAWS, seed: int = seed(20260105), unit: str = "hours") -> np.ndarray:
     sample = spec_sampler(spec, np.random.default_rng(seed), unit=unit)
     return np.array([sample() for _ in range(n)])
 
@@ -73,6 +76,7 @@ MOMENT_CASES = [
 ]
 
 
+@pytest.mark.statistical
 @pytest.mark.parametrize(("spec", "mean", "sd"), MOMENT_CASES)
 def test_sample_mean_matches_parameters(spec, mean, sd):
     x = _draws(spec)
@@ -81,6 +85,7 @@ def test_sample_mean_matches_parameters(spec, mean, sd):
     assert abs(x.mean() - mean) < Z * se, f"sample mean {x.mean():.5f} vs {mean:.5f} (se {se:.5f})"
 
 
+@pytest.mark.statistical
 @pytest.mark.parametrize(("spec", "mean", "sd"), MOMENT_CASES)
 def test_sample_sd_matches_parameters(spec, mean, sd):
     x = _draws(spec)
@@ -90,12 +95,14 @@ def test_sample_sd_matches_parameters(spec, mean, sd):
     assert abs(sq.mean() - sd**2) < Z * se_var, f"sample sd {math.sqrt(sq.mean()):.5f} vs {sd:.5f}"
 
 
+@pytest.mark.trace
 def test_constant_always_returns_its_value():
     assert set(_draws(Constant(dist="constant", value=2.75), n=3000)) == {2.75}
     assert set(_draws(Constant(dist="constant", value=0.0), n=10)) == {0.0}
     assert Constant(dist="constant", value=2.75).mean_hours == 2.75
 
 
+@pytest.mark.statistical
 def test_empirical_respects_weights():
     spec = Empirical(dist="empirical", values=[1.0, 2.0, 3.0], weights=[0.0, 3.0, 1.0])
     x = _draws(spec, n=40_000)
@@ -105,6 +112,7 @@ def test_empirical_respects_weights():
     assert spec.mean_hours == pytest.approx(0.75 * 2 + 0.25 * 3)
 
 
+@pytest.mark.statistical
 def test_empirical_without_weights_is_uniform_over_values():
     x = _draws(Empirical(dist="empirical", values=[4.0, 5.0, 6.0, 7.0]), n=40_000)
     for v in (4.0, 5.0, 6.0, 7.0):
@@ -114,10 +122,12 @@ def test_empirical_without_weights_is_uniform_over_values():
 # ---------------------------------------------------------------------------------- units
 
 
+@pytest.mark.trace
 def test_hours_per_unit_table():
     assert HOURS_PER_UNIT == {"seconds": 1 / 3600, "minutes": 1 / 60, "hours": 1.0, "days": 24.0}
 
 
+@pytest.mark.trace
 @pytest.mark.parametrize(
     ("value", "spec_unit", "out_unit", "expected"),
     [
@@ -134,6 +144,7 @@ def test_sampler_converts_units(value, spec_unit, out_unit, expected):
     assert spec_sampler(spec, np.random.default_rng(0), unit=out_unit)() == pytest.approx(expected, rel=1e-12)
 
 
+@pytest.mark.statistical
 @pytest.mark.parametrize(
     ("spec", "hours"),
     [
@@ -146,13 +157,16 @@ def test_sampler_converts_units(value, spec_unit, out_unit, expected):
 def test_mean_hours_and_samples_are_in_hours(spec, hours):
     assert spec.mean_hours == pytest.approx(hours, rel=1e-12)
     x = _draws(spec, n=50_000)  # sampler default unit: hours
+    # 2% is 4.5 SE or more (the exponential's; the others vary less): two-sided 99.999%. A unit
+    # mixed up is off by a factor of 24 or 60.
     assert abs(x.mean() / hours - 1.0) < 0.02
 
 
+@pytest.mark.property
 def test_sampler_is_draw_times_unit_factor():
     spec = Lognormal(dist="lognormal", mean=20.0, sd=10.0, unit="minutes")
-    in_hours = _draws(spec, n=100, seed=3)
-    in_minutes = _draws(spec, n=100, seed=3, unit="minutes")
+    in_hours = _draws(spec, n=100, seed=seed(3))
+    in_minutes = _draws(spec, n=100, seed=seed(3), unit="minutes")
     np.testing.assert_allclose(in_hours * 60.0, in_minutes, rtol=1e-12)
 
 
@@ -161,22 +175,24 @@ def test_sampler_is_draw_times_unit_factor():
 ALL_KINDS = [p.values[0] for p in MOMENT_CASES] + [Constant(dist="constant", value=1.0)]
 
 
+@pytest.mark.property
 @pytest.mark.parametrize("spec", ALL_KINDS, ids=lambda s: s.dist)
 def test_sampler_is_deterministic_for_a_seeded_generator(spec):
     # 2500 draws cross several refills of the sampler's block buffer.
-    a = _draws(spec, n=2500, seed=11)
-    b = _draws(spec, n=2500, seed=11)
+    a = _draws(spec, n=2500, seed=seed(11))
+    b = _draws(spec, n=2500, seed=seed(11))
     np.testing.assert_array_equal(a, b)
     if not isinstance(spec, Constant):
-        assert not np.array_equal(a, _draws(spec, n=2500, seed=12))
+        assert not np.array_equal(a, _draws(spec, n=2500, seed=seed(12)))
 
 
+@pytest.mark.property
 def test_sampler_serves_the_generators_stream_in_order():
     """Block buffering must not skip or reorder numbers: the sampler's values are the stream's
     exponential variates in order (exponential draws consume the stream sequentially)."""
     spec = Exponential(dist="exponential", mean=2.0)
-    direct = np.random.default_rng(5).exponential(2.0, 3000)
-    np.testing.assert_array_equal(_draws(spec, n=3000, seed=5), direct)
+    direct = np.random.default_rng(seed(5)).exponential(2.0, 3000)
+    np.testing.assert_array_equal(_draws(spec, n=3000, seed=seed(5)), direct)
 
 
 # ---------------------------------------------------------------------------------- validation
@@ -228,6 +244,7 @@ def test_duration_dispatches_on_dist():
         assert type(spec).__name__.lower() == name
 
 
+@pytest.mark.property
 def test_specs_are_frozen():
     spec = Exponential(dist="exponential", mean=1.0)
     with pytest.raises(ValidationError):
@@ -241,6 +258,7 @@ _means = st.floats(min_value=1e-3, max_value=1e4)
 _cvs = st.floats(min_value=1e-2, max_value=10.0)
 
 
+@pytest.mark.property
 @settings(max_examples=60, deadline=None)
 @given(
     kind=st.sampled_from([Lognormal, Gamma]), mean=_means, cv=_cvs, unit=_units, seed=st.integers(0, 2**32)
@@ -252,6 +270,7 @@ def test_lognormal_and_gamma_samples_are_finite_and_nonnegative(kind, mean, cv, 
     assert (x >= 0).all()
 
 
+@pytest.mark.property
 @settings(max_examples=60, deadline=None)
 @given(
     low=st.floats(min_value=0, max_value=1e4),
@@ -266,6 +285,7 @@ def test_uniform_samples_lie_in_low_high(low, width, unit, seed):
     assert (x <= spec.high).all()
 
 
+@pytest.mark.property
 @settings(max_examples=60, deadline=None)
 @given(
     low=st.floats(min_value=0, max_value=100),
@@ -281,6 +301,7 @@ def test_triangular_samples_lie_in_low_high(low, a, width, seed):
     assert (x <= high).all()
 
 
+@pytest.mark.property
 @settings(max_examples=40, deadline=None)
 @given(spec_unit=_units, out_unit=_units, mean=_means, seed=st.integers(0, 2**32))
 def test_unit_conversion_preserves_duration(spec_unit, out_unit, mean, seed):
