@@ -7,11 +7,13 @@ import subprocess
 import sys
 
 import pytest
-from conftest import ROOT, seed
+
+from tests.conftest import ROOT, seed
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 TEST_COMMAND = (
-    'python3 -m venv .venv && . .venv/bin/activate && pip install -e ".[dev]" && python -m pytest -q'
+    'python3 -m venv .venv && . .venv/bin/activate && pip install -e ".[dev]" && '
+    "ruff check . && lint-imports && mypy && python -m pytest -q"
 )
 RUN_COMMAND = (
     "python3 -m venv .venv && . .venv/bin/activate && pip install -e . && "

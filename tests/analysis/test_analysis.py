@@ -7,10 +7,10 @@ import sys
 
 import pandas as pd
 import pytest
-from conftest import quiet
 
 import simcore
 from analysis import flatten_kpis, kpi_report, kpi_table, load_run, plot_run_summary
+from tests.conftest import quiet
 
 
 @pytest.fixture(scope="module")

@@ -20,7 +20,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import quiet, shipped
 
 import analysis.export as export
 import simcore
@@ -30,6 +29,7 @@ from analysis.io import RUN_FILES, RunFiles, RunInputError, load_run
 from analysis.ocel import EVENT_OBJECT
 from analysis.trace import format_story, order_story
 from analysis.xes import XES_LIFECYCLE
+from tests.conftest import quiet, shipped
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 XSD = DATA / "xes-ieee-1849-2016.xsd"

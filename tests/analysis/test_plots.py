@@ -9,7 +9,6 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import shipped
 from matplotlib.ticker import PercentFormatter
 
 import simcore
@@ -24,6 +23,7 @@ from analysis.run_plots import (
 )
 from analysis.sweep_plots import forest_figure, plot_forest, plot_heatmap, plot_response, response_figure
 from analysis.tables import REASON_GROUPS
+from tests.conftest import shipped
 
 
 @pytest.fixture(scope="module")

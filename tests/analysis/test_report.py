@@ -10,11 +10,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import SCENARIOS, seed, shipped
 
 import simcore
 from analysis.report import HEADLINE_KPIS, ReportError, write_report
 from simcore.experiments.sweep import read_sweep, run_sweep
+from tests.conftest import SCENARIOS, seed, shipped
 
 IMG = re.compile(r'<img src="data:image/png;base64,([A-Za-z0-9+/=]+)"')
 RUN_FIGURES = ["order_flow", "cancellations", "refund_delays", "disputes", "daily"]

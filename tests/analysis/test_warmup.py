@@ -9,12 +9,12 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import BASELINE_SEED, SCENARIOS, quiet, seed, shipped
 from matplotlib.figure import Figure
 
 import simcore
 from analysis.plots import plot_warmup
 from analysis.warmup import DEFAULT_COLUMNS, SETTLE_DAYS, mser, suggest_warmup, warmup_series, welch
+from tests.conftest import BASELINE_SEED, SCENARIOS, quiet, seed, shipped
 
 PILOT_DAYS = 45
 

@@ -18,10 +18,10 @@ from typing import Any
 import pandas as pd
 import pytest
 import yaml
-from conftest import QUIET, SCENARIOS, seed
 
 from simcore import Scenario, ScenarioError, __version__, load_scenario
 from simcore.cli import main
+from tests.conftest import QUIET, SCENARIOS, seed
 
 RUN_FILES = {
     "orders.parquet",

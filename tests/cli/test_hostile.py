@@ -17,7 +17,6 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from conftest import SCENARIOS
 
 import simcore
 from simcore import ArgumentError, ScenarioError, load_scenario
@@ -25,6 +24,7 @@ from simcore.cli import main
 from simcore.experiments.admission import MEMORY_LIMIT_ENV, check_volume, expected_orders
 from simcore.scenario.loader import MAX_EXTENDS
 from simcore.scenario.yamlfile import MAX_DEPTH, MAX_FILE_BYTES, MAX_NODES
+from tests.conftest import SCENARIOS
 
 #: Wall-clock bound on a refusal, in seconds: generous for a loaded 2-core CI machine (each case
 #: takes well under 0.5 s on an idle one).

@@ -19,9 +19,9 @@ import time
 import zlib
 
 import pytest
-from conftest import ROOT, SCENARIOS
 
 from simcore.cli import main
+from tests.conftest import ROOT, SCENARIOS
 
 RUN_FILES = {
     "orders.parquet",

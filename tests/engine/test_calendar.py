@@ -7,11 +7,11 @@ import datetime as dt
 
 import numpy as np
 import pytest
-from conftest import seed
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from simcore.engine.calendar import Calendar
+from tests.conftest import seed
 
 MONDAY = dt.date(2026, 1, 5)  # QUIET's start date, a Monday
 CAL = Calendar(MONDAY)

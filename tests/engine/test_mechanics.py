@@ -19,7 +19,6 @@ import numpy as np
 import pandas as pd
 import pytest
 import simpy
-from conftest import SCENARIOS, shipped
 from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
@@ -41,6 +40,7 @@ from simcore.model.standing import SellerStanding
 from simcore.model.trust import BuyerTrust
 from simcore.model.vocabulary import ACTIVITY, ACTOR, STATUS_COMPLETED
 from simcore.scenario.distributions import Exponential
+from tests.conftest import SCENARIOS, shipped
 
 pytestmark = pytest.mark.property  # tier 3: each cheap mechanic equals the formulation it replaced
 

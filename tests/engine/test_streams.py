@@ -6,9 +6,9 @@ import math
 
 import numpy as np
 import pytest
-from conftest import seed
 
 from simcore.engine.streams import Streams
+from tests.conftest import seed
 
 # Tier 3: determinism and independence, for the root seeds 7 and 1 moved by SIMCORE_TEST_SEED.
 pytestmark = pytest.mark.property

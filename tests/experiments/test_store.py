@@ -9,7 +9,6 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from conftest import SCENARIOS, seed
 
 import analysis
 from simcore.cli import main
@@ -23,6 +22,7 @@ from simcore.experiments.store import (
 )
 from simcore.experiments.sweep import read_sweep, run_sweep
 from simcore.version import __version__
+from tests.conftest import SCENARIOS, seed
 
 pytestmark = pytest.mark.property
 

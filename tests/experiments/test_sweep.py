@@ -12,12 +12,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import SCENARIOS, seed
 
 import analysis
 from simcore.cli import main
 from simcore.errors import ScenarioError
 from simcore.experiments.sweep import read_sweep, run_sweep
+from tests.conftest import SCENARIOS, seed
 
 BASE = (SCENARIOS / "baseline.yaml").as_posix()
 SMALL = f"""\

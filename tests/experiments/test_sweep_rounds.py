@@ -14,7 +14,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import SCENARIOS, seed
 from scipy import stats
 
 import analysis
@@ -23,6 +22,7 @@ from simcore.cli import main
 from simcore.errors import ArgumentError, ScenarioError, StoreError
 from simcore.experiments.store import store_lock
 from simcore.experiments.sweep import read_sweep, run_sweep, run_until
+from tests.conftest import SCENARIOS, seed
 
 BASE = (SCENARIOS / "baseline.yaml").as_posix()
 SMALL = f"""\

@@ -15,13 +15,13 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import quiet
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import simcore
 from simcore.model.world import RunRecord, World
 from simcore.results.collect import collect
+from tests.conftest import quiet
 
 pytestmark = pytest.mark.property
 

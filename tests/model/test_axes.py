@@ -11,9 +11,9 @@ setting the model ignored would give the same counts in both runs and fail every
 from __future__ import annotations
 
 import pytest
-from conftest import shipped
 
 import simcore
+from tests.conftest import shipped
 
 pytestmark = pytest.mark.statistical
 

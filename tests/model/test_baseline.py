@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 import yaml
-from conftest import SCENARIOS
 
 from simcore.model.vocabulary import REASONS_BY_INITIATOR
+from tests.conftest import SCENARIOS
 
 
 @pytest.mark.slow

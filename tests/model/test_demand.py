@@ -9,11 +9,11 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import quiet
 
 import simcore
 from simcore.engine.calendar import Calendar
 from simcore.model.demand import ArrivalRate
+from tests.conftest import quiet
 
 MONDAY = dt.date(2026, 1, 5)  # QUIET's start date, a Monday
 DAY = 24.0

@@ -18,9 +18,9 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import const, quiet, shipped
 
 import simcore
+from tests.conftest import const, quiet, shipped
 
 G = 30.0 / 3600.0  # constant 30 s authorisation in QUIET
 SHIPPED = G + 26.0  # first look 2 h + handling 1 day

@@ -8,11 +8,11 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import quiet, seed, shipped
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import simcore
+from tests.conftest import quiet, seed, shipped
 
 pytestmark = pytest.mark.property
 

@@ -10,13 +10,13 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import quiet, seed
 
 from simcore.model.context import RunContext
 from simcore.model.draws import N_AFTER
 from simcore.model.order import Order
 from simcore.model.vocabulary import ACTIVITIES, ACTORS, State
 from simcore.model.world import build
+from tests.conftest import quiet, seed
 
 pytestmark = pytest.mark.trace
 

@@ -12,9 +12,9 @@ import sys
 
 import numpy as np
 import pytest
-from conftest import const, quiet
 
 import simcore
+from tests.conftest import const, quiet
 
 GATEWAY_H = 30.0 / 3600.0  # constant 30 s authorisation in QUIET
 

@@ -23,12 +23,12 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import const, quiet
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_aftermath import TROUBLED, aftermath, check_kpis, hours, kpi_window, nan0
 
 import simcore
+from tests.conftest import const, quiet
+from tests.model.test_aftermath import TROUBLED, aftermath, check_kpis, hours, kpi_window, nan0
 
 pytestmark = pytest.mark.property
 

@@ -42,13 +42,13 @@ from typing import Any
 
 import numpy as np
 import pytest
-from conftest import quiet
 from scipy import stats
 
 import simcore
 from simcore.engine.monitor import QueueMonitor
 from simcore.model.world import World
 from simcore.results.collect import collect
+from tests.conftest import quiet
 
 REPLICATIONS = 12
 HORIZON_DAYS = 3.0

@@ -15,7 +15,6 @@ import math
 
 import pandas as pd
 import pytest
-from conftest import const, quiet, seed
 
 import simcore
 from simcore.model.context import RunContext
@@ -23,6 +22,7 @@ from simcore.model.draws import N_AFTER
 from simcore.model.order import Order
 from simcore.model.refunds import RefundDesk
 from simcore.model.vocabulary import ACTIVITIES
+from tests.conftest import const, quiet, seed
 
 HOUR = pd.Timedelta(hours=1)
 

@@ -17,12 +17,12 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from conftest import quiet
 
 from simcore.model.standing import SellerStanding
 from simcore.model.world import World
 from simcore.results.collect import collect
 from simcore.scenario.schema import Penalties, SellerRating
+from tests.conftest import quiet
 
 DAY = 24.0
 #: Warn at a rate of 4%, suspend at 8%, after 2 days of grace; rulings out of reach.

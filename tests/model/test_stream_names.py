@@ -9,9 +9,9 @@ numbers change with it.
 from __future__ import annotations
 
 import pytest
-from conftest import quiet
 
 from simcore.model.world import World
+from tests.conftest import quiet
 
 pytestmark = pytest.mark.property
 

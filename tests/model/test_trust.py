@@ -23,7 +23,6 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import const, quiet, seed
 
 from simcore.engine.columns import as_numpy
 from simcore.model.context import RunContext
@@ -32,6 +31,7 @@ from simcore.model.order import Order
 from simcore.model.vocabulary import State
 from simcore.model.world import RunRecord, World, build, start
 from simcore.results.collect import collect
+from tests.conftest import const, quiet, seed
 
 #: The trust numbers of the one-experience cases, each loss distinct so that a loss taken in
 #: place of another shows. Start Monday 2026-01-05 (QUIET's start); every case acts at hour 10.

@@ -49,12 +49,12 @@ from typing import Any
 
 import numpy as np
 import pytest
-from conftest import const, quiet
 from scipy import stats
-from test_queues import assert_littles_law, erlang_c, exp_minutes, little_edges, mmc
 
 from simcore.model.world import World
 from simcore.results.collect import collect
+from tests.conftest import const, quiet
+from tests.model.test_queues import assert_littles_law, erlang_c, exp_minutes, little_edges, mmc
 
 REPLICATIONS = 14
 WARMUP_DAYS = 0.5

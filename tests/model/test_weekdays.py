@@ -20,9 +20,9 @@ import datetime as dt
 
 import pandas as pd
 import pytest
-from conftest import const, quiet
 
 import simcore
+from tests.conftest import const, quiet
 
 #: Start dates and their weekdays, by hand (2026-01-05 is a Monday).
 STARTS = {

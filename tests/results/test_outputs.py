@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from conftest import quiet
 
 import simcore
 import simcore.results.outputs as outputs
+from tests.conftest import quiet
 
 pytestmark = pytest.mark.property
 

@@ -8,13 +8,13 @@ import inspect
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import ROOT, quiet
 
 import simcore
 from simcore.model.columns import ORDER_COLUMNS, PLACEMENT, RECORDED
 from simcore.model.recorder import Recorder
 from simcore.results.kpis import flatten_kpis
 from simcore.results.registry import KPI_BY_NAME, KPIS, kpi, kpi_reference_markdown, unknown_kpi
+from tests.conftest import ROOT, quiet
 
 pytestmark = pytest.mark.property
 

@@ -11,7 +11,6 @@ import math
 
 import numpy as np
 import pytest
-from conftest import seed
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import TypeAdapter, ValidationError
@@ -29,6 +28,7 @@ from simcore.scenario.distributions import (
     Triangular,
     Uniform,
 )
+from tests.conftest import seed
 
 N_DRAWS = 200_000
 #: Standard errors allowed between a sample moment and its theoretical value over N_DRAWS draws:

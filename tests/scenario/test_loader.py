@@ -9,10 +9,10 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from conftest import SCENARIOS, quiet
 from pydantic import ValidationError
 
 from simcore import Scenario, ScenarioError, load_scenario, parse_overrides, scenario_from_dict
+from tests.conftest import SCENARIOS, quiet
 
 MODELINE = "# yaml-language-server: $schema=./scenario.schema.json"
 SHIPPED = sorted(p for p in SCENARIOS.glob("*.yaml") if not p.name.startswith("sweep_"))  # sweeps: test_sweep
