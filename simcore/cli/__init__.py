@@ -28,6 +28,7 @@ from simcore.cli.tools import (
 )
 from simcore.engine.tuning import hold_mmap_threshold
 from simcore.errors import InputError
+from simcore.paths import create_unique
 from simcore.version import __version__
 
 __all__ = ["EXIT_BAD_INPUT", "EXIT_INTERNAL", "EXIT_OK", "main"]
@@ -76,11 +77,11 @@ def _write_crash_report(argv: list[str] | None) -> Path | None:
 
     stamp = time.strftime("%Y%m%d-%H%M%S")
     try:
-        fd, name = tempfile.mkstemp(prefix=f"simcore-crash-{stamp}-", suffix=".txt")
+        fd, name = create_unique(tempfile.gettempdir(), f"simcore-crash-{stamp}-", ".txt")
         with os.fdopen(fd, "w", encoding="utf-8") as out:
             out.write(f"simcore {__version__}, Python {platform.python_version()}, {platform.platform()}\n")
             out.write(f"command: simcore {' '.join(sys.argv[1:] if argv is None else argv)}\n\n")
             out.write(traceback.format_exc())
-        return Path(name)
+        return name
     except OSError:
         return None

@@ -197,7 +197,7 @@ def store_lock(store: Path) -> Iterator[None]:
             f"{store}: in use by another sweep in this process; wait for it to finish or use another folder"
         )
     path = store / ".lock"
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)  # the umask decides, as for every file
     try:
         try:
             fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -29,15 +29,36 @@ MAX_EXTENDS = 16
 OVERRIDE = "override"
 
 
+def _replaces_whole(parent: dict, child: dict) -> bool:
+    """A distribution spec whose ``dist`` differs from its parent's is another spec, not an edit
+    of it: merging would keep the parent's parameters (a lognormal's ``sd`` under an exponential)."""
+    return "dist" in child and child.get("dist") != parent.get("dist")
+
+
 def _deep_merge(parent: dict, child: dict) -> dict:
-    """Child wins; mappings merge key by key, anything else (lists too) is replaced."""
+    """Child wins; mappings merge key by key, anything else (lists too) is replaced, and so is a
+    distribution spec whose ``dist`` the child changes."""
     merged = dict(parent)
     for key, value in child.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = _deep_merge(merged[key], value)
+        old = merged.get(key)
+        if isinstance(value, dict) and isinstance(old, dict) and not _replaces_whole(old, value):
+            merged[key] = _deep_merge(old, value)
         else:
             merged[key] = value
     return merged
+
+
+def _replaced_paths(parent: dict, child: dict, prefix: PathKey = ()) -> list[PathKey]:
+    """Where :func:`_deep_merge` replaces a parent's mapping whole (their lines no longer apply)."""
+    out: list[PathKey] = []
+    for key, value in child.items():
+        old = parent.get(key)
+        if isinstance(value, dict) and isinstance(old, dict):
+            if _replaces_whole(old, value):
+                out.append((*prefix, key))
+            else:
+                out.extend(_replaced_paths(old, value, (*prefix, key)))
+    return out
 
 
 def _resolve_file(path: Path, stack: tuple[Path, ...]) -> tuple[dict, dict[PathKey, Origin]]:
@@ -51,6 +72,9 @@ def _resolve_file(path: Path, stack: tuple[Path, ...]) -> tuple[dict, dict[PathK
         chain = " -> ".join(p.name for p in (*stack, resolved))
         raise ScenarioError(f"{stack[-1]}: extends: cycle detected ({chain})")
     data, origins = read_yaml(path)
+    if not data:
+        # Every key has a default, so an empty file would validate and run a scenario nobody wrote.
+        raise ScenarioError(f"{path}: the file is empty: no scenario keys, only comments or blank lines")
     parent_ref = data.pop("extends", None)
     if parent_ref is None:
         return data, origins
@@ -79,6 +103,8 @@ def _resolve_file(path: Path, stack: tuple[Path, ...]) -> tuple[dict, dict[PathK
             f"(got more: {' -> '.join(p.name for p in (*stack, resolved))} -> {parent_ref})"
         )
     parent_data, parent_origins = _resolve_file(parent_path, (*stack, resolved))
+    for gone in _replaced_paths(parent_data, data):
+        parent_origins = {k: v for k, v in parent_origins.items() if k[: len(gone)] != gone}
     origins = {**parent_origins, **origins}
     origins.pop(("extends",), None)
     return _deep_merge(parent_data, data), origins
@@ -179,8 +205,21 @@ def _keys_at(parent: PathKey) -> list[str]:
 
 
 def _suggest(parent: PathKey, key: str) -> str:
-    close = difflib.get_close_matches(key, _keys_at(parent), n=1, cutoff=0.6)
+    # Never the rejected key itself: a union's keys (every dist's parameters) include it when
+    # another member accepts it.
+    close = difflib.get_close_matches(key, [k for k in _keys_at(parent) if k != key], n=1, cutoff=0.6)
     return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def _unknown_key(parent: PathKey, key: str, data: Any) -> str:
+    """The message for a key the schema refuses under ``parent``."""
+    if key in _keys_at(parent):  # accepted by another member of a union: another dist's parameter
+        node = data
+        for part in parent:
+            node = node[part] if isinstance(node, (dict, list)) else None
+        dist = node.get("dist") if isinstance(node, dict) else None
+        return f"unknown key for dist {dist!r}" if dist is not None else "unknown key here"
+    return "unknown key" + _suggest(parent, key)
 
 
 def _clean_loc(loc: tuple, data: Any, keep_last: bool) -> PathKey:
@@ -229,7 +268,7 @@ def validation_problems(
         dotted = ".".join(str(p) for p in path) or "(top level)"
         where = _where(path, origins, source)
         if kind == "extra_forbidden":
-            msg = "unknown key" + _suggest(path[:-1], str(path[-1]))
+            msg = _unknown_key(path[:-1], str(path[-1]), data)
         elif kind == "missing":
             msg = "required key is missing"
         else:

@@ -427,9 +427,28 @@ def test_top_level_must_be_a_mapping(tmp_path, text, kind):
     assert problems_of(path) == [f"{path}:1: the scenario must be a mapping of keys (got {kind})"]
 
 
-@pytest.mark.parametrize("text", ["", "# only a comment\n"])
-def test_empty_file_is_the_default_scenario(tmp_path, text):
-    assert load_scenario(write(tmp_path, text, "empty.yaml")) == Scenario()
+@pytest.mark.parametrize(
+    "text", ["", "# only a comment\n", "\n\n  \n", "---\n# a document of comments\n", "{}\n"]
+)
+def test_a_file_with_no_scenario_in_it_is_refused(tmp_path, text):
+    # Every key has a default: an empty file would otherwise run a 120-day scenario nobody wrote.
+    path = write(tmp_path, text, "empty.yaml")
+    assert problems_of(path) == [f"{path}: the file is empty: no scenario keys, only comments or blank lines"]
+
+
+def test_an_empty_parent_is_refused_and_named(tmp_path):
+    parent = write(tmp_path, "# to be written\n", "parent.yaml")
+    child = write(tmp_path, "extends: parent.yaml\nseed: 4\n", "child.yaml")
+    assert problems_of(child) == [
+        f"{parent}: the file is empty: no scenario keys, only comments or blank lines"
+    ]
+
+
+def test_a_file_that_only_extends_is_its_parent(tmp_path):
+    write(tmp_path, "name: p\nseed: 5\n", "parent.yaml")
+    assert load_scenario(write(tmp_path, "extends: parent.yaml\n", "child.yaml")) == Scenario(
+        name="p", seed=5
+    )
 
 
 def test_missing_file(tmp_path):
@@ -517,6 +536,62 @@ def test_extends_child_can_replace_a_mapping_or_null_a_value(tmp_path):
     scn = load_scenario(child)
     assert scn.buyers.arrival_profile == "flat"
     assert scn.sellers.strategy.sync_interval_days is None
+
+
+LOGNORMAL_PARENT = """
+    platform:
+      fraud:
+        review_time: {dist: lognormal, mean: 2, sd: 1.5, unit: hours}
+    """
+
+
+def test_extends_child_with_another_dist_replaces_the_parents_spec_whole(tmp_path):
+    # The issue's case: the parent's lognormal sd must not be merged into the child's exponential.
+    write(tmp_path, LOGNORMAL_PARENT, "parent.yaml")
+    child = write(
+        tmp_path,
+        "extends: parent.yaml\nplatform:\n  fraud:\n"
+        "    review_time: {dist: exponential, mean: 30, unit: minutes}\n",
+        "child.yaml",
+    )
+    spec = load_scenario(child).platform.fraud.review_time
+    assert (spec.dist, spec.mean, spec.unit) == ("exponential", 30, "minutes")
+    assert spec.mean_hours == 0.5
+
+
+def test_extends_child_without_dist_or_with_the_same_dist_edits_the_parents_spec(tmp_path):
+    write(tmp_path, LOGNORMAL_PARENT, "parent.yaml")
+    for i, text in enumerate(["{mean: 3}", "{dist: lognormal, mean: 3}"]):
+        child = write(
+            tmp_path, f"extends: parent.yaml\nplatform:\n  fraud:\n    review_time: {text}\n", f"c{i}.yaml"
+        )
+        spec = load_scenario(child).platform.fraud.review_time
+        assert (spec.dist, spec.mean, spec.sd, spec.unit) == ("lognormal", 3, 1.5, "hours")
+
+
+def test_extends_a_replaced_specs_problems_point_at_the_child(tmp_path):
+    # The parent's line for sd no longer applies once the child replaced the spec.
+    write(tmp_path, LOGNORMAL_PARENT, "parent.yaml")
+    child = write(
+        tmp_path,
+        "extends: parent.yaml\nplatform:\n  fraud:\n    review_time: {dist: exponential, mean: -1}\n",
+        "child.yaml",
+    )
+    assert problems_of(child) == [
+        f"{child}:4: platform.fraud.review_time.mean: Input should be greater than 0 (got -1)"
+    ]
+
+
+def test_a_parameter_of_another_dist_is_named_as_such_never_suggested_as_itself(tmp_path):
+    path = write(tmp_path, "platform:\n  fraud:\n    review_time: {dist: exponential, mean: 30, sd: 3}\n")
+    [problem] = problems_of(path)
+    assert problem == f"{path}:3: platform.fraud.review_time.sd: unknown key for dist 'exponential'"
+    assert "did you mean" not in problem
+
+
+def test_a_misspelt_key_still_gets_its_suggestion(tmp_path):
+    path = write(tmp_path, "platform:\n  fraud:\n    review_time: {dist: lognormal, mean: 30, sdd: 3}\n")
+    assert f"{path}:3: platform.fraud.review_time.sdd: unknown key (did you mean 'sd'?)" in problems_of(path)
 
 
 def test_extends_path_is_relative_to_each_files_folder(tmp_path, monkeypatch):
