@@ -147,7 +147,10 @@ def test_ctrl_c_during_a_run_exits_130_quietly_and_writes_nothing(tmp_path):
     out = tmp_path / "runs" / "interrupted"
     # The baseline runs for seconds; its progress bar, drawn on a terminal only, says when
     # the run has started: stderr is a pseudo-terminal (100 columns wide, or the bar is empty).
+    # 3,000 days (about a minute): the interrupt must land mid-run even when this process is
+    # scheduled late on a loaded machine (the 150-day baseline once finished before it landed).
     argv = [sys.executable, "-m", "simcore", "run", str(SCENARIOS / "baseline.yaml"), "--out", str(out)]
+    argv += ["--set", "horizon_days=3000"]
     master, slave = pty.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))
     proc = subprocess.Popen(
@@ -157,7 +160,7 @@ def test_ctrl_c_during_a_run_exits_130_quietly_and_writes_nothing(tmp_path):
     err = b""
     try:
         deadline = time.monotonic() + 120.0
-        # The bar's second frame ("\rbaseline:   3%|...| 5.0/150.0 [...]"): the clock is running.
+        # The bar's second frame ("\rbaseline:   0%|...| 5.0/3000.0 [...]"): the clock is running.
         while err.count(b"\rbaseline:") < 2:
             ready, _, _ = select.select([master], [], [], max(deadline - time.monotonic(), 0.0))
             assert ready, f"no progress bar within 120 s; stderr so far: {err!r}"
