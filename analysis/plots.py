@@ -166,6 +166,14 @@ def _state(ax, ts: pd.DataFrame, warmup_days: float) -> None:
     shade_warmup(ax, ts, warmup_days)
     if "inventory_accuracy" in ts:
         ax.plot(ts["date"], 100 * ts["inventory_accuracy"], color="k", label="stock records accurate (%)")
+    if "inventory_accuracy_weighted" in ts:
+        ax.plot(
+            ts["date"],
+            100 * ts["inventory_accuracy_weighted"],
+            color="k",
+            ls=":",
+            label="weighted by demand (%)",
+        )
     ax.set_ylabel("% of SKU records")
     ax.set_ylim(0, 100)
     ax.set_title("Stock record accuracy (end of day) and queue waits")

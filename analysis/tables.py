@@ -109,7 +109,8 @@ def kpi_report(kpis: Mapping[str, Any]) -> str:
         f"card p50 {_num(card['p50'])}; short-paid {_pct(kpis['refund_wrong_amount_share'])}",
         f"seller revenue lost      ${kpis['seller_revenue_lost']:,.2f}   "
         f"completed GMV ${kpis['gmv_completed']:,.2f}",
-        f"stock record accuracy    {_pct(kpis['inventory_record_accuracy'])}",
+        f"stock record accuracy    {_pct(kpis['inventory_record_accuracy'])} of SKU records; "
+        f"{_pct(kpis.get('inventory_record_accuracy_weighted'))} weighted by demand",
         "",
         *_dispute_lines(kpis),
         "",

@@ -22,8 +22,9 @@ model; ``scn.`` omitted):
   of them are cancelled;
 - seller (``sellers.SellerDesk.fulfil``): ``sellers.first_look_time``, then a stock check on a
   SKU picked uniformly from ``count * skus_per_seller`` (initial stock Poisson
-  ``initial_stock_mean`` + 1, as in ``Inventory``): none left -> cancelled out of stock; else one
-  unit is taken, and at ``strategy.reorder_point`` a restock process adds ``reorder_quantity``
+  ``initial_stock_mean`` + 1, 12 when null, as ``Inventory``'s start-only state): none left ->
+  cancelled out of stock; else one unit is taken, and at ``strategy.reorder_point`` (the model's
+  floor) a restock process adds ``reorder_quantity``
   after ``restock_lead_time`` (``inventory.Restocker``); then ``handling_time``, and shipment;
 - delivery (``SellerDesk._deliver``): the destinations' weight-averaged mean ``transit_time``,
   then the buyer's ``confirm_time``, and the order is completed;
@@ -138,7 +139,8 @@ def run_skeleton(scn: Scenario, seed: int = 1) -> dict:
         r.card_delay_bdays.mean_hours * _CALENDAR_PER_BUSINESS_DAY
     )
     refund_delay = _times(rng, refund_mean, n)
-    stock = (rng.poisson(s.initial_stock_mean, n_skus) + 1).tolist()
+    # The skeleton keeps Poisson shelves (12 units when the scenario starts in steady state).
+    stock = (rng.poisson(s.initial_stock_mean or 12.0, n_skus) + 1).tolist()
     on_order = bytearray(n_skus)
     draw_s = time.perf_counter() - t_draw
 

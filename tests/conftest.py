@@ -72,6 +72,7 @@ QUIET: dict[str, Any] = {
         "skus_per_seller": 4,
         "initial_stock_mean": 1000,
         "inventory_accuracy": 1.0,
+        "shrink_share": 0.0,
         "shrinkage_per_sku_day": 0.0,
         "strategy": {"sync_interval_days": None, "low_stock_alert": False},
         "pricing": {"error_listing_share": 0.0, "margin_sd": 0.0, "fx_daily_volatility": 0.0},

@@ -64,7 +64,7 @@ def warmup_command(args) -> int:
         raise ArgumentError(f"--series/--horizon-days: {exc}") from None
     print(
         f"{args.scenario}: {args.replications} pilot run{'s' * (args.replications != 1)} of "
-        f"{pilot_scn.horizon_days:g} days from an empty start, MSER-{suggestion.batch} per series:"
+        f"{pilot_scn.horizon_days:g} days with no warm-up, MSER-{suggestion.batch} per series:"
     )
     for row in suggestion.by_series.itertuples():
         note = "  (at MSER's search limit: not settled; run longer pilots)" if row.at_limit else ""

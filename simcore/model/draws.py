@@ -56,5 +56,8 @@ EVIDENCE, MERIT, ACCEPT, AGREE_AT, PARTIAL_OFFER, PARTIAL_ACCEPT, PARTIAL_SHARE,
 #: The buyer: churn after a cancellation, a late refund, a short refund, a lost dispute;
 #: ordering at all with lowered trust; skipping poorly rated sellers.
 CHURN_CANCEL, CHURN_LATE, CHURN_SHORT, CHURN_DISPUTE, TRUST_BUY, AVOID = range(14, 20)
+#: The seller's pick: whether it mis-keys the stock record, its direction and size
+#: (simcore.model.inventory.Inventory.pick).
+RECORD_ERROR = 20
 #: Uniforms of ``orders.aftermath`` per arrival.
-N_AFTER = 20
+N_AFTER = 21

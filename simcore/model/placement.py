@@ -150,6 +150,8 @@ class OrderDesk:
         if not rep.buys(buyer, after[TRUST_BUY], now):
             self.rec.forgone_at.append(now)
             return None
+        if inv.next_due <= now:
+            inv.settle(now)  # records as their drift leaves them by now
         sku = self._listing(candidates, qty, after[AVOID] < self.avoid_share)
         if sku < 0:
             self.rec.lost_at.append(now)

@@ -22,7 +22,7 @@ from simcore.engine.proc import Proc
 from simcore.engine.samplers import Sampler
 from simcore.model.context import RunContext, spec_sampler
 from simcore.model.disputes import DisputeDesk
-from simcore.model.draws import LOST, NOT_AS_DESCRIBED, NOT_DELIVERED
+from simcore.model.draws import LOST, NOT_AS_DESCRIBED, NOT_DELIVERED, RECORD_ERROR
 from simcore.model.inventory import Inventory, Restocker
 from simcore.model.order import Order
 from simcore.model.orderbook import OrderBook
@@ -141,7 +141,7 @@ class SellerDesk:
             book.cancel(o, problem[0], problem[1])
             self.restocker.check(o.sku)
             return
-        inv.pick(o.sku, o.qty, now)
+        inv.pick(o.sku, o.qty, now, o.after_draws[RECORD_ERROR])
         book.release_stock(o)
         self.restocker.check(o.sku)
         if now + handling > deadline:

@@ -52,6 +52,9 @@ _EXP1 = Exponential(dist="exponential", mean=1.0)
 class Parts:
     """Everything a running world is made of (state and desks)."""
 
+    #: Each seller's phase in its repricing and counting rounds, as shares of the intervals.
+    reprice_phase: np.ndarray
+    count_phase: np.ndarray
     inventory: Inventory
     fx: Fx
     traits: SellerTraits
@@ -78,7 +81,7 @@ class RunRecord:
         rec: The recorder: orders, events, queues, daily snapshots.
         calendar: Hours to dates.
         traits: The sellers' traits.
-        seller_accuracy: Each seller's chance that a record was accurate at the start.
+        seller_accuracy: Each seller's long-run record accuracy under the reference counts.
         standing: The sellers' final ratings and their warnings and suspensions.
         churned_at: The hour each legitimate buyer churned (NaN if never), by buyer id.
     """
@@ -95,9 +98,17 @@ class RunRecord:
 
 
 def build(ctx: RunContext) -> Parts:
-    """The world's parts, each built from the context, in dependency order."""
+    """The world's parts, each built from the context, in dependency order.
+
+    Stream: ``sellers.phases`` (each seller's phase in its repricing and counting rounds).
+    """
     scn = ctx.scn
-    inventory = Inventory(ctx)
+    # Each seller's phase in its repricing and counting rounds, as shares of their intervals
+    # (the count's phase sets how old each record is at the start).
+    phases = ctx.generator("sellers.phases")
+    reprice_phase = phases.random(scn.sellers.count)
+    count_phase = phases.random(scn.sellers.count)  # drawn whether sellers count or not: CRN
+    inventory = Inventory(ctx, count_phase=count_phase)
     fx = Fx(ctx)
     population = Population(ctx)
     traits = SellerTraits.draw(ctx)
@@ -136,6 +147,8 @@ def build(ctx: RunContext) -> Parts:
         lifecycle=stages.lifecycle,
     )
     return Parts(
+        reprice_phase=reprice_phase,
+        count_phase=count_phase,
         inventory=inventory,
         fx=fx,
         traits=traits,
@@ -156,8 +169,7 @@ def start(ctx: RunContext, parts: Parts) -> None:
     """Start the world's background processes: arrivals, unrecorded losses, the exchange rate,
     the sellers' repricing and stock counts, the platform's seller review, the daily snapshot.
 
-    Streams: ``buyers.arrivals.gap`` and ``buyers.arrivals.thin`` (arrivals), ``sellers.phases``
-    (each seller's hour in its repricing and counting rounds).
+    Streams: ``buyers.arrivals.gap`` and ``buyers.arrivals.thin`` (arrivals).
     """
     env, scn = ctx.env, ctx.scn
     strategy = scn.sellers.strategy
@@ -174,16 +186,15 @@ def start(ctx: RunContext, parts: Parts) -> None:
         )
     )
     inv.start_shrinkage(ctx)
+    parts.restocker.start()
     env.process(fx.walk())
-    phases = ctx.generator("sellers.phases")
     reprice_h = strategy.repricing_interval_days * 24.0
-    sync_h = None if strategy.sync_interval_days is None else strategy.sync_interval_days * 24.0
-    reprice_phase = phases.random(scn.sellers.count) * reprice_h
-    sync_phase = phases.random(scn.sellers.count) * (sync_h or 1.0)  # drawn either way: CRN
     # Each seller re-prices (and counts stock) at its own phase, then every interval.
-    env.process(rounds(env, reprice_phase.tolist(), reprice_h, lambda seller: fx.reprice(inv, seller)))
-    if sync_h is not None:
-        env.process(rounds(env, sync_phase.tolist(), sync_h, lambda seller: inv.count(seller, env.now)))
+    reprice_at = (parts.reprice_phase * reprice_h).tolist()
+    env.process(rounds(env, reprice_at, reprice_h, lambda seller: fx.reprice(inv, seller)))
+    if strategy.sync_interval_days is not None:
+        sync_h = strategy.sync_interval_days * 24.0
+        env.process(rounds(env, (parts.count_phase * sync_h).tolist(), sync_h, parts.restocker.count))
     interval_h = scn.platform.penalties.review_interval_days * 24.0
     env.process(seller_review(env, parts.standing, parts.book, interval_h))
     env.process(_daily(ctx, parts))
@@ -203,9 +214,11 @@ def snapshot(ctx: RunContext, parts: Parts, day: int) -> None:
     """Stock accuracy, queue lengths, sellers suspended, buyers churned and the exchange rate at
     the end of ``day``."""
     queues = ctx.rec.queues
+    accuracy, weighted = parts.inventory.accuracy(ctx.env.now)
     ctx.rec.snapshot(
         day=day,
-        inventory_accuracy=parts.inventory.accuracy(ctx.env.now),
+        inventory_accuracy=accuracy,
+        inventory_accuracy_weighted=weighted,
         **{f"{name}_queue": queues[name].queue_len for name in QUEUES},
         sellers_suspended=parts.standing.suspended_count,
         buyers_churned=int(np.count_nonzero(~np.isnan(as_numpy(parts.trust.churned_at)))),

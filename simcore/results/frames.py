@@ -100,7 +100,8 @@ def sellers_frame(record: RunRecord, orders: pd.DataFrame) -> pd.DataFrame:
 
     ``revenue`` is the value of completed orders less dispute awards paid on them;
     ``revenue_lost`` the value of cancelled orders plus the awards on orders not cancelled.
-    ``record_accuracy`` is the chance each of the seller's records was accurate at the start.
+    ``record_accuracy`` is the seller's long-run record accuracy under the reference counts
+    (``sellers.inventory_accuracy``, or its Beta draw around it), which its error rates hold.
     """
     st, n = record.standing, record.scenario.sellers.count
     seller = orders["seller_id"].to_numpy()

@@ -123,7 +123,8 @@ def compute_kpis(
 
     Args:
         orders: The ``orders`` frame of the run.
-        daily: The ``timeseries`` frame (needs ``day`` and ``inventory_accuracy``).
+        daily: The ``timeseries`` frame (needs ``day``, ``inventory_accuracy`` and
+            ``inventory_accuracy_weighted``).
         queues: Per-queue summaries from the recorder's monitors.
         window_hours: (first, last) placement hour counted.
         lost_sales: Arrivals in the window that found no listing in stock.
@@ -148,7 +149,13 @@ def compute_kpis(
     fraud_stopped = (fraud & reason.isin(SCREEN_REASONS).to_numpy()).sum()
     legit_declined = (~fraud & (reason == "fraud_suspected").to_numpy()).sum()
     days = daily["day"].to_numpy()
-    acc = daily["inventory_accuracy"].to_numpy()[(days * 24.0 > lo) & ((days - 1) * 24.0 < hi)]
+    in_window = (days * 24.0 > lo) & ((days - 1) * 24.0 < hi)
+    acc = daily["inventory_accuracy"].to_numpy()[in_window]
+    acc_weighted = (
+        daily["inventory_accuracy_weighted"].to_numpy()[in_window]
+        if "inventory_accuracy_weighted" in daily
+        else np.array([])
+    )
     award = w["dispute_refund_amount"].fillna(0.0)
     return {
         "orders": n,
@@ -169,6 +176,7 @@ def compute_kpis(
         "seller_revenue_lost": round(float(w.loc[cancelled, "amount"].sum() + award[~cancelled].sum()), 2),
         "gmv_completed": round(float(w.loc[w["status"] == "completed", "amount"].sum()), 2),
         "inventory_record_accuracy": _num(acc.mean()) if acc.size else None,
+        "inventory_record_accuracy_weighted": _num(acc_weighted.mean()) if acc_weighted.size else None,
         "lost_sales": int(lost_sales),
         "orders_forgone": int(forgone),
         **_dispute_kpis(w, award),

@@ -106,7 +106,18 @@ KPIS: tuple[Kpi, ...] = (
         "seller_revenue_lost", "USD", "lower", "value of cancelled orders plus awards on orders not cancelled"
     ),
     Kpi("gmv_completed", "USD", "higher", "value of completed orders"),
-    Kpi("inventory_record_accuracy", "share", "higher", "mean end-of-day share of accurate stock records"),
+    Kpi(
+        "inventory_record_accuracy",
+        "share",
+        "higher",
+        "mean end-of-day share of SKU stock records equal to the shelf (as the field studies count them)",
+    ),
+    Kpi(
+        "inventory_record_accuracy_weighted",
+        "share",
+        "higher",
+        "mean end-of-day share of accurate stock records, each SKU weighted by its expected demand",
+    ),
     Kpi("lost_sales", "count", "lower", "arrivals that found no listing in stock"),
     Kpi("orders_forgone", "count", "lower", "arrivals whose buyer had churned or chose not to buy"),
     Kpi("dispute_rate", "share", "lower", "orders disputed"),

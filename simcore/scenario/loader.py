@@ -214,9 +214,9 @@ def _suggest(parent: PathKey, key: str) -> str:
 def _unknown_key(parent: PathKey, key: str, data: Any) -> str:
     """The message for a key the schema refuses under ``parent``."""
     if key in _keys_at(parent):  # accepted by another member of a union: another dist's parameter
-        node = data
-        for part in parent:
-            node = node[part] if isinstance(node, (dict, list)) else None
+        node: Any = data
+        for part in parent:  # the path of a problem pydantic found in this data: it exists
+            node = node[part]
         dist = node.get("dist") if isinstance(node, dict) else None
         return f"unknown key for dist {dist!r}" if dist is not None else "unknown key here"
     return "unknown key" + _suggest(parent, key)

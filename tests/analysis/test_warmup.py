@@ -21,7 +21,7 @@ PILOT_DAYS = 45
 
 @pytest.fixture(scope="module")
 def pilot():
-    """Three short baseline pilots from an empty start (about 1.5 s in all)."""
+    """Three short baseline pilots with no warm-up (about 1.5 s in all)."""
     scn = shipped(
         "baseline",
         {"horizon_days": PILOT_DAYS, "warmup_days": 0, "cooldown_days": 0, "buyers.orders_per_hour": 3},
@@ -30,7 +30,7 @@ def pilot():
     return suggest_warmup(series, columns=JUDGED)
 
 
-#: The default (placement-day shares) and the backlog, which fills from an empty start.
+#: The default (placement-day shares) and the backlog, which fills from no orders in the system.
 JUDGED = (*DEFAULT_COLUMNS, "orders_in_system")
 
 
@@ -297,10 +297,11 @@ def test_warmup_command_prints_each_cut_and_draws_the_welch_plots(tmp_path, caps
     args += ["--seed", str(seed(BASELINE_SEED))]
     assert main(["warmup", str(SCENARIOS / "baseline.yaml"), *args, "--plot", str(png), "--quiet"]) == 0
     out = capsys.readouterr().out
-    assert "2 pilot runs of 40 days from an empty start, MSER-5 per series:" in out
+    assert "2 pilot runs of 40 days with no warm-up, MSER-5 per series:" in out
     cuts = dict(re.findall(r"^  (\w+) +cut +(\d+) days", out, flags=re.M))
     assert set(cuts) == set(DEFAULT_COLUMNS)
-    assert f"suggested warmup_days: {max(map(int, cuts.values()))} (the scenario has 20)" in out
+    has = int(simcore.load_scenario(SCENARIOS / "baseline.yaml").warmup_days)
+    assert f"suggested warmup_days: {max(map(int, cuts.values()))} (the scenario has {has})" in out
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert not list(tmp_path.glob(".tmp-*"))
 

@@ -382,7 +382,7 @@ def _numbers_that_would_crash_or_stall_the_run(d):
             r"{path}:4: buyers.arrival_profile.weekday: relative rates must have a finite sum "
             r"\(got sum inf\)",
             rf"{{path}}:6: sellers.initial_stock_mean: {at_most} 1000000 \(got 1e\+300\)",
-            rf"{{path}}:7: sellers.record_error_mean: {at_most} 1000000 \(got 1e\+300\)",
+            rf"{{path}}:7: sellers.record_error_mean: {at_most} 100 \(got 1e\+300\)",
             rf"{{path}}:8: sellers.shrinkage_per_sku_day: {at_most} 1 \(got 1e\+300\)",
             rf"{{path}}:9: sellers.handling_speed_sd: {at_most} 10 \(got 1e\+300\)",
             rf"{{path}}:10: sellers.strategy.sync_interval_days: {hourly} \(got 1e-09\)",

@@ -147,14 +147,22 @@ def test_ctrl_c_during_a_run_exits_130_quietly_and_writes_nothing(tmp_path):
     out = tmp_path / "runs" / "interrupted"
     # The baseline runs for seconds; its progress bar, drawn on a terminal only, says when
     # the run has started: stderr is a pseudo-terminal (100 columns wide, or the bar is empty).
-    # 3,000 days (about a minute): the interrupt must land mid-run even when this process is
-    # scheduled late on a loaded machine (the 150-day baseline once finished before it landed).
+    # 3,000 days (about a minute): the interrupt lands mid-run even when this process is
+    # scheduled late on a loaded machine.
     argv = [sys.executable, "-m", "simcore", "run", str(SCENARIOS / "baseline.yaml"), "--out", str(out)]
     argv += ["--set", "horizon_days=3000"]
     master, slave = pty.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))
     proc = subprocess.Popen(
-        argv, cwd=ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=slave, close_fds=True
+        argv,
+        cwd=ROOT,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=slave,
+        close_fds=True,
+        # As at a terminal: a suite started in the background (``pytest &``) has SIGINT ignored,
+        # the child would inherit that, and Python then installs no KeyboardInterrupt handler.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     os.close(slave)
     err = b""

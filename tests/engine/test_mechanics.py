@@ -10,6 +10,7 @@ stops, ``test_known_limits`` pins the case.
 
 from __future__ import annotations
 
+import bisect
 import functools
 import itertools
 import math
@@ -35,6 +36,7 @@ from simcore.model.demand import ArrivalRate
 from simcore.model.inventory import Inventory
 from simcore.model.parcels import Parcels
 from simcore.model.recorder import Recorder
+from simcore.model.records import error_size_table
 from simcore.model.sellers import SellerDesk
 from simcore.model.standing import SellerStanding
 from simcore.model.trust import BuyerTrust
@@ -198,50 +200,80 @@ def test_station_matches_simpy_resource(servers, visits, how):
 @SETTINGS
 @given(
     seed=seeds,
-    rate=st.floats(0.05, 1.0),
-    visits=st.lists(st.tuples(st.floats(0.0, 500.0), st.integers(0, 19), st.integers(0, 3)), max_size=25),
+    # Losses alone keep 46% of records accurate at 0.02 a day (quarterly counts): the targets
+    # stay below, so that drift has errors to add.
+    rate=st.floats(0.005, 0.02),
+    accuracy=st.floats(0.05, 0.4),
+    visits=st.lists(st.tuples(st.floats(0.0, 3000.0), st.integers(0, 19), st.integers(0, 3)), max_size=25),
 )
-def test_lazy_shrinkage_matches_eager_process(seed, rate, visits):
-    """Losses applied on reads (``settle``) leave physical stock exactly as the old loss
-    process did: same draws, same SKUs, the empty-SKU guard, and restocks between losses."""
+def test_lazy_losses_and_drift_match_eager_processes(seed, rate, accuracy, visits):
+    """Losses and record drift applied on reads (``settle``) leave stock and records exactly as
+    two eager SimPy processes on the same streams would: same gaps, same SKUs (drawn in
+    proportion to their rates), the empty-shelf and zero-record guards, changes between events."""
     overrides = {
         "sellers.count": 5,
         "sellers.skus_per_seller": 4,
         "sellers.initial_stock_mean": 2,
+        "sellers.shrink_share": 0.0,
         "sellers.shrinkage_per_sku_day": rate,
+        "sellers.inventory_accuracy": accuracy,
+        "sellers.inventory_accuracy_concentration": None,
+        "sellers.transaction_error_share": 0.0,  # every error drifts: the process under test
     }
     scn = _scenario(**overrides)
     ctx = RunContext.fresh(scn, seed)
-    lazy = Inventory(ctx)
+    lazy = Inventory(ctx, count_phase=np.zeros(5))
     lazy.start_shrinkage(ctx)
-    phys = list(lazy.physical)  # the eager side's stock
-    initial = sum(phys)
-    # The same two streams, taken afresh for the eager side.
+    phys, rec = list(lazy.physical), list(lazy.recorded)  # the eager side's
+    initial = sum(phys), list(rec)
+    drift = np.asarray(lazy._drift_per_day)
+    assert drift.sum() > 0
+    # The same streams, taken afresh for the eager side.
     twin = RunContext.fresh(scn, seed)
-    gap = twin.sampler(Exponential(dist="exponential", mean=1.0), "inventory.shrinkage.gap")
-    pick = twin.uniform("inventory.shrinkage.pick")
-    per_hour = rate * lazy.n_skus / 24.0
+    exp1 = Exponential(dist="exponential", mean=1.0)
+    loss_gap, loss_pick = (
+        twin.sampler(exp1, "inventory.shrinkage.gap"),
+        twin.uniform("inventory.shrinkage.pick"),
+    )
+    drift_gap, drift_pick = twin.sampler(exp1, "inventory.drift.gap"), twin.uniform("inventory.drift.pick")
+    drift_error = twin.uniform("inventory.drift.error")
+    loss_cdf = np.cumsum(np.full(20, 1 / 20))
+    drift_cdf = np.cumsum(drift / drift.sum())
+    sizes = error_size_table(scn.sellers.record_error_mean)
+    phantom = scn.sellers.phantom_share
     env = simpy.Environment()
 
-    def eager():
+    def losses():
         while True:
-            yield env.timeout(gap() / per_hour)
-            sku = int(pick() * len(phys))
+            yield env.timeout(loss_gap() / (lazy._loss_per_day.sum() / 24.0))
+            sku = min(int(np.searchsorted(loss_cdf, loss_pick(), side="right")), 19)
             if phys[sku] > 0:
                 phys[sku] -= 1
 
-    env.process(eager())
+    def drifts():
+        while True:
+            yield env.timeout(drift_gap() / (drift.sum() / 24.0))
+            sku = min(int(np.searchsorted(drift_cdf, drift_pick(), side="right")), 19)
+            u = drift_error()
+            up = u < phantom
+            size = 1 + bisect.bisect_right(sizes, u / phantom if up else (u - phantom) / (1 - phantom))
+            rec[sku] = max(rec[sku] + (size if up else -size), 0)
+
+    env.process(losses())
+    env.process(drifts())
     added = 0
-    for h, sku, k in sorted([*visits, (500.0, 0, 0)]):
+    for h, sku, k in sorted([*visits, (3000.0, 0, 0)]):  # 125 days: ~45 drift errors at least
         lazy.settle(h)
-        # settle(h) applies losses at or before h: the eager run must include events at h.
+        # settle(h) applies events at or before h: the eager run must include events at h.
         if math.nextafter(h, math.inf) > env.now:
             env.run(until=math.nextafter(h, math.inf))
         assert list(lazy.physical) == phys
+        assert list(lazy.recorded) == rec
         lazy.physical[sku] += k
         phys[sku] += k
         added += k
-    assert sum(phys) < initial + added  # losses happened: the comparison was not vacuous
+    assert sum(phys) < initial[0] + added  # losses happened: the comparison was not vacuous
+    assert rec != initial[1]  # and so did drift
 
 
 # ---- samplers -----------------------------------------------------------------------------------

@@ -82,6 +82,10 @@ def test_an_experiment_can_add_arms_to_a_store(tmp_path):
     assert not is_finished(run_file(store, arm_key("a" * 16, 5), 0), "b" * 16, 5)
 
 
+#: Run files of layout 1 (``c0000-status_quo-r00000.parquet``); an arm's hash may start with c too.
+LAYOUT_1 = "c[0-9][0-9][0-9][0-9]-*-r[0-9][0-9][0-9][0-9][0-9].parquet"
+
+
 def _to_layout_1(store: Path) -> int:
     """Rewrite a store as simcore wrote stores before arms (layout 1): files
     ``c<cell>-<strategy>-r<replication>.parquet`` holding the labels as columns, the digest over
@@ -131,7 +135,7 @@ def test_a_store_of_the_earlier_layout_is_read_and_adopted(tmp_path, capsys):
     out = capsys.readouterr().out
     assert f"{store}: moved 8 finished runs of an earlier store layout into this one" in out
     assert "0 run now, 8 already done" in out
-    assert not list((store / "runs").glob("c*.parquet"))
+    assert not list((store / "runs").glob(LAYOUT_1))
     assert json.loads((store / "design.json").read_text())["layout"] == 2
     assert analysis.load_sweep(store).equals(fresh)
 
@@ -141,7 +145,7 @@ def test_runs_of_another_version_in_an_old_store_are_redone_not_adopted(tmp_path
     store = tmp_path / "store"
     run_sweep(read_sweep(path), store)
     _to_layout_1(store)
-    victim = sorted((store / "runs").glob("c*.parquet"))[0]
+    victim = sorted((store / "runs").glob(LAYOUT_1))[0]
     table = pq.read_table(victim)
     meta = {**table.schema.metadata, b"simcore_version": b"0.0.1"}
     pq.write_table(table.replace_schema_metadata(meta), victim)

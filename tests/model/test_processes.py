@@ -452,7 +452,7 @@ def test_stock_counts_restore_accuracy():
     res = simcore.run(
         quiet(
             {
-                "sellers.inventory_accuracy": 0.2,
+                "sellers.initial_record_accuracy": 0.2,  # start-only: no errors after hour 0
                 "sellers.strategy.sync_interval_days": 2,
                 "sellers.shrinkage_per_sku_day": 0.0,
             }
@@ -463,7 +463,16 @@ def test_stock_counts_restore_accuracy():
 
 @pytest.mark.property
 def test_shrinkage_erodes_accuracy():
-    res = simcore.run(quiet({"sellers.shrinkage_per_sku_day": 0.2, "sellers.count": 20}))
+    # Records all accurate at the start (start-only), then only unrecorded losses.
+    res = simcore.run(
+        quiet(
+            {
+                "sellers.shrinkage_per_sku_day": 0.2,
+                "sellers.count": 20,
+                "sellers.initial_record_accuracy": 1.0,
+            }
+        )
+    )
     acc = res.timeseries["inventory_accuracy"].to_numpy()
     assert acc[0] < 1.0 and acc[-1] < acc[0]
     assert np.all(np.diff(acc) <= 1e-12)

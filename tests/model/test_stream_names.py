@@ -18,9 +18,12 @@ pytestmark = pytest.mark.property
 #: Every stream a run takes, in the order the world's build takes them. Written out: this list
 #: is the oracle, not the code.
 STREAMS = [
+    "sellers.phases",
     "inventory.build",
     "inventory.prices",
     "sellers.record_accuracy",
+    "inventory.receipt_errors",
+    "inventory.start",
     "fx.walk",
     "buyers.population",
     "sellers.traits",
@@ -58,7 +61,9 @@ STREAMS = [
     "buyers.arrivals.thin",
     "inventory.shrinkage.gap",
     "inventory.shrinkage.pick",
-    "sellers.phases",
+    "inventory.drift.gap",
+    "inventory.drift.pick",
+    "inventory.drift.error",
 ]
 
 

@@ -24,9 +24,28 @@ class SellerStrategy(FrozenModel):
         90.0,
         description="Full stock count resetting records to physical stock (at most hourly); null = never.",
     )
-    low_stock_alert: bool = Field(True, description="Reorder when recorded stock hits reorder_point.")
-    reorder_point: int = Field(4, ge=0, description="Units on record that trigger a reorder (with alerts).")
-    reorder_quantity: int = Field(12, ge=1, description="Units per replenishment order.")
+    low_stock_alert: bool = Field(
+        True,
+        description="Reorder when stock on record (less reserved) falls to the SKU's reorder point; "
+        "false = only when the listing shows nothing left.",
+    )
+    # Days of cover: each SKU's reorder point and quantity follow its own expected demand
+    # (units a day), so best-sellers and slow movers are both kept in stock.
+    reorder_point_days: NonNegFloat = Field(
+        10.0,
+        le=3650.0,
+        description="Reorder point as days of the SKU's expected demand (cover for the lead time "
+        "and its spread).",
+    )
+    reorder_quantity_days: PositiveFloat = Field(
+        30.0, le=3650.0, description="Units per replenishment order, as days of the SKU's expected demand."
+    )
+    reorder_point: int = Field(
+        4, ge=0, le=10**9, description="Least reorder point in units (slow movers' floor)."
+    )
+    reorder_quantity: int = Field(
+        12, ge=1, le=10**9, description="Least units per replenishment order (slow movers' floor)."
+    )
     restock_lead_time: Duration = Field(
         default_factory=lambda: Gamma(dist="gamma", mean=6.0, sd=2.0, unit="days")
     )
@@ -58,9 +77,32 @@ class Sellers(FrozenModel):
     skus_per_seller: int = Field(40, ge=1, description="Listings (SKUs) per seller.")
     popularity_skew: NonNegFloat = Field(1.0, description="Zipf exponent of SKU popularity.")
     # Poisson means: numpy refuses means past ~9e18; a million units is already far past a listing.
-    initial_stock_mean: PositiveFloat = Field(12.0, le=1e6, description="Mean units per SKU at start.")
+    initial_stock_mean: Annotated[float, Field(gt=0.0, le=1e6)] | None = Field(
+        None,
+        description="Start every SKU with Poisson(mean) + 1 units and nothing on order; null = "
+        "start in the replenishment policy's steady state (stock and orders in transit as the "
+        "policy holds them).",
+    )
     inventory_accuracy: Share = Field(
-        0.35, description="Share of SKU stock records that match physical stock at start."
+        0.35,
+        description="Long-run share of SKU records that match physical stock when sellers count "
+        "every accuracy_count_days; the record-error rates are derived from it.",
+    )
+    accuracy_count_days: IntervalDays = Field(
+        90.0,
+        le=3650.0,
+        description="The count interval inventory_accuracy is measured under (a strategy's own "
+        "sync_interval_days may differ: counting more often keeps records more accurate).",
+    )
+    initial_record_accuracy: Share | None = Field(
+        None,
+        description="Start-only: the share of records accurate at hour 0, each wrong one off by "
+        "record_error_mean; null = the long-run state inventory_accuracy sets.",
+    )
+    transaction_error_share: Share = Field(
+        0.25,
+        description="Of record errors, the share made with transactions (picks, receipts), so "
+        "inaccuracy rises with sales; the rest arise over time (misplaced, mis-keyed).",
     )
     inventory_accuracy_concentration: Annotated[float, Field(ge=0.1)] | None = Field(
         None,
@@ -68,13 +110,22 @@ class Sellers(FrozenModel):
         "mean inventory_accuracy and this concentration (a + b); smaller = wider. null = all alike.",
     )
     phantom_share: Share = Field(
-        0.7, description="Of inaccurate records, the share that overstate physical stock."
+        0.7, description="Of record errors, the share that overstate physical stock."
     )
-    record_error_mean: PositiveFloat = Field(3.0, le=1e6, description="Mean size of a record error (units).")
-    # Each unit lost is one simulation event: 1 per SKU a day is ~30x the default and already
-    # 2.4 million events over the baseline.
+    # Sizes are read off a table of Poisson(mean - 1) probabilities, whose first term exp(1 - mean)
+    # underflows past ~700; 100 units is already far past any listing's record error.
+    record_error_mean: PositiveFloat = Field(
+        3.0, le=100.0, description="Mean size of a record error (units; 1 + Poisson)."
+    )
+    shrink_share: Share = Field(
+        0.015,
+        description="Unrecorded losses (theft, damage) as a share of units sold, spread over SKUs by "
+        "their demand.",
+    )
+    # Each unit lost is one simulation event: 1 per SKU a day is already 5 million events over
+    # the baseline.
     shrinkage_per_sku_day: NonNegFloat = Field(
-        0.03, le=1.0, description="Unrecorded losses (theft, damage, mis-picks) per SKU per day."
+        0.0, le=1.0, description="Further unrecorded losses per SKU per day, whatever its sales."
     )
     strategy: SellerStrategy = Field(default_factory=SellerStrategy)
     pricing: Pricing = Field(default_factory=Pricing)
