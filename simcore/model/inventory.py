@@ -78,14 +78,17 @@ class Inventory:
         share = w / w.sum()
         # Cumulative, as picking a SKU by popularity needs it (searchsorted on a uniform).
         self.popularity_cdf = np.cumsum(share)
-        #: Expected units sold a day, by SKU: the arrivals' mean rate spread by popularity.
-        self.units_per_day = share * (scn.buyers.orders_per_hour * 24.0 * (1.0 + scn.buyers.extra_items_mean))
         self.demand_share = share
+        # Per-SKU arrays cost 14 MB each at a million orders' 1.8 million SKUs: the rates in units
+        # are derived from the shares when needed, not kept.
+        self._units_scale = scn.buyers.orders_per_hour * 24.0 * (1.0 + scn.buyers.extra_items_mean)
+        self._basket = 1.0 + scn.buyers.extra_items_mean
 
-        point, quantity = stock_policy(ctx, self.units_per_day)
+        units = self.units_per_day
+        point, quantity = stock_policy(ctx, units)
         self.point = point.tolist()  # read one SKU at a time by the restocker
         self.quantity = quantity.tolist()
-        errors_per_day = self._error_rates(ctx, quantity)
+        errors_per_day = self._error_rates(ctx, units, quantity)
         self._phantom = cfg.phantom_share
         self._sizes = error_size_table(cfg.record_error_mean)
         self._receipt_error = ctx.uniform("inventory.receipt_errors")
@@ -102,7 +105,7 @@ class Inventory:
         if cfg.initial_stock_mean is not None:  # start-only: Poisson shelves, nothing on order
             physical, recorded = start_stock, np.maximum(start_stock + error, 0)
         else:
-            physical, recorded = self._steady_start(start, error, point, quantity, count_phase, ctx)
+            physical, recorded = self._steady_start(start, error, units, point, quantity, count_phase, ctx)
         # Typed arrays, so that the daily accuracy is one vectorised comparison.
         self.physical = array("q", physical.astype(np.int64).tobytes())
         self.recorded = array("q", recorded.astype(np.int64).tobytes())
@@ -123,6 +126,11 @@ class Inventory:
         self._drifts: Callable[[], tuple[float, int, int]] = _no_events
         self._loss_sku = self._drift_sku = self._drift_error = 0
 
+    @property
+    def units_per_day(self) -> np.ndarray:
+        """Expected units sold a day, by SKU: the arrivals' mean rate spread by popularity."""
+        return self.demand_share * self._units_scale
+
     def _list_prices(self, ctx: RunContext, price_rng: np.random.Generator) -> None:
         """Prices (USD), margins, price typos and prohibited listings, by SKU."""
         scn, cfg, n = ctx.scn, ctx.scn.sellers, self.n_skus
@@ -138,13 +146,11 @@ class Inventory:
         prohibited = price_rng.random(n) < scn.platform.prohibited.listing_share
         self.prohibited = bytearray(prohibited.astype(np.uint8).tobytes())
 
-    def _error_rates(self, ctx: RunContext, quantity: np.ndarray) -> np.ndarray:
+    def _error_rates(self, ctx: RunContext, units: np.ndarray, quantity: np.ndarray) -> np.ndarray:
         """Derive the record-error rates from the sellers' target accuracies
         (:mod:`simcore.model.records`); return each SKU's errors a day, losses included."""
-        scn, cfg = ctx.scn, ctx.scn.sellers
-        units = self.units_per_day
-        self._orders_per_day = units / (1.0 + scn.buyers.extra_items_mean)
-        transactions = self._orders_per_day + units / quantity  # picks and receipts a day
+        cfg = ctx.scn.sellers
+        transactions = units / self._basket + units / quantity  # picks and receipts a day
         self._loss_per_day = cfg.shrink_share * units + cfg.shrinkage_per_sku_day
         rates = derive_rates(
             self.seller_accuracy,
@@ -164,6 +170,7 @@ class Inventory:
         self,
         rng: np.random.Generator,
         error: np.ndarray,
+        units: np.ndarray,
         point: np.ndarray,
         quantity: np.ndarray,
         count_phase: np.ndarray,
@@ -172,7 +179,7 @@ class Inventory:
         """Shelves and records as the dynamics hold them: (physical, recorded) units by SKU."""
         # The policy acts on the record: the record sits where the policy holds it, and the
         # shelf is off by the record's error.
-        recorded = self._steady_stock(rng, point, quantity, ctx)
+        recorded = self._steady_stock(rng, units, point, quantity, ctx)
         physical = np.maximum(recorded - error, 0)
         # A shelf emptied under an overstated record is found by the next order. One emptied at
         # a uniform time since the last count is still unfound with probability g(orders a day x
@@ -180,12 +187,17 @@ class Inventory:
         # shelf, and are reordered at the start.
         age = self._record_age(count_phase, ctx)
         empty = (physical == 0) & (recorded > 0)
-        unfound = rng.random(self.n_skus) < accuracy_share(self._orders_per_day * age)
+        unfound = rng.random(self.n_skus) < accuracy_share(units / self._basket * age)
         recorded = np.where(empty & ~unfound, 0, recorded)
-        return self._counted(rng, physical, recorded, point, quantity, age, ctx)
+        return self._counted(rng, physical, recorded, units, point, quantity, age, ctx)
 
     def _steady_stock(
-        self, rng: np.random.Generator, point: np.ndarray, quantity: np.ndarray, ctx: RunContext
+        self,
+        rng: np.random.Generator,
+        units: np.ndarray,
+        point: np.ndarray,
+        quantity: np.ndarray,
+        ctx: RunContext,
     ) -> np.ndarray:
         """Stock on record as the (reorder point, quantity) policy holds it at a random hour,
         and the replenishments then in transit (into :attr:`in_transit`).
@@ -200,7 +212,7 @@ class Inventory:
         position = point + 1 + np.floor(rng.random(n) * quantity).astype(np.int64)
         lead = ctx.scn.sellers.strategy.restock_lead_time
         lead_h = lead.draw(rng, n) * lead.factor_to("hours")
-        demand = np.maximum(self.units_per_day, 1e-300)  # no demand: never reordered
+        demand = np.maximum(units, 1e-300)  # no demand: never reordered
         since_h = (point + quantity - position + rng.random(n)) / demand * 24.0
         pending = since_h < lead_h
         on_hand = np.where(pending, np.maximum(position - quantity, 0), position)
@@ -213,6 +225,7 @@ class Inventory:
         rng: np.random.Generator,
         physical: np.ndarray,
         recorded: np.ndarray,
+        units: np.ndarray,
         point: np.ndarray,
         quantity: np.ndarray,
         age: np.ndarray,
@@ -232,7 +245,7 @@ class Inventory:
         lead = ctx.scn.sellers.strategy.restock_lead_time
         lead_h = lead.draw(rng, self.n_skus) * lead.factor_to("hours")
         age_h = age * 24.0
-        counted = (physical <= point) & (recorded > point) & (self.units_per_day * age < 1.0)
+        counted = (physical <= point) & (recorded > point) & (units * age < 1.0)
         arrived = counted & (age_h >= lead_h)
         for sku in np.flatnonzero(counted & ~arrived).tolist():
             self.in_transit.append((sku, int(quantity[sku]), float(lead_h[sku] - age_h[sku])))
@@ -286,6 +299,8 @@ class Inventory:
         changed. Both end up exactly as if each had been applied at its hour.
         """
         loss, drift = self._loss_per_day, self._drift_per_day
+        # Only their samplers' cumulative shares are needed from here on (14 MB each at 1.8M SKUs).
+        del self._loss_per_day, self._drift_per_day
         loss_rate = float(loss.sum()) / 24.0  # per hour, all SKUs
         drift_rate = float(drift.sum()) / 24.0
         loss_gap = ctx.generator("inventory.shrinkage.gap")
@@ -353,7 +368,8 @@ class Inventory:
             self.settle(now)
         same = np.frombuffer(self.physical, np.int64) == np.frombuffer(self.recorded, np.int64)
         # Over the sum of all, not 1: summed in float, the shares' total may pass 1 by an ulp.
-        weighted = float(self.demand_share[same].sum() / self.demand_share.sum())
+        share = self.demand_share
+        weighted = float(share.sum(where=same) / share.sum())
         return int(np.count_nonzero(same)) / self.n_skus, weighted
 
     def reserve(self, sku: int, qty: int) -> None:

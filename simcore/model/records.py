@@ -28,9 +28,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-#: Bisection steps on log k: the bracket spans 1e-9 to 1e4 errors per count interval, and 60
-#: halvings of its 30 natural-log units leave a relative error below 1e-16.
-_STEPS = 60
+#: Bisection steps on log k: the bracket spans 1e-7 to 1e4 errors per count interval, and 44
+#: halvings of its 25 natural-log units leave k within a relative 2e-12 (a seller's accuracy
+#: within ~1e-12 of its target). Each step is an exp over every SKU: 1.8 million at a million
+#: orders, where 60 steps took 4 of the 5 seconds of the build.
+_STEPS = 44
 
 
 def accuracy_share(errors_per_interval: np.ndarray) -> np.ndarray:
@@ -91,7 +93,7 @@ def derive_rates(
         lam = loss + np.repeat(k, skus_per_seller) * profile
         return accuracy_share(lam * count_days).reshape(n_sellers, skus_per_seller).mean(axis=1)
 
-    lo = np.full(n_sellers, np.log(1e-9 / count_days))
+    lo = np.full(n_sellers, np.log(1e-7 / count_days))
     hi = np.full(n_sellers, np.log(1e4 / count_days))
     for _ in range(_STEPS):
         mid = (lo + hi) / 2.0

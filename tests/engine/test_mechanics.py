@@ -223,10 +223,10 @@ def test_lazy_losses_and_drift_match_eager_processes(seed, rate, accuracy, visit
     scn = _scenario(**overrides)
     ctx = RunContext.fresh(scn, seed)
     lazy = Inventory(ctx, count_phase=np.zeros(5))
+    drift, loss_rate = np.asarray(lazy._drift_per_day), lazy._loss_per_day.sum() / 24.0
     lazy.start_shrinkage(ctx)
     phys, rec = list(lazy.physical), list(lazy.recorded)  # the eager side's
     initial = sum(phys), list(rec)
-    drift = np.asarray(lazy._drift_per_day)
     assert drift.sum() > 0
     # The same streams, taken afresh for the eager side.
     twin = RunContext.fresh(scn, seed)
@@ -245,7 +245,7 @@ def test_lazy_losses_and_drift_match_eager_processes(seed, rate, accuracy, visit
 
     def losses():
         while True:
-            yield env.timeout(loss_gap() / (lazy._loss_per_day.sum() / 24.0))
+            yield env.timeout(loss_gap() / loss_rate)
             sku = min(int(np.searchsorted(loss_cdf, loss_pick(), side="right")), 19)
             if phys[sku] > 0:
                 phys[sku] -= 1

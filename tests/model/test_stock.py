@@ -41,7 +41,11 @@ def test_derived_rates_hold_every_sellers_target(share):
     target = np.linspace(0.02, 0.98, 30)
     rates = derive_rates(target, t, loss, 20, 90.0, share)
     achieved = accuracy_share(rates.total_per_day * 90.0).reshape(30, 20).mean(axis=1)
-    np.testing.assert_allclose(achieved, target, atol=1e-9)
+    # Where losses alone keep a seller below its target (a best-seller in the Pareto tail), it
+    # makes no other errors and stays at what the losses leave.
+    losses_only = accuracy_share(loss * 90.0).reshape(30, 20).mean(axis=1)
+    np.testing.assert_allclose(achieved, np.minimum(target, losses_only), atol=1e-9)
+    assert np.sum(losses_only > target) >= 25  # most targets are reached: the test is not vacuous
     # The rates add up: picks and receipts at p each, drift, losses.
     picks = np.repeat(rates.pick_p, 20) * t
     np.testing.assert_allclose(picks + rates.drift_per_day + loss, rates.total_per_day, rtol=1e-12)
