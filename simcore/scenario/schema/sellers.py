@@ -30,7 +30,8 @@ class SellerStrategy(FrozenModel):
         "false = only when the listing shows nothing left.",
     )
     # Days of cover: each SKU's reorder point and quantity follow its own expected demand
-    # (units a day), so best-sellers and slow movers are both kept in stock.
+    # (units a day), so best-sellers and slow movers are both kept in stock. Bounds: ten years of
+    # demand, and a billion units (stock is int64; either is far past any listing).
     reorder_point_days: NonNegFloat = Field(
         10.0,
         le=3650.0,
