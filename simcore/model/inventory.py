@@ -96,16 +96,17 @@ class Inventory:
         #: (SKU, units, hour of arrival) of the replenishments in transit at the start.
         self.in_transit: list[tuple[int, int, float]] = []
         start = ctx.generator("inventory.start")
+        age = self._record_age(count_phase, ctx)
         if cfg.initial_record_accuracy is not None:  # start-only: the share accurate at hour 0
             wrong = start_wrong >= cfg.initial_record_accuracy
             phantom = start_phantom < cfg.phantom_share
             error = np.where(wrong, np.where(phantom, start_error, -start_error), 0)
         else:
-            error = self._steady_errors(start, errors_per_day, count_phase, ctx)
+            error = self._steady_errors(start, errors_per_day, age)
         if cfg.initial_stock_mean is not None:  # start-only: Poisson shelves, nothing on order
             physical, recorded = start_stock, np.maximum(start_stock + error, 0)
         else:
-            physical, recorded = self._steady_start(start, error, units, point, quantity, count_phase, ctx)
+            physical, recorded = self._steady_start(start, error, units, point, quantity, age, ctx)
         # Typed arrays, so that the daily accuracy is one vectorised comparison.
         self.physical = array("q", physical.astype(np.int64).tobytes())
         self.recorded = array("q", recorded.astype(np.int64).tobytes())
@@ -173,10 +174,11 @@ class Inventory:
         units: np.ndarray,
         point: np.ndarray,
         quantity: np.ndarray,
-        count_phase: np.ndarray,
+        age: np.ndarray,
         ctx: RunContext,
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Shelves and records as the dynamics hold them: (physical, recorded) units by SKU."""
+        """Shelves and records as the dynamics hold them: (physical, recorded) units by SKU;
+        ``age`` is each record's days since its seller's last count."""
         # The policy acts on the record: the record sits where the policy holds it, and the
         # shelf is off by the record's error.
         recorded = self._steady_stock(rng, units, point, quantity, ctx)
@@ -185,7 +187,6 @@ class Inventory:
         # a uniform time since the last count is still unfound with probability g(orders a day x
         # the record's age) (records.accuracy_share's formula); the found ones show their empty
         # shelf, and are reordered at the start.
-        age = self._record_age(count_phase, ctx)
         empty = (physical == 0) & (recorded > 0)
         unfound = rng.random(self.n_skus) < accuracy_share(units / self._basket * age)
         recorded = np.where(empty & ~unfound, 0, recorded)
@@ -261,7 +262,7 @@ class Inventory:
         return np.repeat(age_days, self.skus_per_seller)
 
     def _steady_errors(
-        self, rng: np.random.Generator, errors_per_day: np.ndarray, count_phase: np.ndarray, ctx: RunContext
+        self, rng: np.random.Generator, errors_per_day: np.ndarray, age: np.ndarray
     ) -> np.ndarray:
         """Each record's error (recorded less physical units) as its errors since the seller's
         last count leave it: wrong with probability ``1 - exp(-errors_per_day a)`` for a record
@@ -276,7 +277,6 @@ class Inventory:
         too accurate, mean error 0.8 units against 1.7 later).
         """
         n = self.n_skus
-        age = self._record_age(count_phase, ctx)
         wrong = rng.random(n) < -np.expm1(-errors_per_day * age)
         error = _signed_sizes(rng.random(n), self._phantom, self._sizes)
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -509,9 +509,13 @@ class Restocker:
 
     def start(self) -> None:
         """Send on their way the replenishments in transit at the start."""
-        for sku, qty, due_h in self.inv.in_transit:
-            self.env.process(_arrive(self.env, self.inv, sku, qty, due_h))
-        for sku in range(self.inv.n_skus):
+        inv = self.inv
+        for sku, qty, due_h in inv.in_transit:
+            self.env.process(restock(self.env, inv, sku, qty, due_h))
+        # Those already at or below their reorder point (found empty shelves): the rest would
+        # pass check() without ordering, and a million-order world has 1.8 million SKUs.
+        shows = np.frombuffer(inv.recorded, np.int64) - np.frombuffer(inv.reserved, np.int64)
+        for sku in np.flatnonzero(shows <= np.asarray(inv.point)).tolist():
             self.check(sku)
 
     def check(self, sku: int) -> None:
@@ -539,12 +543,5 @@ def restock(
     """Process: a replenishment order (flagged on order by its caller) arriving after its lead
     time; received stock is recorded."""
     yield env.timeout(lead_time_h)
-    inv.receive(sku, quantity, env.now)
-    inv.on_order[sku] = False
-
-
-def _arrive(env: simpy.Environment, inv: Inventory, sku: int, quantity: int, due_h: float) -> Proc[None]:
-    """Process: a replenishment already on order at the start, arriving at hour ``due_h``."""
-    yield env.timeout(due_h)
     inv.receive(sku, quantity, env.now)
     inv.on_order[sku] = False

@@ -101,8 +101,8 @@ def derive_rates(
         lo = np.where(too_accurate, mid, lo)
         hi = np.where(too_accurate, hi, mid)
     k = np.exp((lo + hi) / 2.0)
-    k = np.where(achieved(np.zeros(n_sellers)) <= tgt, 0.0, k)  # losses alone reach the target
-    k = np.where(tgt >= 1.0, 0.0, k)
+    # Losses alone at or below the target (a target of 1 always): no other errors.
+    k = np.where(achieved(np.zeros(n_sellers)) <= tgt, 0.0, k)
     pick_p = np.minimum(k * transaction_share / mean_t, 1.0)
     k_sku = np.repeat(k, skus_per_seller)
     errors = k_sku * profile

@@ -151,11 +151,7 @@ def compute_kpis(
     days = daily["day"].to_numpy()
     in_window = (days * 24.0 > lo) & ((days - 1) * 24.0 < hi)
     acc = daily["inventory_accuracy"].to_numpy()[in_window]
-    acc_weighted = (
-        daily["inventory_accuracy_weighted"].to_numpy()[in_window]
-        if "inventory_accuracy_weighted" in daily
-        else np.array([])
-    )
+    acc_weighted = daily["inventory_accuracy_weighted"].to_numpy()[in_window]
     award = w["dispute_refund_amount"].fillna(0.0)
     return {
         "orders": n,

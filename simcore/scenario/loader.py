@@ -35,30 +35,23 @@ def _replaces_whole(parent: dict, child: dict) -> bool:
     return "dist" in child and child.get("dist") != parent.get("dist")
 
 
-def _deep_merge(parent: dict, child: dict) -> dict:
+def _deep_merge(
+    parent: dict, child: dict, replaced: list[PathKey] | None = None, prefix: PathKey = ()
+) -> dict:
     """Child wins; mappings merge key by key, anything else (lists too) is replaced, and so is a
-    distribution spec whose ``dist`` the child changes."""
+    distribution spec whose ``dist`` the child changes. The paths of parent mappings replaced
+    whole are appended to ``replaced`` (their lines no longer apply)."""
     merged = dict(parent)
     for key, value in child.items():
         old = merged.get(key)
-        if isinstance(value, dict) and isinstance(old, dict) and not _replaces_whole(old, value):
-            merged[key] = _deep_merge(old, value)
-        else:
-            merged[key] = value
-    return merged
-
-
-def _replaced_paths(parent: dict, child: dict, prefix: PathKey = ()) -> list[PathKey]:
-    """Where :func:`_deep_merge` replaces a parent's mapping whole (their lines no longer apply)."""
-    out: list[PathKey] = []
-    for key, value in child.items():
-        old = parent.get(key)
         if isinstance(value, dict) and isinstance(old, dict):
-            if _replaces_whole(old, value):
-                out.append((*prefix, key))
-            else:
-                out.extend(_replaced_paths(old, value, (*prefix, key)))
-    return out
+            if not _replaces_whole(old, value):
+                merged[key] = _deep_merge(old, value, replaced, (*prefix, key))
+                continue
+            if replaced is not None:
+                replaced.append((*prefix, key))
+        merged[key] = value
+    return merged
 
 
 def _resolve_file(path: Path, stack: tuple[Path, ...]) -> tuple[dict, dict[PathKey, Origin]]:
@@ -103,11 +96,13 @@ def _resolve_file(path: Path, stack: tuple[Path, ...]) -> tuple[dict, dict[PathK
             f"(got more: {' -> '.join(p.name for p in (*stack, resolved))} -> {parent_ref})"
         )
     parent_data, parent_origins = _resolve_file(parent_path, (*stack, resolved))
-    for gone in _replaced_paths(parent_data, data):
+    replaced: list[PathKey] = []
+    merged = _deep_merge(parent_data, data, replaced)
+    for gone in replaced:
         parent_origins = {k: v for k, v in parent_origins.items() if k[: len(gone)] != gone}
     origins = {**parent_origins, **origins}
     origins.pop(("extends",), None)
-    return _deep_merge(parent_data, data), origins
+    return merged, origins
 
 
 # --------------------------------------------------------------------------- overrides
