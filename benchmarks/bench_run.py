@@ -6,16 +6,16 @@
     python benchmarks/bench_run.py --million            # a million arrivals, full event log
     python benchmarks/bench_run.py --million --with-skeleton
 
-``--orders N`` runs the baseline (scenarios/baseline.yaml, 150 days) with demand and the staff
-that serves it scaled by k = N / (orders_per_hour x horizon hours): orders_per_hour, buyers,
-sellers, gateway servers, fraud analysts and customer-service agents, so queues stay stable.
+``--orders N`` runs the baseline (scenarios/baseline.yaml, 150 days) at ``scale`` k = N /
+(orders_per_hour x horizon hours): demand, buyers, sellers, gateway servers, fraud analysts and
+customer-service agents grow together (simcore.scenario.scale), so queues stay stable.
 The model's three steps are timed apart (build ``World(scn)``, ``run()``, ``collect()``); its
 throughput is orders / (run + collect). The skeleton (benchmarks/skeleton.py) runs the same
 scaled scenario; its throughput is orders / ``env.run``. Target (performance issue): model
 orders/s >= 0.5 x the skeleton's at 200,000 orders.
 
 ``--million`` runs the baseline over 30 days (warm-up and cool-down 5 days) at 1,400 arrivals an
-hour, buyers, sellers and staff scaled by 1400 / 12.5: 1,008,000 arrivals, of which ~8% are lost
+hour, at ``scale`` 1400 / 12.5: 1,008,000 arrivals, of which ~8% are lost
 sales or forgone, so ~880,000 orders. ``--million-days D`` spreads them over D days and
 ``--million-arrivals A`` sets their number. Targets: peak RSS <= 1 GiB, and collect (building
 the DataFrames) < 10% of run + collect.
@@ -75,18 +75,9 @@ def _scenario(spec: dict):
         overrides = {}
         k = spec["orders"] / (b.orders_per_hour * base.horizon_hours)
         label = f"{spec['orders']:,} orders (x{k:.3g})"
-    pf = base.platform
-    # Scale demand and the staff that serves it together, so the queues stay stable.
-    overrides.update(
-        {
-            "buyers.orders_per_hour": b.orders_per_hour * k,
-            "buyers.population": int(b.population * k),
-            "sellers.count": int(base.sellers.count * k),
-            "payment.gateway.servers": max(1, round(base.payment.gateway.servers * k)),
-            "platform.fraud.analysts": max(1, round(pf.fraud.analysts * k)),
-            "platform.customer_service.agents": max(1, round(pf.customer_service.agents * k)),
-        }
-    )
+    # The market scaled whole (simcore.scenario.scale): demand, buyers, sellers and the staff
+    # that serve them together, so the queues stay stable.
+    overrides["scale"] = k
     return simcore.load_scenario(BASELINE, overrides), label
 
 

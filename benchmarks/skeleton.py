@@ -105,6 +105,9 @@ def run_skeleton(scn: Scenario, seed: int = 1) -> dict:
         ``payment_failed``, ``reviewed``, ``out_of_stock`` and ``restocks``.
     """
     t_draw = time.perf_counter()
+    from simcore.scenario.scale import at_scale
+
+    scn = at_scale(scn)  # the market at its scale (one pooled desk per station here, not teams)
     b, s, p, pf = scn.buyers, scn.sellers, scn.payment, scn.platform
     rng = np.random.default_rng(seed)
     gaps = array("d", _arrival_gaps(rng, b.orders_per_hour, scn.horizon_hours).tobytes())

@@ -25,6 +25,13 @@ def print_problems(exc: InputError) -> None:
         print(f"  {line}", file=sys.stderr)
 
 
+def warn(lines: list[str], *, source: str | None = None) -> None:
+    """``warning: SOURCE: LINE`` on stderr for each line (the run goes on)."""
+    prefix = f"{source}: " if source else ""
+    for line in lines:
+        print(f"warning: {prefix}{line}", file=sys.stderr)
+
+
 def flagged(flag: str, exc: InputError) -> ArgumentError:
     """``exc``'s problems as problems of the argument ``flag`` gave (``--precision: ...``)."""
     return ArgumentError([f"{flag}: {line}" for line in exc.problems])

@@ -7,9 +7,9 @@ import json
 import sys
 from pathlib import Path
 
-from simcore.cli.common import EXIT_OK, check_out_dir
+from simcore.cli.common import EXIT_OK, check_out_dir, warn
 from simcore.errors import ArgumentError, InputError
-from simcore.experiments.admission import check_volume
+from simcore.experiments.admission import check_volume, scenario_warnings
 from simcore.experiments.runner import run
 from simcore.paths import write_atomic
 from simcore.scenario.loader import load_scenario, parse_overrides
@@ -111,6 +111,7 @@ def trace_command(args) -> int:
 def validate_command(args) -> int:
     scn = load_scenario(args.scenario, parse_overrides(args.overrides))
     print(f"{args.scenario}: ok (scenario {scn.name!r}, {scn.horizon_days:g} days, seed {scn.seed})")
+    warn(scenario_warnings(scn), source=str(args.scenario))
     return EXIT_OK
 
 

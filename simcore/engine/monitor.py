@@ -42,6 +42,18 @@ class QueueMonitor:
         self._q = queue_len
         self._busy = busy
 
+    def shift(self, now: float, queue_change: int, busy_change: int) -> None:
+        """From hour ``now`` the queue holds ``queue_change`` more requests and ``busy_change``
+        more servers serve (negative: fewer). Stations sharing one monitor (teams of one desk,
+        :func:`simcore.engine.station.teams`) report their changes, so it holds the totals."""
+        start = self._last if self._last > self.t0 else self.t0  # update()'s, inlined: hot path
+        if now > start:
+            self.area_q += self._q * (now - start)
+            self.area_busy += self._busy * (now - start)
+        self._last = now
+        self._q += queue_change
+        self._busy += busy_change
+
     def waited(self, requested_at: float, now: float) -> None:
         """A request made at hour ``requested_at`` was granted at hour ``now``."""
         self.req_t.append(requested_at)

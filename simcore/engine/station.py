@@ -6,6 +6,10 @@ request that finds a server free takes it at once instead of through a granted-r
 and a release hands the server straight to the first in line instead of through a release
 event. Those events carry nothing another process could see (the time does not move), and they
 were a fifth of a run's clock events (benchmarks/bench_run.py).
+
+A desk may work as several teams, each a station with its own queue, recorded by one monitor
+(:func:`teams`): a market at ``scale`` k runs its staff as k teams, one per copy of the market,
+so that scaling the market does not pool its queues (simcore.scenario.scale).
 """
 
 from __future__ import annotations
@@ -24,7 +28,9 @@ class Station:
 
     Args:
         env: The environment.
-        monitor: Where waits, queue length and busy servers are recorded.
+        monitor: Where waits, queue length and busy servers are recorded (shared by the
+            stations of one desk's teams: it holds their totals).
+        servers: Servers at this station; the monitor's when None (a desk of one team).
 
     Attributes:
         queue: The requests waiting for a server, as (hour requested, event fired when a server
@@ -34,9 +40,9 @@ class Station:
 
     __slots__ = ("env", "servers", "monitor", "queue", "busy")
 
-    def __init__(self, env: simpy.Environment, monitor: QueueMonitor):
+    def __init__(self, env: simpy.Environment, monitor: QueueMonitor, servers: int | None = None):
         self.env = env
-        self.servers = monitor.servers
+        self.servers = monitor.servers if servers is None else servers
         self.monitor = monitor
         self.queue: deque[tuple[float, simpy.Event]] = deque()
         self.busy = 0
@@ -48,24 +54,25 @@ class Station:
         now = env.now
         if self.busy < self.servers:  # a free server means nobody is waiting
             self.busy += 1
-            mon.update(now, 0, self.busy)
+            mon.shift(now, 0, 1)
             mon.waited(now, now)
             return None
         turn = env.event()
         self.queue.append((now, turn))
-        mon.update(now, len(self.queue), self.busy)
+        mon.shift(now, 1, 0)
         return turn
 
     def release(self) -> None:
         """Free a server: it takes the first request in line, if any (``busy`` stays)."""
-        now = self.env.now
+        now, mon = self.env.now, self.monitor
         if self.queue:
             requested_at, turn = self.queue.popleft()
-            self.monitor.waited(requested_at, now)
+            mon.waited(requested_at, now)
             turn.succeed()
+            mon.shift(now, -1, 0)
         else:
             self.busy -= 1
-        self.monitor.update(now, len(self.queue), self.busy)
+            mon.shift(now, 0, -1)
 
     def serve(self, service_hours: float, on_start: Callable[[], object] | None = None) -> Proc[None]:
         """Process: queue for a server, hold it ``service_hours``, release it. ``on_start()``,
@@ -78,3 +85,17 @@ class Station:
             on_start()
         yield self.env.timeout(service_hours)
         self.release()
+
+
+def teams(env: simpy.Environment, monitor: QueueMonitor, count: int) -> list[Station]:
+    """The monitor's servers split into ``count`` teams (as evenly as they go, the first teams
+    taking the remainder; fewer teams when there are fewer servers), each its own station.
+
+    Args:
+        env: The environment.
+        monitor: The desk's monitor: its ``servers`` are the desk's, its statistics the totals.
+        count: Teams wanted (>= 1).
+    """
+    n = max(1, min(count, monitor.servers))
+    size, extra = divmod(monitor.servers, n)
+    return [Station(env, monitor, size + (i < extra)) for i in range(n)]

@@ -9,6 +9,8 @@ import os
 from simcore.engine.calendar import Calendar
 from simcore.errors import ArgumentError, ScenarioError
 from simcore.model.demand import ArrivalRate
+from simcore.model.load import overloaded
+from simcore.scenario.scale import at_scale
 from simcore.scenario.schema import Scenario
 
 # Peak memory of `simcore run` (the run, its frames and the Parquet writes), as a sum of what it
@@ -57,8 +59,14 @@ def expected_orders(scn: Scenario) -> float:
     (baseline: 45,000 expected, 43,987 placed).
 
     Returns:
-        Expected orders (a float; ``inf`` when the product overflows).
+        Expected orders at the scenario's ``scale`` (a float; ``inf`` when the product overflows).
     """
+    return _expected_orders(at_scale(scn))
+
+
+def _expected_orders(market: Scenario) -> float:
+    """:func:`expected_orders` of a scenario already at its scale (:func:`at_scale`)."""
+    scn = market
     rate = ArrivalRate(scn, Calendar(scn.start))
     horizon = scn.horizon_hours
     edges = sorted({0.0, horizon, *(min(max(t, 0.0), horizon) for w in rate.promotions for t in w[:2])})
@@ -96,12 +104,17 @@ def memory_limit() -> tuple[float, str]:
 def estimated_memory(scn: Scenario) -> float:
     """Estimated peak memory of running ``scn`` and writing its outputs, in bytes (see the
     measurements beside :data:`BYTES_PER_ORDER`); ``inf`` when it overflows a float."""
+    return _estimated_memory(at_scale(scn))
+
+
+def _estimated_memory(scn: Scenario) -> float:
+    """:func:`estimated_memory` of a scenario already at its scale (:func:`at_scale`)."""
     # Integers past 1e308 (the schema bounds them only from below) become inf, not an error.
     buyers = _float(scn.buyers.population + scn.buyers.fraud.population)
     skus = _float(scn.sellers.count * scn.sellers.skus_per_seller)
     return (
         BYTES_FIXED
-        + BYTES_PER_ORDER * expected_orders(scn)
+        + BYTES_PER_ORDER * _expected_orders(scn)
         + BYTES_PER_BUYER * buyers
         + BYTES_PER_SKU * skus
         + BYTES_PER_DAY * scn.horizon_days
@@ -123,17 +136,19 @@ def check_volume(scn: Scenario, *, source: str | None = None) -> None:
             memory and the limit), or ``SIMCORE_MEMORY_LIMIT_GB`` is not a number.
     """
     limit, why = memory_limit()
-    need = estimated_memory(scn)
+    scaled = ", scale" if scn.scale != 1.0 else ""
+    scn = at_scale(scn)  # the counts below are the market's as it would run
+    need = _estimated_memory(scn)
     if need <= limit:
         return
-    orders = expected_orders(scn)
+    orders = _expected_orders(scn)
     buyers = scn.buyers.population + scn.buyers.fraud.population
     skus = scn.sellers.count * scn.sellers.skus_per_seller
     # Name the keys behind the largest share of the estimate: those are the ones to lower.
     terms = {
-        "buyers.orders_per_hour, horizon_days": BYTES_PER_ORDER * orders,
-        "buyers.population, buyers.fraud.population": BYTES_PER_BUYER * _float(buyers),
-        "sellers.count, sellers.skus_per_seller": BYTES_PER_SKU * _float(skus),
+        f"buyers.orders_per_hour, horizon_days{scaled}": BYTES_PER_ORDER * orders,
+        f"buyers.population, buyers.fraud.population{scaled}": BYTES_PER_BUYER * _float(buyers),
+        f"sellers.count, sellers.skus_per_seller{scaled}": BYTES_PER_SKU * _float(skus),
         "horizon_days": BYTES_PER_DAY * scn.horizon_days,
     }
     keys = max(terms, key=terms.__getitem__)
@@ -144,6 +159,12 @@ def check_volume(scn: Scenario, *, source: str | None = None) -> None:
         f"promotions included), {_count(buyers)} buyer accounts and {_count(skus)} SKUs need an "
         f"estimated {_gb(need)}; the limit is {_gb(limit)} ({why})"
     )
+
+
+def scenario_warnings(scn: Scenario) -> list[str]:
+    """What a scenario will run but measure badly, each naming the key to change: queues at or
+    over capacity at the mean arrival rate (:func:`simcore.model.load.overloaded`)."""
+    return overloaded(scn)
 
 
 def _float(n: float) -> float:

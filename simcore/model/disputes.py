@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 
 from simcore.engine.proc import Proc
-from simcore.engine.station import Station
+from simcore.engine.station import teams
 from simcore.model.context import RunContext
 from simcore.model.draws import (
     ACCEPT,
@@ -54,6 +54,7 @@ from simcore.model.vocabulary import (
     REFUND_DISPUTE_REASONS,
     State,
 )
+from simcore.scenario.scale import copies
 
 _GOODS = frozenset({"not_delivered", "not_as_described"})
 _REFUND = frozenset(REFUND_DISPUTE_REASONS)
@@ -80,7 +81,13 @@ class DisputeDesk:
     """
 
     def __init__(
-        self, ctx: RunContext, *, refunds: RefundDesk, reputation: Reputation, dishonest: list[bool]
+        self,
+        ctx: RunContext,
+        *,
+        refunds: RefundDesk,
+        reputation: Reputation,
+        dishonest: list[bool],
+        copy_of: list[int],
     ):
         scn = ctx.scn
         cs = scn.platform.customer_service
@@ -92,7 +99,9 @@ class DisputeDesk:
         self.refunds = refunds
         self.reputation = reputation
         self.dishonest = dishonest
-        self.agents = Station(ctx.env, ctx.rec.queue("customer_service", cs.agents))
+        # One team of agents per copy of the market (simcore.scenario.scale), by the seller's.
+        self.agents = teams(ctx.env, ctx.rec.queue("customer_service", cs.agents), copies(scn.scale))
+        self.copy_of = copy_of
         self.review_time = ctx.sampler(cs.review_time, "disputes.review_time")
         self.intervention_time = ctx.sampler(cs.intervention_time, "disputes.intervention_time")
         self.open_delay = ctx.sampler(self.cfg.open_delay, "disputes.open_delay")
@@ -183,7 +192,8 @@ class DisputeDesk:
         rec.event(env.now, oid, ACTIVITY["dispute_opened"], ACTOR["buyer"])
 
         # 1. Initial review.
-        yield from self.agents.serve(
+        agents = self.agents[self.copy_of[o.seller]]
+        yield from agents.serve(
             self.review_time(),
             lambda: rec.event(env.now, oid, ACTIVITY["dispute_review_started"], ACTOR["platform"]),
         )
@@ -219,7 +229,7 @@ class DisputeDesk:
 
         # 3. Platform intervention: evidence gathering, then an agent decides.
         yield env.timeout(self.intervention_delay())
-        yield from self.agents.serve(self.intervention_time())
+        yield from agents.serve(self.intervention_time())
         r = cfg.ruling
         p_win = (
             (r.merit_win if self._founded(o, reason) else r.no_merit_win)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from simcore.engine.proc import Proc
-from simcore.engine.station import Station
+from simcore.engine.station import teams
 from simcore.model.context import RunContext
 from simcore.model.draws import ABANDON, PER_ATTEMPT, RETRY, VERIFY
 from simcore.model.order import Order
 from simcore.model.orderbook import OrderBook
 from simcore.model.vocabulary import ACTIVITY, ACTOR, DECLINE_CAUSE, State
+from simcore.scenario.scale import copies
 
 _INCORRECT = DECLINE_CAUSE["incorrect_details"]
 _UNVERIFIED = DECLINE_CAUSE["unverified_account"]
@@ -33,7 +34,7 @@ class Gateway:
         book: The order book.
     """
 
-    def __init__(self, ctx: RunContext, *, book: OrderBook):
+    def __init__(self, ctx: RunContext, *, book: OrderBook, copy_of: list[int]):
         scn = ctx.scn
         p, b = scn.payment, scn.buyers
         self.env = ctx.env
@@ -42,7 +43,9 @@ class Gateway:
         self.fraud = b.fraud
         self.book = book
         self.rec = ctx.rec
-        self.station = Station(ctx.env, ctx.rec.queue("gateway", p.gateway.servers))
+        # One team of servers per copy of the market (simcore.scenario.scale), by the seller's.
+        self.stations = teams(ctx.env, ctx.rec.queue("gateway", p.gateway.servers), copies(scn.scale))
+        self.copy_of = copy_of
         self.service = ctx.sampler(p.gateway.service_time, "gateway.service_time")
         self.retry_delay = ctx.sampler(b.retry_delay, "buyers.retry_delay")
         self.verify_time = ctx.sampler(b.verification_time, "buyers.verification_time")
@@ -70,7 +73,8 @@ class Gateway:
     def pay(self, o: Order) -> Proc[bool]:
         """Process: authorise ``o``. Returns True once authorised, False when the buyer gives up
         or runs out of retries (or the order was cancelled meanwhile)."""
-        env, station, rec, book = self.env, self.station, self.rec, self.book
+        env, rec, book = self.env, self.rec, self.book
+        station = self.stations[self.copy_of[o.seller]]
         book.step(o, State.PAYING, "payment_submitted", "buyer")
         cause = 0
         attempts = 0

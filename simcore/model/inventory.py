@@ -30,6 +30,7 @@ from simcore.engine.proc import Proc
 from simcore.engine.samplers import BLOCK
 from simcore.model.context import RunContext
 from simcore.model.records import accuracy_share, derive_rates, error_size_table
+from simcore.scenario.scale import copies
 
 
 class Inventory:
@@ -72,9 +73,16 @@ class Inventory:
         self.seller_accuracy = np.broadcast_to(accuracy, (n_sellers,)).astype(float)
 
         # Popularity: Zipf over each seller's SKUs and over sellers, so some listings sell fast.
+        # At scale k > 1, k sellers share each scale-1 rank (simcore.scenario.scale): a Zipf over k
+        # times the sellers would give the top ranks more of the demand (its normaliser, a
+        # harmonic sum, grows by less than k), so a larger market would not be the same market.
+        # Each copy of the market (simcore.scenario.scale.copies) holds one seller of each rank.
         rank_sku = np.tile(np.arange(1, per + 1), n_sellers)
-        rank_seller = np.repeat(rng.permutation(n_sellers) + 1, per)
-        w = (rank_sku * rank_seller.astype(float)) ** -cfg.popularity_skew
+        order = rng.permutation(n_sellers)
+        rank_seller = np.repeat(np.ceil((order + 1) / max(scn.scale, 1.0)), per)
+        #: Each seller's copy of the market, whose desks' teams serve its orders.
+        self.seller_copy: list[int] = (order % copies(scn.scale)).tolist()
+        w = (rank_sku * rank_seller) ** -cfg.popularity_skew
         share = w / w.sum()
         # Cumulative, as picking a SKU by popularity needs it (searchsorted on a uniform).
         self.popularity_cdf = np.cumsum(share)

@@ -6,12 +6,13 @@ from __future__ import annotations
 import math
 
 from simcore.engine.proc import Proc
-from simcore.engine.station import Station
+from simcore.engine.station import teams
 from simcore.model import draws
 from simcore.model.context import RunContext
 from simcore.model.inventory import Inventory
 from simcore.model.order import Order
 from simcore.model.vocabulary import ACTIVITY, ACTOR
+from simcore.scenario.scale import copies
 
 
 class Referee:
@@ -36,7 +37,10 @@ class Referee:
         self.cfg = pf
         self.rec = ctx.rec
         self.inv = inventory
-        self.analysts = Station(ctx.env, ctx.rec.queue("fraud_review", pf.fraud.analysts))
+        # One team of analysts per copy of the market (simcore.scenario.scale), by the seller's.
+        self.analysts = teams(
+            ctx.env, ctx.rec.queue("fraud_review", pf.fraud.analysts), copies(ctx.scn.scale)
+        )
         self.review_time = ctx.sampler(pf.fraud.review_time, "referee.review_time")
         self.fix_time = ctx.sampler(pf.address_conflict.fix_time, "buyers.address_fix_time")
 
@@ -72,11 +76,12 @@ class Referee:
         if score >= f.review_threshold:
             rec.event(env.now, o.id, ACTIVITY["fraud_review_started"], ACTOR["platform"])
             review = self.review_time()
-            turn = self.analysts.request()
+            team = self.analysts[self.inv.seller_copy[o.seller]]
+            turn = team.request()
             if turn is not None:
                 yield turn
             yield env.timeout(review)
-            self.analysts.release()
+            team.release()
             reject = f.review_sensitivity if o.is_fraud else f.review_false_positive_rate
             if u_review < reject:
                 return "fraud_suspected"

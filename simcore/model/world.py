@@ -43,6 +43,7 @@ from simcore.model.traits import SellerTraits
 from simcore.model.trust import BuyerTrust
 from simcore.model.vocabulary import QUEUES
 from simcore.scenario.distributions import Exponential
+from simcore.scenario.scale import at_scale
 from simcore.scenario.schema import Scenario
 
 _EXP1 = Exponential(dist="exponential", mean=1.0)
@@ -118,7 +119,13 @@ def build(ctx: RunContext) -> Parts:
     reputation = Reputation(trust=trust, standing=standing, parcels=parcels)
     restocker = Restocker(ctx, inventory=inventory)
     refunds = RefundDesk(ctx)
-    disputes = DisputeDesk(ctx, refunds=refunds, reputation=reputation, dishonest=traits.dishonest)
+    disputes = DisputeDesk(
+        ctx,
+        refunds=refunds,
+        reputation=reputation,
+        dishonest=traits.dishonest,
+        copy_of=inventory.seller_copy,
+    )
     book = OrderBook(ctx, inventory=inventory, refunds=refunds, reputation=reputation, disputes=disputes)
     sellers = SellerDesk(
         ctx,
@@ -133,7 +140,7 @@ def build(ctx: RunContext) -> Parts:
     stages = Stages(
         book=book,
         cancels=CancelRequests(ctx, book=book),
-        gateway=Gateway(ctx, book=book),
+        gateway=Gateway(ctx, book=book, copy_of=inventory.seller_copy),
         referee=Referee(ctx, inventory=inventory),
         sellers=sellers,
     )
@@ -230,7 +237,8 @@ class World:
     """One simulation run of a scenario: built here, run once by :meth:`run`.
 
     Args:
-        scn: The validated scenario.
+        scn: The validated scenario, at its scale-1 values: the world runs it at ``scn.scale``
+            (:func:`simcore.scenario.scale.at_scale`).
         seed: Root seed; ``scn.seed`` when None.
         replication: Replication number (replications of every strategy share streams).
 
@@ -242,7 +250,7 @@ class World:
         self.scn = scn
         self.seed = scn.seed if seed is None else int(seed)
         self.replication = replication
-        ctx = RunContext.fresh(scn, self.seed, replication)
+        ctx = RunContext.fresh(at_scale(scn), self.seed, replication)
         self.streams = ctx.streams
         parts = build(ctx)
         start(ctx, parts)

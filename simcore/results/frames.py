@@ -103,7 +103,7 @@ def sellers_frame(record: RunRecord, orders: pd.DataFrame) -> pd.DataFrame:
     ``record_accuracy`` is the seller's long-run record accuracy under the reference counts
     (``sellers.inventory_accuracy``, or its Beta draw around it), which its error rates hold.
     """
-    st, n = record.standing, record.scenario.sellers.count
+    st, n = record.standing, len(record.seller_accuracy)  # sellers as run, at the scenario's scale
     seller = orders["seller_id"].to_numpy()
 
     def per_seller(mask, weights=None) -> np.ndarray:

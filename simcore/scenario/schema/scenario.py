@@ -55,6 +55,19 @@ class Scenario(FrozenModel):
     name: str = Field("scenario", description="Short name shown in reports and plots.")
     description: str = Field("", description="What the scenario varies and why.")
     seed: int = Field(1, ge=0, le=2**63 - 1, description="Root seed of every random stream.")
+    # Bounded so that a typo (1e9) is an error, not a memory check; 1,000 x the baseline is 12.5
+    # million orders a day, far past what one machine runs.
+    scale: float = Field(
+        1.0,
+        gt=0.0,
+        le=1000.0,
+        description=(
+            "Market size: multiplies demand (buyers.orders_per_hour), the buyer populations, "
+            "sellers.count and the staff (payment.gateway.servers, platform.fraud.analysts, "
+            "platform.customer_service.agents; rounded, at least 1), so a market grows or shrinks "
+            "whole. The section keys keep their scale-1 values (simcore.scenario.scale)."
+        ),
+    )
     start: dt.date = Field(dt.date(2026, 1, 5), description="Calendar date of simulated hour 0.")
     horizon_days: PositiveFloat = Field(120.0, description="Simulated days; orders arrive until then.")
     # Validated when defaulted too: a short horizon_days with the default warm-up is wrong.

@@ -1,0 +1,155 @@
+"""Offered load of the model's queues, predicted from a scenario before it runs.
+
+A station whose utilisation at the mean rate is 1 or more has a queue that grows without bound
+(issue 16: the baseline at 10x demand with one fraud analyst waited 504 h on average), and its
+KPIs then measure the run's length, not the market. ``simcore validate`` and ``simcore run``
+warn about it (:func:`overloaded`).
+
+Utilisation at the mean rate is rho = lambda x E[visits per order] x E[service] / servers, with
+lambda = ``buyers.orders_per_hour`` (the arrival profile averages 1; promotions raise it for a
+while, which a queue can absorb), both at the scenario's ``scale`` (each team of a scaled desk
+serves its copy's share of the orders with its share of the servers: the same load per server).
+It counts every arrival as an order reaching the desk, though a few are lost sales, forgone or
+unpaid, so it errs high: baseline fraud review 0.32 predicted, 0.29-0.30 measured; gateway 0.054
+and 0.054.
+
+- **Gateway**: one visit per payment attempt. An attempt fails with p = 1 - (1 - incorrect
+  details) (1 - unverified share x unverified declines) (1 - card share x issuer declines), for
+  legitimate and fraudulent buyers by their shares, and a failure is retried with
+  ``retry_probability`` up to ``max_retries`` times: E[attempts] = sum_j (p x retry)^j, j = 0..R.
+  Approximate: a retry after an issuer decline is declined more often (``decline_persistence``).
+- **Fraud review**: the share of orders whose risk score falls in [review, decline) thresholds,
+  exact for the score of :class:`simcore.model.referee.Referee` over its signals (large order
+  from the lognormal price and 1 + Poisson items, unverified account, stolen card, fraud),
+  with the velocity flag off: a ring orders ~0.12 times per device a day (issue 19), far under
+  any limit above 1; a ``velocity_limit`` of 1 flags every order.
+- **Customer service** serves disputes, whose number comes out of the run (cancellations, lost
+  parcels, late refunds): it is not predicted here; a run reports its measured utilisation.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+from scipy import stats
+
+from simcore.scenario.scale import at_scale
+from simcore.scenario.schema import Scenario
+
+#: The large-order probability sums over basket sizes until the Poisson mass left is below this.
+_TAIL = 1e-12
+
+
+def utilisation(scn: Scenario) -> dict[str, float]:
+    """Predicted utilisation of the gateway and the fraud-review desk at the mean arrival rate.
+
+    Args:
+        scn: The scenario at its scale-1 values (its ``scale`` is applied here).
+
+    Returns:
+        ``{"gateway": rho, "fraud_review": rho}``: offered load per server of one team.
+    """
+    market = at_scale(scn)
+    lam = market.buyers.orders_per_hour
+    p, pf = market.payment, market.platform
+    # Each of a desk's teams serves its copy's share of the orders with its share of the servers
+    # (simcore.scenario.scale): the load per server is the desk's.
+    gateway = lam * _attempts(market) * p.gateway.service_time.mean_hours / p.gateway.servers
+    review = lam * _review_share(market) * pf.fraud.review_time.mean_hours / pf.fraud.analysts
+    return {"gateway": gateway, "fraud_review": review}
+
+
+def overloaded(scn: Scenario) -> list[str]:
+    """A warning for each queue predicted to be at or over capacity (utilisation >= 1)."""
+    market = at_scale(scn)
+    keys = {
+        "gateway": ("payment.gateway.servers", market.payment.gateway.servers),
+        "fraud_review": ("platform.fraud.analysts", market.platform.fraud.analysts),
+    }
+    out = []
+    for queue, rho in utilisation(scn).items():
+        if rho >= 1.0:
+            key, servers = keys[queue]
+            at = f" at scale {scn.scale:g}" if scn.scale != 1.0 else ""
+            out.append(
+                f"{key}: queue {queue!r} is predicted at utilisation {rho:.2f} at the mean arrival "
+                f"rate ({market.buyers.orders_per_hour:g} orders/hour{at}, {servers} server"
+                f"{'s' * (servers != 1)}): at 1 or more its queue grows without bound and its waits "
+                "measure the run's length; add servers or lower the demand"
+            )
+    return out
+
+
+def _attempts(scn: Scenario) -> float:
+    """Expected payment attempts per order (see the module's docstring)."""
+    b, p = scn.buyers, scn.payment
+    f = b.fraud_rate
+
+    def fails(verified: float, card: float, issuer: float) -> float:
+        ok = (1.0 - p.incorrect_details_rate) * (1.0 - (1.0 - verified) * p.unverified_decline_rate)
+        return 1.0 - ok * (1.0 - card * issuer)
+
+    stolen = b.fraud.stolen_card_share
+    fraud_issuer = stolen * p.stolen_card_decline_rate + (1.0 - stolen) * p.issuer_decline_rate
+    fail = (1.0 - f) * fails(b.verified_share, b.card_share, p.issuer_decline_rate) + f * fails(
+        b.fraud.verified_share, 1.0, fraud_issuer
+    )
+    q = fail * b.retry_probability
+    return sum(q**j for j in range(p.max_retries + 1))
+
+
+def _large_share(scn: Scenario, multiplier: float) -> float:
+    """P(amount > large_order_usd) for an order of 1 + Poisson(extra_items_mean) items at a
+    lognormal list price, times ``multiplier``."""
+    b = scn.buyers
+    price, limit = b.item_price_usd, scn.platform.fraud.large_order_usd
+    sigma = math.sqrt(math.log1p((price.sd / price.mean) ** 2))
+    mu = math.log(price.mean) - sigma**2 / 2.0
+    items = stats.poisson(b.extra_items_mean)
+    total, left, k = 0.0, 1.0, 0
+    while left > _TAIL:
+        pk = float(items.pmf(k))
+        cut = limit / ((1 + k) * multiplier)
+        total += pk * float(stats.norm.sf((math.log(cut) - mu) / sigma))
+        left -= pk
+        k += 1
+    return total
+
+
+def _review_share(scn: Scenario) -> float:
+    """Share of orders whose risk score is in [review_threshold, decline_threshold)."""
+    b, fr = scn.buyers, scn.platform.fraud
+    lo, hi = _logit(fr.review_threshold), _logit(fr.decline_threshold)
+    velocity = fr.velocity_limit <= 1
+
+    def in_band(z: float) -> float:
+        if fr.noise_sd == 0.0:
+            return float(lo <= z < hi)
+        return float(stats.norm.cdf((hi - z) / fr.noise_sd) - stats.norm.cdf((lo - z) / fr.noise_sd))
+
+    share = 0.0
+    groups = (
+        (1.0 - b.fraud_rate, False, b.verified_share, 0.0, 1.0),
+        (b.fraud_rate, True, b.fraud.verified_share, b.fraud.stolen_card_share, b.fraud.amount_multiplier),
+    )
+    for weight, fraud, verified, stolen, multiplier in groups:
+        large = _large_share(scn, multiplier)
+        for is_large, unverified, is_stolen in itertools.product((0, 1), repeat=3):
+            p = (large if is_large else 1.0 - large) * (1.0 - verified if unverified else verified)
+            p *= stolen if is_stolen else 1.0 - stolen
+            if p == 0.0:
+                continue
+            z = fr.intercept + fr.weight_large_order * is_large + fr.weight_unverified * unverified
+            z += fr.weight_stolen_card * is_stolen + fr.fraud_signal * fraud + fr.weight_velocity * velocity
+            share += weight * p * in_band(z)
+    return share
+
+
+def _logit(x: float) -> float:
+    """Log-odds of ``x``; +-inf at 1 and 0 (a threshold no score reaches, or every one does)."""
+    if x <= 0.0:
+        return -math.inf
+    if x >= 1.0:
+        return math.inf
+    return math.log(x / (1.0 - x))
