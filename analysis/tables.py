@@ -8,7 +8,7 @@ from typing import Any
 import pandas as pd
 
 from simcore.model.vocabulary import REASONS_BY_INITIATOR
-from simcore.results.kpis import flatten_kpis
+from simcore.results.kpis import WINDOW_KEY, flatten_kpis
 from simcore.results.registry import KPI_BY_NAME, kpi
 
 #: Cancel reasons by initiator, in report order.
@@ -49,7 +49,7 @@ def kpi_table(kpis: Mapping[str, Any]) -> pd.DataFrame:
     Returns:
         DataFrame with columns ``kpi``, ``value``, ``shown``, ``unit``, ``direction``.
     """
-    flat = flatten_kpis(kpis)
+    flat = flatten_kpis({k: v for k, v in kpis.items() if k != WINDOW_KEY})  # kpis.json's window
     known = {k: KPI_BY_NAME.get(k) for k in flat}
     return pd.DataFrame(
         {

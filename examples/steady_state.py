@@ -52,13 +52,13 @@ def main() -> None:
         acc_w += [ts["inventory_accuracy_weighted"].to_numpy()[m].mean() for m in in_bin]
     share, acc, acc_w = oos / orders, acc / args.replications, acc_w / args.replications
     end = warmup + bins * BIN_DAYS
-    print(f"baseline, {args.replications} replications, days {warmup}-{end} in {BIN_DAYS}-day bins")
+    print(f"baseline, {args.replications} replications, days {warmup:g}-{end:g} in {BIN_DAYS}-day bins")
     print("| days | orders | out of stock | lost sales | record accuracy | weighted |")
     print("|---|---|---|---|---|---|")
     for i in range(bins):
         lo = warmup + BIN_DAYS * i
         print(
-            f"| {lo}-{lo + BIN_DAYS} | {orders[i]:,.0f} | {100 * share[i]:.2f}% | "
+            f"| {lo:g}-{lo + BIN_DAYS:g} | {orders[i]:,.0f} | {100 * share[i]:.2f}% | "
             f"{100 * lost[i] / arrivals[i]:.2f}% | {acc[i]:.3f} | {acc_w[i]:.3f} |"
         )
     print(

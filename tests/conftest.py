@@ -51,6 +51,9 @@ QUIET: dict[str, Any] = {
     "start": "2026-01-05",
     "horizon_days": 30,
     "warmup_days": 0,
+    # Every order counts, whatever it may still become after the horizon: the tests look at
+    # orders and their traces, not at a censoring-free KPI window.
+    "cooldown_days": 0,
     "buyers": {
         "orders_per_hour": 0.5,
         "arrival_profile": "flat",

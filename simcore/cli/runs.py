@@ -70,7 +70,11 @@ def run_command(args) -> int:
         source=str(args.scenario),
     )
     if not args.quiet:
-        print(f"scenario {scn.name!r}, seed {result.seed}")
+        lo, hi = (h / 24.0 for h in scn.kpi_window_hours)
+        print(
+            f"scenario {scn.name!r}, seed {result.seed}; KPIs count orders placed on days "
+            f"[{lo:g}, {hi:g}) (warm-up {scn.warmup_days:g}, cool-down {scn.cooldown_days:g} days)"
+        )
         print(kpi_report(result.kpis))
         print(f"wrote {', '.join(p.name for p in written)} to {args.out}")
     return EXIT_OK

@@ -110,7 +110,11 @@ def trace_command(args) -> int:
 
 def validate_command(args) -> int:
     scn = load_scenario(args.scenario, parse_overrides(args.overrides))
-    print(f"{args.scenario}: ok (scenario {scn.name!r}, {scn.horizon_days:g} days, seed {scn.seed})")
+    lo, hi = (h / 24.0 for h in scn.kpi_window_hours)
+    print(
+        f"{args.scenario}: ok (scenario {scn.name!r}, {scn.horizon_days:g} days, seed {scn.seed}; "
+        f"KPIs count orders placed on days [{lo:g}, {hi:g}), cool-down {scn.cooldown_days:g} days)"
+    )
     warn(scenario_warnings(scn), source=str(args.scenario))
     return EXIT_OK
 

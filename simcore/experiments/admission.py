@@ -12,6 +12,7 @@ from simcore.model.demand import ArrivalRate
 from simcore.model.load import overloaded
 from simcore.scenario.scale import at_scale
 from simcore.scenario.schema import Scenario
+from simcore.scenario.timelines import censored, settle_days
 
 # Peak memory of `simcore run` (the run, its frames and the Parquet writes), as a sum of what it
 # scales with. Measured 2026-11-26 (after the memory work of the performance issue) on the
@@ -163,8 +164,26 @@ def check_volume(scn: Scenario, *, source: str | None = None) -> None:
 
 def scenario_warnings(scn: Scenario) -> list[str]:
     """What a scenario will run but measure badly, each naming the key to change: queues at or
-    over capacity at the mean arrival rate (:func:`simcore.model.load.overloaded`)."""
-    return overloaded(scn)
+    over capacity at the mean arrival rate (:func:`simcore.model.load.overloaded`), and a
+    cool-down shorter than an order's outcome can take to settle (:func:`censoring`)."""
+    return overloaded(scn) + censoring(scn)
+
+
+def censoring(scn: Scenario) -> list[str]:
+    """A warning naming what ``cooldown_days`` censors, when it is shorter than
+    :func:`simcore.scenario.timelines.settle_days` (a derived cool-down never is)."""
+    cooldown = scn.cooldown_days if scn.cooldown_days is not None else 0.0
+    cut = censored(scn, cooldown)
+    if not cut:
+        return []
+    paths = ", ".join(
+        f"{name} (up to {days:.0f} days)" for name, days in sorted(cut.items(), key=lambda kv: kv[1])
+    )
+    return [
+        f"cooldown_days: {cooldown:g} days is shorter than the {settle_days(scn):g} days in which an order's "
+        f"outcome can still change, so the KPIs' last orders are counted before it does: {paths} "
+        f"after placement; unset cooldown_days to derive it, or raise it"
+    ]
 
 
 def _float(n: float) -> float:

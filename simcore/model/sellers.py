@@ -18,6 +18,9 @@ delivered is confirmed by the buyer as usual, but only once the dispute is over.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
+
 from simcore.engine.proc import Proc
 from simcore.engine.samplers import Sampler
 from simcore.model.context import RunContext, spec_sampler
@@ -88,7 +91,14 @@ class SellerDesk:
         ]
         self.lost_share = scn.shipping.lost_share
         d = scn.platform.disputes
-        self.not_delivered_h = d.not_delivered_after_days * 24.0
+        wait = d.not_delivered_after_days
+        # A number: every buyer waits as long; a duration (days): each buyer's own wait, drawn
+        # only for buyers who would dispute (stream disputes.not_delivered_wait).
+        if isinstance(wait, float | int):
+            fixed_h = float(wait) * 24.0
+            self.not_delivered_wait: Callable[[], float] = lambda: fixed_h
+        else:
+            self.not_delivered_wait = ctx.sampler(wait, "disputes.not_delivered_wait")
         self.p_not_delivered = d.propensity.not_delivered
         self.p_not_as_described = d.propensity.not_as_described
         self.guarantee_h = scn.platform.delivery_guarantee_days * 24.0
@@ -158,30 +168,28 @@ class SellerDesk:
         now = book.ship(o)
         lost = o.after_draws[LOST] < self.lost_share
         transit = self.transit[o.dest]()
-        if self._troubled(o, lost, transit):
-            yield from self._deliver(o, lost, transit)
+        # The wait of a buyer who disputes a parcel that has not come (hours after shipment).
+        wait = self.not_delivered_wait() if o.after_draws[NOT_DELIVERED] < self.p_not_delivered else math.inf
+        if self._troubled(o, lost, transit, wait):
+            yield from self._deliver(o, lost, transit, wait)
             return
         # Most parcels: nothing but the delivery and the buyer's confirmation can happen to the
         # order now, and nothing else waits on it (simcore.model.parcels).
         self.parcels.ship(o.id, now, transit)
 
-    def _troubled(self, o: Order, lost: bool, transit: float) -> bool:
-        """Whether the parcel of ``o`` is ``lost`` or will be disputed (as not delivered after
-        ``transit`` hours, or as not as described): decided by the order's own draws."""
-        d = o.after_draws
-        return (
-            lost
-            or (transit > self.not_delivered_h and d[NOT_DELIVERED] < self.p_not_delivered)
-            or d[NOT_AS_DESCRIBED] < self.p_not_as_described
-        )
+    def _troubled(self, o: Order, lost: bool, transit: float, wait: float) -> bool:
+        """Whether the parcel of ``o`` is ``lost`` or will be disputed (as not delivered, its
+        ``transit`` hours past the buyer's ``wait``, or as not as described)."""
+        return lost or transit > wait or o.after_draws[NOT_AS_DESCRIBED] < self.p_not_as_described
 
-    def _deliver(self, o: Order, lost: bool, transit: float) -> Proc[None]:
+    def _deliver(self, o: Order, lost: bool, transit: float, wait: float) -> Proc[None]:
         """Process: from shipment to completion of a parcel that is ``lost``, or will be
-        disputed as not delivered or not as described; ``transit`` hours when it arrives."""
+        disputed as not delivered (``wait`` hours after shipment, inf if the buyer would not) or
+        as not as described; ``transit`` hours when it arrives."""
         env, book, d = self.env, self.book, o.after_draws
         dispute = None
-        if (lost or transit > self.not_delivered_h) and d[NOT_DELIVERED] < self.p_not_delivered:
-            dispute = env.process(self.disputes.open_later(o, "not_delivered", self.not_delivered_h))
+        if (lost or transit > wait) and wait < math.inf:
+            dispute = env.process(self.disputes.open_later(o, "not_delivered", wait))
         if lost:
             yield dispute if dispute is not None else env.timeout(self.guarantee_h)
             book.complete(o, "platform", good=False)

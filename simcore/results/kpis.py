@@ -64,6 +64,11 @@ _KPI_COLUMNS = (
 )
 
 
+#: The key of ``kpis.json`` that holds the KPIs' window, [first, last) placement day: what the
+#: KPIs were counted over, not a KPI (readers of the file skip it as one).
+WINDOW_KEY = "kpi_window_days"
+
+
 def flatten_kpis(kpis: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
     """Nested KPI dict -> flat ``{"queues.gateway.utilization": 0.05, ...}`` (dotted names)."""
     flat: dict[str, Any] = {}

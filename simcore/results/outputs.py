@@ -16,6 +16,7 @@ from pathlib import Path
 import yaml
 
 from simcore.results.collect import RunResult
+from simcore.results.kpis import WINDOW_KEY
 from simcore.version import __version__
 
 
@@ -28,6 +29,13 @@ def resolved_yaml(result: RunResult) -> str:
         f"# Re-run with: simcore run scenario.yaml --out DIR  (seed {result.seed})\n"
     )
     return header + yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+
+
+def kpis_document(result: RunResult) -> dict:
+    """``kpis.json``: the window the KPIs count, ``kpi_window_days`` = [first, last) placement day
+    of their orders (warm-up, horizon less the cool-down), then the KPIs."""
+    lo, hi = result.scenario.kpi_window_hours
+    return {WINDOW_KEY: [lo / 24.0, hi / 24.0], **result.kpis}
 
 
 def write_outputs(
@@ -59,7 +67,7 @@ def write_outputs(
         result.events.to_parquet(tmp / "events.parquet", index=False)
         result.timeseries.to_parquet(tmp / "timeseries.parquet", index=False)
         result.sellers.to_parquet(tmp / "sellers.parquet", index=False)
-        (tmp / "kpis.json").write_text(json.dumps(result.kpis, indent=2) + "\n", encoding="utf-8")
+        (tmp / "kpis.json").write_text(json.dumps(kpis_document(result), indent=2) + "\n", encoding="utf-8")
         (tmp / "scenario.yaml").write_text(resolved_yaml(result), encoding="utf-8")
         for name, writer in (extra or {}).items():
             writer(tmp / name)

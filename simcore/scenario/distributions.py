@@ -15,6 +15,7 @@ from typing import Annotated, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+from scipy import special
 
 TimeUnit = Literal["seconds", "minutes", "hours", "days"]
 
@@ -41,10 +42,18 @@ class DistSpec(BaseModel):
         """Theoretical mean in the spec's own unit."""
         raise NotImplementedError
 
+    def quantile_in_unit(self, q: float) -> float:
+        """The ``q`` quantile (0 <= q < 1) in the spec's own unit."""
+        raise NotImplementedError
+
     @property
     def mean_hours(self) -> float:
         """Theoretical mean in hours."""
         return self.mean_in_unit() * HOURS_PER_UNIT[self.unit]
+
+    def quantile_hours(self, q: float) -> float:
+        """The ``q`` quantile in hours (how long all but a share ``1 - q`` of draws last)."""
+        return self.quantile_in_unit(q) * HOURS_PER_UNIT[self.unit]
 
     def factor_to(self, unit: TimeUnit) -> float:
         """What a value in the spec's own unit is multiplied by to be in ``unit``."""
@@ -63,6 +72,9 @@ class Constant(DistSpec):
     def mean_in_unit(self):
         return self.value
 
+    def quantile_in_unit(self, q):
+        return self.value
+
 
 class Exponential(DistSpec):
     """Exponential with the given ``mean``."""
@@ -75,6 +87,9 @@ class Exponential(DistSpec):
 
     def mean_in_unit(self):
         return self.mean
+
+    def quantile_in_unit(self, q):
+        return -self.mean * math.log1p(-q)
 
 
 class Lognormal(DistSpec):
@@ -103,6 +118,10 @@ class Lognormal(DistSpec):
 
     def mean_in_unit(self):
         return self.mean
+
+    def quantile_in_unit(self, q):
+        sigma2 = math.log1p((self.sd / self.mean) ** 2)
+        return float(np.exp(math.log(self.mean) - sigma2 / 2.0 + math.sqrt(sigma2) * special.ndtri(q)))
 
 
 class Gamma(DistSpec):
@@ -134,6 +153,9 @@ class Gamma(DistSpec):
     def mean_in_unit(self):
         return self.mean
 
+    def quantile_in_unit(self, q):
+        return float(special.gammaincinv((self.mean / self.sd) ** 2, q) * self.sd**2 / self.mean)
+
 
 class Uniform(DistSpec):
     """Uniform on [``low``, ``high``]."""
@@ -153,6 +175,9 @@ class Uniform(DistSpec):
 
     def mean_in_unit(self):
         return (self.low + self.high) / 2.0
+
+    def quantile_in_unit(self, q):
+        return self.low + q * (self.high - self.low)
 
 
 class Triangular(DistSpec):
@@ -177,6 +202,12 @@ class Triangular(DistSpec):
 
     def mean_in_unit(self):
         return (self.low + self.mode + self.high) / 3.0
+
+    def quantile_in_unit(self, q):
+        a, c, b = self.low, self.mode, self.high
+        if q < (c - a) / (b - a):
+            return a + math.sqrt(q * (b - a) * (c - a))
+        return b - math.sqrt((1.0 - q) * (b - a) * (b - c))
 
 
 class Empirical(DistSpec):
@@ -214,6 +245,13 @@ class Empirical(DistSpec):
         p = self._p()
         v = np.asarray(self.values, dtype=float)
         return float(v.mean() if p is None else (v * p).sum())
+
+    def quantile_in_unit(self, q):
+        v = np.asarray(self.values, dtype=float)
+        p = np.full(v.size, 1.0 / v.size) if self._p() is None else self._p()
+        order = np.argsort(v, kind="stable")
+        cdf = np.cumsum(p[order])
+        return float(v[order][min(int(np.searchsorted(cdf, q, side="left")), v.size - 1)])
 
 
 Duration = Annotated[

@@ -65,7 +65,8 @@ def test_load_run_round_trips_written_outputs(small_run, tmp_path):
     back = load_run(tmp_path / "run")
     pd.testing.assert_frame_equal(back.orders, small_run.orders, check_dtype=False, check_categorical=False)
     assert len(back.events) == len(small_run.events)
-    assert back.kpis == small_run.kpis
+    window = [h / 24.0 for h in small_run.scenario.kpi_window_hours]
+    assert back.kpis == {"kpi_window_days": window, **small_run.kpis}  # the file adds its window
     assert back.warmup_days == 2
 
 

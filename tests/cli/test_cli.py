@@ -150,8 +150,12 @@ def test_validate_ok(tmp_path, capsys):
     path = write_scenario(tmp_path)
     assert main(["validate", str(path)]) == 0
     captured = capsys.readouterr()
-    assert captured.out == f"{path}: ok (scenario 'tiny', 3 days, seed {seed(7)})\n"
-    assert captured.err == ""
+    assert captured.out == (
+        f"{path}: ok (scenario 'tiny', 3 days, seed {seed(7)}; KPIs count orders placed on days [0, 3), "
+        "cool-down 0 days)\n"
+    )
+    # The tiny scenario counts every order, settled or not: validate says what that censors.
+    assert captured.err.startswith(f"warning: {path}: cooldown_days: 0 days is shorter than the ")
 
 
 def test_validate_applies_set(tmp_path, capsys):
@@ -423,7 +427,10 @@ def test_run_prints_the_kpi_report_unless_quiet(tmp_path, capsys):
     assert main(["run", str(scenario), "--out", str(tmp_path / "loud"), "--seed", str(seed(3))]) == 0
     loud = capsys.readouterr().out
     kpis = json.loads((tmp_path / "loud" / "kpis.json").read_text(encoding="utf-8"))
-    assert loud.startswith(f"scenario 'tiny', seed {seed(3)}\n")
+    assert loud.startswith(
+        f"scenario 'tiny', seed {seed(3)}; KPIs count orders placed on days [0, 3) "
+        "(warm-up 0, cool-down 0 days)\n"
+    )
     assert f"orders (after warm-up)   {kpis['orders']:,} " in loud
     assert f"cancellation rate        {100 * kpis['cancellation_rate']:.2f}%" in loud
     # Every reason is listed with its count.

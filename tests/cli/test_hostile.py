@@ -653,6 +653,7 @@ def test_expected_orders_integrate_the_promotions(tmp_path):
             "start": "2026-01-05",
             "horizon_days": 10,
             "warmup_days": 1,
+            "cooldown_days": 0,
             "buyers": {
                 "orders_per_hour": 2.0,
                 "arrival_profile": {
@@ -673,7 +674,7 @@ def test_expected_orders_integrate_the_promotions(tmp_path):
 
 def test_baseline_is_well_within_the_default_limit():
     scn = load_scenario(SCENARIOS / "baseline.yaml")
-    assert expected_orders(scn) == pytest.approx(12.5 * 24 * 150)
+    assert expected_orders(scn) == pytest.approx(12.5 * 24 * 180)
     check_volume(scn)  # does not raise
 
 

@@ -572,7 +572,7 @@ def test_parcels_change_nothing_in_a_full_run(monkeypatch):
         },
     )
     lazy = simcore.run(scn)
-    monkeypatch.setattr(SellerDesk, "_troubled", lambda self, o, lost, transit: True)
+    monkeypatch.setattr(SellerDesk, "_troubled", lambda self, o, lost, transit, wait: True)
     eager = simcore.run(scn)
     assert (eager.orders["status"] == "completed").sum() > 1000  # the parcel path mattered
     for name in ("orders", "timeseries", "sellers"):

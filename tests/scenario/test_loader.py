@@ -599,7 +599,7 @@ def test_extends_path_is_relative_to_each_files_folder(tmp_path, monkeypatch):
     # not from the working directory.
     write(
         tmp_path / "base" / "deeper",
-        "name: grand\nseed: 11\nhorizon_days: 60\nwarmup_days: 5\n",
+        "name: grand\nseed: 11\nhorizon_days: 60\nwarmup_days: 5\ncooldown_days: 10\n",
         "grand.yaml",
     )
     write(tmp_path / "base", "extends: deeper/grand.yaml\nname: parent\nseed: 12\n", "parent.yaml")

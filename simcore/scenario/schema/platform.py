@@ -174,8 +174,14 @@ class Disputes(FrozenModel):
     open_delay: Duration = Field(
         default_factory=lambda: exp_hours(2.0, "days"), description="Trouble noticed to dispute opened."
     )
-    not_delivered_after_days: PositiveFloat = Field(
-        45.0, description="Days after shipment a buyer waits for a parcel before disputing."
+    # A number (every buyer waits as long) or a duration in days (buyers differ). Disputes can
+    # open from about day 11 after shipment (CALIBRATION, AliExpress seller guides).
+    not_delivered_after_days: PositiveFloat | Duration = Field(
+        45.0,
+        description=(
+            "Days after shipment a buyer waits for a parcel that has not arrived before disputing: a "
+            "number, or a duration spec in days (each buyer's wait drawn from it)."
+        ),
     )
     not_as_described_merit: Share = Field(
         0.5, description="Share of not-as-described claims that are founded."
@@ -196,6 +202,13 @@ class Disputes(FrozenModel):
         description="Escalation to the agent's decision, before agent time (evidence gathering).",
     )
     ruling: Ruling = Field(default_factory=Ruling)
+
+    @field_validator("not_delivered_after_days")
+    @classmethod
+    def _wait_in_days(cls, v):
+        if not isinstance(v, float | int) and v.unit != "days":
+            raise ValueError(f"a wait in days: a duration's unit must be days (got {v.unit})")
+        return v
 
     @field_validator("partial_refund_share")
     @classmethod

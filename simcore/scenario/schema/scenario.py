@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from pydantic import Field, ValidationInfo, field_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from simcore.scenario.distributions import Duration, Triangular
 from simcore.scenario.schema.buyers import Buyers
@@ -18,6 +18,7 @@ from simcore.scenario.schema.common import (
 )
 from simcore.scenario.schema.platform import Payment, Platform
 from simcore.scenario.schema.sellers import Sellers, Shipping
+from simcore.scenario.timelines import settle_days
 
 
 class Refunds(FrozenModel):
@@ -47,7 +48,7 @@ class Refunds(FrozenModel):
 
 
 class Scenario(FrozenModel):
-    """A whole scenario. See README "Scenario reference" for the meaning of each key."""
+    """A whole scenario. docs/scenario-reference.md (``simcore schema --markdown``) lists every key."""
 
     extends: str | None = Field(
         None, description="Parent scenario file (relative path); resolved by the loader."
@@ -74,8 +75,15 @@ class Scenario(FrozenModel):
     warmup_days: NonNegFloat = Field(
         20.0, validate_default=True, description="KPIs count orders placed after this."
     )
-    cooldown_days: NonNegFloat = Field(
-        0.0, description="KPIs ignore orders placed in the last cooldown_days (still open)."
+    # None (unset) is replaced when validated by the days an order's outcome can still change
+    # (simcore.scenario.timelines.settle_days), so a validated scenario always holds a number.
+    cooldown_days: NonNegFloat | None = Field(
+        None,
+        description=(
+            "KPIs ignore orders placed in the last cooldown_days, whose outcome may still change "
+            "after the horizon. Unset or null: derived from the scenario's timelines, the latest "
+            "an order's outcome can change (simcore.scenario.timelines); a shorter one censors."
+        ),
     )
     buyers: Buyers = Field(default_factory=Buyers)
     sellers: Sellers = Field(default_factory=Sellers)
@@ -95,13 +103,29 @@ class Scenario(FrozenModel):
 
     @field_validator("cooldown_days")
     @classmethod
-    def _window(cls, v: float, info: ValidationInfo) -> float:
+    def _window(cls, v: float | None, info: ValidationInfo) -> float | None:
         horizon, warmup = info.data.get("horizon_days"), info.data.get("warmup_days")
-        if horizon is not None and warmup is not None and warmup + v >= horizon:
+        if v is not None and horizon is not None and warmup is not None and warmup + v >= horizon:
             raise ValueError(
                 f"warmup_days + cooldown_days must be < horizon_days (got {warmup} + {v} >= {horizon})"
             )
         return v
+
+    @model_validator(mode="after")
+    def _derived_cooldown(self) -> Scenario:
+        if self.cooldown_days is None:
+            settle = settle_days(self)
+            if self.warmup_days + settle >= self.horizon_days:
+                raise ValueError(
+                    f"cooldown_days: unset, so derived from the scenario's timelines: an order's "
+                    f"outcome can change up to {settle:g} days after it is placed, and warmup_days + "
+                    f"{settle:g} >= horizon_days (got {self.warmup_days:g} + {settle:g} >= "
+                    f"{self.horizon_days:g}); set horizon_days >= {self.warmup_days + settle + 1:g}, "
+                    "or set cooldown_days (outcomes after it are censored)"
+                )
+            # Frozen: set once here, at validation, as the field's value.
+            object.__setattr__(self, "cooldown_days", settle)
+        return self
 
     @property
     def horizon_hours(self) -> float:
@@ -110,4 +134,5 @@ class Scenario(FrozenModel):
     @property
     def kpi_window_hours(self) -> tuple[float, float]:
         """(first, last) placement hour of the orders KPIs count."""
-        return self.warmup_days * 24.0, (self.horizon_days - self.cooldown_days) * 24.0
+        cooldown = self.cooldown_days if self.cooldown_days is not None else 0.0  # set when validated
+        return self.warmup_days * 24.0, (self.horizon_days - cooldown) * 24.0
