@@ -6,7 +6,7 @@
     python benchmarks/bench_run.py --million            # a million arrivals, full event log
     python benchmarks/bench_run.py --million --with-skeleton
 
-``--orders N`` runs the baseline (scenarios/baseline.yaml, 150 days) at ``scale`` k = N /
+``--orders N`` runs the baseline (scenarios/baseline.yaml, over its horizon) at ``scale`` k = N /
 (orders_per_hour x horizon hours): demand, buyers, sellers, gateway servers, fraud analysts and
 customer-service agents grow together (simcore.scenario.scale), so queues stay stable.
 The model's three steps are timed apart (build ``World(scn)``, ``run()``, ``collect()``); its
