@@ -31,8 +31,7 @@ from __future__ import annotations
 
 import itertools
 import math
-
-from scipy import stats
+from statistics import NormalDist
 
 from simcore.scenario.scale import at_scale
 from simcore.scenario.schema import Scenario
@@ -106,14 +105,14 @@ def _large_share(scn: Scenario, multiplier: float) -> float:
     price, limit = b.item_price_usd, scn.platform.fraud.large_order_usd
     sigma = math.sqrt(math.log1p((price.sd / price.mean) ** 2))
     mu = math.log(price.mean) - sigma**2 / 2.0
-    items = stats.poisson(b.extra_items_mean)
-    total, left, k = 0.0, 1.0, 0
-    while left > _TAIL:
-        pk = float(items.pmf(k))
+    mean, unit = b.extra_items_mean, NormalDist()
+    total, left, k, pk = 0.0, 1.0, 0, math.exp(-mean)  # pk: P(k extra items), Poisson
+    while left > _TAIL and pk > 0.0:
         cut = limit / ((1 + k) * multiplier)
-        total += pk * float(stats.norm.sf((math.log(cut) - mu) / sigma))
+        total += pk * (1.0 - unit.cdf((math.log(cut) - mu) / sigma))
         left -= pk
         k += 1
+        pk *= mean / k
     return total
 
 
@@ -126,7 +125,8 @@ def _review_share(scn: Scenario) -> float:
     def in_band(z: float) -> float:
         if fr.noise_sd == 0.0:
             return float(lo <= z < hi)
-        return float(stats.norm.cdf((hi - z) / fr.noise_sd) - stats.norm.cdf((lo - z) / fr.noise_sd))
+        unit = NormalDist()
+        return unit.cdf((hi - z) / fr.noise_sd) - unit.cdf((lo - z) / fr.noise_sd)
 
     share = 0.0
     groups = (

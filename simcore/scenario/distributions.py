@@ -11,11 +11,11 @@ and returns values in hours, the simulation clock's unit.
 from __future__ import annotations
 
 import math
+from statistics import NormalDist
 from typing import Annotated, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-from scipy import special
 
 TimeUnit = Literal["seconds", "minutes", "hours", "days"]
 
@@ -121,7 +121,7 @@ class Lognormal(DistSpec):
 
     def quantile_in_unit(self, q):
         sigma2 = math.log1p((self.sd / self.mean) ** 2)
-        return float(np.exp(math.log(self.mean) - sigma2 / 2.0 + math.sqrt(sigma2) * special.ndtri(q)))
+        return math.exp(math.log(self.mean) - sigma2 / 2.0 + math.sqrt(sigma2) * NormalDist().inv_cdf(q))
 
 
 class Gamma(DistSpec):
@@ -154,6 +154,10 @@ class Gamma(DistSpec):
         return self.mean
 
     def quantile_in_unit(self, q):
+        # Imported here: scipy costs a run ~15 MiB and its import time, and only the cool-down's
+        # derivation asks for a gamma quantile.
+        from scipy import special
+
         return float(special.gammaincinv((self.mean / self.sd) ** 2, q) * self.sd**2 / self.mean)
 
 

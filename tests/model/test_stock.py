@@ -13,7 +13,9 @@ import simcore
 from simcore.model.inventory import stock_policy
 from simcore.model.records import accuracy_share, derive_rates, error_size_table
 from simcore.model.world import World
-from tests.conftest import quiet, seed, shipped
+from tests.conftest import SCENARIOS, quiet, seed, shipped
+
+SHIPPED_BASELINE = SCENARIOS / "baseline.yaml"  # its own seed, not moved by SIMCORE_TEST_SEED
 
 # --------------------------------------------------------------------------- the derivation
 
@@ -235,3 +237,21 @@ def test_the_start_only_accuracy_keeps_its_meaning_under_its_own_name():
     acc = simcore.run(scn).timeseries["inventory_accuracy"].to_numpy()
     assert acc[0] > 0.9  # day 1: the start-only share
     assert acc[-30:].mean() == pytest.approx(0.35, abs=0.07)  # then the long-run share
+
+
+@pytest.mark.statistical
+def test_simcore_warmup_suggests_at_most_10_days_on_the_shipped_baseline():
+    # What `simcore warmup scenarios/baseline.yaml --replications 10` does: 10 pilots with no
+    # warm-up, MSER-5 on the mean of the daily out-of-stock (and cancelled) shares. The issue asks
+    # it of the shipped baseline as shipped, so this test keeps the shipped seed rather than
+    # moving with SIMCORE_TEST_SEED: MSER's cut on a share of a few cancellations a day moves
+    # with the seed (other seeds have given 30-45 days), which the year's bins above do not.
+    from analysis.warmup import suggest_warmup, warmup_series
+    from simcore.experiments.runner import run
+
+    pilot = simcore.load_scenario(SHIPPED_BASELINE, {"warmup_days": 0, "cooldown_days": 0})
+    series = [warmup_series(run(pilot, replication=r)) for r in range(10)]
+    suggestion = suggest_warmup(series)
+    oos = suggestion.by_series.set_index("column").loc["out_of_stock_share"]
+    assert oos.truncation_days <= 10 and not oos.at_limit
+    assert suggestion.days <= 10

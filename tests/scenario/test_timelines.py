@@ -184,3 +184,17 @@ def test_a_wait_given_as_a_duration_must_be_in_days():
             "baseline",
             {"platform.disputes.not_delivered_after_days": {"dist": "uniform", "low": 11, "high": 60}},
         )
+
+
+# --------------------------------------------------------------------------- shipped sweeps
+
+
+@pytest.mark.parametrize("name", ["sweep_inventory_sync", "sweep_fraud_threshold"])
+def test_every_arm_of_the_shipped_sweeps_measures_60_days_uncensored(name):
+    from simcore.experiments.sweepfile import read_sweep
+
+    sweep = read_sweep(SCENARIOS / f"{name}.yaml")
+    for scn in sweep.scenarios.values():
+        lo, hi = (h / 24.0 for h in scn.kpi_window_hours)
+        assert hi - lo >= 60.0
+        assert scn.cooldown_days >= settle_days(scn)  # the window censors nothing
