@@ -48,6 +48,7 @@ HEADLINE_KPIS = (*FOREST_KPIS, "refund_delay_bdays.mean")
 
 #: Scenario keys shown in a run report's summary.
 KEY_PARAMETERS = (
+    "scale",
     "buyers.orders_per_hour",
     "buyers.fraud_rate",
     "sellers.count",

@@ -92,6 +92,11 @@ def sweep_command(args) -> int:
         raise ArgumentError("--max-replications, --precision-baseline: only with --precision")
     check_out_dir(args.out)
     sweep = read_sweep(args.sweep)
+    # What any arm will measure badly, each said once (arms often share their problems).
+    warn(
+        list(dict.fromkeys(line for scn in sweep.scenarios.values() for line in scenario_warnings(scn))),
+        source=str(args.sweep),
+    )
     rule = _precision_rule(args, sweep) if args.precision else None
     with (
         progress_bar(args.sweep.stem) if not args.quiet else nullcontext() as progress,

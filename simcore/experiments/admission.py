@@ -166,7 +166,19 @@ def scenario_warnings(scn: Scenario) -> list[str]:
     """What a scenario will run but measure badly, each naming the key to change: queues at or
     over capacity at the mean arrival rate (:func:`simcore.model.load.overloaded`), and a
     cool-down shorter than an order's outcome can take to settle (:func:`censoring`)."""
-    return overloaded(scn) + censoring(scn)
+    return overloaded(scn) + censoring(scn) + _fractional_scale(scn)
+
+
+def _fractional_scale(scn: Scenario) -> list[str]:
+    """A note that a scale above 1 that is not a whole number is not an exact copy."""
+    k = scn.scale
+    if k <= 1.0 or k == int(k):
+        return []
+    return [
+        f"scale: {k:g} is not a whole number: the market runs as {int(k)} "
+        f"{'copy whose desks pool' if int(k) == 1 else 'copies whose desks split'} the rounded "
+        "staff, so queues do not wait exactly as at scale 1 (whole-number scales are exact copies)"
+    ]
 
 
 def censoring(scn: Scenario) -> list[str]:
@@ -177,11 +189,11 @@ def censoring(scn: Scenario) -> list[str]:
     if not cut:
         return []
     paths = ", ".join(
-        f"{name} (up to {days:.0f} days)" for name, days in sorted(cut.items(), key=lambda kv: kv[1])
+        f"{name} (up to {days:.3g} days)" for name, days in sorted(cut.items(), key=lambda kv: kv[1])
     )
     return [
-        f"cooldown_days: {cooldown:g} days is shorter than the {settle_days(scn):g} days in which an order's "
-        f"outcome can still change, so the KPIs' last orders are counted before it does: {paths} "
+        f"cooldown_days: {cooldown:g} days is shorter than the {settle_days(scn):.3g} days in which an "
+        f"order's outcome can still change, so the KPIs' last orders are counted before it does: {paths} "
         f"after placement; unset cooldown_days to derive it, or raise it"
     ]
 

@@ -154,10 +154,39 @@ def read_sweep(path: str | Path) -> Sweep:
     if too_large:  # one line per arm would drown the message when the base itself is too large
         more = f" (and {len(too_large) - 1} more arms)" if len(too_large) > 1 else ""
         problems.append(too_large[0] + more)
+    if not problems:
+        problems += _one_window(path, scenarios, cells, strategies)
     if problems:
         raise ScenarioError(problems)
     hashes = {arm: scenario_hash(scn) for arm, scn in scenarios.items()}
     return Sweep(path, spec, base, cells, strategies, varied, scenarios, hashes)
+
+
+def _one_window(
+    path: Path,
+    scenarios: dict[tuple[int, str], Scenario],
+    cells: list[dict[str, Any]],
+    strategies: dict[str, dict[str, Any]],
+) -> list[str]:
+    """A problem when the arms' KPIs would count different orders: a design that varies a
+    timeline (a deadline, a dispute's stages) moves each arm's derived cool-down, and arms
+    compared over different windows are not compared like for like."""
+    windows: dict[tuple[float, float], tuple[int, str]] = {}
+    for arm, scn in scenarios.items():
+        windows.setdefault(scn.kpi_window_hours, arm)
+    if len(windows) < 2:
+        return []
+    shown = ", ".join(
+        f"days [{lo / 24:g}, {hi / 24:g}) for design cell {cells[c]} strategy {s!r}"
+        for (lo, hi), (c, s) in sorted(windows.items())
+    )
+    longest = max(scn.cooldown_days or 0.0 for scn in scenarios.values())
+    return [
+        f"{path}: set: the arms' KPIs would count orders placed in different windows ({shown}): "
+        f"their derived cool-downs differ with the timelines the design varies; set cooldown_days "
+        f"(at least {longest:g}, the longest) and horizon_days in set: so that every arm counts "
+        "the same orders"
+    ]
 
 
 def _locate(

@@ -33,7 +33,7 @@ import itertools
 import math
 from statistics import NormalDist
 
-from simcore.scenario.scale import at_scale
+from simcore.scenario.scale import at_scale, copies
 from simcore.scenario.schema import Scenario
 
 #: The large-order probability sums over basket sizes until the Poisson mass left is below this.
@@ -47,16 +47,29 @@ def utilisation(scn: Scenario) -> dict[str, float]:
         scn: The scenario at its scale-1 values (its ``scale`` is applied here).
 
     Returns:
-        ``{"gateway": rho, "fraud_review": rho}``: offered load per server of one team.
+        ``{"gateway": rho, "fraud_review": rho}``: offered load per server of the desk's busiest
+        team (its smallest).
     """
     market = at_scale(scn)
     lam = market.buyers.orders_per_hour
     p, pf = market.payment, market.platform
-    # Each of a desk's teams serves its copy's share of the orders with its share of the servers
-    # (simcore.scenario.scale): the load per server is the desk's.
-    gateway = lam * _attempts(market) * p.gateway.service_time.mean_hours / p.gateway.servers
-    review = lam * _review_share(market) * pf.fraud.review_time.mean_hours / pf.fraud.analysts
-    return {"gateway": gateway, "fraud_review": review}
+    n_copies = copies(scn.scale)
+    gateway = lam * _attempts(market) * p.gateway.service_time.mean_hours
+    review = lam * _review_share(market) * pf.fraud.review_time.mean_hours
+    return {
+        "gateway": _busiest_team(gateway, p.gateway.servers, n_copies),
+        "fraud_review": _busiest_team(review, pf.fraud.analysts, n_copies),
+    }
+
+
+def _busiest_team(work: float, servers: int, n_copies: int) -> float:
+    """Utilisation of a desk's smallest team: each of the ``n_copies`` teams serves its copy's
+    share of ``work`` (server-hours an hour) with its share of ``servers``
+    (:func:`simcore.engine.station.teams`). At a whole-number scale every team is the scale-1
+    desk; at another scale the teams differ (1 analyst at scale 2.5: teams of 2 and 1, the one
+    alone at 1.25 times the scale-1 load)."""
+    teams = max(1, min(n_copies, servers))
+    return work / teams / (servers // teams)
 
 
 def overloaded(scn: Scenario) -> list[str]:
@@ -72,7 +85,7 @@ def overloaded(scn: Scenario) -> list[str]:
             key, servers = keys[queue]
             at = f" at scale {scn.scale:g}" if scn.scale != 1.0 else ""
             out.append(
-                f"{key}: queue {queue!r} is predicted at utilisation {rho:.2f} at the mean arrival "
+                f"{key}: queue {queue!r} is predicted at utilisation {rho:.3g} at the mean arrival "
                 f"rate ({market.buyers.orders_per_hour:g} orders/hour{at}, {servers} server"
                 f"{'s' * (servers != 1)}): at 1 or more its queue grows without bound and its waits "
                 "measure the run's length; add servers or lower the demand"
@@ -108,8 +121,8 @@ def _large_share(scn: Scenario, multiplier: float) -> float:
     mean, unit = b.extra_items_mean, NormalDist()
     total, left, k, pk = 0.0, 1.0, 0, math.exp(-mean)  # pk: P(k extra items), Poisson
     while left > _TAIL and pk > 0.0:
-        cut = limit / ((1 + k) * multiplier)
-        total += pk * (1.0 - unit.cdf((math.log(cut) - mu) / sigma))
+        cut = limit / ((1 + k) * multiplier)  # the price above which the order is large
+        total += pk * (1.0 - unit.cdf((math.log(cut) - mu) / sigma)) if cut > 0.0 else pk
         left -= pk
         k += 1
         pk *= mean / k

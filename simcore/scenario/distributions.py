@@ -121,7 +121,8 @@ class Lognormal(DistSpec):
 
     def quantile_in_unit(self, q):
         sigma2 = math.log1p((self.sd / self.mean) ** 2)
-        return math.exp(math.log(self.mean) - sigma2 / 2.0 + math.sqrt(sigma2) * NormalDist().inv_cdf(q))
+        log_q = math.log(self.mean) - sigma2 / 2.0 + math.sqrt(sigma2) * NormalDist().inv_cdf(q)
+        return math.exp(log_q) if log_q < 709.0 else math.inf  # exp overflows past ~709.78
 
 
 class Gamma(DistSpec):
@@ -154,11 +155,12 @@ class Gamma(DistSpec):
         return self.mean
 
     def quantile_in_unit(self, q):
-        # Imported here: scipy costs a run ~15 MiB and its import time, and only the cool-down's
-        # derivation asks for a gamma quantile.
+        # Imported here: scipy on a run's path cost the million-order run ~55 MiB, and only the
+        # cool-down's derivation asks for a gamma quantile.
         from scipy import special
 
-        return float(special.gammaincinv((self.mean / self.sd) ** 2, q) * self.sd**2 / self.mean)
+        # scale = sd^2 / mean, written so that sd^2 cannot overflow where the scale does not.
+        return float(special.gammaincinv((self.mean / self.sd) ** 2, q) * (self.sd / self.mean) * self.sd)
 
 
 class Uniform(DistSpec):

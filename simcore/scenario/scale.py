@@ -39,7 +39,10 @@ from simcore.scenario.schema import Scenario
 def _count(n: int, k: float) -> int:
     """``n`` x ``k`` rounded half up, at least 1 (every count scaled is a population or staff
     >= 1; half up, not Python's half-to-even, so 1 analyst at scale 2.5 is 3, not 2)."""
-    return max(1, math.floor(n * k + 0.5))
+    try:
+        return max(1, math.floor(n * k + 0.5))
+    except OverflowError:  # a count past 1e308 (the schema bounds counts only from below)
+        return n * math.ceil(k)
 
 
 def copies(scale: float) -> int:

@@ -10,7 +10,8 @@ the scenario uses :func:`settle_days`.
 Each path an order can take is timed by the durations it meets, each at its 99th percentile
 (:data:`QUANTILE`; a bounded duration's own maximum is never below it), added along the path;
 the latest path is the order's settle time. A sum of 99th percentiles is beyond the 99th
-percentile of the sum, so the bound is a conservative one. Business days are turned into
+percentile of the sum, so the bound is a conservative one; it is still a bound at the 99th
+percentiles, not a maximum: a parcel in its transit's far tail can settle later. Business days are turned into
 calendar days with two weekend days per five (plus one weekend for a start on a Friday). Queue
 waits are not counted (a queue that keeps up adds minutes; one that does not is warned about:
 :mod:`simcore.model.load`). Paths whose trigger is switched off (a propensity or share of 0) are
@@ -26,7 +27,8 @@ Paths (hours after placement):
   refund, after ``disputes.open_delay``;
 - *completed*: shipped at the ship-by deadline + the slowest destination's transit + the buyer's
   confirmation;
-- *not delivered*: shipped + the buyer's wait (``not_delivered_after_days``) + the dispute;
+- *not delivered*: shipped + the buyer's wait (``not_delivered_after_days``) + the dispute, and
+  for a late parcel that arrives meanwhile, + the buyer's confirmation after the dispute;
 - *guarantee*: a lost parcel nobody disputes closes ``delivery_guarantee_days`` after shipment;
 - *not as described*: delivered + ``disputes.open_delay`` + the dispute;
 - the dispute: agent review + ``negotiation_days`` + ``intervention_delay`` + agent decision.
@@ -91,6 +93,8 @@ def paths(scn: Scenario) -> dict[str, float]:
         wait = d.not_delivered_after_days
         wait_h = float(wait) * 24.0 if isinstance(wait, float | int) else _q(wait)
         out["not-delivered dispute"] = ship_by + wait_h + dispute
+        # A late parcel that arrives during its dispute is confirmed once the dispute is over.
+        out["late parcel confirmed after its dispute"] = ship_by + wait_h + dispute + _q(b.confirm_time)
     if scn.shipping.lost_share > 0:
         out["delivery guarantee of a lost parcel"] = ship_by + pf.delivery_guarantee_days * 24.0
     if prop.not_as_described > 0:
@@ -100,8 +104,10 @@ def paths(scn: Scenario) -> dict[str, float]:
 
 def settle_days(scn: Scenario) -> float:
     """Days after placement by which every path of an order has ended (whole days, rounded up):
-    the cool-down used when ``cooldown_days`` is not set."""
-    return float(math.ceil(max(paths(scn).values()) / 24.0 - 1e-9))
+    the cool-down used when ``cooldown_days`` is not set; ``inf`` when a path has no end a
+    float can hold (durations of 1e300 days)."""
+    longest = max(paths(scn).values()) / 24.0
+    return float(math.ceil(longest - 1e-9)) if math.isfinite(longest) else math.inf
 
 
 def censored(scn: Scenario, cooldown_days: float) -> dict[str, float]:

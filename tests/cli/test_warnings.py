@@ -37,5 +37,5 @@ def test_run_warns_before_and_after_an_overloaded_gateway(tmp_path, capsys):
     err = capsys.readouterr().err
     lines = [line for line in err.splitlines() if line.startswith("warning:") and "gateway" in line]
     assert len(lines) == 2, err
-    assert "payment.gateway.servers: queue 'gateway' is predicted at utilisation 1.50" in lines[0]
+    assert "payment.gateway.servers: queue 'gateway' is predicted at utilisation 1.5 " in lines[0]
     assert "queue 'gateway' was busy" in lines[1] and "grew through the run" in lines[1]

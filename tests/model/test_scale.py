@@ -176,3 +176,25 @@ def test_demand_alone_at_x4_is_not_the_same_market():
     base = run(shipped("baseline", short)).kpis
     review = "fraud_review"
     assert wait["queues"][review]["mean_wait_hours"] > 5 * base["queues"][review]["mean_wait_hours"]
+
+
+def test_a_scale_that_is_not_a_whole_number_predicts_its_busiest_team_and_says_so():
+    from simcore.experiments.admission import scenario_warnings
+
+    base = shipped("baseline")
+    one = utilisation(base)["fraud_review"]
+    # 1 analyst at 2.5: 3 analysts in teams of 2 and 1, each team half the demand: the one alone
+    # carries 2.5 / 2 = 1.25 times the scale-1 load.
+    assert utilisation(base.model_copy(update={"scale": 2.5}))["fraud_review"] == pytest.approx(1.25 * one)
+    assert utilisation(base.model_copy(update={"scale": 3.0}))["fraud_review"] == pytest.approx(one)
+    (note,) = scenario_warnings(base.model_copy(update={"scale": 2.5}))
+    assert note.startswith("scale: 2.5 is not a whole number")
+    assert scenario_warnings(base.model_copy(update={"scale": 3.0})) == []
+
+
+def test_huge_counts_at_scale_do_not_crash_the_prediction():
+    scn = shipped("baseline", {"scale": 2, "buyers.population": 10**400})
+    assert at_scale(scn).buyers.population == 2 * 10**400
+    assert utilisation(scn)["gateway"] == pytest.approx(utilisation(shipped("baseline"))["gateway"])
+    big = shipped("baseline", {"buyers.fraud.amount_multiplier": 1e308})
+    assert 0 < utilisation(big)["fraud_review"] < 1

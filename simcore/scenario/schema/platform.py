@@ -206,8 +206,11 @@ class Disputes(FrozenModel):
     @field_validator("not_delivered_after_days")
     @classmethod
     def _wait_in_days(cls, v):
-        if not isinstance(v, float | int) and v.unit != "days":
-            raise ValueError(f"a wait in days: a duration's unit must be days (got {v.unit})")
+        if not isinstance(v, float | int):
+            if v.unit != "days":
+                raise ValueError(f"a wait in days: a duration's unit must be days (got {v.unit})")
+            if v.mean_in_unit() <= 0.0:
+                raise ValueError(f"a wait must be > 0 days (got a mean of {v.mean_in_unit():g})")
         return v
 
     @field_validator("partial_refund_share")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
@@ -115,12 +116,18 @@ class Scenario(FrozenModel):
     def _derived_cooldown(self) -> Scenario:
         if self.cooldown_days is None:
             settle = settle_days(self)
+            if not math.isfinite(settle):
+                raise ValueError(
+                    "cooldown_days: unset, so derived from the scenario's timelines, but an order's "
+                    "outcome can change for longer than a number can hold (a duration far too long); "
+                    "shorten it, or set cooldown_days (outcomes after it are censored)"
+                )
             if self.warmup_days + settle >= self.horizon_days:
                 raise ValueError(
                     f"cooldown_days: unset, so derived from the scenario's timelines: an order's "
                     f"outcome can change up to {settle:g} days after it is placed, and warmup_days + "
                     f"{settle:g} >= horizon_days (got {self.warmup_days:g} + {settle:g} >= "
-                    f"{self.horizon_days:g}); set horizon_days >= {self.warmup_days + settle + 1:g}, "
+                    f"{self.horizon_days:g}); set horizon_days above {self.warmup_days + settle:g}, "
                     "or set cooldown_days (outcomes after it are censored)"
                 )
             # Frozen: set once here, at validation, as the field's value.
