@@ -89,7 +89,8 @@ class Station:
 
 def teams(env: simpy.Environment, monitor: QueueMonitor, count: int) -> list[Station]:
     """The monitor's servers split into ``count`` teams (as evenly as they go, the first teams
-    taking the remainder; fewer teams when there are fewer servers), each its own station.
+    taking the remainder), each its own station, as a list indexed by team: with fewer servers
+    than teams, teams share stations (team i works at station i mod servers).
 
     Args:
         env: The environment.
@@ -98,4 +99,5 @@ def teams(env: simpy.Environment, monitor: QueueMonitor, count: int) -> list[Sta
     """
     n = max(1, min(count, monitor.servers))
     size, extra = divmod(monitor.servers, n)
-    return [Station(env, monitor, size + (i < extra)) for i in range(n)]
+    stations = [Station(env, monitor, size + (i < extra)) for i in range(n)]
+    return [stations[i % n] for i in range(max(count, 1))]
