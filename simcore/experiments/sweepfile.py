@@ -168,9 +168,13 @@ def _one_window(
     cells: list[dict[str, Any]],
     strategies: dict[str, dict[str, Any]],
 ) -> list[str]:
-    """A problem when the arms' KPIs would count different orders: a design that varies a
-    timeline (a deadline, a dispute's stages) moves each arm's derived cool-down, and arms
-    compared over different windows are not compared like for like."""
+    """A problem when the arms' KPIs would count different orders because their cool-downs
+    differ: a design that varies a timeline (a deadline, a dispute's stages) moves each arm's
+    derived cool-down, and arms compared over different windows are not compared like for like.
+    A design that varies ``cooldown_days`` or ``horizon_days`` itself asks for it."""
+    arms = [*cells, *strategies.values()]
+    if any("cooldown_days" in d or "horizon_days" in d for d in arms):
+        return []
     windows: dict[tuple[float, float], tuple[int, str]] = {}
     for arm, scn in scenarios.items():
         windows.setdefault(scn.kpi_window_hours, arm)

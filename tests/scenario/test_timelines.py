@@ -250,3 +250,15 @@ def test_sweep_arms_measuring_different_windows_are_refused(tmp_path):
         path.read_text().replace("{horizon_days: 200}", "{horizon_days: 200, cooldown_days: 103}")
     )
     assert len({scn.kpi_window_hours for scn in read_sweep(path).scenarios.values()}) == 1
+
+
+def test_a_sweep_that_varies_the_horizon_itself_is_not_refused(tmp_path):
+    from simcore.experiments.sweepfile import read_sweep
+
+    path = tmp_path / "sweep.yaml"
+    path.write_text(
+        f"base: {SCENARIOS / 'baseline.yaml'}\nreplications: 1\nseed: 1\n"
+        "grid:\n  horizon_days: [190, 220]\n"
+    )
+    windows = {scn.kpi_window_hours for scn in read_sweep(path).scenarios.values()}
+    assert len(windows) == 2  # a run-length study: its windows differ on purpose
