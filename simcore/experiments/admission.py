@@ -164,8 +164,9 @@ def check_volume(scn: Scenario, *, source: str | None = None) -> None:
 
 def scenario_warnings(scn: Scenario) -> list[str]:
     """What a scenario will run but measure badly, each naming the key to change: queues at or
-    over capacity at the mean arrival rate (:func:`simcore.model.load.overloaded`), and a
-    cool-down shorter than an order's outcome can take to settle (:func:`censoring`)."""
+    over capacity at the mean arrival rate (:func:`simcore.model.load.overloaded`), a
+    cool-down shorter than an order's outcome can take to settle (:func:`censoring`), and a
+    scale above 1 that is not a whole number, whose copies are not exact."""
     return overloaded(scn) + censoring(scn) + _fractional_scale(scn)
 
 
