@@ -97,7 +97,13 @@ def teams(env: simpy.Environment, monitor: QueueMonitor, count: int) -> list[Sta
         monitor: The desk's monitor: its ``servers`` are the desk's, its statistics the totals.
         count: Teams wanted (>= 1).
     """
-    n = max(1, min(count, monitor.servers))
-    size, extra = divmod(monitor.servers, n)
-    stations = [Station(env, monitor, size + (i < extra)) for i in range(n)]
-    return [stations[i % n] for i in range(max(count, 1))]
+    stations = [Station(env, monitor, size) for size in team_sizes(monitor.servers, count)]
+    return [stations[i % len(stations)] for i in range(max(count, 1))]
+
+
+def team_sizes(servers: int, count: int) -> list[int]:
+    """Servers per team when ``servers`` are split into ``count`` teams as evenly as they go
+    (the first teams take the remainder; no more teams than servers, at least one)."""
+    n = max(1, min(count, servers))
+    size, extra = divmod(servers, n)
+    return [size + (i < extra) for i in range(n)]

@@ -65,9 +65,8 @@ def expected_orders(scn: Scenario) -> float:
     return _expected_orders(at_scale(scn))
 
 
-def _expected_orders(market: Scenario) -> float:
+def _expected_orders(scn: Scenario) -> float:
     """:func:`expected_orders` of a scenario already at its scale (:func:`at_scale`)."""
-    scn = market
     rate = ArrivalRate(scn, Calendar(scn.start))
     horizon = scn.horizon_hours
     edges = sorted({0.0, horizon, *(min(max(t, 0.0), horizon) for w in rate.promotions for t in w[:2])})

@@ -33,6 +33,7 @@ import itertools
 import math
 from statistics import NormalDist
 
+from simcore.engine.station import team_sizes
 from simcore.scenario.scale import at_scale, copies
 from simcore.scenario.schema import Scenario
 
@@ -50,10 +51,14 @@ def utilisation(scn: Scenario) -> dict[str, float]:
         ``{"gateway": rho, "fraud_review": rho}``: offered load per server of the desk's busiest
         team (its smallest).
     """
-    market = at_scale(scn)
+    return _utilisation(at_scale(scn))
+
+
+def _utilisation(market: Scenario) -> dict[str, float]:
+    """:func:`utilisation` of a scenario already at its scale (:func:`at_scale`)."""
     lam = market.buyers.orders_per_hour
     p, pf = market.payment, market.platform
-    n_copies = copies(scn.scale)
+    n_copies = copies(market.scale)
     gateway = lam * _attempts(market) * p.gateway.service_time.mean_hours
     review = lam * _review_share(market) * pf.fraud.review_time.mean_hours
     return {
@@ -63,13 +68,13 @@ def utilisation(scn: Scenario) -> dict[str, float]:
 
 
 def _busiest_team(work: float, servers: int, n_copies: int) -> float:
-    """Utilisation of a desk's smallest team: each of the ``n_copies`` teams serves its copy's
-    share of ``work`` (server-hours an hour) with its share of ``servers``
-    (:func:`simcore.engine.station.teams`). At a whole-number scale every team is the scale-1
-    desk; at another scale the teams differ (1 analyst at scale 2.5: teams of 2 and 1, the one
-    alone at 1.25 times the scale-1 load)."""
-    teams = max(1, min(n_copies, servers))
-    return work / teams / (servers // teams)
+    """Utilisation of a desk's smallest team: each of its teams serves its copy's share of
+    ``work`` (server-hours an hour) with its share of ``servers``
+    (:func:`simcore.engine.station.team_sizes`). At a whole-number scale every team is the
+    scale-1 desk; at another scale the teams differ (1 analyst at scale 2.5: teams of 2 and 1,
+    the one alone at 1.25 times the scale-1 load)."""
+    sizes = team_sizes(servers, n_copies)
+    return work / len(sizes) / min(sizes)
 
 
 def overloaded(scn: Scenario) -> list[str]:
@@ -80,7 +85,7 @@ def overloaded(scn: Scenario) -> list[str]:
         "fraud_review": ("platform.fraud.analysts", market.platform.fraud.analysts),
     }
     out = []
-    for queue, rho in utilisation(scn).items():
+    for queue, rho in _utilisation(market).items():
         if rho >= 1.0:
             key, servers = keys[queue]
             at = f" at scale {scn.scale:g}" if scn.scale != 1.0 else ""
