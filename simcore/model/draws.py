@@ -5,6 +5,7 @@ whatever then happens to it, so that two strategies run with one seed give the s
 the same luck (common random numbers). Each number makes one decision only, so that decisions
 stay independent. The rows and their streams:
 
+- ``orders.sku``: :data:`LISTING_TRIES` uniforms; the candidate listings, by popularity.
 - ``orders.choices``: :data:`N_CHOICES` uniforms; the placement's decisions, then the referee's.
 - ``orders.risk_noise``: one standard normal, appended to the referee's as :data:`SCORE_NOISE`.
 - ``orders.payment``: :func:`pay_width` uniforms; four per possible payment attempt, then the
@@ -16,6 +17,11 @@ Changing a layout changes every run's numbers: add at the end of a row, never in
 """
 
 from __future__ import annotations
+
+# ---- orders.sku: the candidate listings
+#: Tries a buyer makes at finding an in-stock listing before giving up (a lost sale): each
+#: arrival draws this many candidates by popularity.
+LISTING_TRIES = 3
 
 # ---- orders.choices: placement, then the referee's part (``Order.screen_draws``)
 #: Placement: fraudster or not, which buyer, card or wallet, stolen card, cancel intention,

@@ -8,8 +8,8 @@ until the seller picks them.
 
 The world starts in the state its dynamics hold (unless the scenario sets the start-only
 ``initial_stock_mean`` or ``initial_record_accuracy``): each SKU's stock where its reorder policy
-keeps it, with the replenishment orders then in transit, and each record as wrong as its errors
-since the seller's last count make it (:mod:`simcore.model.records`).
+keeps it and each record as wrong as its errors since the seller's last count make it, found by
+playing the stock's dynamics from that count (:mod:`simcore.model.prehistory`).
 
 Physical stock and records change only through :class:`Inventory`'s methods, each of which first
 applies the unrecorded losses and record drift due by then (:meth:`Inventory.settle`): they are
@@ -29,7 +29,8 @@ import simpy
 from simcore.engine.proc import Proc
 from simcore.engine.samplers import BLOCK
 from simcore.model.context import RunContext
-from simcore.model.records import accuracy_share, derive_rates, error_size_table
+from simcore.model.prehistory import StockRules, prehistory, steady_stock
+from simcore.model.records import derive_rates, error_size_table
 from simcore.scenario.scale import copies
 
 
@@ -37,7 +38,7 @@ class Inventory:
     """Per-SKU stock state and the listing attributes sellers set.
 
     Streams: ``inventory.build`` (catalog layout and the start-only stock and records, once),
-    ``inventory.start`` (the steady-state start), ``inventory.prices`` (prices, margins, price
+    ``inventory.start`` (the steady-state start: the prehistory), ``inventory.prices`` (prices, margins, price
     typos, prohibited listings), ``sellers.record_accuracy`` (each seller's record accuracy when
     ``inventory_accuracy_concentration`` is set), ``inventory.receipt_errors`` (mis-keyed
     receipts), and for the lazy processes (:meth:`start_shrinkage`) ``inventory.shrinkage.gap``,
@@ -101,20 +102,41 @@ class Inventory:
         self._sizes = error_size_table(cfg.record_error_mean)
         self._receipt_error = ctx.uniform("inventory.receipt_errors")
 
-        #: (SKU, units, hour of arrival) of the replenishments in transit at the start.
-        self.in_transit: list[tuple[int, int, float]] = []
         start = ctx.generator("inventory.start")
-        age = self._record_age(count_phase, ctx)
-        if cfg.initial_record_accuracy is not None:  # start-only: the share accurate at hour 0
+        rules = StockRules(
+            units_per_day=units,
+            point=point,
+            quantity=quantity,
+            lead=cfg.strategy.restock_lead_time,
+            popularity_cdf=self.popularity_cdf,
+            orders_per_day=scn.buyers.orders_per_hour * 24.0,
+            extra_items_mean=scn.buyers.extra_items_mean,
+            skus_per_seller=per,
+            pick_p=self.pick_error_p,
+            loss_per_day=self._loss_per_day,
+            drift_per_day=self._drift_per_day,
+            errors_per_day=errors_per_day,
+            mis_key=self._error,
+            drift_sizes=lambda k: _signed_sizes(start.random(k), self._phantom, self._sizes),
+        )
+        #: (SKU, units, hours until arrival) of the replenishments in transit at the start.
+        self.in_transit: list[tuple[int, int, float]] = []
+        state = None
+        if cfg.initial_record_accuracy is None:
+            # Records as wrong, and shelves as full, as the dynamics hold them (the prehistory).
+            state = prehistory(start, rules, self._record_age(count_phase, ctx))
+            error = state.recorded - state.physical
+        else:  # start-only: the share accurate at hour 0
             wrong = start_wrong >= cfg.initial_record_accuracy
             phantom = start_phantom < cfg.phantom_share
             error = np.where(wrong, np.where(phantom, start_error, -start_error), 0)
-        else:
-            error = self._steady_errors(start, errors_per_day, age)
         if cfg.initial_stock_mean is not None:  # start-only: Poisson shelves, nothing on order
             physical, recorded = start_stock, np.maximum(start_stock + error, 0)
-        else:
-            physical, recorded = self._steady_start(start, error, units, point, quantity, age, ctx)
+        elif state is not None:
+            physical, recorded, self.in_transit = state.physical, state.recorded, state.in_transit
+        else:  # the policy's stock on record, the shelf off by the start-only error
+            recorded, self.in_transit = steady_stock(start, rules)
+            physical = np.maximum(recorded - error, 0)
         # Typed arrays, so that the daily accuracy is one vectorised comparison.
         self.physical = array("q", physical.astype(np.int64).tobytes())
         self.recorded = array("q", recorded.astype(np.int64).tobytes())
@@ -175,91 +197,6 @@ class Inventory:
 
     # ------------------------------------------------------------------ the start
 
-    def _steady_start(
-        self,
-        rng: np.random.Generator,
-        error: np.ndarray,
-        units: np.ndarray,
-        point: np.ndarray,
-        quantity: np.ndarray,
-        age: np.ndarray,
-        ctx: RunContext,
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Shelves and records as the dynamics hold them: (physical, recorded) units by SKU;
-        ``age`` is each record's days since its seller's last count."""
-        # The policy acts on the record: the record sits where the policy holds it, and the
-        # shelf is off by the record's error.
-        recorded = self._steady_stock(rng, units, point, quantity, ctx)
-        physical = np.maximum(recorded - error, 0)
-        # A shelf emptied under an overstated record is found by the next order. One emptied at
-        # a uniform time since the last count is still unfound with probability g(orders a day x
-        # the record's age) (records.accuracy_share's formula); the found ones show their empty
-        # shelf, and are reordered at the start.
-        empty = (physical == 0) & (recorded > 0)
-        unfound = rng.random(self.n_skus) < accuracy_share(units / self._basket * age)
-        recorded = np.where(empty & ~unfound, 0, recorded)
-        return self._counted(rng, physical, recorded, units, point, quantity, age, ctx)
-
-    def _steady_stock(
-        self,
-        rng: np.random.Generator,
-        units: np.ndarray,
-        point: np.ndarray,
-        quantity: np.ndarray,
-        ctx: RunContext,
-    ) -> np.ndarray:
-        """Stock on record as the (reorder point, quantity) policy holds it at a random hour,
-        and the replenishments then in transit (into :attr:`in_transit`).
-
-        Under continuous review, the stock position (on hand plus on order) is uniform on
-        ``point + 1 .. point + quantity``; the last reorder was ``(point + quantity - position + U)
-        / demand`` days ago (``U`` uniform: the share of its time at the current level already
-        spent), and if that is under the lead time its units are still in transit. Lost sales
-        while a shelf is empty are ignored here.
-        """
-        n = self.n_skus
-        position = point + 1 + np.floor(rng.random(n) * quantity).astype(np.int64)
-        lead = ctx.scn.sellers.strategy.restock_lead_time
-        lead_h = lead.draw(rng, n) * lead.factor_to("hours")
-        demand = np.maximum(units, 1e-300)  # no demand: never reordered
-        since_h = (point + quantity - position + rng.random(n)) / demand * 24.0
-        pending = since_h < lead_h
-        on_hand = np.where(pending, np.maximum(position - quantity, 0), position)
-        for sku in np.flatnonzero(pending).tolist():
-            self.in_transit.append((sku, int(quantity[sku]), float(lead_h[sku] - since_h[sku])))
-        return on_hand
-
-    def _counted(
-        self,
-        rng: np.random.Generator,
-        physical: np.ndarray,
-        recorded: np.ndarray,
-        units: np.ndarray,
-        point: np.ndarray,
-        quantity: np.ndarray,
-        age: np.ndarray,
-        ctx: RunContext,
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Shelves the last count found at or below their reorder point, reordered then.
-
-        A record's errors came after its last count, so at the count it showed the shelf. A slow
-        seller (under one unit expected since the count) whose shelf is at or below the reorder
-        point now was there at the count too, and the count reordered it: the replenishment has
-        arrived if the count is older than its lead time (shelf and record up by the quantity),
-        else it is in transit. Without this the start holds too little stock for slow sellers,
-        and out-of-stock cancellations fall for months as counts restock them.
-        """
-        if ctx.scn.sellers.strategy.sync_interval_days is None:
-            return physical, recorded
-        lead = ctx.scn.sellers.strategy.restock_lead_time
-        lead_h = lead.draw(rng, self.n_skus) * lead.factor_to("hours")
-        age_h = age * 24.0
-        counted = (physical <= point) & (recorded > point) & (units * age < 1.0)
-        arrived = counted & (age_h >= lead_h)
-        for sku in np.flatnonzero(counted & ~arrived).tolist():
-            self.in_transit.append((sku, int(quantity[sku]), float(lead_h[sku] - age_h[sku])))
-        return physical + np.where(arrived, quantity, 0), recorded + np.where(arrived, quantity, 0)
-
     def _record_age(self, count_phase: np.ndarray, ctx: RunContext) -> np.ndarray:
         """Each SKU record's age at the start: days since its seller last counted stock."""
         cfg = ctx.scn.sellers
@@ -268,28 +205,6 @@ class Inventory:
         # under the reference counts, then drift.
         age_days = count_phase * cfg.accuracy_count_days if sync is None else (1.0 - count_phase) * sync
         return np.repeat(age_days, self.skus_per_seller)
-
-    def _steady_errors(
-        self, rng: np.random.Generator, errors_per_day: np.ndarray, age: np.ndarray
-    ) -> np.ndarray:
-        """Each record's error (recorded less physical units) as its errors since the seller's
-        last count leave it: wrong with probability ``1 - exp(-errors_per_day a)`` for a record
-        last counted ``a`` days ago, by one error: a lost unit (the record overstates by one)
-        with the losses' share of the rate, else a record error of the scenario's direction and
-        size.
-
-        One error, not all of them: a shelf found short corrects its record, so records rarely
-        carry several. Neither is exact. Measured over 12 seeds in 5-day bins, stacking all the
-        Poisson errors started the baseline at 2.8% of orders out of stock, settling to ~1.15% over
-        50 days; one error starts it at 0.8-1.0% for its first 20 days (records start a little
-        too accurate, mean error 0.8 units against 1.7 later).
-        """
-        n = self.n_skus
-        wrong = rng.random(n) < -np.expm1(-errors_per_day * age)
-        error = _signed_sizes(rng.random(n), self._phantom, self._sizes)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            loss = rng.random(n) < self._loss_per_day / errors_per_day  # NaN (no errors): False
-        return np.where(wrong, np.where(loss, 1, error), 0)
 
     # ------------------------------------------------------------------ losses and drift
 

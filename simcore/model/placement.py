@@ -18,7 +18,19 @@ from simcore.engine.samplers import block_sampler, row_sampler
 from simcore.model import draws
 from simcore.model.buyers import Population
 from simcore.model.context import RunContext
-from simcore.model.draws import ADDRESS, AVOID, BUYER, CANCEL, CARD, FRAUD, NEGLECT, SCREEN, STOLEN, TRUST_BUY
+from simcore.model.draws import (
+    ADDRESS,
+    AVOID,
+    BUYER,
+    CANCEL,
+    CARD,
+    FRAUD,
+    LISTING_TRIES,
+    NEGLECT,
+    SCREEN,
+    STOLEN,
+    TRUST_BUY,
+)
 from simcore.model.inventory import Inventory
 from simcore.model.order import Order
 from simcore.model.orderbook import OrderBook
@@ -26,8 +38,6 @@ from simcore.model.reputation import Reputation
 from simcore.model.traits import SellerTraits
 from simcore.model.vocabulary import ACTIVITY, ACTOR, REASONS_BY_INITIATOR
 
-#: Tries a buyer makes at finding an in-stock listing before giving up (a lost sale).
-LISTING_TRIES = 3
 _BUYER_REASONS = REASONS_BY_INITIATOR["buyer"]
 _PLACED, _BUYER = ACTIVITY["placed"], ACTOR["buyer"]
 

@@ -239,18 +239,23 @@ def test_the_start_only_accuracy_keeps_its_meaning_under_its_own_name():
     assert acc[-30:].mean() == pytest.approx(0.35, abs=0.07)  # then the long-run share
 
 
+@pytest.mark.slow
 @pytest.mark.statistical
-def test_simcore_warmup_suggests_at_most_10_days_on_the_shipped_baseline():
-    # What `simcore warmup scenarios/baseline.yaml --replications 10` does: 10 pilots with no
-    # warm-up, MSER-5 on the mean of the daily out-of-stock (and cancelled) shares. The issue asks
-    # it of the shipped baseline as shipped, so this test keeps the shipped seed rather than
-    # moving with SIMCORE_TEST_SEED: MSER's cut on a share of a few cancellations a day moves
-    # with the seed (other seeds have given 30-45 days), which the year's bins above do not.
+@pytest.mark.parametrize("root", [None, 1, 2])
+def test_simcore_warmup_suggests_at_most_10_days_on_the_baseline(root):
+    # What `simcore warmup scenarios/baseline.yaml` does: 5 pilots of the scenario's horizon with
+    # no warm-up, MSER-5 on the mean of the daily out-of-stock (and cancelled) shares; for the
+    # shipped seed and two others (moved by SIMCORE_TEST_SEED). MSER's cut is itself noisy on a
+    # share of a few cancellations a day, so one seed alone would not show the start is right.
+    # Measured at writing: 0 days for the shipped seed and seeds 1, 2, 20261112-20261114 (with
+    # the start the prehistory replaced, 10-30 days by seed). Over 96 seeds the out-of-stock share
+    # is 1.20% of orders in days 0-10 and 1.17% in days 10-40.
     from analysis.warmup import suggest_warmup, warmup_series
     from simcore.experiments.runner import run
 
-    pilot = simcore.load_scenario(SHIPPED_BASELINE, {"warmup_days": 0, "cooldown_days": 0})
-    series = [warmup_series(run(pilot, replication=r)) for r in range(10)]
+    moved = {} if root is None else {"seed": seed(root)}
+    pilot = simcore.load_scenario(SHIPPED_BASELINE, {"warmup_days": 0, "cooldown_days": 0, **moved})
+    series = [warmup_series(run(pilot, replication=r)) for r in range(5)]
     suggestion = suggest_warmup(series)
     oos = suggestion.by_series.set_index("column").loc["out_of_stock_share"]
     assert oos.truncation_days <= 10 and not oos.at_limit

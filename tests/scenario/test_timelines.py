@@ -257,8 +257,7 @@ def test_a_sweep_that_varies_the_horizon_itself_is_not_refused(tmp_path):
 
     path = tmp_path / "sweep.yaml"
     path.write_text(
-        f"base: {SCENARIOS / 'baseline.yaml'}\nreplications: 1\nseed: 1\n"
-        "grid:\n  horizon_days: [190, 220]\n"
+        f"base: {SCENARIOS / 'baseline.yaml'}\nreplications: 1\nseed: 1\ngrid:\n  horizon_days: [190, 220]\n"
     )
     windows = {scn.kpi_window_hours for scn in read_sweep(path).scenarios.values()}
     assert len(windows) == 2  # a run-length study: its windows differ on purpose
