@@ -36,6 +36,7 @@ class Referee:
         self.env = ctx.env
         self.cfg = pf
         self.rec = ctx.rec
+        self.risk_col = ctx.rec.orders["risk_score"]  # written for every order screened
         self.inv = inventory
         # One team of analysts per copy of the market (simcore.scenario.scale), by the seller's.
         self.analysts = teams(
@@ -69,7 +70,7 @@ class Referee:
             self.inv.delist(o.sku)
             return "prohibited_item"
         score = self.risk_score(o)
-        rec.set("risk_score", o.id, score)
+        self.risk_col[o.id] = score
         f = cfg.fraud
         if score >= f.decline_threshold:
             return "fraud_suspected"
