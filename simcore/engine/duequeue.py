@@ -4,10 +4,8 @@ without a clock event each.
 Made for work that nothing waits on and that may be applied late, in time order, whenever the
 state it changes is next looked at (the untroubled parcels of :mod:`simcore.model.parcels`).
 It is a calendar queue: rows wait, unsorted, in the bucket of their whole hour; a bucket is
-sorted only when the queue reaches its hour, and taken from its end. One heap of every row would
-cost ~2 us a push and pop at tens of thousands of rows (cache misses), a fifth of a clock event;
-a heap per bucket compares tuples through the generic path at every pop, where one sort of the
-bucket compares its floats directly (list.sort's fast path for tuples of floats). A waiting bucket
+made a heap only when the queue reaches its hour. One heap of every row would cost ~2 us a push
+and pop at tens of thousands of rows (cache misses), a fifth of a clock event. A waiting bucket
 is two typed arrays (hours due, keys): 16 bytes a row where a tuple of a float and an int takes
 ~110, and a long run has hundreds of thousands of rows waiting.
 
@@ -17,13 +15,9 @@ order (tests/engine/test_mechanics.py).
 
 from __future__ import annotations
 
+import heapq
 from array import array
-from bisect import insort
 from collections.abc import Iterator
-
-
-def _latest_first(row: tuple[float, int]) -> tuple[float, int]:
-    return -row[0], -row[1]
 
 
 class DueQueue:
@@ -34,14 +28,13 @@ class DueQueue:
     def __init__(self) -> None:
         self._buckets: dict[int, tuple[array, array]] = {}
         self._hour = 0  # the bucket being taken: hours [_hour, _hour + 1)
-        # Its rows, sorted latest first: the next row due is the last.
-        self._current: list[tuple[float, int]] = []
+        self._current: list[tuple[float, int]] = []  # its heap
 
     def push(self, t: float, key: int) -> None:
         """Add a row due at hour ``t`` (never before the hour being taken)."""
         hour = int(t)
-        if hour <= self._hour:  # the bucket being taken (rarely: rows wait hours or days)
-            insort(self._current, (t, key), key=_latest_first)
+        if hour <= self._hour:  # the bucket being taken
+            heapq.heappush(self._current, (t, key))
         else:
             bucket = self._buckets.get(hour)
             if bucket is None:
@@ -54,16 +47,17 @@ class DueQueue:
         """Whether :meth:`pop_due` may have rows for ``now`` (False: it has none). Cheap: the
         common case of a caller that checks at every turn."""
         cur = self._current
-        return self._hour < int(now) or bool(cur) and (cur[-1][0] < now or (cur[-1][0] == now and not before))
+        return self._hour < int(now) or bool(cur) and (cur[0][0] < now or (cur[0][0] == now and not before))
 
     def pop_due(self, now: float, before: bool = False) -> Iterator[tuple[float, int]]:
         """Take, in time order, the rows due at or before hour ``now`` (strictly before it with
         ``before``). Rows pushed while iterating are taken too if they fall due by ``now``."""
         last = int(now)
+        pop = heapq.heappop
         while True:
             due = self._current
-            while due and (due[-1][0] < now or (due[-1][0] == now and not before)):
-                yield due.pop()
+            while due and (due[0][0] < now or (due[0][0] == now and not before)):
+                yield pop(due)
             if due or self._hour >= last:
                 return  # the rest of this bucket is due after now
             # This hour is done: on to the next (an hour without rows has no bucket).
@@ -71,5 +65,5 @@ class DueQueue:
             bucket = self._buckets.pop(self._hour, None)
             if bucket:
                 rows = list(zip(*bucket, strict=True))
-                rows.sort(reverse=True)  # equal rows are alike: no ties to keep in order
+                heapq.heapify(rows)
                 self._current = rows
