@@ -10,6 +10,8 @@ from simcore.model.order import Order
 from simcore.model.orderbook import OrderBook
 from simcore.model.vocabulary import ACTIVITY, ACTOR, State
 
+_SHIPPED = State.SHIPPED  # bound once: an enum class's attribute costs ~70 ns (orderbook)
+
 
 class CancelRequests:
     """Starts the cancel request of each order placed with a cancel intention.
@@ -68,7 +70,7 @@ def cancel_request(
     reason = o.cancel_reason
     assert reason is not None
     yield env.timeout(request_time)
-    if o.closed or o.state >= State.SHIPPED:
+    if o.closed or o.state >= _SHIPPED:
         return
     rec = book.rec
     rec.set("cancel_requested_at", o.id, env.now)
@@ -78,12 +80,12 @@ def cancel_request(
         return
     if response_time >= auto_approve_h:
         yield env.timeout(auto_approve_h)
-        if o.state < State.SHIPPED and not o.closed:
+        if o.state < _SHIPPED and not o.closed:
             rec.event(env.now, o.id, ACTIVITY["cancel_auto_approved"], ACTOR["platform"])
             book.cancel(o, reason)
         return
     yield env.timeout(response_time)
-    if o.closed or o.state >= State.SHIPPED:
+    if o.closed or o.state >= _SHIPPED:
         return
     if approve:
         book.cancel(o, reason)

@@ -53,16 +53,23 @@ class ArrivalRate:
         self.max_rate = base * max(self.hour_factor) * max(self.weekday_factor) * max(peaks)
         self._start_weekday = calendar.weekday(0.0)
         self._week = [[base * h * w for h in self.hour_factor] for w in self.weekday_factor]
+        # The rate is constant within each whole hour (promotions start and end on whole days),
+        # and thinning asks for it about twice per arrival, mostly within the hour it last asked
+        # about: the last hour's rate is kept.
+        self._hour, self._rate = -1, 0.0
 
     def __call__(self, hour: float) -> float:
         """Orders per hour at simulation hour ``hour``."""
         if self.flat:
             return self.base
+        if int(hour) == self._hour:
+            return self._rate
         # The product base * hour factor * weekday factor, looked up by hour of the week.
         rate = self._week[(self._start_weekday + int(hour // 24)) % 7][int(hour % 24)]
         for lo, hi, mult in self.promotions:
             if lo <= hour < hi:
                 rate *= mult
+        self._hour, self._rate = int(hour), rate
         return rate
 
 

@@ -19,6 +19,8 @@ from simcore.model.referee import Referee
 from simcore.model.sellers import SellerDesk
 from simcore.model.vocabulary import State
 
+_SCREENING = State.SCREENING  # bound once: an enum class's attribute costs ~70 ns (orderbook)
+
 
 @dataclass(frozen=True, kw_only=True)
 class Stages:
@@ -50,7 +52,7 @@ def order_lifecycle(o: Order, stages: Stages) -> Proc[None]:
         return
     o.paid = True
     o.pay_draws = ()  # payment is over: free what the order carried for it
-    book.step(o, State.SCREENING, "paid", "gateway", "paid_at")
+    book.step(o, _SCREENING, "paid", "gateway", "paid_at")
     reason = yield from stages.referee.screen(o)
     o.screen_draws = ()  # so is screening
     if o.closed:

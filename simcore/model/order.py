@@ -6,6 +6,8 @@ from collections.abc import Sequence
 
 from simcore.model.vocabulary import TRANSITIONS, State
 
+_PLACED = State.PLACED  # bound once: an enum class's attribute costs ~70 ns (orderbook)
+
 
 class Order:
     """One order's live state. Recorded facts (timestamps, outcomes) go to the recorder.
@@ -104,7 +106,7 @@ class Order:
         self.screen_draws: Sequence[float] = screen_draws
         self.pay_draws: Sequence[float] = pay_draws
         self.after_draws: Sequence[float] = after_draws
-        self.state = State.PLACED
+        self.state = _PLACED
         self.closed = False
         self.reserved = True
         self.paid = False

@@ -177,7 +177,12 @@ class OrderDesk:
             buyer, seller, sku, dest, qty, amount, now, is_fraud, stolen, verified, 0 if card else 1
         )
         u_cancel = choice[CANCEL]
-        o = Order(
+        # Order.__init__ on a bare instance rather than Order(...): under Python 3.11 calling a
+        # class packs these 18 keywords into a dict and unpacks them again (~0.5 us an order, 1% of
+        # a run); calling the function takes them as they are. The same constructor either way.
+        o = Order.__new__(Order)
+        Order.__init__(
+            o,
             id=oid,
             buyer=buyer,
             seller=seller,

@@ -34,6 +34,8 @@ from simcore.model.pricing import Fx
 from simcore.model.traits import SellerTraits
 from simcore.model.vocabulary import ACTIVITY, ACTOR, State
 
+_PROCESSING, _SELLER = ACTIVITY["seller_processing"], ACTOR["seller"]
+
 
 class SellerDesk:
     """Fulfilment behaviour of all sellers (per-seller traits are held in lists).
@@ -145,7 +147,7 @@ class SellerDesk:
         if o.closed:
             return
         now = env.now
-        rec.event(now, o.id, ACTIVITY["seller_processing"], ACTOR["seller"])
+        rec.event(now, o.id, _PROCESSING, _SELLER)
         problem = self._problem(o, now)
         if problem is not None:
             book.cancel(o, problem[0], problem[1])

@@ -99,7 +99,7 @@ class SellerStanding:
             r.expire(since, active)
         cleared, cancelled, rulings_of = (r.count for r in records)
         suspended = []
-        for s in range(len(self.rating)):
+        for s in self._to_review(now, active).tolist():
             if not self.active[s]:
                 if self.suspended_until[s] <= now:
                     self.active[s] = True
@@ -127,6 +127,23 @@ class SellerStanding:
                 self._suspend(s, now)
                 suspended.append(s)
         return suspended
+
+    def _to_review(self, now: float, active: np.ndarray) -> np.ndarray:
+        """The sellers :meth:`review` may change at hour ``now``, in seller order: all but those
+        active, unwarned and under both warning lines, which it would pass over untouched (most
+        sellers on most days; the review runs daily over tens of thousands at scale). The same
+        division and comparisons as the review's, vectorised, so the same sellers pass."""
+        cfg = self.cfg
+        cleared, cancelled, rulings = (
+            np.frombuffer(r.count, np.int64) for r in (self.cleared, self.cancelled, self.rulings)
+        )
+        rate = np.divide(
+            cancelled, cleared, out=np.full(cleared.size, math.nan), where=cleared >= cfg.min_orders
+        )
+        with np.errstate(invalid="ignore"):  # NaN rates: not judged, as in the review
+            over = (rate >= cfg.warn_cancel_rate) | (rulings >= cfg.warn_rulings)
+        warned = ~np.isnan(np.frombuffer(self.warned_at, np.float64))
+        return np.flatnonzero(~active | over | warned)
 
     def _suspend(self, s: int, now: float) -> None:
         days = self.cfg.suspension_days
