@@ -37,7 +37,11 @@ CASES: tuple[tuple[str, str, dict, int | None, int], ...] = (
     ("promo_1111", "promo_1111.yaml", {}, None, 0),
     ("strict_fraud_filter", "strict_fraud_filter.yaml", {}, None, 0),
     ("frequent_sync", "frequent_sync.yaml", {}, None, 0),
-    ("baseline_saturday_seed3_rep2", "baseline.yaml", {"start": "2026-01-10", "horizon_days": 90}, 3, 2),
+    # 120 days: the baseline's derived cool-down (96 days) leaves no KPI window in a 90-day run.
+    ("baseline_saturday_seed3_rep2", "baseline.yaml", {"start": "2026-01-10", "horizon_days": 120}, 3, 2),
+    # Larger markets: copies of the market, each desk a team per copy (simcore.engine.station).
+    ("baseline_scale3", "baseline.yaml", {"scale": 3.0}, 5, 1),
+    ("poor_inventory_scale2", "poor_inventory.yaml", {"scale": 2.0}, 7, 0),
 )
 
 

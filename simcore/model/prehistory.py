@@ -190,7 +190,7 @@ def prehistory(rng: np.random.Generator, rules: StockRules, age_days: np.ndarray
             if kind == _ORDER:
                 q, sku, tries = qty[i], first[i], 1
                 while rec[sku] < q and tries < LISTING_TRIES:  # shows too few: try another
-                    sku, tries = other(), tries + 1
+                    sku, tries = int(other()), tries + 1
                     if t < start_h[sku]:
                         break
                 if t < start_h[sku] or rec[sku] < q:
