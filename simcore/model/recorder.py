@@ -11,7 +11,7 @@ from __future__ import annotations
 from array import array
 from typing import Any
 
-from simcore.engine.columns import BlockColumns
+from simcore.engine.columns import BlockColumns, Column, new_column
 from simcore.engine.monitor import QueueMonitor
 from simcore.model.columns import PLACEMENT, RECORDED
 from simcore.model.vocabulary import QUEUES
@@ -31,13 +31,13 @@ class Recorder:
     def __init__(self, warmup_hours: float):
         self._orders = BlockColumns(RECORDED)
         self.orders = self._orders.data
-        self._placement: tuple[array[Any], ...] = tuple(self.orders[name] for name in PLACEMENT)
+        self._placement: tuple[Column, ...] = tuple(self.orders[name] for name in PLACEMENT)
         self.ev_time = array("d")
         # Order ids as int32 (4 bytes of a row's 14; widened when collected): the event log is
         # the largest record of a run, and the admission check refuses runs near 2**31 orders.
         self.ev_order = array("i")
-        self.ev_activity = array("b")
-        self.ev_actor = array("b")
+        self.ev_activity = new_column("b")
+        self.ev_actor = new_column("b")
         self.daily: dict[str, array[Any]] = {}
         self.lost_at = array("d")  # hours of arrivals that found nothing in stock
         self.forgone_at = array("d")  # hours of arrivals whose buyer had churned or lost trust

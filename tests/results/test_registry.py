@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 import simcore
+from simcore.engine.columns import typecode_of
 from simcore.model.columns import ORDER_COLUMNS, PLACEMENT, RECORDED
 from simcore.model.recorder import Recorder
 from simcore.results.kpis import flatten_kpis
@@ -132,7 +133,8 @@ def test_placed_hour_is_the_placement_timestamp_in_hours(small_run):
 def test_the_recorder_stores_the_spec_and_takes_placement_values_in_its_order():
     rec = Recorder(0.0)
     assert list(rec.orders) == list(RECORDED)
-    assert {c.typecode for c in rec.orders.values()} <= {"d", "q", "b"}
+    assert {name: typecode_of(col) for name, col in rec.orders.items()} == dict(RECORDED)
+    assert set(RECORDED.values()) <= {"d", "q", "b"}
     # new_order's parameters are the placement columns, by name and order.
     params = list(inspect.signature(Recorder.new_order).parameters)[1:]
     assert params == list(PLACEMENT)

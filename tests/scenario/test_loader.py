@@ -838,3 +838,14 @@ def test_unquoted_and_quoted_dates_load_the_same(tmp_path):
     a = load_scenario(write(tmp_path, "start: 2026-03-02\n", "a.yaml"))
     b = load_scenario(write(tmp_path, "start: '2026-03-02'\n", "b.yaml"))
     assert a.start == b.start and a.start.isoformat() == "2026-03-02"
+
+
+def test_more_destinations_than_one_byte_records_are_refused(tmp_path):
+    # An order's destination is recorded in one byte (int8): 128 would be read back as -128.
+    lines = "".join(f"    D{i}: {{weight: 1}}\n" for i in range(128))
+    path = tmp_path / "many.yaml"
+    path.write_text("shipping:\n  destinations:\n" + lines)
+    with pytest.raises(ScenarioError, match=r"shipping\.destinations.*(127|at most)"):
+        load_scenario(path)
+    path.write_text("shipping:\n  destinations:\n" + "".join(lines.splitlines(True)[:127]))
+    assert len(load_scenario(path).shipping.destinations) == 127

@@ -185,5 +185,8 @@ class Shipping(FrozenModel):
     )
     lost_share: Share = Field(0.003, description="Parcels that never arrive.")
     destinations: dict[str, Destination] = Field(
-        default_factory=_default_destinations, min_length=1, description="Destination countries by code."
+        default_factory=_default_destinations,
+        min_length=1,
+        max_length=127,  # an order's destination is recorded in one byte (int8)
+        description="Destination countries by code (at most 127).",
     )
