@@ -13,7 +13,7 @@ from typing import cast
 
 import numpy as np
 
-from simcore.engine.proc import Proc
+from simcore.engine.proc import Proc, Unwatched
 from simcore.engine.samplers import block_sampler, row_sampler
 from simcore.model import draws
 from simcore.model.buyers import Population
@@ -207,7 +207,7 @@ class OrderDesk:
         inv.reserve(sku, qty)
         self.book.register(o)
         self.rec.event(now, oid, _PLACED, _BUYER)
-        self.env.process(self.lifecycle(o))
+        Unwatched(self.env, self.lifecycle(o))
         return o
 
     def _listing(self, candidates: Sequence[int], qty: int, picky: bool) -> int:
