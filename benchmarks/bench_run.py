@@ -11,8 +11,8 @@
 customer-service agents grow together (simcore.scenario.scale), so queues stay stable.
 The model's three steps are timed apart (build ``World(scn)``, ``run()``, ``collect()``); its
 throughput is orders / (run + collect). The skeleton (benchmarks/skeleton.py) runs the same
-scaled scenario; its throughput is orders / ``env.run``. Target (performance issue): model
-orders/s >= 0.5 x the skeleton's at 200,000 orders.
+scaled scenario; its throughput is orders / ``env.run``. Target: model orders/s >= 0.55 x the
+skeleton's at 200,000 orders (the performance issue asked 0.5; the model issues keep 0.55).
 
 ``--million`` runs the baseline over 30 days (warm-up and cool-down 5 days) at 1,400 arrivals an
 hour, at ``scale`` 1400 / 12.5: 1,008,000 arrivals, of which ~8% are lost
@@ -40,8 +40,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
-#: Targets of the performance issue.
-RATIO_TARGET = 0.5
+#: Targets: the ratio's floor the model issues keep (the performance issue's was 0.5), memory.
+RATIO_TARGET = 0.55
 RSS_TARGET_MIB = 1024
 COLLECT_SHARE_TARGET_PCT = 10.0
 #: The million-order run: 1,008,000 expected arrivals, by default 30 days at 1,400 an hour (the
