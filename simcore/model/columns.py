@@ -109,6 +109,7 @@ ORDER_COLUMNS: tuple[Column, ...] = (
     Column("payment_attempts", "count", "b", "authorisation attempts made"),
     _code("payment_decline_cause", DECLINE_CAUSES, "why the last declined attempt was declined"),
     Column("risk_score", "number", "d", "the fraud screen's risk score (0-1; missing if never scored)"),
+    _time("fraud_review_started_at", "when the order entered the fraud review queue"),
     Column("placed_hour", "hour", None, "placement hour, hours since the start"),
 )
 

@@ -37,6 +37,7 @@ class Referee:
         self.cfg = pf
         self.rec = ctx.rec
         self.risk_col = ctx.rec.orders["risk_score"]  # written for every order screened
+        self.review_col = ctx.rec.orders["fraud_review_started_at"]
         self.inv = inventory
         # One team of analysts per copy of the market (simcore.scenario.scale), by the seller's.
         self.analysts = teams(
@@ -81,7 +82,9 @@ class Referee:
         if score >= self.decline_threshold:
             return "fraud_suspected"
         if score >= self.review_threshold:
-            rec.event(env.now, o.id, ACTIVITY["fraud_review_started"], ACTOR["platform"])
+            now = env.now
+            rec.event(now, o.id, ACTIVITY["fraud_review_started"], ACTOR["platform"])
+            self.review_col[o.id] = now
             review = self.review_time()
             team = self.analysts[self.inv.seller_copy[o.seller]]
             turn = team.request()

@@ -69,6 +69,8 @@ SCREEN_REASONS: tuple[str, ...] = (
     "prohibited_item",
     "address_conflict",
 )
+#: The gateway's part of SCREEN_REASONS: a payment declined, or verification not completed.
+PAYMENT_REASONS: tuple[str, ...] = ("payment_failed", "verification_timeout")
 REASONS: tuple[str, ...] = ("",) + tuple(r for rs in REASONS_BY_INITIATOR.values() for r in rs)
 REASON = {name: i for i, name in enumerate(REASONS)}
 INITIATOR_OF_REASON = {r: ini for ini, rs in REASONS_BY_INITIATOR.items() for r in rs}

@@ -34,6 +34,7 @@ from simcore.model.vocabulary import (
     DISPUTE_OUTCOMES,
     DISPUTE_REASONS,
     INITIATORS,
+    PAYMENT_REASONS,
     REASONS,
     REFUND_DISPUTE_REASONS,
     SCREEN_REASONS,
@@ -49,6 +50,7 @@ _KPI_COLUMNS = (
     "cancel_reason",
     "true_reason",
     "is_fraud",
+    "fraud_review_started_at",
     "refund_amount",
     "refund_method",
     "refund_delay_bdays",
@@ -151,7 +153,15 @@ def compute_kpis(
     by_reason = reason.value_counts()
     counts = {r: int(by_reason.get(r, 0)) for r in REASONS if r}
     by_initiator = initiator.value_counts()
-    fraud_stopped = (fraud & reason.isin(SCREEN_REASONS).to_numpy()).sum()
+    # Where each stopped fraudulent order was stopped: by the gateway, by the referee's own
+    # rules (a prohibited item, a score past the decline line, an address left in conflict), or
+    # by an analyst after a review.
+    caught = fraud & reason.isin(SCREEN_REASONS).to_numpy()
+    at_payment = caught & reason.isin(PAYMENT_REASONS).to_numpy()
+    reviewed = w["fraud_review_started_at"].notna().to_numpy()
+    by_review = caught & (reason == "fraud_suspected").to_numpy() & reviewed
+    stage = {"payment": at_payment, "screen": caught & ~at_payment & ~by_review, "review": by_review}
+    visits = n + lost_sales + forgone
     legit_declined = (~fraud & (reason == "fraud_suspected").to_numpy()).sum()
     days = daily["day"].to_numpy()
     in_window = (days * 24.0 > lo) & ((days - 1) * 24.0 < hi)
@@ -169,9 +179,10 @@ def compute_kpis(
         "disguised_cancellations": int((w["true_reason"] != reason)[cancelled].sum()),
         **_refund_kpis(w, award),
         "fraud_rate_observed": _ratio(fraud.sum(), n),
-        "fraud_caught_share": _ratio(fraud_stopped, fraud.sum()),
+        "fraud_caught_share": _ratio(caught.sum(), fraud.sum()),
+        "fraud_caught_share_by_stage": {k: _ratio(v.sum(), fraud.sum()) for k, v in stage.items()},
         "false_decline_rate": _ratio(legit_declined, (~fraud).sum()),
-        "payment_failure_rate": _ratio(counts["payment_failed"] + counts["verification_timeout"], n),
+        "payment_failure_rate": _ratio(sum(counts[r] for r in PAYMENT_REASONS), n),
         # Awards on cancelled orders make up the platform's refund errors; the seller had lost
         # those orders' value already.
         "seller_revenue_lost": round(float(w.loc[cancelled, "amount"].sum() + award[~cancelled].sum()), 2),
@@ -180,6 +191,7 @@ def compute_kpis(
         "inventory_record_accuracy_weighted": _num(acc_weighted.mean()) if acc_weighted.size else None,
         "lost_sales": int(lost_sales),
         "orders_forgone": int(forgone),
+        "visit_loss_rate": _ratio(lost_sales + forgone, visits),
         **_dispute_kpis(w, award),
         **_buyer_kpis(w, orders, churned_at),
         "seller_warnings": int(warnings),

@@ -100,6 +100,26 @@ KPIS: tuple[Kpi, ...] = (
     Kpi("refunds_usd", "USD", "neither", "cancellation refunds plus dispute awards paid"),
     Kpi("fraud_rate_observed", "share", "neither", "orders placed by fraudsters"),
     Kpi("fraud_caught_share", "share", "higher", "fraudulent orders stopped by the gateway or the referee"),
+    # The three add up to fraud_caught_share.
+    Kpi(
+        "fraud_caught_share_by_stage.payment",
+        "share",
+        "higher",
+        "fraudulent orders stopped by the gateway (payment declined, verification not completed)",
+    ),
+    Kpi(
+        "fraud_caught_share_by_stage.screen",
+        "share",
+        "higher",
+        "fraudulent orders stopped by the referee's rules (prohibited item, score past the decline "
+        "line, address left in conflict)",
+    ),
+    Kpi(
+        "fraud_caught_share_by_stage.review",
+        "share",
+        "higher",
+        "fraudulent orders rejected by an analyst after a review",
+    ),
     Kpi("false_decline_rate", "share", "lower", "legitimate orders cancelled as fraud_suspected"),
     Kpi("payment_failure_rate", "share", "lower", "orders cancelled payment_failed or verification_timeout"),
     Kpi(
@@ -120,6 +140,12 @@ KPIS: tuple[Kpi, ...] = (
     ),
     Kpi("lost_sales", "count", "lower", "arrivals that found no listing in stock"),
     Kpi("orders_forgone", "count", "lower", "arrivals whose buyer had churned or chose not to buy"),
+    Kpi(
+        "visit_loss_rate",
+        "share",
+        "lower",
+        "arrivals that became no order (lost sales and forgone orders) / arrivals, in the window",
+    ),
     Kpi("dispute_rate", "share", "lower", "orders disputed"),
     Kpi("disputes", "count", "lower", "orders disputed"),
     *_family(

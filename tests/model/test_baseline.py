@@ -51,6 +51,17 @@ def test_fraud_screen_cancellations_1_to_3_percent(baseline_result):
 
 @pytest.mark.slow
 @pytest.mark.statistical
+def test_every_stage_stops_some_fraud_and_the_stages_add_up(baseline_result):
+    # The gateway stops most (stolen cards declined), then the referee's rules, then analysts.
+    # Measured at writing: 51.0%, 26.1% and 11.5% of 261 fraudulent orders (88.5% in all).
+    k = baseline_result.kpis
+    stages = k["fraud_caught_share_by_stage"]
+    assert all(share > 0 for share in stages.values()), stages
+    assert sum(stages.values()) == pytest.approx(k["fraud_caught_share"])
+
+
+@pytest.mark.slow
+@pytest.mark.statistical
 def test_false_declines_0_3_to_3_percent(baseline_result):
     assert 0.003 <= baseline_result.kpis["false_decline_rate"] <= 0.03
 

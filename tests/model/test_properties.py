@@ -245,6 +245,23 @@ def check_kpi_sums(res: simcore.RunResult) -> None:
     declined = ~fraud & (reason == "fraud_suspected").to_numpy()
     if fraud.any():
         assert k["fraud_caught_share"] * fraud.sum() == pytest.approx(screened_out)
+        # By stage: the gateway's reasons, an analyst's rejection (a reviewed order cancelled as
+        # fraud_suspected), the referee's other stops; the three add up to the whole.
+        stages = k["fraud_caught_share_by_stage"]
+        assert set(stages) == {"payment", "screen", "review"}
+        assert sum(stages.values()) == pytest.approx(k["fraud_caught_share"])
+        paid = (fraud & reason.isin(["payment_failed", "verification_timeout"]).to_numpy()).sum()
+        reviewed = w["fraud_review_started_at"].notna().to_numpy()
+        rejected = (fraud & reviewed & (reason == "fraud_suspected").to_numpy()).sum()
+        assert stages["payment"] * fraud.sum() == pytest.approx(paid)
+        assert stages["review"] * fraud.sum() == pytest.approx(rejected)
+    # Every review start in the event log is the order's fraud_review_started_at.
+    started = res.events[res.events["activity"] == "fraud_review_started"]
+    review_at = o.set_index("order_id")["fraud_review_started_at"].dropna()
+    assert sorted(started["order_id"]) == sorted(review_at.index)
+    assert (review_at.loc[started["order_id"]].to_numpy() == started["time"].to_numpy()).all()
+    visits = n + k["lost_sales"] + k["orders_forgone"]
+    assert k["visit_loss_rate"] == pytest.approx((k["lost_sales"] + k["orders_forgone"]) / visits)
     assert k["false_decline_rate"] == pytest.approx(declined.sum() / (~fraud).sum())
     assert k["fraud_rate_observed"] == pytest.approx(fraud.mean())
 
