@@ -165,8 +165,24 @@ def scenario_warnings(scn: Scenario) -> list[str]:
     """What a scenario will run but measure badly, each naming the key to change: queues at or
     over capacity at the mean arrival rate (:func:`simcore.model.load.overloaded`), a
     cool-down shorter than an order's outcome can take to settle (:func:`censoring`), and a
-    scale above 1 that is not a whole number, whose copies are not exact."""
-    return overloaded(scn) + censoring(scn) + _fractional_scale(scn)
+    scale above 1 that is not a whole number, whose copies are not exact, and a run too short
+    to follow the window's buyers for ``buyers.follow_up_days`` (:func:`unfollowed`)."""
+    return overloaded(scn) + censoring(scn) + unfollowed(scn) + _fractional_scale(scn)
+
+
+def unfollowed(scn: Scenario) -> list[str]:
+    """A warning that repeat purchases and churn go unmeasured (null): the run ends before the
+    KPI window's last buyers have been followed for ``buyers.follow_up_days``."""
+    end_days = scn.kpi_window_hours[1] / 24.0
+    need = end_days + scn.buyers.follow_up_days
+    if need <= scn.horizon_days:
+        return []
+    return [
+        f"buyers.follow_up_days: {scn.buyers.follow_up_days:g} days after the KPI window's end (day "
+        f"{end_days:g}) pass the horizon (day {scn.horizon_days:g}), so repeat_purchase_rate and "
+        f"buyer_churn_rate are not measured (null); raise horizon_days to {need:g} or lower "
+        "buyers.follow_up_days"
+    ]
 
 
 def _fractional_scale(scn: Scenario) -> list[str]:

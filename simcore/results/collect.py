@@ -74,6 +74,8 @@ def collect(record: RunRecord) -> RunResult:
         # Penalties follow the orders that earned them: counted from the warm-up to the horizon.
         warnings=in_window(as_numpy(st.warned_log.hours), hi=np.inf),
         suspensions=in_window(as_numpy(st.suspended_log.hours), hi=np.inf),
+        follow_up_hours=scn.buyers.follow_up_days * 24.0,
+        horizon_hours=scn.horizon_hours,
     )
     # Last, once the KPIs' working copies are gone: the event log's frame is the largest.
     events = events_frame(rec, record.calendar, cols)

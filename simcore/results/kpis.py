@@ -16,9 +16,10 @@ cooldown_days)``. Definitions the calibration bands depend on:
   the platform decided against the seller).
 - ``refund_delay_bdays``: every refund, cancellation and dispute award alike (business days on
   the card, days to the wallet).
-- ``buyer_churn_rate``: legitimate buyers with an order in the window who left for good by the
-  horizon; ``repeat_purchase_rate``: of legitimate buyers whose first window order was placed,
-  those who ordered again before the horizon.
+- ``repeat_purchase_rate`` and ``buyer_churn_rate``: of the legitimate buyers whose first order
+  of the run was placed in the window, those who ordered again, and those who left for good,
+  within ``buyers.follow_up_days`` of it (a fixed exposure, so neither grows with the run); None
+  when the run ends before the window's last buyers have been followed that long.
 """
 
 from __future__ import annotations
@@ -125,6 +126,9 @@ def compute_kpis(
     churned_at: np.ndarray | None = None,
     warnings: int = 0,
     suspensions: int = 0,
+    *,
+    follow_up_hours: float,
+    horizon_hours: float,
 ) -> dict[str, Any]:
     """KPIs of one run (JSON-serialisable: plain floats/ints, None for undefined ratios).
 
@@ -139,6 +143,8 @@ def compute_kpis(
         churned_at: Hour each legitimate buyer churned (NaN if not), indexed by buyer id.
         warnings: Seller warnings issued after the warm-up.
         suspensions: Seller suspensions after the warm-up.
+        follow_up_hours: How long each buyer is followed for repeat purchases and churn.
+        horizon_hours: The run's length.
     """
     lo, hi = window_hours
     hours = orders["placed_hour"].to_numpy()
@@ -193,7 +199,7 @@ def compute_kpis(
         "orders_forgone": int(forgone),
         "visit_loss_rate": _ratio(lost_sales + forgone, visits),
         **_dispute_kpis(w, award),
-        **_buyer_kpis(w, orders, churned_at),
+        **_buyer_kpis(orders, churned_at, window_hours, follow_up_hours, horizon_hours),
         "seller_warnings": int(warnings),
         "seller_suspensions": int(suspensions),
         "queues": queues,
@@ -257,23 +263,40 @@ def _dispute_kpis(w: pd.DataFrame, award: pd.Series) -> dict[str, Any]:
     }
 
 
-def _buyer_kpis(w: pd.DataFrame, orders: pd.DataFrame, churned_at: np.ndarray | None) -> dict[str, Any]:
-    legit = ~w["is_fraud"].to_numpy(dtype=bool)
-    legit_buyer = w["buyer_id"].to_numpy()[legit]
-    buyers = np.unique(legit_buyer)
+def _buyer_kpis(
+    orders: pd.DataFrame,
+    churned_at: np.ndarray | None,
+    window_hours: tuple[float, float],
+    follow_up_hours: float,
+    horizon_hours: float,
+) -> dict[str, Any]:
+    """Repeat purchases and churn over a fixed exposure: of the legitimate buyers whose first
+    order of the run was placed in the KPI window, the share who ordered again, and the share who
+    churned, within ``follow_up_hours`` of it. None for both when the run ends before the last
+    of them has been followed that long (``buyers.follow_up_days`` past the window's end)."""
+    lo, hi = window_hours
+    if hi + follow_up_hours > horizon_hours:
+        return {"buyer_churn_rate": None, "repeat_purchase_rate": None}
+    legit = ~orders["is_fraud"].to_numpy(dtype=bool)
+    buyer = orders["buyer_id"].to_numpy()[legit]
+    hour = orders["placed_hour"].to_numpy()[legit]
+    by = np.lexsort((hour, buyer))  # each buyer's orders together, in time order
+    buyer, hour = buyer[by], hour[by]
+    starts = np.flatnonzero(np.r_[True, buyer[1:] != buyer[:-1]]) if buyer.size else np.zeros(0, int)
+    first = hour[starts]
+    cohort = (first >= lo) & (first < hi)
+    # A buyer's second order, if any: the row after their first, when it is theirs too.
+    nxt = starts + 1
+    has_second = nxt < buyer.size
+    has_second[has_second] &= buyer[nxt[has_second]] == buyer[starts[has_second]]
+    second = np.full(starts.size, np.inf)
+    second[has_second] = hour[nxt[has_second]]
+    repeat = (second - first <= follow_up_hours)[cohort]
     churn = None
-    if churned_at is not None and buyers.size:
-        churn = _ratio(int((~np.isnan(churned_at[buyers])).sum()), buyers.size)
-    # A repeat purchase: any later order of a buyer after their first order in the window.
-    first = pd.Series(w["placed_hour"].to_numpy()[legit]).groupby(legit_buyer).min()
-    all_legit = ~orders["is_fraud"].to_numpy(dtype=bool)
-    last = (
-        pd.Series(orders["placed_hour"].to_numpy()[all_legit])
-        .groupby(orders["buyer_id"].to_numpy()[all_legit])
-        .max()
-    )
-    repeat = (last.reindex(first.index) > first).sum()
+    if churned_at is not None:
+        left = churned_at[buyer[starts]] - first <= follow_up_hours  # NaN (stayed): False
+        churn = _ratio(int(left[cohort].sum()), int(cohort.sum()))
     return {
         "buyer_churn_rate": churn,
-        "repeat_purchase_rate": _ratio(int(repeat), len(first)),
+        "repeat_purchase_rate": _ratio(int(repeat.sum()), int(cohort.sum())),
     }

@@ -167,8 +167,18 @@ KPIS: tuple[Kpi, ...] = (
     Kpi("platform_metrics.dispute_rate", "share", "lower", "orders disputed (a platform's seller metric)"),
     Kpi("platform_metrics.arbitration_filing_rate", "share", "lower", "orders whose dispute was escalated"),
     Kpi("platform_metrics.seller_responsibility_rate", "share", "lower", "orders ruled against the seller"),
-    Kpi("buyer_churn_rate", "share", "lower", "legitimate buyers with an order in the window who churned"),
-    Kpi("repeat_purchase_rate", "share", "higher", "legitimate buyers who ordered again after their first"),
+    Kpi(
+        "buyer_churn_rate",
+        "share",
+        "lower",
+        "legitimate buyers first ordering in the window who left within buyers.follow_up_days",
+    ),
+    Kpi(
+        "repeat_purchase_rate",
+        "share",
+        "higher",
+        "legitimate buyers first ordering in the window who ordered again within buyers.follow_up_days",
+    ),
     Kpi("seller_warnings", "count", "lower", "seller warnings from the warm-up on"),
     Kpi("seller_suspensions", "count", "lower", "seller suspensions from the warm-up on"),
     *(

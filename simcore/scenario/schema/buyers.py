@@ -147,4 +147,10 @@ class Buyers(FrozenModel):
         description="Time from delivery to the buyer confirming receipt.",
     )
     trust: Trust = Field(default_factory=Trust)
+    follow_up_days: PositiveFloat = Field(
+        90.0,
+        le=3650.0,
+        description="Days each buyer is followed after their first order, for repeat_purchase_rate "
+        "and buyer_churn_rate: a fixed exposure, so neither grows with the run's length.",
+    )
     low_rating: RatingAvoidance = Field(default_factory=RatingAvoidance)
