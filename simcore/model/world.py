@@ -13,10 +13,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+import simpy
 
 from simcore.engine.calendar import Calendar
 from simcore.engine.clock import rounds
 from simcore.engine.columns import as_numpy
+from simcore.engine.monitor import QueueMonitor
 from simcore.engine.proc import Proc
 from simcore.engine.tuning import relaxed_gc
 from simcore.model.arrivals import arrivals
@@ -205,6 +207,17 @@ def start(ctx: RunContext, parts: Parts) -> None:
     interval_h = scn.platform.penalties.review_interval_days * 24.0
     env.process(seller_review(env, parts.standing, parts.book, interval_h))
     env.process(_daily(ctx, parts))
+    end = scn.kpi_window_hours[1]
+    if end < scn.horizon_hours:
+        env.process(_close_queues(env, end, list(ctx.rec.queues.values())))
+
+
+def _close_queues(env: simpy.Environment, end: float, monitors: list[QueueMonitor]) -> Proc[None]:
+    """Process: end the queues' statistics with the KPI window, at hour ``end``: they describe
+    the hours whose orders the KPIs count, not the cool-down's draining system."""
+    yield env.timeout(end)
+    for monitor in monitors:
+        monitor.close(end)
 
 
 def _daily(ctx: RunContext, parts: Parts) -> Proc[None]:

@@ -71,9 +71,10 @@ def collect(record: RunRecord) -> RunResult:
         lost_sales=in_window(as_numpy(rec.lost_at)),
         forgone=in_window(as_numpy(rec.forgone_at)),
         churned_at=record.churned_at,
-        # Penalties follow the orders that earned them: counted from the warm-up to the horizon.
-        warnings=in_window(as_numpy(st.warned_log.hours), hi=np.inf),
-        suspensions=in_window(as_numpy(st.suspended_log.hours), hi=np.inf),
+        # Issued in the window's hours, as the queues are measured over them: a count to the
+        # horizon would grow with the cool-down.
+        warnings=in_window(as_numpy(st.warned_log.hours)),
+        suspensions=in_window(as_numpy(st.suspended_log.hours)),
         follow_up_hours=scn.buyers.follow_up_days * 24.0,
         horizon_hours=scn.horizon_hours,
     )

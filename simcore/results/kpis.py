@@ -141,8 +141,8 @@ def compute_kpis(
         lost_sales: Arrivals in the window that found no listing in stock.
         forgone: Arrivals in the window whose buyer had churned or chose not to buy.
         churned_at: Hour each legitimate buyer churned (NaN if not), indexed by buyer id.
-        warnings: Seller warnings issued after the warm-up.
-        suspensions: Seller suspensions after the warm-up.
+        warnings: Seller warnings issued in the window.
+        suspensions: Seller suspensions issued in the window.
         follow_up_hours: How long each buyer is followed for repeat purchases and churn.
         horizon_hours: The run's length.
     """

@@ -62,11 +62,11 @@ def _delays(prefix: str, what: str) -> list[Kpi]:
 
 _REASONS = [r for r in REASONS if r]
 _QUEUE_STATS: tuple[tuple[str, Unit, Direction, str], ...] = (
-    ("mean_wait_hours", "hours", "lower", "mean wait for a server at {q}, requests after the warm-up"),
+    ("mean_wait_hours", "hours", "lower", "mean wait for a server at {q}, requests made in the window"),
     ("p90_wait_hours", "hours", "lower", "90th percentile of the wait at {q}"),
-    ("mean_queue_length", "count", "lower", "time-average number waiting at {q}, after the warm-up"),
-    ("utilization", "share", "neither", "share of {q}'s server time busy, after the warm-up"),
-    ("requests", "count", "neither", "requests served at {q} after the warm-up"),
+    ("mean_queue_length", "count", "lower", "time-average number waiting at {q}, over the window"),
+    ("utilization", "share", "neither", "share of {q}'s server time busy, over the window"),
+    ("requests", "count", "neither", "requests made at {q} in the window and served"),
 )
 
 #: Every KPI, in the order a run's KPI dict holds them.
@@ -179,8 +179,8 @@ KPIS: tuple[Kpi, ...] = (
         "higher",
         "legitimate buyers first ordering in the window who ordered again within buyers.follow_up_days",
     ),
-    Kpi("seller_warnings", "count", "lower", "seller warnings from the warm-up on"),
-    Kpi("seller_suspensions", "count", "lower", "seller suspensions from the warm-up on"),
+    Kpi("seller_warnings", "count", "lower", "seller warnings issued in the window"),
+    Kpi("seller_suspensions", "count", "lower", "seller suspensions issued in the window"),
     *(
         Kpi(f"queues.{q}.{stat}", unit, direction, meaning.format(q=q))
         for q in QUEUES

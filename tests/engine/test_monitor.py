@@ -1,0 +1,34 @@
+"""``QueueMonitor.close``: the queue statistics end with the KPI window."""
+
+from __future__ import annotations
+
+import pytest
+
+from simcore.engine.monitor import QueueMonitor
+
+
+def test_a_closed_monitor_counts_nothing_after_its_close():
+    # Two servers, counted from hour 10. Hours 10-20: one busy, one waiting; closed at 20; then
+    # hours 20-40: both busy, three waiting, and more requests, none of which may count.
+    mon = QueueMonitor(2, 10.0)
+    mon.update(5.0, 1, 1)
+    mon.waited(8.0, 9.0)  # before the warm-up's end: not counted
+    mon.waited(12.0, 14.0)
+    mon.waited(15.0, 19.0)
+    mon.close(20.0)
+    mon.update(25.0, 3, 2)
+    mon.waited(22.0, 30.0)
+    s = mon.summary(40.0)
+    assert s["requests"] == 2
+    assert s["mean_wait_hours"] == pytest.approx(3.0)
+    assert s["mean_queue_length"] == pytest.approx(1.0)
+    assert s["utilization"] == pytest.approx(0.5)
+
+
+def test_an_open_monitor_counts_to_the_end_it_is_asked_for():
+    mon = QueueMonitor(1, 0.0)
+    mon.update(0.0, 2, 1)
+    mon.waited(1.0, 4.0)
+    s = mon.summary(10.0)
+    assert s["requests"] == 1 and s["mean_queue_length"] == pytest.approx(2.0)
+    assert s["utilization"] == pytest.approx(1.0)
