@@ -44,8 +44,8 @@ class QueueMonitor:
         self.area_busy = 0.0
         self.req_t = array("d")  # hour of each request granted
         self.wait = array("d")  # its wait, hours
-        #: (hour, area of the queue, area of the busy servers) when closed, else None.
-        self._closed: tuple[float, float, float] | None = None
+        #: When closed: (hour, queue area, busy area, requests granted, queue length), else None.
+        self._closed: tuple[float, float, float, int, int] | None = None
 
     def update(self, now: float, queue_len: int, busy: int) -> None:
         """The queue holds ``queue_len`` requests and ``busy`` servers serve from hour ``now``."""
@@ -80,20 +80,37 @@ class QueueMonitor:
         return self._q
 
     def close(self, now: float) -> None:
-        """End the statistics at hour ``now``: later requests and time are not counted."""
+        """End the statistics at hour ``now``: time after it, and requests granted after it, are
+        not counted (as requests still waiting at the horizon are not)."""
         self.update(now, self._q, self._busy)
-        self._closed = (now, self.area_q, self.area_busy)
+        self._closed = (now, self.area_q, self.area_busy, len(self.req_t), self._q)
+
+    @property
+    def closed_at(self) -> float | None:
+        """The hour the statistics were closed at, or None."""
+        return None if self._closed is None else self._closed[0]
+
+    def counted(self) -> tuple[np.ndarray, np.ndarray, int]:
+        """(hour of each request, its wait) of the requests granted by the close (all granted so
+        far if not closed; granted in time order, so a prefix), and the queue length then."""
+        req_t = np.frombuffer(self.req_t, dtype=float)
+        wait = np.frombuffer(self.wait, dtype=float)
+        if self._closed is None:
+            return req_t, wait, self._q
+        n, queued = self._closed[3], self._closed[4]
+        return req_t[:n], wait[:n], queued
 
     def summary(self, t_end: float) -> dict[str, float]:
-        """Mean/p90 wait (hours) of the requests made in [t0, end), time-average queue length and
-        utilisation over it; ``end`` is the hour the monitor was closed at, else ``t_end``."""
+        """Mean/p90 wait (hours) of the requests made from t0 and granted by the end, time-average
+        queue length and utilisation from t0 to the end: the hour the monitor was closed at,
+        else ``t_end``."""
         if self._closed is None:
             self.update(t_end, self._q, self._busy)
             end, area_q, area_busy = t_end, self.area_q, self.area_busy
         else:
-            end, area_q, area_busy = self._closed
-        req_t = np.frombuffer(self.req_t, dtype=float)
-        wait = np.frombuffer(self.wait, dtype=float)[(req_t >= self.t0) & (req_t < end)]
+            end, area_q, area_busy = self._closed[:3]
+        req_t, waits, _ = self.counted()
+        wait = waits[req_t >= self.t0]
         span = max(end - self.t0, 1e-12)
         return {
             "mean_wait_hours": float(wait.mean()) if wait.size else 0.0,

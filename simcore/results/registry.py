@@ -62,11 +62,16 @@ def _delays(prefix: str, what: str) -> list[Kpi]:
 
 _REASONS = [r for r in REASONS if r]
 _QUEUE_STATS: tuple[tuple[str, Unit, Direction, str], ...] = (
-    ("mean_wait_hours", "hours", "lower", "mean wait for a server at {q}, requests made in the window"),
+    (
+        "mean_wait_hours",
+        "hours",
+        "lower",
+        "mean wait for a server at {q}, requests made in the window and granted by its end",
+    ),
     ("p90_wait_hours", "hours", "lower", "90th percentile of the wait at {q}"),
     ("mean_queue_length", "count", "lower", "time-average number waiting at {q}, over the window"),
     ("utilization", "share", "neither", "share of {q}'s server time busy, over the window"),
-    ("requests", "count", "neither", "requests made at {q} in the window and served"),
+    ("requests", "count", "neither", "requests made at {q} in the window and granted by its end"),
 )
 
 #: Every KPI, in the order a run's KPI dict holds them.

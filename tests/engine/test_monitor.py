@@ -17,12 +17,16 @@ def test_a_closed_monitor_counts_nothing_after_its_close():
     mon.waited(15.0, 19.0)
     mon.close(20.0)
     mon.update(25.0, 3, 2)
+    mon.waited(18.0, 21.0)  # made before the close, granted after: not counted
     mon.waited(22.0, 30.0)
     s = mon.summary(40.0)
     assert s["requests"] == 2
     assert s["mean_wait_hours"] == pytest.approx(3.0)
     assert s["mean_queue_length"] == pytest.approx(1.0)
     assert s["utilization"] == pytest.approx(0.5)
+    assert mon.closed_at == 20.0
+    req, wait, queued = mon.counted()
+    assert list(req) == [8.0, 12.0, 15.0] and queued == 1
 
 
 def test_an_open_monitor_counts_to_the_end_it_is_asked_for():

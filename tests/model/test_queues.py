@@ -198,12 +198,11 @@ def little_edges(mon: QueueMonitor, t_end: float) -> tuple[float, float]:
         (request-hours waited in the window by requests made before t0, the most request-hours
         the requests queued at ``t_end`` can have waited in the window).
     """
-    req = np.frombuffer(mon.req_t, dtype=float)
-    wait = np.frombuffer(mon.wait, dtype=float)
+    req, wait, queued = mon.counted()  # those granted by t_end (the close), and the queue then
     early = req < mon.t0
     before = float(np.clip(np.minimum(req[early] + wait[early], t_end) - mon.t0, 0.0, None).sum())
     last = float(req.max()) if req.size else mon.t0
-    return before, mon.queue_len * (t_end - max(mon.t0, last))
+    return before, queued * (t_end - max(mon.t0, last))
 
 
 def assert_littles_law(q: dict[str, float], edges: tuple[float, float], window_hours: float) -> None:

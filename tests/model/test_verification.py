@@ -59,7 +59,6 @@ from tests.model.test_queues import assert_littles_law, erlang_c, exp_minutes, l
 REPLICATIONS = 14
 WARMUP_DAYS = 0.5
 HORIZON_DAYS = 3.0
-WINDOW_HOURS = (HORIZON_DAYS - WARMUP_DAYS) * 24.0
 #: Level of the Kolmogorov-Smirnov tests of the risk scores (one comparison each).
 KS_ALPHA = 0.001
 #: Level of each queue comparison (see the module docstring).
@@ -202,6 +201,12 @@ CS_FEEDBACK_SET = {
 RUN_SETS = {"fraud": FRAUD_SET, "cs": CS_SET, "cs_feedback": CS_FEEDBACK_SET}
 
 
+def window_hours(run_set: str) -> float:
+    """Hours the queue statistics cover: the KPI window (warm-up end to the cool-down's start)."""
+    lo, hi = quiet(RUN_SETS[run_set]).kpi_window_hours
+    return hi - lo
+
+
 @dataclass(frozen=True)
 class Rep:
     """What the tests need of one replication."""
@@ -228,11 +233,15 @@ def replications(run_set: str) -> tuple[Rep, ...]:
         res = collect(model)
         prob_wait, busy, edges = {}, {}, {}
         for name, mon in model.rec.queues.items():
-            edges[name] = little_edges(mon, scn.horizon_hours)
-            req = np.frombuffer(mon.req_t, dtype=float)
-            wait = np.frombuffer(mon.wait, dtype=float)[req >= mon.t0]
+            # The statistics run from the warm-up to the KPI window's end (the monitors close
+            # there when a cool-down follows it).
+            end = mon.closed_at if mon.closed_at is not None else scn.horizon_hours
+            assert end - mon.t0 == pytest.approx(hi - lo)
+            edges[name] = little_edges(mon, end)
+            req, waits, _ = mon.counted()
+            wait = waits[req >= mon.t0]
             prob_wait[name] = float((wait > 0.0).mean()) if wait.size else 0.0
-            busy[name] = res.kpis["queues"][name]["utilization"] * mon.servers * WINDOW_HOURS
+            busy[name] = res.kpis["queues"][name]["utilization"] * mon.servers * (hi - lo)
         o = res.orders
         w = o[(o["placed_hour"] >= lo) & (o["placed_hour"] < hi)]
         fraud = w["is_fraud"].to_numpy()
@@ -340,7 +349,7 @@ def test_arrivals_come_at_the_designed_rate(case):
     for the customer service with escalations, reviews plus returning escalations)."""
     c = CASES[case]
     requests = c.values("requests").sum()
-    expected = c.lam * WINDOW_HOURS * REPLICATIONS
+    expected = c.lam * window_hours(c.run_set) * REPLICATIONS
     assert abs(requests - expected) < Z_PROP * math.sqrt(c.dispersion * expected), (requests, expected)
     reps = replications(c.run_set)
     assert all(r.kpis["lost_sales"] == 0 and r.kpis["orders_forgone"] == 0 for r in reps)
@@ -370,7 +379,7 @@ def test_littles_law_on_the_customer_service_queue(case):
     bookkeeping of a queue two kinds of request share (reviews, decisions) is checked whole."""
     c = CASES[case]
     for r in replications(c.run_set):
-        assert_littles_law(r.kpis["queues"][c.queue], r.edges[c.queue], WINDOW_HOURS)
+        assert_littles_law(r.kpis["queues"][c.queue], r.edges[c.queue], window_hours(c.run_set))
 
 
 @pytest.mark.statistical
