@@ -38,10 +38,10 @@ class Inventory:
     """Per-SKU stock state and the listing attributes sellers set.
 
     Streams: ``inventory.build`` (catalog layout and the start-only stock and records, once),
-    ``inventory.start`` (the steady-state start: the prehistory), ``inventory.prices`` (prices, margins, price
-    typos, prohibited listings), ``sellers.record_accuracy`` (each seller's record accuracy when
-    ``inventory_accuracy_concentration`` is set), ``inventory.receipt_errors`` (mis-keyed
-    receipts), and for the lazy processes (:meth:`start_shrinkage`) ``inventory.shrinkage.gap``,
+    ``inventory.start`` (the steady-state start: the prehistory), ``inventory.prices`` (prices,
+    margins, price typos, prohibited listings), ``sellers.record_accuracy`` (each seller's record
+    accuracy when ``inventory_accuracy_concentration`` is set), ``inventory.receipt_errors``
+    (mis-keyed receipts), and for the lazy processes (:meth:`start_shrinkage`) ``inventory.shrinkage.gap``,
     ``inventory.shrinkage.pick``, ``inventory.drift.gap``, ``inventory.drift.pick`` and
     ``inventory.drift.error``.
 
