@@ -2,6 +2,7 @@
 
 from analysis.export import export_run
 from analysis.io import RunFiles, load_run
+from analysis.matching import match_runs, match_summary
 from analysis.plots import plot_daily, plot_run_summary, plot_warmup
 from analysis.precision import PrecisionRule, parse_target
 from analysis.report import ReportError, write_report
@@ -16,22 +17,26 @@ from analysis.sensitivity import sensitivity
 from analysis.sweep_plots import forest_figure, plot_forest, plot_heatmap, plot_response, response_figure
 from analysis.sweeps import compare, load_sweep, summarize
 from analysis.tables import flatten_kpis, kpi_report, kpi_table
-from analysis.trace import format_story, order_story
+from analysis.trace import arrival_visit, format_story, format_visit, order_story
 from analysis.warmup import suggest_warmup, warmup_series
 
 __all__ = [
     "PrecisionRule",
     "ReportError",
     "RunFiles",
+    "arrival_visit",
     "compare",
     "export_run",
     "format_story",
+    "format_visit",
     "flatten_kpis",
     "forest_figure",
     "kpi_report",
     "kpi_table",
     "load_run",
     "load_sweep",
+    "match_runs",
+    "match_summary",
     "order_paths",
     "order_story",
     "parse_target",

@@ -52,11 +52,13 @@ class RunFiles:
     sellers: pd.DataFrame
     kpis: dict[str, Any]
     warmup_days: float
+    lost_visits: pd.DataFrame | None = None
 
 
 def load_run(out_dir: str | Path) -> RunFiles:
     """Load ``orders/events/timeseries/sellers.parquet``, ``kpis.json`` and the warm-up from
-    ``scenario.yaml``.
+    ``scenario.yaml``, and ``lost_visits.parquet`` when the run wrote one (None for outputs
+    of versions before it).
 
     Raises:
         FileNotFoundError: a file of the run is missing.
@@ -72,4 +74,5 @@ def load_run(out_dir: str | Path) -> RunFiles:
         sellers=pd.read_parquet(d / "sellers.parquet"),
         kpis=json.loads((d / "kpis.json").read_text(encoding="utf-8")),
         warmup_days=float(scenario.get("warmup_days", 0.0)),
+        lost_visits=pd.read_parquet(lost) if (lost := d / "lost_visits.parquet").exists() else None,
     )

@@ -345,16 +345,113 @@ def _sweep_report(store: Path, kpis: list[str]) -> tuple[str, list[Block]]:
         diffs = compare(df[df["kpi"].isin(kpis)], baseline=baseline)
         blocks += [
             ("h2", f"Paired differences from {baseline}"),
+            ("html", _crn_summary(diffs, [s for s in strategies if s != baseline], int(reps.min()))),
             (
                 "figure",
                 "forest",
                 forest_figure(diffs, kpis, baseline=baseline, strategies=strategies),
                 f"Each strategy minus {baseline}, replication by replication (common random numbers), "
-                "with 95% confidence intervals.",
+                "with 95% confidence intervals; the table below gives the numbers and what common "
+                "random numbers did for each.",
             ),
+            ("html", _crn_table(diffs, varied, strategies, kpis)),
         ]
     name = Path(str(spec.get("base", "sweep"))).stem
     return f"simcore sweep: {store.name} (base {name})", blocks
+
+
+def crn_phrase(factor: float, diff_mean: float, n: int) -> str:
+    """What common random numbers did for one comparison, in words, for a report.
+
+    Args:
+        factor: The comparison's ``crn_factor`` from :func:`analysis.sweeps.compare` (a
+            variance ratio, dimensionless).
+        diff_mean: Its mean paired difference (KPI units): tells identical arms (0) from arms
+            whose difference is the same nonzero value in every replication.
+        n: Replications paired.
+
+    Returns:
+        A phrase such as ``"common random numbers made this comparison 12.3 times sharper"``.
+    """
+    if np.isnan(factor):
+        if n < 2:
+            return "cannot be measured with fewer than 2 replications"
+        return "neither arm varies across replications: nothing for common random numbers to sharpen"
+    if np.isinf(factor):
+        if diff_mean == 0.0:
+            return "identical arms: common random numbers made the difference exactly zero"
+        return "common random numbers made the difference the same in every replication (exact)"
+    if factor < 1.0:
+        # "0.6 times sharper" reads as a gain; below 1 the pairing gained nothing (or, with few
+        # replications, the estimate is noise around 1).
+        return f"common random numbers made this comparison {factor:.1f} times as sharp (no gain)"
+    return f"common random numbers made this comparison {factor:.1f} times sharper"
+
+
+def _crn_summary(diffs: pd.DataFrame, arms: list[str], replications: int) -> str:
+    """A line per strategy, first in the section where a reader starts: the range and median of
+    its comparisons' CRN factors; then how to read them."""
+    lines = []
+    for arm in arms:
+        f = diffs.loc[diffs["strategy"] == arm, "crn_factor"].to_numpy(dtype=float)
+        finite = f[np.isfinite(f)]
+        if finite.size:
+            lo, med, hi = np.quantile(finite, [0.0, 0.5, 1.0])
+            said = (
+                f"common random numbers made its comparisons {lo:.1f} to {hi:.1f} times sharper "
+                f"(median {med:.1f}; intervals {np.sqrt(lo):.1f} to {np.sqrt(hi):.1f} "
+                "times narrower)"
+            )
+            if np.isinf(f).any():
+                said += f"; {int(np.isinf(f).sum())} of {f.size} exact (no sampling error)"
+        elif np.isinf(f).any():
+            said = crn_phrase(np.inf, float(diffs.loc[diffs["strategy"] == arm, "diff_mean"].abs().max()), 2)
+        else:
+            said = crn_phrase(np.nan, np.nan, replications)
+        lines.append(f"<li><b>{html.escape(arm)}</b>: {html.escape(said)}.</li>")
+    note = (
+        "Sharper: the paired difference varies that many times less, in variance, than the "
+        "difference of two independent replications would (the sum of the two arms' variances "
+        "over replications), so its confidence interval is the square root of that many times "
+        f"narrower. With {replications} replications the factor is itself an estimate (a ratio "
+        "of sample variances): read its order of magnitude, not its decimals."
+    )
+    return f"<ul>{''.join(lines)}</ul><p>{html.escape(note)}</p>"
+
+
+#: Comparisons (table cells) shown open; more go in a collapsed table (a sampled design can have
+#: hundreds, which would push the rest of the report out of sight).
+_CRN_ROWS_SHOWN = 60
+
+
+def _crn_table(diffs: pd.DataFrame, varied: list[str], strategies: list[str], kpis: list[str]) -> str:
+    """Every comparison of the forest plot, in its order: a row per KPI and cell, a column per
+    strategy (side by side, as the plot's points are), each cell the paired difference with its
+    interval and what common random numbers did for it."""
+    arms = [s for s in strategies if s in set(diffs["strategy"])]
+    by = diffs.set_index(["kpi", "cell_id", "strategy"])
+    cells = diffs[["cell_id", *varied]].drop_duplicates("cell_id").sort_values("cell_id")
+    records = []
+    for kpi in (k for k in kpis if k in set(diffs["kpi"])):
+        share = kpi_unit(kpi) == "share"
+        unit = "percentage points" if share else kpi_unit(kpi)
+        scale = 100.0 if share else 1.0
+        for cell in cells.to_dict("records"):
+            shown = []
+            for arm in arms:
+                r = by.loc[(kpi, cell["cell_id"], arm)]
+                mid, lo, hi = (_signed(scale * r[c]) for c in ("diff_mean", "ci_low", "ci_high"))
+                shown.append(f"{mid} [{lo}, {hi}]; {crn_phrase(r['crn_factor'], r['diff_mean'], r['n'])}")
+            records.append((f"{kpi_label(kpi)} ({unit})", *(_cell_value(cell[k]) for k in varied), *shown))
+    columns = ["KPI", *varied, *(f"{arm}: difference [95% CI]" for arm in arms)]
+    table = _table(pd.DataFrame(records, columns=columns))
+    if len(records) * len(arms) <= _CRN_ROWS_SHOWN:
+        return table
+    return f"<details><summary>Every comparison ({len(records) * len(arms)})</summary>{table}</details>"
+
+
+def _signed(v: float) -> str:
+    return "n/a" if np.isnan(v) else f"{v:+,.2f}"
 
 
 def _inline(overrides: dict) -> str:

@@ -22,7 +22,9 @@ from analysis.plots import PALETTE
 from simcore.results.registry import kpi as registered_kpi
 
 #: Columns of ``summarize`` and ``compare`` frames that are not varied keys.
-_RESULT_COLUMNS = frozenset({"cell_id", "strategy", "kpi", "mean", "ci_low", "ci_high", "n", "diff_mean"})
+_RESULT_COLUMNS = frozenset(
+    {"cell_id", "strategy", "kpi", "mean", "ci_low", "ci_high", "n", "diff_mean", "crn_factor"}
+)
 #: Share KPIs (rates, shares, accuracy, utilisation): fractions, drawn as percentages.
 
 #: Default KPIs of a forest plot: the cancellation and dispute rates (all shares: one x axis).

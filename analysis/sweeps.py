@@ -4,7 +4,8 @@ A sweep store (``simcore sweep ... --out DIR``) holds one Parquet file of tidy K
 run. :func:`load_sweep` stacks them with the design; :func:`summarize` gives each cell,
 strategy and KPI its mean and confidence interval over replications; :func:`compare` pairs
 each strategy's replication with the baseline strategy's replication of the same number, which
-shares its random numbers (common random numbers), and summarises the differences.
+shares its random numbers (common random numbers), and summarises the differences, with
+:func:`crn_factor`, how much sharper the pairing made each comparison.
 """
 
 from __future__ import annotations
@@ -173,6 +174,55 @@ def summarize(
     return pd.DataFrame(rows, columns=[*keys, "mean", "ci_low", "ci_high", "n"])
 
 
+def crn_factor(arm: np.ndarray, base: np.ndarray) -> float:
+    """How many times smaller in variance common random numbers made a paired comparison.
+
+    ``(s_A^2 + s_B^2) / s_D^2``: the sample variances (over replications) of the arm's values
+    ``A_r`` and the baseline's ``B_r``, whose sum is what the difference of two independent
+    replications would vary by, over the sample variance of the paired differences
+    ``D_r = A_r - B_r``. It equals ``1 + 2 cov(A, B) / s_D^2``: above 1 when common random
+    numbers move both arms together, 1 when they do nothing, below 1 when they move the arms
+    apart. Replications where either value is NaN are left out.
+
+    The factor estimates a ratio of *variances*; a confidence interval's width shrinks by its
+    square root (a factor of 100 makes the interval 10 times narrower). It is itself a ratio
+    of sample variances and is noisy with few replications: for independent normal arms of
+    equal variance it is ``(1 + F) / 2`` with ``F ~ F(R-1, R-1)``, which with R = 10
+    replications lies between 0.6 and 2.5 for the middle 95% of sweeps although the true
+    factor is 1. Read its order of magnitude, not its first digit.
+
+    Args:
+        arm: The arm's KPI values, one per replication (KPI units).
+        base: The baseline's values of the same replications, in the same order.
+
+    Returns:
+        The factor (dimensionless); ``inf`` when the paired differences do not vary but the
+        arms do (identical arms: the difference is exact); NaN when neither varies, or with
+        fewer than 2 replications where both are defined.
+
+    Raises:
+        ValueError: ``arm`` and ``base`` differ in length.
+    """
+    a, b = np.asarray(arm, dtype=float), np.asarray(base, dtype=float)
+    if a.shape != b.shape:
+        raise ValueError(f"crn_factor: {a.size} arm values but {b.size} baseline values")
+    both = ~(np.isnan(a) | np.isnan(b))
+    a, b = a[both], b[both]
+    if a.size < 2:
+        return np.nan
+    together, paired = _variance(a) + _variance(b), _variance(a - b)
+    if paired == 0.0:
+        return np.inf if together > 0.0 else np.nan
+    return together / paired
+
+
+def _variance(values: np.ndarray) -> float:
+    """The sample variance (ddof 1), exactly 0 for equal values: ``np.var`` can leave a few ulps
+    when the mean is not representable, which would turn an exact difference into a huge finite
+    factor instead of ``inf``."""
+    return 0.0 if np.ptp(values) == 0.0 else float(values.var(ddof=1))
+
+
 def compare(
     df: pd.DataFrame,
     baseline: str = "status_quo",
@@ -185,10 +235,14 @@ def compare(
 
     Replication ``r`` of a strategy is paired with replication ``r`` of the baseline in the same
     cell: they share random numbers, so the difference's interval is far narrower than the
-    two separate intervals suggest. Two identical arms differ by exactly 0.
+    two separate intervals suggest. Two identical arms differ by exactly 0. ``crn_factor`` says
+    how much narrower: see :func:`crn_factor` (a variance ratio, so the interval's width
+    shrinks by its square root, and a noisy one with few replications).
 
     Returns:
-        Columns ``cell_id``, the varied keys, ``strategy, kpi, diff_mean, ci_low, ci_high, n``.
+        Columns ``cell_id``, the varied keys, ``strategy, kpi, diff_mean, ci_low, ci_high,
+        crn_factor, n`` (``n`` counts replications where both arms are defined; the interval
+        and the factor need n >= 2; the factor is ``inf`` for identical arms).
 
     Raises:
         KeyError: ``baseline`` is not a strategy of the sweep.
@@ -203,6 +257,12 @@ def compare(
     paired = arms.merge(ref, on=["cell_id", "replication", "kpi"], suffixes=("", "_base"))
     paired["diff"] = paired["value"] - paired["value_base"]
     keys = ["cell_id", *varied, "strategy", "kpi"]
-    groups = paired.groupby(keys, sort=True, dropna=False)["diff"]
-    rows = _interval_rows(groups, confidence, bootstrap, resamples, seed)
-    return pd.DataFrame(rows, columns=[*keys, "diff_mean", "ci_low", "ci_high", "n"])
+    groups = paired.groupby(keys, sort=True, dropna=False)
+    rows = _interval_rows(groups["diff"], confidence, bootstrap, resamples, seed)
+    # The same groupby iterates in the same order, so the factors line up with the rows.
+    factors = [
+        crn_factor(g["value"].to_numpy(dtype=float), g["value_base"].to_numpy(dtype=float)) for _, g in groups
+    ]
+    out = pd.DataFrame(rows, columns=[*keys, "diff_mean", "ci_low", "ci_high", "n"])
+    out.insert(out.columns.get_loc("n"), "crn_factor", np.array(factors, dtype=float))
+    return out

@@ -3,7 +3,8 @@
 ``order_story`` gathers an order's events with the reason or outcome the order's row records for
 them (a cancellation's initiator and reason, a refund's amount and method, a dispute's claim and
 ruling); ``format_story`` lays it out for a terminal under a header naming the order's amount,
-buyer, seller, destination and final status.
+buyer, seller, destination and final status. ``arrival_visit`` finds what became of one visit
+(arrival): the order it was placed as, or a lost visit, which ``format_visit`` tells in a line.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -137,6 +139,92 @@ def order_story(run: str | Path | RunFiles, order_id: int) -> pd.DataFrame:
     return story
 
 
+#: What a lost visit's outcome means (``lost_visits.outcome``).
+LOST_MEANING = {
+    "lost_sale": "lost sale: nothing in stock the buyer would take",
+    "forgone": "forgone: the buyer had churned or, with trust lowered, did not buy",
+}
+
+#: Why a run cannot be traced by arrival, and what to do.
+_BEFORE_ARRIVALS = (
+    "it was written before arrival ids, so its visits cannot be traced; "
+    "run it again with `simcore run SCENARIO --out DIR`"
+)
+
+
+def arrival_visit(run: str | Path | RunFiles, arrival_id: int) -> dict[str, Any]:
+    """What became of one visit (arrival) of a run: the order it was placed as, or a lost visit.
+
+    Args:
+        run: A run folder written by ``simcore run``, or its :class:`~analysis.io.RunFiles`.
+        arrival_id: The visit's index among the run's arrivals (``orders.arrival_id``,
+            ``lost_visits.arrival_id``; a whole number).
+
+    Returns:
+        ``arrival_id``; ``order_id`` (the order's id, for :func:`order_story`; None for a lost
+        visit); and for a lost visit its ``arrived_at`` (timestamp), ``arrived_hour`` (hours
+        since the start), ``outcome`` (``lost_sale`` or ``forgone``) and ``buyer_id``.
+
+    Raises:
+        RunInputError: ``run`` is not a run folder or cannot be read, it was written before
+            arrival ids (no ``lost_visits.parquet``), ``arrival_id`` is not a whole number, or no
+            visit has that id (the message gives the range of ids).
+    """
+    aid = _order_id(arrival_id, "arrival")
+    if isinstance(run, RunFiles):
+        where = "this run"
+        if run.lost_visits is None or "arrival_id" not in run.orders.columns:
+            raise RunInputError(f"{where}: {_BEFORE_ARRIVALS}")
+        placed = run.orders[["arrival_id", "order_id"]]
+        lost = run.lost_visits
+    else:
+        where = str(run)
+        paths = locate_run(run, ("orders.parquet",))
+        lost_path = Path(run) / "lost_visits.parquet"
+        if not lost_path.is_file():
+            raise RunInputError(f"{run}: no lost_visits.parquet: {_BEFORE_ARRIVALS}")
+        try:
+            if "arrival_id" not in pq.read_schema(paths["orders.parquet"]).names:
+                raise RunInputError(f"{run}: its orders have no arrival_id: {_BEFORE_ARRIVALS}")
+            placed = pd.read_parquet(paths["orders.parquet"], columns=["arrival_id", "order_id"])
+            lost = pd.read_parquet(lost_path)
+        except (pa.ArrowInvalid, OSError, KeyError) as exc:
+            raise RunInputError(
+                f"{run}: cannot read its orders or lost visits ({exc}); run it again"
+            ) from None
+    hit = np.flatnonzero(placed["arrival_id"].to_numpy() == aid)
+    if len(hit):
+        return {"arrival_id": aid, "order_id": int(placed["order_id"].iloc[hit[0]])}
+    row = lost[lost["arrival_id"] == aid]
+    if row.empty:
+        n = len(placed) + len(lost)
+        span = f"ids run from 0 to {n - 1}" if n else "it has no visits"
+        raise RunInputError(f"arrival {aid}: no such arrival in {where}; {span}")
+    r = row.iloc[0]
+    return {
+        "arrival_id": aid,
+        "order_id": None,
+        "arrived_at": pd.Timestamp(r["arrived_at"]),
+        "arrived_hour": float(r["arrived_hour"]),
+        "outcome": str(r["outcome"]),
+        "buyer_id": int(r["buyer_id"]),
+    }
+
+
+def format_visit(visit: dict[str, Any]) -> str:
+    """One line for a visit from :func:`arrival_visit`: a lost visit's time (to the second),
+    outcome and buyer, or the order a placed visit became."""
+    aid = visit["arrival_id"]
+    if visit["order_id"] is not None:
+        return f"arrival {aid}: placed as order {visit['order_id']}"
+    outcome = visit["outcome"]
+    return (
+        f"arrival {aid}: {visit['arrived_at'].floor('s'):%Y-%m-%d %H:%M:%S} "
+        f"(hour {visit['arrived_hour']:.2f}), buyer {visit['buyer_id']}, "
+        f"{LOST_MEANING.get(outcome, outcome)}; no order"
+    )
+
+
 def format_story(story: pd.DataFrame, *, max_detail: int | None = None) -> str:
     """The story as aligned text for a terminal: a header line for the order, a line for its
     outcome, then one line per event (time, time since placement, activity, actor, detail).
@@ -196,7 +284,7 @@ def _since(delta: pd.Timedelta) -> str:
     return f"+{days}d {rest // 3600:02d}:{rest % 3600 // 60:02d}:{rest % 60:02d}"
 
 
-def _order_id(order_id: Any) -> int:
+def _order_id(order_id: Any, what: str = "order") -> int:
     if isinstance(order_id, str) and order_id.strip().lstrip("-").isdigit():
         return int(order_id)
     try:
@@ -204,7 +292,7 @@ def _order_id(order_id: Any) -> int:
             raise TypeError
         return operator.index(order_id)
     except TypeError:
-        raise RunInputError(f"order id: must be a whole number (got {order_id!r})") from None
+        raise RunInputError(f"{what} id: must be a whole number (got {order_id!r})") from None
 
 
 def _unknown(oid: int, ids: pd.Series, where: str) -> None:

@@ -138,6 +138,27 @@ QUIET: dict[str, Any] = {
 }
 
 
+def after_row(scn: simcore.Scenario, u: float = 0.99, **at: float) -> list[float]:
+    """An order's after-draws (simcore.model.draws) for desks tested alone: every uniform ``u``,
+    every duration its distribution's mean (a constant's value; the quote and transit those of
+    the first destination), then ``at`` (``{"NAME": value}`` by the layout's names)."""
+    from simcore.model import draws
+
+    row = [u] * draws.N_AFTER
+    first = next(iter(scn.shipping.destinations.values()))
+    by_destination = iter([first.shipping_cost_usd.mean_in_unit(), first.transit_time.mean_hours])
+    for d in draws.AFTER_TIMES:
+        if d.stream == draws.BY_DESTINATION:
+            row.append(next(by_destination))
+            continue
+        spec = d.spec(scn)
+        row.extend([spec.mean_in_unit() * spec.factor_to(d.unit)] * d.count(scn))
+    assert len(row) == draws.AFTER_WIDTH
+    for name, value in at.items():
+        row[getattr(draws, name)] = value
+    return row
+
+
 def quiet(overrides: dict[str, Any] | None = None) -> simcore.Scenario:
     """The QUIET scenario with dotted ``overrides`` applied, its seed (7, or the one the
     overrides set) moved by ``SIMCORE_TEST_SEED``."""

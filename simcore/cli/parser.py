@@ -112,9 +112,17 @@ def _tools(sub: Any) -> None:
     o.add_argument("--out", type=Path, required=True, help="the HTML file, or with --format png a folder")
     o.add_argument("--format", choices=("html", "png"), default="html", help="html (default) or png")
 
-    t = sub.add_parser("trace", help="print the story of one order, event by event")
+    t = sub.add_parser("trace", help="print the story of one order (or visit), event by event")
     t.add_argument("run_dir", type=Path, help="a folder written by simcore run")
-    t.add_argument("order_id", help="the order's id (orders.parquet order_id)")
+    t.add_argument(
+        "order_id", metavar="ID", help="the order's id (orders.parquet order_id), or with --arrival a visit's"
+    )
+    t.add_argument(
+        "--arrival",
+        action="store_true",
+        help="read ID as an arrival id (a visit, the same under every strategy run with one seed): "
+        "trace the order it became, or say how it was lost",
+    )
 
 
 def _references(sub: Any) -> None:

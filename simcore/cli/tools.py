@@ -102,9 +102,16 @@ def report_command(args) -> int:
 
 
 def trace_command(args) -> int:
-    from analysis.trace import format_story, order_story
+    from analysis.trace import arrival_visit, format_story, format_visit, order_story
 
-    print(format_story(order_story(args.run_dir, args.order_id)))
+    order_id = args.order_id
+    if args.arrival:
+        visit = arrival_visit(args.run_dir, args.order_id)
+        print(format_visit(visit))
+        if visit["order_id"] is None:
+            return EXIT_OK  # a lost visit has no events to tell
+        order_id = visit["order_id"]
+    print(format_story(order_story(args.run_dir, order_id)))
     return EXIT_OK
 
 

@@ -54,6 +54,29 @@ def row_sampler(draw_block: Callable[[int], np.ndarray], width: int) -> RowSampl
     return blocks().__next__
 
 
+def table_rows(draw_table: Callable[[int], np.ndarray]) -> Callable[[], array[float]]:
+    """Serve the rows of tables drawn by ``draw_table(n)``, an ``(n, width)`` array whose
+    columns may come from different streams and distributions (one table per :data:`BLOCK`
+    rows), as typed arrays of single-precision floats.
+
+    A row is an arrival's draws, carried by its order for as long as it is open (days: a
+    million-order run has ~100,000 in flight). Single precision halves that memory (15 MiB at a
+    million orders, benchmarks/bench_run.py) and keeps 24 significant bits: a uniform to within
+    6e-8, a duration to within 6e-8 of itself (a 60-day wait to 0.3 seconds). The rounding is
+    the same in every run, so results stay reproducible bit for bit.
+    """
+
+    def rows():
+        while True:
+            table = draw_table(BLOCK)
+            width = table.shape[1]
+            values = array("f", np.ascontiguousarray(table, dtype=np.float32).tobytes())
+            for i in range(0, BLOCK * width, width):
+                yield values[i : i + width]
+
+    return rows().__next__
+
+
 def uniform_sampler(rng: np.random.Generator) -> Sampler:
     """A sampler of U[0, 1) variates, used for Bernoulli decisions (``u() < p``)."""
     return block_sampler(rng.random)

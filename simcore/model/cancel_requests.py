@@ -6,6 +6,7 @@ import simpy
 
 from simcore.engine.proc import Proc
 from simcore.model.context import RunContext
+from simcore.model.draws import CANCEL_APPROVE, CANCEL_REQUEST_TIME, CANCEL_RESPONSE_TIME
 from simcore.model.order import Order
 from simcore.model.orderbook import OrderBook
 from simcore.model.vocabulary import ACTIVITY, ACTOR, State
@@ -16,9 +17,8 @@ _SHIPPED = State.SHIPPED  # bound once: an enum class's attribute costs ~70 ns (
 class CancelRequests:
     """Starts the cancel request of each order placed with a cancel intention.
 
-    Streams: ``buyers.cancel_request_time`` (placement to request), ``sellers.cancel_response_time``
-    (request to the seller's answer), ``sellers.cancel_approval`` (the seller's yes or no), each
-    drawn when the order's lifecycle starts.
+    The request's time after placement, the seller's answer time after it and the seller's yes
+    or no come with the order (``Order.after_draws``, :mod:`simcore.model.draws`).
 
     Args:
         ctx: The run context.
@@ -29,23 +29,20 @@ class CancelRequests:
         scn = ctx.scn
         self.env = ctx.env
         self.book = book
-        self.request_time = ctx.sampler(scn.buyers.cancel.request_time, "buyers.cancel_request_time")
-        self.response_time = ctx.sampler(scn.sellers.cancel_response_time, "sellers.cancel_response_time")
-        self.approval = ctx.uniform("sellers.cancel_approval")
         self.approval_share = scn.sellers.cancel_approval_share
         self.auto_approve_h = scn.platform.cancel_auto_approve_hours
 
     def start(self, o: Order) -> None:
         """Start the request process of ``o`` (whose ``cancel_reason`` is set)."""
-        env = self.env
+        env, d = self.env, o.after_draws
         env.process(
             cancel_request(
                 env,
                 o,
                 self.book,
-                request_time=self.request_time(),
-                response_time=self.response_time(),
-                approve=self.approval() < self.approval_share,
+                request_time=d[CANCEL_REQUEST_TIME],
+                response_time=d[CANCEL_RESPONSE_TIME],
+                approve=d[CANCEL_APPROVE] < self.approval_share,
                 auto_approve_h=self.auto_approve_h,
             )
         )

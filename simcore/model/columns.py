@@ -25,8 +25,8 @@ from simcore.model.vocabulary import (
 )
 
 #: What a column holds, which fixes its frame dtype:
-#: ``row`` the row number (int64, not recorded); ``id`` an entity id (int64); ``count`` a
-#: whole number (int64); ``usd`` money (float64, NaN when none); ``number`` another float
+#: ``row`` the row number (int64, not recorded); ``id`` an entity id (int64; stored as int32);
+#: ``count`` a whole number (int64); ``usd`` money (float64, NaN when none); ``number`` another float
 #: (NaN when none); ``time`` an hour on the clock (datetime64[ms], NaT when it did not happen);
 #: ``hour`` the placement hour as hours since the start (float64, not recorded: a copy of
 #: ``placed_at``); ``code`` a category of :attr:`Column.codes`; ``destination`` a category of
@@ -41,7 +41,7 @@ class Column:
     Attributes:
         name: The column's name, in the recorder and the frame.
         kind: See :data:`Kind`.
-        store: The recorder's array typecode ('d' float64, 'q' int64, 'b' int8); None for
+        store: The recorder's array typecode ('d' float64, 'i' int32, 'b' int8); None for
             columns the frame derives (``row``, ``hour``).
         meaning: One line for readers of the table, with the unit.
         codes: The categories of a ``code`` column, by code.
@@ -69,11 +69,19 @@ def _time(name: str, meaning: str) -> Column:
 #: The orders table, column by column, in frame order.
 ORDER_COLUMNS: tuple[Column, ...] = (
     Column("order_id", "row", None, "order id (the row number; ids count placed orders)"),
-    Column("buyer_id", "id", "q", "buyer account (legitimate buyers first, then fraudulent)", placement=True),
-    Column("seller_id", "id", "q", "seller", placement=True),
-    Column("sku_id", "id", "q", "listing", placement=True),
+    Column(
+        "arrival_id",
+        "id",
+        "i",
+        "the visit the order came from (its index among all arrivals, lost sales and forgone orders "
+        "included): the same visit under every strategy run with one seed and replication",
+        placement=True,
+    ),
+    Column("buyer_id", "id", "i", "buyer account (legitimate buyers first, then fraudulent)", placement=True),
+    Column("seller_id", "id", "i", "seller", placement=True),
+    Column("sku_id", "id", "i", "listing", placement=True),
     Column("destination", "destination", "b", "destination (scenario shipping.destinations)", placement=True),
-    Column("quantity", "count", "q", "units ordered", placement=True),
+    Column("quantity", "count", "i", "units ordered", placement=True),
     Column("amount", "usd", "d", "what the buyer pays (USD)", placement=True),
     Column("placed_at", "time", "d", "when the order was placed (timestamp)", placement=True),
     _code("status", STATUSES, "open, completed or cancelled", optional=False),

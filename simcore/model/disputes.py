@@ -31,14 +31,19 @@ from simcore.model.draws import (
     CHURN_DISPUTE,
     CHURN_LATE,
     CHURN_SHORT,
+    DISPUTE_REVIEW_TIME,
     EVIDENCE,
+    INTERVENTION_DELAY,
+    INTERVENTION_TIME,
     LATE_DISPUTE,
     MERIT,
+    OPEN_DELAY,
     PARTIAL_ACCEPT,
     PARTIAL_OFFER,
     PARTIAL_SHARE,
     RULING,
     SHORT_DISPUTE,
+    SHORT_OPEN_DELAY,
 )
 from simcore.model.order import Order
 from simcore.model.refunds import RefundDesk
@@ -67,9 +72,9 @@ PARTIAL_SHARE_SPREAD = 0.2
 class DisputeDesk:
     """Opens disputes after trouble and runs them through their stages.
 
-    Streams: ``disputes.review_time`` and ``disputes.intervention_time`` (an agent's work),
-    ``disputes.open_delay`` (trouble to dispute), ``disputes.intervention_delay`` (evidence
-    gathering). Every decision comes from the order's own draws (:mod:`simcore.model.draws`).
+    Every decision and every duration comes from the order's own draws (``Order.after_draws``,
+    :mod:`simcore.model.draws`): the delay from trouble to dispute, the agents' review and
+    decision times, the evidence gathering.
 
     Args:
         ctx: The run context (``platform.disputes``, ``platform.customer_service``,
@@ -102,10 +107,6 @@ class DisputeDesk:
         # One team of agents per copy of the market (simcore.scenario.scale), by the seller's.
         self.agents = teams(ctx.env, ctx.rec.queue("customer_service", cs.agents), copies(scn.scale))
         self.copy_of = copy_of
-        self.review_time = ctx.sampler(cs.review_time, "disputes.review_time")
-        self.intervention_time = ctx.sampler(cs.intervention_time, "disputes.intervention_time")
-        self.open_delay = ctx.sampler(self.cfg.open_delay, "disputes.open_delay")
-        self.intervention_delay = ctx.sampler(self.cfg.intervention_delay, "disputes.intervention_delay")
 
     # ------------------------------------------------------------------ triggers
 
@@ -127,7 +128,7 @@ class DisputeDesk:
             disguised = self.rec.orders["true_reason"][o.id] != REASON[reason]
             p = cfg.propensity.disguised_cancellation if disguised else cfg.propensity.seller_cancellation
             if d[CANCEL_DISPUTE] < p:
-                env.process(self.open_later(o, "suspicious_cancellation", self.open_delay()))
+                env.process(self.open_later(o, "suspicious_cancellation", d[OPEN_DELAY]))
         due, amount = refund
         patience = self.calendar.add_business_days(env.now, self.trust_cfg.refund_patience_bdays)
         if due > patience or amount < o.amount:
@@ -152,7 +153,7 @@ class DisputeDesk:
                 return
             self._lose_trust(o, tcfg.refund_wrong_loss, d[CHURN_SHORT])
             if d[SHORT_DISPUTE] < prop.refund_wrong_amount:
-                env.process(self.open_later(o, "refund_wrong_amount", self.open_delay()))
+                env.process(self.open_later(o, "refund_wrong_amount", d[SHORT_OPEN_DELAY]))
 
     # ------------------------------------------------------------------ the dispute
 
@@ -194,7 +195,7 @@ class DisputeDesk:
         # 1. Initial review.
         agents = self.agents[self.copy_of[o.seller]]
         yield from agents.serve(
-            self.review_time(),
+            d[DISPUTE_REVIEW_TIME],
             lambda: rec.event(env.now, oid, ACTIVITY["dispute_review_started"], ACTOR["platform"]),
         )
         rec.event(env.now, oid, ACTIVITY["dispute_reviewed"], ACTOR["platform"])
@@ -228,8 +229,8 @@ class DisputeDesk:
         rec.event(env.now, oid, ACTIVITY["dispute_escalated"], ACTOR["buyer"])
 
         # 3. Platform intervention: evidence gathering, then an agent decides.
-        yield env.timeout(self.intervention_delay())
-        yield from agents.serve(self.intervention_time())
+        yield env.timeout(d[INTERVENTION_DELAY])
+        yield from agents.serve(d[INTERVENTION_TIME])
         r = cfg.ruling
         p_win = (
             (r.merit_win if self._founded(o, reason) else r.no_merit_win)

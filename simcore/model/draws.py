@@ -1,57 +1,129 @@
-"""The per-order draw layout: which uniform of an arrival's rows makes which decision.
+"""An arrival's own draws: which number of its rows makes which decision or times which wait.
 
 Every arrival draws the same fixed number of numbers from each of its streams when it arrives,
 whatever then happens to it, so that two strategies run with one seed give the same arrival
-the same luck (common random numbers). Each number makes one decision only, so that decisions
-stay independent. The rows and their streams:
+the same luck (common random numbers): a lever changes only the orders it reaches. That holds
+for decisions (uniforms, read as ``u < p``) and for durations alike: the first look, the
+handling, the carrier's quote and the transit, the buyer's confirmation, the refund's delay,
+a dispute's times. Each number makes one decision or times one wait only, so they stay
+independent. An arrival's draws come as three rows, each a table of columns drawn a block of
+arrivals at a time (:func:`simcore.engine.samplers.table_rows`), each column from its own
+named stream:
 
-- ``orders.sku``: :data:`LISTING_TRIES` uniforms; the candidate listings, by popularity.
-- ``orders.choices``: :data:`N_CHOICES` uniforms; the placement's decisions, then the referee's.
-- ``orders.risk_noise``: one standard normal, appended to the referee's as :data:`SCORE_NOISE`.
-- ``orders.payment``: :func:`pay_width` uniforms; four per possible payment attempt, then the
-  verification decisions.
-- ``orders.aftermath``: :data:`N_AFTER` uniforms; what may follow the order (parcel loss,
-  disputes and their course, churn, the buyer's next purchase).
+- the **choices** row: :data:`N_CHOICES` uniforms of ``orders.choices`` (placement, then the
+  referee's), one standard normal of ``orders.risk_noise``, then the referee's durations.
+  The referee's part (:data:`SCREEN`) is the order's ``screen_draws``.
+- the **payment** row (``Order.pay_draws``, :class:`PayLayout`): four uniforms of
+  ``orders.payment`` per possible attempt and two for verification, then each attempt's
+  service time, each retry's delay and the verification time.
+- the **aftermath** row (``Order.after_draws``): :data:`N_AFTER` uniforms of
+  ``orders.aftermath``, then the durations of what follows payment (:data:`AFTER_TIMES`).
 
-Changing a layout changes every run's numbers: add at the end of a row, never in between.
+Two durations depend on the order's destination (the carrier's quote and the transit time):
+their columns are filled at placement from the destination's own sampler, which every arrival
+draws from, placed or not, in arrival order.
+
+Changing a layout changes every run's numbers: add at the end of a row's part, never in between.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import NamedTuple
+
+from simcore.scenario.distributions import Constant, DistSpec, TimeUnit
+from simcore.scenario.schema import Scenario
 
 # ---- orders.sku: the candidate listings
 #: Tries a buyer makes at finding an in-stock listing before giving up (a lost sale): each
 #: arrival draws this many candidates by popularity.
 LISTING_TRIES = 3
 
-# ---- orders.choices: placement, then the referee's part (``Order.screen_draws``)
+
+@dataclass(frozen=True)
+class Durations:
+    """Columns of a row drawn from one stream: ``count`` draws per arrival of the scenario's
+    ``spec``, in ``unit`` (hours unless said)."""
+
+    stream: str
+    spec: Callable[[Scenario], DistSpec]
+    unit: TimeUnit = "hours"
+    count: Callable[[Scenario], int] = lambda scn: 1
+
+
+# ---- the choices row: orders.choices, then the referee's part (``Order.screen_draws``)
 #: Placement: fraudster or not, which buyer, card or wallet, stolen card, cancel intention,
 #: address conflict, seller neglect.
 FRAUD, BUYER, CARD, STOLEN, CANCEL, ADDRESS, NEGLECT = range(7)
 #: Uniforms of ``orders.choices`` per arrival: the seven above, then the referee's three.
 N_CHOICES = 10
-#: The referee's part of an ``orders.choices`` row.
-SCREEN = slice(7, N_CHOICES)
 #: The referee's (``Order.screen_draws``, in this order): prohibited-item detection, the
-#: analyst's decision, the buyer fixing a conflicting address, then the score noise N(0, 1).
-PROHIBITED, REVIEW, ADDRESS_FIX, SCORE_NOISE = range(4)
+#: analyst's decision, the buyer fixing a conflicting address (uniforms), the score noise
+#: N(0, 1), the analyst's review time and the buyer's time to fix the address (hours).
+PROHIBITED, REVIEW, ADDRESS_FIX, SCORE_NOISE, REVIEW_TIME, FIX_TIME = range(6)
+#: The durations after the score noise.
+SCREEN_TIMES = (
+    Durations("referee.review_time", lambda s: s.platform.fraud.review_time),
+    Durations("buyers.address_fix_time", lambda s: s.platform.address_conflict.fix_time),
+)
+#: Width of the choices row, and the referee's part of it.
+CHOICES_WIDTH = N_CHOICES + 1 + len(SCREEN_TIMES)
+SCREEN = slice(7, CHOICES_WIDTH)
 
-# ---- orders.payment (``Order.pay_draws``)
-#: Within each attempt's four: mistyped details, unverified account, issuer decline (the first
-#: three, read as a slice), then the retry decision.
+
+# ---- the payment row (``Order.pay_draws``)
+#: Within each attempt's four uniforms: mistyped details, unverified account, issuer decline
+#: (the first three, read as a slice), then the retry decision.
 DETAILS, ACCOUNT, ISSUER, RETRY = range(4)
 #: Uniforms per possible attempt.
 PER_ATTEMPT = 4
-#: After the attempts (negative indices): sent to verification, gives up on it.
-VERIFY, ABANDON = -2, -1
 
 
 def pay_width(max_retries: int) -> int:
-    """Uniforms each order carries for the gateway: four per possible attempt (the first and
-    ``max_retries`` retries), then the verification and abandonment decisions."""
+    """Uniforms each order carries for the gateway's decisions: four per possible attempt (the
+    first and ``max_retries`` retries), then the verification and abandonment decisions."""
     return PER_ATTEMPT * (max_retries + 1) + 2
 
 
-# ---- orders.aftermath (``Order.after_draws``)
+class PayLayout(NamedTuple):
+    """Positions in the payment row of a gateway allowing ``max_retries`` retries.
+
+    Attributes:
+        verify: Uniform: the payment is sent to verification.
+        abandon: Uniform: the buyer gives up on verification.
+        service: First of the ``max_retries + 1`` attempts' service times (hours).
+        retry_delay: First of the ``max_retries`` retries' delays (hours).
+        verify_time: The buyer's time to complete verification (hours).
+        width: Numbers in the row.
+    """
+
+    verify: int
+    abandon: int
+    service: int
+    retry_delay: int
+    verify_time: int
+    width: int
+
+    @classmethod
+    def of(cls, max_retries: int) -> PayLayout:
+        u = pay_width(max_retries)
+        return cls(u - 2, u - 1, u, u + max_retries + 1, u + 2 * max_retries + 1, u + 2 * max_retries + 2)
+
+
+#: The durations of the payment row, after its uniforms.
+PAY_TIMES = (
+    Durations(
+        "gateway.service_time",
+        lambda s: s.payment.gateway.service_time,
+        count=lambda s: s.payment.max_retries + 1,
+    ),
+    Durations("buyers.retry_delay", lambda s: s.buyers.retry_delay, count=lambda s: s.payment.max_retries),
+    Durations("buyers.verification_time", lambda s: s.buyers.verification_time),
+)
+
+
+# ---- the aftermath row (``Order.after_draws``)
 #: Parcel and dispute triggers: lost parcel, not-delivered, not-as-described, and disputes of a
 #: seller cancellation, of a late refund, of a short refund.
 LOST, NOT_DELIVERED, NOT_AS_DESCRIBED, CANCEL_DISPUTE, LATE_DISPUTE, SHORT_DISPUTE = range(6)
@@ -65,5 +137,74 @@ CHURN_CANCEL, CHURN_LATE, CHURN_SHORT, CHURN_DISPUTE, TRUST_BUY, AVOID = range(1
 #: The seller's pick: whether it mis-keys the stock record, its direction and size
 #: (simcore.model.inventory.Inventory.pick).
 RECORD_ERROR = 20
+#: A cancellation refund: the card payer choosing the wallet, paid short, the share paid; a
+#: dispute's award: the card payer choosing the wallet.
+REFUND_CHOOSES_WALLET, REFUND_SHORT, REFUND_SHORT_SHARE, AWARD_CHOOSES_WALLET = range(21, 25)
+#: The seller approving the buyer's cancel request; the record error of the receipt of a
+#: reorder this order triggers.
+CANCEL_APPROVE, RECEIPT_ERROR = 25, 26
 #: Uniforms of ``orders.aftermath`` per arrival.
-N_AFTER = 21
+N_AFTER = 27
+
+#: The durations (hours unless said), after the uniforms: the buyer's cancel request after
+#: placement and the seller's answer after it; the seller's first look after clearance and
+#: its handling; the carrier's quote (USD) and the transit time, by the destination's
+#: distributions; the lead time of a reorder this order's pick triggers; the buyer's wait
+#: before disputing a parcel that has not come; the buyer's confirmation after delivery; a
+#: cancellation refund's card delay (business days) and wallet delay, and a dispute award's;
+#: the delay before the buyer opens a dispute (the second for a short refund, which may
+#: follow a dispute of the cancellation); the agent's review, the evidence gathering and the
+#: agent's decision.
+(
+    CANCEL_REQUEST_TIME,
+    CANCEL_RESPONSE_TIME,
+    FIRST_LOOK,
+    HANDLING,
+    QUOTE,
+    TRANSIT,
+    RESTOCK_LEAD,
+    NOT_DELIVERED_WAIT,
+    CONFIRM,
+    REFUND_CARD_BDAYS,
+    REFUND_WALLET_TIME,
+    AWARD_CARD_BDAYS,
+    AWARD_WALLET_TIME,
+    OPEN_DELAY,
+    SHORT_OPEN_DELAY,
+    DISPUTE_REVIEW_TIME,
+    INTERVENTION_DELAY,
+    INTERVENTION_TIME,
+) = range(N_AFTER, N_AFTER + 18)
+
+
+def _not_delivered_wait(s: Scenario) -> DistSpec:
+    wait = s.platform.disputes.not_delivered_after_days
+    # A number: every buyer waits as long (no draw); a duration: each buyer's own wait.
+    return wait if isinstance(wait, DistSpec) else Constant(dist="constant", value=float(wait), unit="days")
+
+
+#: A placeholder column, filled at placement by the order's destination (quote, transit).
+BY_DESTINATION = "by destination"
+
+#: The aftermath row's durations, in the order above.
+AFTER_TIMES = (
+    Durations("buyers.cancel_request_time", lambda s: s.buyers.cancel.request_time),
+    Durations("sellers.cancel_response_time", lambda s: s.sellers.cancel_response_time),
+    Durations("sellers.first_look_time", lambda s: s.sellers.first_look_time),
+    Durations("sellers.handling_time", lambda s: s.sellers.handling_time),
+    Durations(BY_DESTINATION, lambda s: Constant(dist="constant", value=0.0)),  # QUOTE
+    Durations(BY_DESTINATION, lambda s: Constant(dist="constant", value=0.0)),  # TRANSIT
+    Durations("inventory.restock_lead_time", lambda s: s.sellers.strategy.restock_lead_time),
+    Durations("disputes.not_delivered_wait", _not_delivered_wait),
+    Durations("buyers.confirm_time", lambda s: s.buyers.confirm_time),
+    Durations("refunds.card_bdays", lambda s: s.refunds.card_delay_bdays, unit="days"),
+    Durations("refunds.wallet_delay", lambda s: s.refunds.wallet_delay),
+    Durations("disputes.award_card_bdays", lambda s: s.refunds.card_delay_bdays, unit="days"),
+    Durations("disputes.award_wallet_delay", lambda s: s.refunds.wallet_delay),
+    Durations("disputes.open_delay", lambda s: s.platform.disputes.open_delay, count=lambda s: 2),
+    Durations("disputes.review_time", lambda s: s.platform.customer_service.review_time),
+    Durations("disputes.intervention_delay", lambda s: s.platform.disputes.intervention_delay),
+    Durations("disputes.intervention_time", lambda s: s.platform.customer_service.intervention_time),
+)
+#: Numbers in the aftermath row.
+AFTER_WIDTH = INTERVENTION_TIME + 1

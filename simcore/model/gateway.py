@@ -5,7 +5,7 @@ from __future__ import annotations
 from simcore.engine.proc import Proc
 from simcore.engine.station import teams
 from simcore.model.context import RunContext
-from simcore.model.draws import ABANDON, PER_ATTEMPT, RETRY, VERIFY
+from simcore.model.draws import PER_ATTEMPT, RETRY, PayLayout
 from simcore.model.order import Order
 from simcore.model.orderbook import OrderBook
 from simcore.model.vocabulary import ACTIVITY, ACTOR, DECLINE_CAUSE, State
@@ -29,9 +29,9 @@ class Gateway:
     ``decline_persistence``, since insufficient funds rarely fix themselves within minutes).
     The buyer retries with ``buyers.retry_probability`` up to ``max_retries`` times.
 
-    The random numbers of every decision come with the order (``Order.pay_draws``, laid out in
-    :mod:`simcore.model.draws`), drawn when it was placed. Streams: ``gateway.service_time``,
-    ``buyers.retry_delay``, ``buyers.verification_time``.
+    The random numbers of every decision and every duration (each attempt's service time, each
+    retry's delay, the verification time) come with the order (``Order.pay_draws``, laid out by
+    :class:`simcore.model.draws.PayLayout`), drawn when it arrived.
 
     Args:
         ctx: The run context (``payment``, ``buyers``).
@@ -53,9 +53,7 @@ class Gateway:
         # One team of servers per copy of the market (simcore.scenario.scale), by the seller's.
         self.stations = teams(ctx.env, ctx.rec.queue("gateway", p.gateway.servers), copies(scn.scale))
         self.copy_of = copy_of
-        self.service = ctx.sampler(p.gateway.service_time, "gateway.service_time")
-        self.retry_delay = ctx.sampler(b.retry_delay, "buyers.retry_delay")
-        self.verify_time = ctx.sampler(b.verification_time, "buyers.verification_time")
+        self.at = PayLayout.of(p.max_retries)
         # Read at every attempt: bound here rather than read off the scenario (a pydantic model's
         # attribute costs ~30 ns, a plain object's ~10).
         self.incorrect_details_rate = p.incorrect_details_rate
@@ -89,9 +87,10 @@ class Gateway:
         book.step(o, _PAYING, "payment_submitted", "buyer")
         cause = 0
         attempts = 0
+        d, at = o.pay_draws, self.at
         while True:
+            service = d[at.service + attempts]
             attempts += 1
-            service = self.service()
             turn = station.request()
             if turn is not None:
                 yield turn
@@ -108,17 +107,17 @@ class Gateway:
             rec.event(env.now, o.id, _DECLINED, _GATEWAY)
             if (
                 attempts > self.cfg.max_retries
-                or o.pay_draws[PER_ATTEMPT * (attempts - 1) + RETRY] >= self.buyers.retry_probability
+                or d[PER_ATTEMPT * (attempts - 1) + RETRY] >= self.buyers.retry_probability
             ):
                 return False
-            yield env.timeout(self.retry_delay())
+            yield env.timeout(d[at.retry_delay + attempts - 1])
             if o.closed:
                 return False
 
     def needs_verification(self, o: Order) -> bool:
         """Whether this card payment is sent to the extra verification step."""
         v = self.cfg.verification
-        x = o.pay_draws[VERIFY]
+        x = o.pay_draws[self.at.verify]
         if not o.card:
             return False
         if o.stolen_card:
@@ -134,8 +133,8 @@ class Gateway:
         abandon = (
             self.fraud.verification_abandon_share if o.is_fraud else self.buyers.verification_abandon_share
         )
-        gives_up = o.pay_draws[ABANDON] < abandon
-        took = self.verify_time()
+        gives_up = o.pay_draws[self.at.abandon] < abandon
+        took = o.pay_draws[self.at.verify_time]
         if gives_up or took > window:
             yield env.timeout(window)
             if not o.closed:

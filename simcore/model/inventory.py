@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 from array import array
 from bisect import bisect_right
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import simpy
@@ -29,6 +29,7 @@ import simpy
 from simcore.engine.proc import Proc
 from simcore.engine.samplers import BLOCK
 from simcore.model.context import RunContext
+from simcore.model.draws import RECEIPT_ERROR, RESTOCK_LEAD
 from simcore.model.prehistory import StockRules, prehistory, steady_stock
 from simcore.model.records import derive_rates, error_size_table
 from simcore.scenario.scale import copies
@@ -40,8 +41,8 @@ class Inventory:
     Streams: ``inventory.build`` (catalog layout and the start-only stock and records, once),
     ``inventory.start`` (the steady-state start: the prehistory), ``inventory.prices`` (prices,
     margins, price typos, prohibited listings), ``sellers.record_accuracy`` (each seller's record
-    accuracy when ``inventory_accuracy_concentration`` is set), ``inventory.receipt_errors``
-    (mis-keyed receipts), and for the lazy processes (:meth:`start_shrinkage`) ``inventory.shrinkage.gap``,
+    accuracy when ``inventory_accuracy_concentration`` is set), and for the lazy processes
+    (:meth:`start_shrinkage`) ``inventory.shrinkage.gap``,
     ``inventory.shrinkage.pick``, ``inventory.drift.gap``, ``inventory.drift.pick`` and
     ``inventory.drift.error``.
 
@@ -100,7 +101,6 @@ class Inventory:
         errors_per_day = self._error_rates(ctx, units, quantity)
         self._phantom = cfg.phantom_share
         self._sizes = error_size_table(cfg.record_error_mean)
-        self._receipt_error = ctx.uniform("inventory.receipt_errors")
 
         start = ctx.generator("inventory.start")
         rules = StockRules(
@@ -331,12 +331,13 @@ class Inventory:
         self.physical[sku] += qty
         self.recorded[sku] += qty
 
-    def receive(self, sku: int, qty: int, now: float) -> None:
-        """A replenishment of ``qty`` units arrives and is recorded, perhaps mis-keyed."""
+    def receive(self, sku: int, qty: int, now: float, u: float) -> None:
+        """A replenishment of ``qty`` units arrives and is recorded, mis-keyed if its uniform
+        ``u`` says so (drawn when it was ordered)."""
         if self.next_due <= now:
             self.settle(now)
         self.physical[sku] += qty
-        err = self._error(self._receipt_error(), self.pick_error_p[sku // self.skus_per_seller])
+        err = self._error(u, self.pick_error_p[sku // self.skus_per_seller])
         rec = self.recorded[sku] + qty + err
         self.recorded[sku] = rec if rec > 0 else 0
 
@@ -416,8 +417,13 @@ class Restocker:
     """Triggers replenishment when a listing runs low, and when a count finds it low.
 
     The seller reorders a SKU's own quantity when its stock on record (less reserved units) is
-    at or below its own reorder point (:func:`stock_policy`) and nothing is on order. Stream:
-    ``inventory.restock_lead_time``.
+    at or below its own reorder point (:func:`stock_policy`) and nothing is on order. A reorder
+    an order's pick (or cancellation) triggers takes its lead time and its receipt's record-error
+    uniform from that order's draws (:mod:`simcore.model.draws`), so a lever that leaves the
+    order alone leaves its reorder alone too. Reorders a count triggers, and those in transit at
+    the start, draw them from ``inventory.count_restock_lead_time`` and
+    ``inventory.receipt_errors``, in event order: they belong to the counting schedule, which
+    the sync lever itself moves.
 
     Args:
         ctx: The run context (``sellers.strategy``).
@@ -428,27 +434,34 @@ class Restocker:
         s = ctx.scn.sellers.strategy
         self.env = ctx.env
         self.inv = inventory
-        self.lead_time = ctx.sampler(s.restock_lead_time, "inventory.restock_lead_time")
+        self.lead_time = ctx.sampler(s.restock_lead_time, "inventory.count_restock_lead_time")
+        self.receipt_error = ctx.uniform("inventory.receipt_errors")
 
     def start(self) -> None:
         """Send on their way the replenishments in transit at the start."""
         inv = self.inv
         for sku, qty, due_h in inv.in_transit:
-            self.env.process(restock(self.env, inv, sku, qty, due_h))
+            self.env.process(restock(self.env, inv, sku, qty, due_h, self.receipt_error()))
         # Those already at or below their reorder point (found empty shelves): the rest would
         # pass check() without ordering, and a million-order world has 1.8 million SKUs.
         shows = np.frombuffer(inv.recorded, np.int64) - np.frombuffer(inv.reserved, np.int64)
         for sku in np.flatnonzero(shows <= np.asarray(inv.point)).tolist():
             self.check(sku)
 
-    def check(self, sku: int) -> None:
-        """Reorder ``sku`` if it shows its reorder point or fewer units and none are on order."""
+    def check(self, sku: int, after_draws: Sequence[float] | None = None) -> None:
+        """Reorder ``sku`` if it shows its reorder point or fewer units and none are on order;
+        ``after_draws``: those of the order whose pick or cancellation prompts the check
+        (None for a count's)."""
         inv = self.inv
         if not inv.on_order[sku] and inv.recorded[sku] - inv.reserved[sku] <= inv.point[sku]:
             # Flagged now, not when the process first runs: another check at this hour (a count,
             # then a pick) must not order again.
             inv.on_order[sku] = True
-            self.env.process(restock(self.env, inv, sku, inv.quantity[sku], self.lead_time()))
+            if after_draws is None:
+                lead, u = self.lead_time(), self.receipt_error()
+            else:
+                lead, u = after_draws[RESTOCK_LEAD], after_draws[RECEIPT_ERROR]
+            self.env.process(restock(self.env, inv, sku, inv.quantity[sku], lead, u))
 
     def count(self, seller: int) -> None:
         """A seller's full count (records reset to the shelf), then a reorder of every SKU the
@@ -461,10 +474,10 @@ class Restocker:
 
 
 def restock(
-    env: simpy.Environment, inv: Inventory, sku: int, quantity: int, lead_time_h: float
+    env: simpy.Environment, inv: Inventory, sku: int, quantity: int, lead_time_h: float, u: float
 ) -> Proc[None]:
     """Process: a replenishment order (flagged on order by its caller) arriving after its lead
-    time; received stock is recorded."""
+    time; received stock is recorded (mis-keyed if the uniform ``u`` says so)."""
     yield env.timeout(lead_time_h)
-    inv.receive(sku, quantity, env.now)
+    inv.receive(sku, quantity, env.now, u)
     inv.on_order[sku] = False

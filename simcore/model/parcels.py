@@ -6,16 +6,17 @@ an order but its delivery after the transit time and the buyer's confirmation af
 ``buyers.confirm_time``, and nothing waits on either. Their only effects on the rest of the
 model are the confirmation's: the buyer's trust and the seller's rating rise.
 
-So these parcels are rows, ``(hour due, 2 * order id + stage)``, of a due-queue
+So these parcels are rows, ``(hour due, 2 * order id + stage, confirmation delay)``, of a due-queue
 (:class:`simcore.engine.duequeue.DueQueue`), not processes or clock events (those were two of a
 run's eight clock events per order and, over the weeks in transit, the largest part of its
 memory; benchmarks/bench_run.py). :meth:`Parcels.settle` applies, in time order, whatever fell
 due by a given hour. :class:`simcore.model.reputation.Reputation` calls it before anything
-reads or changes trust or ratings, and :meth:`Parcels.confirmation_delay` before a troubled
-parcel draws from the same stream. Outcomes and random draws are therefore those of a process
-per order (only two rows due at the very same hour are taken by order id rather than by
-scheduling order; tests/engine/test_mechanics.py); the event-log rows are recorded late, with
-their own hours, and the log is put back in time order when the run is collected.
+reads or changes trust or ratings. The buyer's confirmation delay came with the order
+(``Order.after_draws``): the row carries it from shipment to delivery. Outcomes are therefore
+those of a process per order (only two rows due at the very same hour are taken by order id
+rather than by scheduling order; tests/engine/test_mechanics.py); the event-log rows are
+recorded late, with their own hours, and the log is put back in time order when the run is
+collected.
 """
 
 from __future__ import annotations
@@ -34,9 +35,6 @@ _SELLER, _BUYER = ACTOR["seller"], ACTOR["buyer"]
 class Parcels:
     """Delivers untroubled parcels and closes their orders when the buyer confirms.
 
-    Stream: ``buyers.confirm_time`` (delivery to confirmation; troubled parcels draw from it
-    too, through :meth:`confirmation_delay`).
-
     Args:
         ctx: The run context (the order's buyer and seller are read from the recorder).
         trust: Buyer trust (a good order raises it).
@@ -45,23 +43,14 @@ class Parcels:
 
     def __init__(self, ctx: RunContext, *, trust: BuyerTrust, standing: SellerStanding):
         self.rec = ctx.rec
-        self.confirm = ctx.sampler(ctx.scn.buyers.confirm_time, "buyers.confirm_time")
         self.trust = trust
         self.standing = standing
         self._due = DueQueue()
 
-    def ship(self, oid: int, now: float, transit_h: float) -> None:
-        """Order ``oid`` shipped at hour ``now``; its parcel arrives ``transit_h`` hours later."""
-        self._due.push(now + transit_h, 2 * oid + _DELIVER)
-
-    def confirmation_delay(self, now: float) -> float:
-        """Hours from delivery at ``now`` to the buyer's confirmation, for a troubled parcel.
-
-        Untroubled parcels draw from the same stream as they are settled, in time order: those
-        due by now are settled first, so the draws come in the order a process per parcel would
-        have drawn them."""
-        self.settle(now)
-        return self.confirm()
+    def ship(self, oid: int, now: float, transit_h: float, confirm_h: float) -> None:
+        """Order ``oid`` shipped at hour ``now``; its parcel arrives ``transit_h`` hours later
+        and the buyer confirms it ``confirm_h`` hours after that."""
+        self._due.push(now + transit_h, 2 * oid + _DELIVER, confirm_h)
 
     def settle(self, now: float, *, before: bool = False) -> None:
         """Deliver and close, in time order, what is due at or before hour ``now`` (strictly
@@ -69,16 +58,16 @@ class Parcels:
         due = self._due
         if not due.any_due(now, before):
             return  # nothing due: the common case
-        rec, trust, standing, confirm = self.rec, self.trust, self.standing, self.confirm
+        rec, trust, standing = self.rec, self.trust, self.standing
         event, cols = rec.event, rec.orders
         buyer_id, seller_id = cols["buyer_id"], cols["seller_id"]
         delivered_at, completed_at, status = cols["delivered_at"], cols["completed_at"], cols["status"]
-        for t, key in due.pop_due(now, before):
+        for t, key, confirm_h in due.pop_due(now, before):
             oid = key >> 1
             if key & 1 == _DELIVER:
                 event(t, oid, _DELIVERED, _SELLER)
                 delivered_at[oid] = t
-                due.push(t + confirm(), 2 * oid + _CONFIRM)
+                due.push(t + confirm_h, 2 * oid + _CONFIRM)
             else:
                 event(t, oid, _COMPLETED, _BUYER)
                 completed_at[oid] = t

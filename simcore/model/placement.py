@@ -7,6 +7,7 @@ baskets and intentions.
 
 from __future__ import annotations
 
+from array import array
 from bisect import bisect_left
 from collections.abc import Callable, Sequence
 from typing import cast
@@ -14,12 +15,13 @@ from typing import cast
 import numpy as np
 
 from simcore.engine.proc import Proc, Unwatched
-from simcore.engine.samplers import block_sampler, row_sampler
+from simcore.engine.samplers import Sampler, block_sampler, row_sampler, table_rows
 from simcore.model import draws
 from simcore.model.buyers import Population
-from simcore.model.context import RunContext
+from simcore.model.context import RunContext, spec_sampler
 from simcore.model.draws import (
     ADDRESS,
+    AFTER_TIMES,
     AVOID,
     BUYER,
     CANCEL,
@@ -27,9 +29,14 @@ from simcore.model.draws import (
     FRAUD,
     LISTING_TRIES,
     NEGLECT,
+    PAY_TIMES,
+    QUOTE,
     SCREEN,
+    SCREEN_TIMES,
     STOLEN,
+    TRANSIT,
     TRUST_BUY,
+    Durations,
 )
 from simcore.model.inventory import Inventory
 from simcore.model.order import Order
@@ -87,14 +94,27 @@ class OrderDesk:
                 lambda n: np.minimum(np.searchsorted(cdf, sku_rng.random(n)), last_sku), LISTING_TRIES
             ),
         )
-        self.choices = row_sampler(ctx.generator("orders.choices").random, draws.N_CHOICES)
+        # The arrival's three rows (simcore.model.draws), each column from its own stream.
+        noise = ctx.generator("orders.risk_noise")
+        self.choices = _rows(
+            ctx, "orders.choices", draws.N_CHOICES, SCREEN_TIMES, lambda n: noise.standard_normal((n, 1))
+        )
         items_rng = ctx.generator("orders.extra_items")
         self.extra_items = block_sampler(lambda n: items_rng.poisson(b.extra_items_mean, n))
-        self.risk_noise = block_sampler(ctx.generator("orders.risk_noise").standard_normal)
-        self.pay_draws = row_sampler(
-            ctx.generator("orders.payment").random, draws.pay_width(scn.payment.max_retries)
-        )
-        self.after_draws = row_sampler(ctx.generator("orders.aftermath").random, draws.N_AFTER)
+        self.pay_draws = _rows(ctx, "orders.payment", draws.pay_width(scn.payment.max_retries), PAY_TIMES)
+        self.after_draws = _rows(ctx, "orders.aftermath", draws.N_AFTER, AFTER_TIMES)
+        # The destination's quote and transit time, drawn for every arrival (placed or not).
+        destinations = scn.shipping.destinations
+        quote_rng = ctx.generator("shipping.quotes")  # one stream for every destination's quotes
+        self.quote: list[Sampler] = [
+            spec_sampler(d.shipping_cost_usd, quote_rng, d.shipping_cost_usd.unit)
+            for d in destinations.values()
+        ]
+        self.transit: list[Sampler] = [
+            ctx.sampler(d.transit_time, f"shipping.transit.{name}") for name, d in destinations.items()
+        ]
+        # Arrivals so far: the next arrival's id (its index among the visits, whatever came of them).
+        self.arrivals = 0
         wrong = b.cancel.wrong_item * (
             b.cancel.double_check_wrong_item_factor if b.cancel.double_check else 1.0
         )
@@ -147,34 +167,36 @@ class OrderDesk:
         # Every per-order decision is drawn here, a fixed number per arrival, so that the same
         # arrival gets the same numbers under every strategy (common random numbers) even when
         # strategies differ in lost sales or in the order in which orders reach a desk.
+        arrival = self.arrivals
+        self.arrivals = arrival + 1
         choice = self.choices()
-        screen = list(choice[SCREEN])
-        screen.append(self.risk_noise())
         pay = self.pay_draws()
         after = self.after_draws()
         qty = 1 + int(self.extra_items())
         is_fraud = choice[FRAUD] < self.fraud_rate
         u_buyer = choice[BUYER]
         buyer = pop.n_legit + int(u_buyer * pop.n_fraud) if is_fraud else int(u_buyer * pop.n_legit)
+        dest = pop.dest[buyer]
+        after[QUOTE] = self.quote[dest]()
+        after[TRANSIT] = self.transit[dest]()
         candidates = self.pick_skus()
         if not rep.buys(buyer, after[TRUST_BUY], now):
-            self.rec.forgone_at.append(now)
+            self.rec.visit_lost(arrival, now, buyer, forgone=True)
             return None
         if inv.next_due <= now:
             inv.settle(now)  # records as their drift leaves them by now
         sku = self._listing(candidates, qty, after[AVOID] < self.avoid_share)
         if sku < 0:
-            self.rec.lost_at.append(now)
+            self.rec.visit_lost(arrival, now, buyer, forgone=False)
             return None
         card = is_fraud or choice[CARD] < self.card_share  # fraudsters pay by card
         stolen = is_fraud and choice[STOLEN] < self.stolen_share
         amount = round(inv.price[sku] * qty * (self.fraud_multiplier if is_fraud else 1.0), 2)
         seller = sku // inv.skus_per_seller
-        dest = pop.dest[buyer]
         verified = bool(pop.verified[buyer])
         # In simcore.model.columns.PLACEMENT's order.
         oid = self.rec.new_order(
-            buyer, seller, sku, dest, qty, amount, now, is_fraud, stolen, verified, 0 if card else 1
+            arrival, buyer, seller, sku, dest, qty, amount, now, is_fraud, stolen, verified, 0 if card else 1
         )
         u_cancel = choice[CANCEL]
         # Order.__init__ on a bare instance rather than Order(...): under Python 3.11 calling a
@@ -200,7 +222,7 @@ class OrderDesk:
             else self._cancel_intention(u_cancel),
             address_conflict=choice[ADDRESS] < self.address_conflict_rate,
             neglected=choice[NEGLECT] < self.neglect_p[seller],
-            screen_draws=screen,
+            screen_draws=choice[SCREEN],
             pay_draws=pay,
             after_draws=after,
         )
@@ -231,3 +253,28 @@ class OrderDesk:
             ):
                 return c
         return -1
+
+
+def _rows(
+    ctx: RunContext,
+    stream: str,
+    uniforms: int,
+    durations: tuple[Durations, ...],
+    *between: Callable[[int], np.ndarray],
+) -> Callable[[], array[float]]:
+    """An arrival's row: ``uniforms`` uniforms of ``stream``, the ``between`` columns, then
+    ``durations``, each group drawn from its own stream (:mod:`simcore.model.draws`)."""
+    u_rng = ctx.generator(stream)
+    parts = [lambda n: u_rng.random((n, uniforms)), *between, *(_columns(ctx, d) for d in durations)]
+    return table_rows(lambda n: np.hstack([p(n) for p in parts]))
+
+
+def _columns(ctx: RunContext, d: Durations) -> Callable[[int], np.ndarray]:
+    """The ``(n, count)`` columns of ``d`` for ``n`` arrivals."""
+    count = d.count(ctx.scn)
+    if d.stream == draws.BY_DESTINATION:  # filled at placement from the destination's sampler
+        return lambda n: np.zeros((n, count))
+    spec = d.spec(ctx.scn)
+    rng, factor = ctx.generator(d.stream), spec.factor_to(d.unit)
+    # Row-major: an arrival's ``count`` draws are consecutive in the stream.
+    return lambda n: (spec.draw(rng, n * count) * factor).reshape(n, count)

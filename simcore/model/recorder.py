@@ -41,6 +41,11 @@ class Recorder:
         self.daily: dict[str, array[Any]] = {}
         self.lost_at = array("d")  # hours of arrivals that found nothing in stock
         self.forgone_at = array("d")  # hours of arrivals whose buyer had churned or lost trust
+        # Arrivals that did not become orders: arrival id, buyer and whether forgone (else a
+        # lost sale), in arrival order, so that runs can be matched visit by visit.
+        self.unplaced_arrival = array("i")
+        self.unplaced_buyer = array("i")
+        self.unplaced_forgone = new_column("b")
         self.queues: dict[str, QueueMonitor] = {}
         self.warmup_hours = warmup_hours
         # True once simcore.results has made the order columns the frame's (timestamps in place).
@@ -65,8 +70,17 @@ class Recorder:
         self.queues = {q: self.queues[q] for q in QUEUES if q in self.queues}
         return mon
 
+    def visit_lost(self, arrival: int, t: float, buyer: int, *, forgone: bool) -> None:
+        """Arrival ``arrival`` at hour ``t`` became no order: its ``buyer`` had churned or, with
+        trust lowered, did not buy (``forgone``), or found nothing in stock (a lost sale)."""
+        (self.forgone_at if forgone else self.lost_at).append(t)
+        self.unplaced_arrival.append(arrival)
+        self.unplaced_buyer.append(buyer)
+        self.unplaced_forgone.append(forgone)
+
     def new_order(
         self,
+        arrival_id: int,
         buyer_id: int,
         seller_id: int,
         sku_id: int,
@@ -85,17 +99,18 @@ class Recorder:
         Returns the order id (the row)."""
         oid = self._orders.new_row()
         c = self._placement
-        c[0][oid] = buyer_id
-        c[1][oid] = seller_id
-        c[2][oid] = sku_id
-        c[3][oid] = destination
-        c[4][oid] = quantity
-        c[5][oid] = amount
-        c[6][oid] = placed_at
-        c[7][oid] = is_fraud
-        c[8][oid] = stolen_card
-        c[9][oid] = buyer_verified
-        c[10][oid] = payment_method
+        c[0][oid] = arrival_id
+        c[1][oid] = buyer_id
+        c[2][oid] = seller_id
+        c[3][oid] = sku_id
+        c[4][oid] = destination
+        c[5][oid] = quantity
+        c[6][oid] = amount
+        c[7][oid] = placed_at
+        c[8][oid] = is_fraud
+        c[9][oid] = stolen_card
+        c[10][oid] = buyer_verified
+        c[11][oid] = payment_method
         return oid
 
     def set(self, column: str, oid: int, value: float) -> None:

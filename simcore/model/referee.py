@@ -23,8 +23,8 @@ class Referee:
     with ``velocity_limit`` or more orders in ``velocity_window_hours``, an unverified account,
     a stolen card. Scores at or above ``decline_threshold`` are cancelled, those at or above
     ``review_threshold`` wait for an analyst (a :class:`Station`). Decisions come from the
-    order's ``screen_draws`` (:mod:`simcore.model.draws`); streams: ``referee.review_time``,
-    ``buyers.address_fix_time``.
+    order's ``screen_draws`` (:mod:`simcore.model.draws`), and so do the analyst's review time
+    and the buyer's time to fix a conflicting address.
 
     Args:
         ctx: The run context (``platform``).
@@ -43,8 +43,6 @@ class Referee:
         self.analysts = teams(
             ctx.env, ctx.rec.queue("fraud_review", pf.fraud.analysts), copies(ctx.scn.scale)
         )
-        self.review_time = ctx.sampler(pf.fraud.review_time, "referee.review_time")
-        self.fix_time = ctx.sampler(pf.address_conflict.fix_time, "buyers.address_fix_time")
         # Read for every order screened: bound here rather than read off the scenario (a pydantic
         # model's attribute costs ~30 ns, a plain object's ~10).
         f = pf.fraud
@@ -85,7 +83,7 @@ class Referee:
             now = env.now
             rec.event(now, o.id, ACTIVITY["fraud_review_started"], ACTOR["platform"])
             self.review_col[o.id] = now
-            review = self.review_time()
+            review = d[draws.REVIEW_TIME]
             team = self.analysts[self.inv.seller_copy[o.seller]]
             turn = team.request()
             if turn is not None:
@@ -102,7 +100,7 @@ class Referee:
             a = cfg.address_conflict
             rec.event(env.now, o.id, ACTIVITY["address_flagged"], ACTOR["platform"])
             fixes = u_fix < a.fix_share
-            took = self.fix_time()
+            took = d[draws.FIX_TIME]
             if not fixes or took > a.fix_window_hours:
                 yield env.timeout(a.fix_window_hours)
                 return "address_conflict"

@@ -5,29 +5,33 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from simcore.engine.proc import Proc
-from simcore.engine.samplers import Sampler
 from simcore.model.context import RunContext
+from simcore.model.draws import (
+    AWARD_CARD_BDAYS,
+    AWARD_CHOOSES_WALLET,
+    AWARD_WALLET_TIME,
+    REFUND_CARD_BDAYS,
+    REFUND_CHOOSES_WALLET,
+    REFUND_SHORT,
+    REFUND_SHORT_SHARE,
+    REFUND_WALLET_TIME,
+)
 from simcore.model.order import Order
 from simcore.model.vocabulary import ACTIVITY, ACTOR, REFUND_ORIGINAL, REFUND_WALLET
 
 
 @dataclass(frozen=True)
 class _Payer:
-    """The draws of one kind of refund: card delays (business days), wallet delays (hours)
-    and decisions (wallet or card, short or not, how short), each from a stream of its own."""
+    """Where one kind of refund finds its draws in ``Order.after_draws``: the card payer
+    choosing the wallet (a uniform), the card delay (business days), the wallet delay (hours)."""
 
-    card_bdays: Sampler
-    wallet_hours: Sampler
-    decisions: Sampler
+    wallet: int
+    card_bdays: int
+    wallet_hours: int
 
-    @classmethod
-    def named(cls, ctx: RunContext, *, card_bdays: str, wallet_hours: str, decisions: str) -> _Payer:
-        cfg = ctx.scn.refunds
-        return cls(
-            card_bdays=ctx.sampler(cfg.card_delay_bdays, card_bdays, unit="days"),
-            wallet_hours=ctx.sampler(cfg.wallet_delay, wallet_hours),
-            decisions=ctx.uniform(decisions),
-        )
+
+_CANCELLATIONS = _Payer(REFUND_CHOOSES_WALLET, REFUND_CARD_BDAYS, REFUND_WALLET_TIME)
+_AWARDS = _Payer(AWARD_CHOOSES_WALLET, AWARD_CARD_BDAYS, AWARD_WALLET_TIME)
 
 
 class RefundDesk:
@@ -38,10 +42,8 @@ class RefundDesk:
     ``wallet_delay``. A ``wrong_amount_rate`` share of cancellation refunds is paid short
     (50-95% of the amount). Dispute awards go the same way, for the amount awarded.
 
-    Streams: ``refunds.card_bdays``, ``refunds.wallet_delay`` and ``refunds.decisions`` for
-    cancellation refunds; ``disputes.award_card_bdays``, ``disputes.award_wallet_delay`` and
-    ``disputes.award_decisions`` for awards, so that a strategy changing disputes leaves the
-    refunds of cancellations exactly as they were (common random numbers).
+    Every decision and delay comes with the order (``Order.after_draws``,
+    :mod:`simcore.model.draws`), a cancellation refund's apart from an award's.
 
     Args:
         ctx: The run context (``refunds``).
@@ -52,28 +54,15 @@ class RefundDesk:
         self.cfg = ctx.scn.refunds
         self.calendar = ctx.calendar
         self.rec = ctx.rec
-        self.cancellations = _Payer.named(
-            ctx,
-            card_bdays="refunds.card_bdays",
-            wallet_hours="refunds.wallet_delay",
-            decisions="refunds.decisions",
-        )
-        self.awards = _Payer.named(
-            ctx,
-            card_bdays="disputes.award_card_bdays",
-            wallet_hours="disputes.award_wallet_delay",
-            decisions="disputes.award_decisions",
-        )
 
     def _method(self, o: Order, payer: _Payer) -> tuple[int, float, float]:
         """(method code, delay, due hour) of a refund of ``o`` starting now; the delay is in
         business days for the card, in days for the wallet."""
-        now = self.env.now
-        choose_wallet = payer.decisions()  # drawn for every refund, used or not (CRN)
-        if not o.card or choose_wallet < self.cfg.wallet_share:
-            delay_h = payer.wallet_hours()
+        now, d = self.env.now, o.after_draws
+        if not o.card or d[payer.wallet] < self.cfg.wallet_share:
+            delay_h = d[payer.wallet_hours]
             return REFUND_WALLET, delay_h / 24.0, now + delay_h
-        bdays = payer.card_bdays()
+        bdays = d[payer.card_bdays]
         return REFUND_ORIGINAL, bdays, self.calendar.add_business_days(now, bdays)
 
     def schedule(self, o: Order) -> tuple[float, float]:
@@ -83,9 +72,9 @@ class RefundDesk:
             (due hour, amount in USD): when the refund will land and how much it pays
             (short of ``o.amount`` for a ``wrong_amount_rate`` share).
         """
-        env, rec, cfg, payer = self.env, self.rec, self.cfg, self.cancellations
-        method, delay, due = self._method(o, payer)
-        short, short_share = payer.decisions(), payer.decisions()  # drawn for every refund (CRN)
+        env, rec, cfg, d = self.env, self.rec, self.cfg, o.after_draws
+        method, delay, due = self._method(o, _CANCELLATIONS)
+        short, short_share = d[REFUND_SHORT], d[REFUND_SHORT_SHARE]
         amount = o.amount
         if short < cfg.wrong_amount_rate:
             amount = round(o.amount * (0.5 + 0.45 * short_share), 2)
@@ -128,7 +117,7 @@ class RefundDesk:
     def pay_dispute(self, o: Order, amount: float) -> Proc[None]:
         """Process: pay ``amount`` USD awarded by a dispute, by the same methods and delays."""
         env, rec, oid = self.env, self.rec, o.id
-        method, delay, due = self._method(o, self.awards)
+        method, delay, due = self._method(o, _AWARDS)
         rec.set("dispute_refund_amount", oid, amount)
         rec.set("dispute_refund_method", oid, method)
         rec.set("dispute_refund_delay_bdays", oid, delay)

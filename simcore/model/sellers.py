@@ -19,13 +19,23 @@ delivered is confirmed by the buyer as usual, but only once the dispute is over.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 
 from simcore.engine.proc import Proc
-from simcore.engine.samplers import Sampler
-from simcore.model.context import RunContext, spec_sampler
+from simcore.model.context import RunContext
 from simcore.model.disputes import DisputeDesk
-from simcore.model.draws import LOST, NOT_AS_DESCRIBED, NOT_DELIVERED, RECORD_ERROR
+from simcore.model.draws import (
+    CONFIRM,
+    FIRST_LOOK,
+    HANDLING,
+    LOST,
+    NOT_AS_DESCRIBED,
+    NOT_DELIVERED,
+    NOT_DELIVERED_WAIT,
+    OPEN_DELAY,
+    QUOTE,
+    RECORD_ERROR,
+    TRANSIT,
+)
 from simcore.model.inventory import Inventory, Restocker
 from simcore.model.order import Order
 from simcore.model.orderbook import OrderBook
@@ -40,10 +50,10 @@ _PROCESSING, _SELLER = ACTIVITY["seller_processing"], ACTOR["seller"]
 class SellerDesk:
     """Fulfilment behaviour of all sellers (per-seller traits are held in lists).
 
-    Streams: ``sellers.first_look_time``, ``sellers.handling_time``, ``shipping.quotes`` (the
-    carrier's quotes, every destination's from one stream), ``shipping.transit.NAME`` (one per
-    destination); the buyer's confirmation of a troubled parcel draws from ``buyers.confirm_time``
-    through :meth:`Parcels.confirmation_delay`.
+    Every duration comes with the order (``Order.after_draws``, :mod:`simcore.model.draws`): the
+    first look, the handling, the carrier's quote, the transit, the buyer's wait before
+    disputing a parcel that has not come, the buyer's confirmation, and the lead time of a
+    reorder the order's pick triggers.
 
     Args:
         ctx: The run context (``sellers``, ``shipping``, ``platform``).
@@ -81,26 +91,8 @@ class SellerDesk:
         self.speed = traits.speed
         self.parcels = parcels
         self.disputes = disputes
-        self.first_look = ctx.sampler(s.first_look_time, "sellers.first_look_time")
-        self.handling = ctx.sampler(s.handling_time, "sellers.handling_time")
-        quote_rng = ctx.generator("shipping.quotes")  # one stream for every destination's quotes
-        self.quote: list[Sampler] = [
-            spec_sampler(d.shipping_cost_usd, quote_rng, d.shipping_cost_usd.unit)
-            for d in destinations.values()
-        ]
-        self.transit = [
-            ctx.sampler(d.transit_time, f"shipping.transit.{name}") for name, d in destinations.items()
-        ]
         self.lost_share = scn.shipping.lost_share
         d = scn.platform.disputes
-        wait = d.not_delivered_after_days
-        # A number: every buyer waits as long; a duration (days): each buyer's own wait, drawn
-        # only for buyers who would dispute (stream disputes.not_delivered_wait).
-        if isinstance(wait, float | int):
-            fixed_h = float(wait) * 24.0
-            self.not_delivered_wait: Callable[[], float] = lambda: fixed_h
-        else:
-            self.not_delivered_wait = ctx.sampler(wait, "disputes.not_delivered_wait")
         self.p_not_delivered = d.propensity.not_delivered
         self.p_not_as_described = d.propensity.not_as_described
         self.guarantee_h = scn.platform.delivery_guarantee_days * 24.0
@@ -115,7 +107,7 @@ class SellerDesk:
         if self.blocked[s][o.dest]:
             return "shipping_restriction", None
         # Heavier baskets cost more to ship; sqrt keeps multi-item quotes realistic.
-        if self.quote[o.dest]() * o.qty**0.5 > self.caps[o.dest]:
+        if o.after_draws[QUOTE] * o.qty**0.5 > self.caps[o.dest]:
             return "shipping_restriction", None
         profit = (1.0 + inv.margin[o.sku]) * self.fx.rate / self.fx.ref[s] - 1.0
         if profit < -self.loss_tolerance:
@@ -137,8 +129,9 @@ class SellerDesk:
         env, book, rec, inv = self.env, self.book, self.rec, self.inv
         now = env.now  # read once after each wait: the clock's hour is a property call
         deadline = now + self.ship_by_h
-        first = self.first_look()
-        handling = self.handling() * self.speed[o.seller]
+        d = o.after_draws
+        first = d[FIRST_LOOK]
+        handling = d[HANDLING] * self.speed[o.seller]
         if o.neglected or now + first >= deadline:
             yield env.timeout(deadline - now)
             book.cancel(o, "ship_deadline_missed")
@@ -151,11 +144,11 @@ class SellerDesk:
         problem = self._problem(o, now)
         if problem is not None:
             book.cancel(o, problem[0], problem[1])
-            self.restocker.check(o.sku)
+            self.restocker.check(o.sku, d)
             return
-        inv.pick(o.sku, o.qty, now, o.after_draws[RECORD_ERROR])
+        inv.pick(o.sku, o.qty, now, d[RECORD_ERROR])
         book.release_stock(o)
-        self.restocker.check(o.sku)
+        self.restocker.check(o.sku, d)
         if now + handling > deadline:
             yield env.timeout(deadline - now)
             # The order never ships on this path: whoever cancelled it (the deadline, a
@@ -168,16 +161,16 @@ class SellerDesk:
             inv.put_back(o.sku, o.qty, env.now)
             return
         now = book.ship(o)
-        lost = o.after_draws[LOST] < self.lost_share
-        transit = self.transit[o.dest]()
+        lost = d[LOST] < self.lost_share
+        transit = d[TRANSIT]
         # The wait of a buyer who disputes a parcel that has not come (hours after shipment).
-        wait = self.not_delivered_wait() if o.after_draws[NOT_DELIVERED] < self.p_not_delivered else math.inf
+        wait = d[NOT_DELIVERED_WAIT] if d[NOT_DELIVERED] < self.p_not_delivered else math.inf
         if self._troubled(o, lost, transit, wait):
             yield from self._deliver(o, lost, transit, wait)
             return
         # Most parcels: nothing but the delivery and the buyer's confirmation can happen to the
         # order now, and nothing else waits on it (simcore.model.parcels).
-        self.parcels.ship(o.id, now, transit)
+        self.parcels.ship(o.id, now, transit, d[CONFIRM])
 
     def _troubled(self, o: Order, lost: bool, transit: float, wait: float) -> bool:
         """Whether the parcel of ``o`` is ``lost`` or will be disputed (as not delivered, its
@@ -202,8 +195,8 @@ class SellerDesk:
             if not dispute.triggered:
                 yield dispute  # the buyer confirms only once the dispute is over
         elif d[NOT_AS_DESCRIBED] < self.p_not_as_described:
-            yield env.process(self.disputes.open_later(o, "not_as_described", self.disputes.open_delay()))
+            yield env.process(self.disputes.open_later(o, "not_as_described", d[OPEN_DELAY]))
             book.complete(o, "platform")
             return
-        yield env.timeout(self.parcels.confirmation_delay(env.now))
+        yield env.timeout(d[CONFIRM])
         book.complete(o)

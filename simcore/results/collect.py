@@ -10,7 +10,14 @@ import pandas as pd
 
 from simcore.engine.columns import as_numpy
 from simcore.model.world import RunRecord
-from simcore.results.frames import daily_frame, events_frame, order_columns, orders_frame, sellers_frame
+from simcore.results.frames import (
+    daily_frame,
+    events_frame,
+    lost_visits_frame,
+    order_columns,
+    orders_frame,
+    sellers_frame,
+)
 from simcore.results.kpis import compute_kpis
 from simcore.scenario.schema import Scenario
 
@@ -26,6 +33,8 @@ class RunResult:
         events: The event log, time-ordered.
         timeseries: One row per simulated day.
         sellers: One row per seller: traits, rating, record and penalties over the run.
+        lost_visits: One row per arrival that became no order (a lost sale or a forgone order),
+            by ``arrival_id``: with the orders' ``arrival_id``, every visit of the run.
         kpis: JSON-serialisable KPIs (see :mod:`simcore.results.kpis` and the registry).
     """
 
@@ -35,6 +44,7 @@ class RunResult:
     events: pd.DataFrame
     timeseries: pd.DataFrame
     sellers: pd.DataFrame
+    lost_visits: pd.DataFrame
     kpis: dict[str, Any] = field(repr=False)
 
 
@@ -87,5 +97,6 @@ def collect(record: RunRecord) -> RunResult:
         events=events,
         timeseries=timeseries,
         sellers=sellers,
+        lost_visits=lost_visits_frame(rec, record.calendar),
         kpis=kpis,
     )

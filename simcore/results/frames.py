@@ -63,9 +63,34 @@ def _column(c: Column, cols: dict[str, np.ndarray], calendar: Calendar, destinat
         return pd.Categorical.from_codes(raw, categories=destinations)
     if c.kind == "flag":
         return raw.view(np.bool_)
-    if c.kind == "count" and raw.dtype != np.int64:
-        return raw.astype(np.int64)
-    return raw  # ids, counts, USD and other numbers as recorded
+    if c.kind in ("id", "count") and raw.dtype != np.int64:
+        return raw.astype(np.int64)  # stored narrow (4 bytes an order), shown as int64
+    return raw  # USD and other numbers as recorded
+
+
+#: The outcomes of an arrival that became no order (``lost_visits.outcome``).
+LOST_OUTCOMES = ("lost_sale", "forgone")
+
+
+def lost_visits_frame(rec: Recorder, calendar: Calendar) -> pd.DataFrame:
+    """One row per arrival that became no order, in arrival order: ``arrival_id``,
+    ``arrived_at`` (timestamp), ``arrived_hour`` (hours since the start), ``outcome``
+    (``lost_sale``: nothing in stock the buyer would take; ``forgone``: the buyer had churned
+    or, with trust lowered, did not buy) and ``buyer_id``. With the orders' ``arrival_id``,
+    every visit of a run is in one of the two tables."""
+    forgone = as_numpy(rec.unplaced_forgone).view(np.bool_)
+    hours = np.empty(len(forgone))
+    hours[forgone] = as_numpy(rec.forgone_at)
+    hours[~forgone] = as_numpy(rec.lost_at)
+    return pd.DataFrame(
+        {
+            "arrival_id": as_numpy(rec.unplaced_arrival).astype(np.int64),
+            "arrived_at": calendar.timestamp(hours),
+            "arrived_hour": hours,
+            "outcome": pd.Categorical.from_codes(forgone.astype(np.int8), categories=list(LOST_OUTCOMES)),
+            "buyer_id": as_numpy(rec.unplaced_buyer).astype(np.int64),
+        }
+    )
 
 
 def events_frame(rec: Recorder, calendar: Calendar, cols: dict[str, np.ndarray]) -> pd.DataFrame:

@@ -42,7 +42,8 @@ def write_outputs(
     result: RunResult, out_dir: str | Path, extra: Mapping[str, Callable[[Path], object]] | None = None
 ) -> list[Path]:
     """Write ``orders.parquet``, ``events.parquet``, ``timeseries.parquet``, ``sellers.parquet``,
-    ``kpis.json`` and the resolved ``scenario.yaml`` into ``out_dir`` (created if needed).
+    ``lost_visits.parquet``, ``kpis.json`` and the resolved ``scenario.yaml`` into ``out_dir``
+    (created if needed).
 
     Files are written to a temporary folder beside ``out_dir``. When ``out_dir`` does not exist
     yet, that folder becomes it in one rename, so an interrupted or failed write leaves no
@@ -67,6 +68,7 @@ def write_outputs(
         result.events.to_parquet(tmp / "events.parquet", index=False)
         result.timeseries.to_parquet(tmp / "timeseries.parquet", index=False)
         result.sellers.to_parquet(tmp / "sellers.parquet", index=False)
+        result.lost_visits.to_parquet(tmp / "lost_visits.parquet", index=False)
         (tmp / "kpis.json").write_text(json.dumps(kpis_document(result), indent=2) + "\n", encoding="utf-8")
         (tmp / "scenario.yaml").write_text(resolved_yaml(result), encoding="utf-8")
         for name, writer in (extra or {}).items():

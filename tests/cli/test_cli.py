@@ -28,6 +28,7 @@ RUN_FILES = {
     "events.parquet",
     "timeseries.parquet",
     "sellers.parquet",
+    "lost_visits.parquet",
     "kpis.json",
     "scenario.yaml",
 }

@@ -24,11 +24,11 @@ hours = st.floats(0.0, 200.0, allow_nan=False)
     follow=st.floats(0.0, 30.0),
 )
 def test_rows_come_out_in_time_then_key_order_as_a_sorted_list_gives_them(rows, reads, follow):
-    """Each taken row with an even key pushes a follower ``follow`` hours later (key + 1): the
-    parcels' delivery pushing its confirmation."""
+    """Each taken row with an even key pushes a follower ``follow`` hours later (key + 1), the
+    delay carried as the row's value: the parcels' delivery pushing its confirmation."""
     queue, reference = DueQueue(), []
     for t, key in rows:
-        queue.push(t, 2 * key)
+        queue.push(t, 2 * key, follow)
         bisect.insort(reference, (t, 2 * key))
     now_done = 0.0
     for h, before in sorted(reads):
@@ -38,10 +38,11 @@ def test_rows_come_out_in_time_then_key_order_as_a_sorted_list_gives_them(rows, 
         if due:
             assert queue.any_due(h, before)
         got = []
-        for t, key in queue.pop_due(h, before):
+        for t, key, value in queue.pop_due(h, before):
             got.append((t, key))
+            assert value == (follow if key % 2 == 0 else 0.0)
             if key % 2 == 0:
-                queue.push(t + follow, key + 1)
+                queue.push(t + value, key + 1)
         # The reference: take the due rows in order, adding followers as they are taken.
         want = []
         while reference and (reference[0][0] < h or (reference[0][0] == h and not before)):
@@ -60,5 +61,5 @@ def test_nothing_due_takes_nothing_and_once_walked_is_cheap_to_tell():
     assert not queue.any_due(5.0)  # ... after which "nothing due" needs no walk
     assert list(queue.pop_due(5.5, before=True)) == []  # due at 5.5, not before it
     assert queue.any_due(5.5)
-    assert list(queue.pop_due(5.5)) == [(5.5, 1)]
+    assert list(queue.pop_due(5.5)) == [(5.5, 1, 0.0)]
     assert list(queue.pop_due(1000.0)) == []

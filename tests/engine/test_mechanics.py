@@ -300,23 +300,22 @@ def _parcel_world(placed: list[float], buyers: list[int], sellers: list[int], se
     scn = _scenario()
     rec = Recorder(0.0)
     for b, s, h in zip(buyers, sellers, placed, strict=True):
-        rec.new_order(b, s, 0, 0, 1, 10.0, h, False, False, True, 0)
+        rec.new_order(0, b, s, 0, 0, 1, 10.0, h, False, False, True, 0)
     trust = BuyerTrust(scn.buyers.trust, 4)  # buyers 4 and 5 are fraudulent: no trust kept
     standing = SellerStanding(scn.platform.seller_rating, scn.platform.penalties, 3)
     rng = np.random.default_rng([seed, 2])
-    # Confirmation times from minutes to weeks: some fall due within the hour being settled.
-    return rec, block_sampler(lambda k: np.exp(rng.uniform(-4.0, 6.0, k))), trust, standing
+    # Each order's confirmation time (drawn with the order), from minutes to weeks: some fall
+    # due within the hour being settled.
+    return rec, np.exp(rng.uniform(-4.0, 6.0, len(placed))).tolist(), trust, standing
 
 
-def _parcels(rec: Recorder, confirm, trust: BuyerTrust, standing: SellerStanding) -> Parcels:
-    """Parcels over the test's own recorder, trust, standing and confirmation times."""
+def _parcels(rec: Recorder, _confirm, trust: BuyerTrust, standing: SellerStanding) -> Parcels:
+    """Parcels over the test's own recorder, trust and standing."""
     scn = _scenario()
     ctx = RunContext(
         env=simpy.Environment(), scn=scn, streams=Streams(0), rec=rec, calendar=Calendar(scn.start)
     )
-    parcels = Parcels(ctx, trust=trust, standing=standing)
-    parcels.confirm = confirm
-    return parcels
+    return Parcels(ctx, trust=trust, standing=standing)
 
 
 def _parcel_state(rec: Recorder, _confirm, trust: BuyerTrust, standing: SellerStanding) -> dict:
@@ -342,7 +341,7 @@ def _parcels_pair(seed, ship, transit, buyers, sellers, reads, horizon):
         yield env.timeout(transit[oid])
         rec.event(env.now, oid, ACTIVITY["delivered"], ACTOR["seller"])
         rec.set("delivered_at", oid, env.now)
-        yield env.timeout(confirm())
+        yield env.timeout(confirm[oid])
         rec.event(env.now, oid, ACTIVITY["completed"], ACTOR["buyer"])
         rec.set("completed_at", oid, env.now)
         rec.set("status", oid, STATUS_COMPLETED)
@@ -356,7 +355,7 @@ def _parcels_pair(seed, ship, transit, buyers, sellers, reads, horizon):
         [(s, 0, oid) for oid, s in enumerate(ship)] + [(h, 1, -1) for h in reads]
     ):
         if not is_read:
-            parcels.ship(oid, hour, transit[oid])
+            parcels.ship(oid, hour, transit[oid], confirm[oid])
             continue
         parcels.settle(hour)
         # settle(h) applies what is due at or before h: the reference must process hour h.
@@ -499,9 +498,6 @@ TIE = "rows due at one hour are taken by key, SimPy takes them by scheduling ord
 KNOWN_LIMITS = {
     # Actor 0's second hour, 1e-76 + 1, rounds to actor 1's; actor 1 scheduled it first.
     "rounds-tie": (TIE, lambda: _rounds_pair([4.786293907117551e-76, 0.0], 1.0, 2.0)[:2]),
-    # Both parcels arrive at hour 2; order 1's delivery was scheduled first, so it draws first.
-    # (Hours are given, not drawn: seed 0 only feeds confirmation times, not the tie.)
-    "parcels-tie": (TIE, lambda: _parcels_pair(0, [1.0, 0.0], [1.0, 2.0], [0, 1], [0, 1], [], 999.0)),
 }
 
 
@@ -515,7 +511,8 @@ KNOWN_LIMITS = {
 def test_known_limits(case):
     """Where the cheap mechanics part from the old processes: two rows due at exactly the same
     hour are taken by key rather than by scheduling order, which continuous random durations do
-    not produce. A fix shows up as XPASS: drop the mark."""
+    not produce. A fix shows up as XPASS: drop the mark. (Parcels no longer part: each order
+    brings its own confirmation time, so two deliveries at one hour draw nothing in turn.)"""
     got, want = case()
     assert got == want
 
@@ -584,3 +581,10 @@ def test_parcels_change_nothing_in_a_full_run(monkeypatch):
         eager.events.sort_values(key, kind="stable").reset_index(drop=True),
         check_exact=True,
     )
+
+
+def test_parcels_due_at_one_hour_match_the_processes():
+    """Both parcels arrive at hour 2; order 1's delivery was scheduled first, the due-queue takes
+    order 0's first. The outcome is the same: each brings its own confirmation time."""
+    got, want = _parcels_pair(0, [1.0, 0.0], [1.0, 2.0], [0, 1], [0, 1], [], 999.0)
+    assert got == want

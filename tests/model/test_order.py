@@ -12,7 +12,7 @@ import re
 import pytest
 
 from simcore.model.context import RunContext
-from simcore.model.draws import N_AFTER
+from simcore.model.draws import AFTER_WIDTH
 from simcore.model.order import Order
 from simcore.model.vocabulary import ACTIVITIES, ACTORS, State
 from simcore.model.world import build
@@ -77,7 +77,7 @@ def make_order(oid: int = 42, buyer: int = 0, seller: int = 0) -> Order:
         neglected=False,
         screen_draws=(0.99,) * 4,
         pay_draws=(0.99,) * 6,
-        after_draws=(0.99,) * N_AFTER,
+        after_draws=(0.99,) * AFTER_WIDTH,
     )
 
 
@@ -121,7 +121,7 @@ def desk():
 
 def registered(ctx: RunContext, book, state: str) -> Order:
     """An order with a recorder row, registered with the book and put in ``state``."""
-    oid = ctx.rec.new_order(0, 0, 0, 0, 1, 20.0, ctx.env.now, False, False, True, 0)
+    oid = ctx.rec.new_order(0, 0, 0, 0, 0, 1, 20.0, ctx.env.now, False, False, True, 0)
     o = make_order(oid)
     book.register(o)
     o.state = State[state]

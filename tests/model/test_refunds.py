@@ -18,11 +18,10 @@ import pytest
 
 import simcore
 from simcore.model.context import RunContext
-from simcore.model.draws import N_AFTER
 from simcore.model.order import Order
 from simcore.model.refunds import RefundDesk
 from simcore.model.vocabulary import ACTIVITIES
-from tests.conftest import const, quiet, seed
+from tests.conftest import after_row, const, quiet, seed
 
 HOUR = pd.Timedelta(hours=1)
 
@@ -106,7 +105,7 @@ def test_expedited_card_refund_over_twelve_days_counts_only_weekday_hours():
 
 
 def make_order(ctx: RunContext, *, card: bool = True, amount: float = 20.0) -> Order:
-    oid = ctx.rec.new_order(0, 0, 0, 0, 1, amount, ctx.env.now, False, False, True, 0 if card else 1)
+    oid = ctx.rec.new_order(0, 0, 0, 0, 0, 1, amount, ctx.env.now, False, False, True, 0 if card else 1)
     return Order(
         id=oid,
         buyer=0,
@@ -125,7 +124,7 @@ def make_order(ctx: RunContext, *, card: bool = True, amount: float = 20.0) -> O
         neglected=False,
         screen_draws=(),
         pay_draws=(),
-        after_draws=(0.99,) * N_AFTER,
+        after_draws=after_row(ctx.scn),
     )
 
 

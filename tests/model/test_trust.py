@@ -26,12 +26,12 @@ import pytest
 
 from simcore.engine.columns import as_numpy
 from simcore.model.context import RunContext
-from simcore.model.draws import LATE_DISPUTE, MERIT, N_AFTER
+from simcore.model.draws import LATE_DISPUTE, MERIT
 from simcore.model.order import Order
 from simcore.model.vocabulary import State
 from simcore.model.world import RunRecord, World, build, start
 from simcore.results.collect import collect
-from tests.conftest import const, quiet, seed
+from tests.conftest import after_row, const, quiet, seed
 
 #: The trust numbers of the one-experience cases, each loss distinct so that a loss taken in
 #: place of another shows. Start Monday 2026-01-05 (QUIET's start); every case acts at hour 10.
@@ -167,10 +167,10 @@ def walk(case: Case) -> tuple[list[float], float]:
     """Buyer 0's trust at each checkpoint of ``case``, and the hour the buyer churned."""
     ctx = RunContext.fresh(quiet({**TRUST, **case.overrides}), seed(7))
     parts = build(ctx)
-    draws = [0.99] * N_AFTER  # no dispute, no churn, no merit, no acceptance, ruling lost
+    draws = after_row(ctx.scn)  # no dispute, no churn, no merit, no acceptance, ruling lost
     for i, u in case.draws.items():
         draws[i] = u
-    oid = ctx.rec.new_order(0, 0, 0, 0, 1, 20.0, 0.0, False, False, True, 0 if case.card else 1)
+    oid = ctx.rec.new_order(0, 0, 0, 0, 0, 1, 20.0, 0.0, False, False, True, 0 if case.card else 1)
     o = Order(
         id=oid,
         buyer=0,

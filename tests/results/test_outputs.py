@@ -13,6 +13,7 @@ pytestmark = pytest.mark.property
 FILES = [
     "events.parquet",
     "kpis.json",
+    "lost_visits.parquet",
     "orders.parquet",
     "scenario.yaml",
     "sellers.parquet",
