@@ -37,8 +37,8 @@ def test_readme_has_the_two_setup_commands_and_ci_runs_the_test_one():
 def test_readme_python_examples_run(tmp_path):
     (tmp_path / "scenarios").symlink_to(ROOT / "scenarios")
     blocks = _blocks("python")
-    assert len(blocks) == 2
-    quick, sweep = blocks
+    assert len(blocks) == 3
+    quick, sweep, match = blocks
     # Shorter horizons keep the examples' runtime small; the code is otherwise run as written,
     # with the seed it shows (11): the test is that the documented code runs, so its literal
     # seed is not moved by SIMCORE_TEST_SEED.
@@ -61,7 +61,7 @@ def test_readme_python_examples_run(tmp_path):
         encoding="utf-8",
     )
     run_sweep(read_sweep(tiny), tmp_path / "runs" / "inv-sync")
-    for code in (quick, sweep):
+    for code in (quick, sweep, match):
         script = tmp_path / "example.py"
         script.write_text(prelude + code, encoding="utf-8")
         done = subprocess.run(

@@ -30,6 +30,7 @@ RUN_FILES = {
     "sellers.parquet",
     "kpis.json",
     "scenario.yaml",
+    "lost_visits.parquet",
 }
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 DOCS = ROOT / "docs"
