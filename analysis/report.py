@@ -385,7 +385,17 @@ def crn_phrase(factor: float, diff_mean: float, n: int) -> str:
         # "0.6 times sharper" reads as a gain; below 1 the pairing gained nothing (or, with few
         # replications, the estimate is noise around 1).
         return f"common random numbers made this comparison {factor:.1f} times as sharp (no gain)"
-    return f"common random numbers made this comparison {factor:.1f} times sharper"
+    return f"common random numbers made this comparison {_times(factor)} times sharper"
+
+
+#: Factors above this are said as "over" it: a ratio of sample variances that large (a
+#: difference that barely varies) is known only in its order of magnitude.
+_BIG = 1000.0
+
+
+def _times(factor: float) -> str:
+    """A factor for a sentence: one decimal, or "over 1,000" for the huge ones."""
+    return f"over {_BIG:,.0f}" if factor > _BIG else f"{factor:.1f}"
 
 
 def _crn_summary(diffs: pd.DataFrame, arms: list[str], replications: int) -> str:
@@ -398,9 +408,9 @@ def _crn_summary(diffs: pd.DataFrame, arms: list[str], replications: int) -> str
         if finite.size:
             lo, med, hi = np.quantile(finite, [0.0, 0.5, 1.0])
             said = (
-                f"common random numbers made its comparisons {lo:.1f} to {hi:.1f} times sharper "
-                f"(median {med:.1f}; intervals {np.sqrt(lo):.1f} to {np.sqrt(hi):.1f} "
-                "times narrower)"
+                f"common random numbers made its comparisons {_times(lo)} to {_times(hi)} times "
+                f"sharper (median {_times(med)}; intervals {_times(np.sqrt(lo))} to "
+                f"{_times(np.sqrt(hi))} times narrower)"
             )
             if np.isinf(f).any():
                 said += f"; {int(np.isinf(f).sum())} of {f.size} exact (no sampling error)"

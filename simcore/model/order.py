@@ -17,9 +17,10 @@ class Order:
     ``refund_due``, ``disputed`` and ``dispute_outcome``; the draws are dropped (None) once the
     stages that use them are over.
 
-    ``screen_draws``, ``pay_draws`` and ``after_draws`` are the order's own random numbers for
-    the referee, the gateway and what may follow the order, drawn at placement so that the same
-    arrival meets the same luck under every strategy (their layout: :mod:`simcore.model.draws`).
+    ``screen_draws``, ``pay_draws`` and ``after_draws`` are the order's own random numbers
+    (decisions and durations) for the referee, the gateway and what follows payment, drawn when
+    the buyer arrived so that the same arrival meets the same luck under every strategy (their
+    layout: :mod:`simcore.model.draws`).
     ``refund_due`` is the hour a scheduled cancellation refund lands (None before one is
     scheduled or once it has landed); ``disputed`` is True once the buyer has opened a dispute
     (at most one per order) and ``dispute_outcome`` its ``DISPUTE_OUTCOME`` code once resolved

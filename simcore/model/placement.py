@@ -2,7 +2,7 @@
 
 Every arrival draws the same fixed number of numbers from each of its streams whatever happens
 to it (:mod:`simcore.model.draws`), so two strategies run on one seed see the same buyers,
-baskets and intentions.
+baskets, intentions and durations.
 """
 
 from __future__ import annotations
@@ -52,8 +52,12 @@ _PLACED, _BUYER = ACTIVITY["placed"], ACTOR["buyer"]
 class OrderDesk:
     """Creates orders at arrival times and starts their lifecycle.
 
-    Streams: ``orders.sku`` (listings tried, by popularity), ``orders.choices``,
-    ``orders.extra_items``, ``orders.risk_noise``, ``orders.payment``, ``orders.aftermath``.
+    Streams: ``orders.sku`` (listings tried, by popularity), ``orders.extra_items``, and those of
+    the arrival's three rows (:mod:`simcore.model.draws`: ``orders.choices``,
+    ``orders.risk_noise``, ``orders.payment``, ``orders.aftermath`` and one per duration, the
+    destination's ``shipping.quotes`` and ``shipping.transit.NAME`` among them). Each arrival
+    gets an id, its index among all arrivals (``arrival_id``), recorded for lost and forgone
+    visits too.
 
     Args:
         ctx: The run context.
@@ -164,9 +168,10 @@ class OrderDesk:
         """
         pop, inv, rep = self.pop, self.inv, self.reputation
         now = self.env.now
-        # Every per-order decision is drawn here, a fixed number per arrival, so that the same
-        # arrival gets the same numbers under every strategy (common random numbers) even when
-        # strategies differ in lost sales or in the order in which orders reach a desk.
+        # Every per-order decision and duration is drawn here, a fixed number per arrival, so
+        # that the same arrival gets the same numbers under every strategy (common random
+        # numbers) even when strategies differ in lost sales or in the order in which orders
+        # reach a desk.
         arrival = self.arrivals
         self.arrivals = arrival + 1
         choice = self.choices()
