@@ -241,13 +241,18 @@ def _run_report(folder: Path) -> tuple[str, list[Block]]:
         ("orders in the window / in all", f"{kpis['orders']:,} / {len(orders):,}"),
     ]
     rows += [(key, _describe(reduce(getattr, key.split("."), scn))) for key in KEY_PARAMETERS]
+    if scn.buyers.trust.refund_patience_bdays is None:  # unset: the platform's promise
+        key = "buyers.trust.refund_patience_bdays"
+        rows = [
+            (k, f"{scn.refund_patience_bdays:.3g} (unset: the promise)" if k == key else v) for k, v in rows
+        ]
     table = kpi_table(kpis)[["kpi", "shown"]].rename(columns={"shown": "value"})
     card = scn.refunds.card_delay_bdays
     # The scenario's own promise is the card delay's upper end, when its distribution has one.
     high = getattr(card, "high", None)
     promise = float(high or DEFAULT_PROMISE_BDAYS)
     said = "upper end of refunds.card_delay_bdays" if high else "AliExpress's 3-20 business days"
-    patience = scn.buyers.trust.refund_patience_bdays
+    patience = scn.refund_patience_bdays  # set, or the platform's promise
     blocks: list[Block] = [
         (
             "html",
@@ -273,7 +278,7 @@ def _run_report(folder: Path) -> tuple[str, list[Block]]:
         "refund_delays": (
             plot_refund_delays(orders, promise, patience_bdays=patience, window_hours=window).figure,
             f"Refund delays, the {promise:g}-business-day promise ({said})"
-            f" and buyers' patience ({patience:g} business days).",
+            f" and buyers' patience ({patience:.3g} business days).",
         ),
         "disputes": (
             plot_dispute_funnel(orders, window_hours=window).figure,

@@ -168,7 +168,11 @@ def plot_refund_delays(
         if limit is not None:
             within = float((delay <= limit).mean()) if delay.size else float("nan")
             ax.axvline(
-                limit, color="#D55E00", ls=style, lw=1.8, label=f"{what}: {limit:g} bd ({within:.1%} within)"
+                limit,
+                color="#D55E00",
+                ls=style,
+                lw=1.8,
+                label=f"{what}: {limit:.3g} bd ({within:.1%} within)",
             )
     ax.set_xlim(0, bins[-1])
     ax.set_xlabel("refund delay (business days; wallet refunds in days)")

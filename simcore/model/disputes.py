@@ -99,6 +99,7 @@ class DisputeDesk:
         self.env = ctx.env
         self.cfg = scn.platform.disputes
         self.trust_cfg = scn.buyers.trust
+        self.patience_bdays = scn.refund_patience_bdays  # set, or the platform's promise
         self.calendar = ctx.calendar
         self.rec = ctx.rec
         self.refunds = refunds
@@ -130,7 +131,7 @@ class DisputeDesk:
             if d[CANCEL_DISPUTE] < p:
                 env.process(self.open_later(o, "suspicious_cancellation", d[OPEN_DELAY]))
         due, amount = refund
-        patience = self.calendar.add_business_days(env.now, self.trust_cfg.refund_patience_bdays)
+        patience = self.calendar.add_business_days(env.now, self.patience_bdays)
         if due > patience or amount < o.amount:
             env.process(self._watch_refund(o, due, amount, patience))
 

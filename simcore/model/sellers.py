@@ -96,6 +96,7 @@ class SellerDesk:
         self.p_not_delivered = d.propensity.not_delivered
         self.p_not_as_described = d.propensity.not_as_described
         self.guarantee_h = scn.platform.delivery_guarantee_days * 24.0
+        self.auto_confirm_h = scn.platform.auto_confirm_days * 24.0
         self.caps = [dest.cost_cap_usd for dest in destinations.values()]
         self.ship_by_h = scn.platform.ship_by_days * 24.0
         self.loss_tolerance = s.pricing.loss_tolerance
@@ -198,5 +199,10 @@ class SellerDesk:
             yield env.process(self.disputes.open_later(o, "not_as_described", d[OPEN_DELAY]))
             book.complete(o, "platform")
             return
-        yield env.timeout(d[CONFIRM])
-        book.complete(o)
+        # The buyer confirms, or the platform does once auto_confirm_days have passed.
+        if d[CONFIRM] < self.auto_confirm_h:
+            yield env.timeout(d[CONFIRM])
+            book.complete(o)
+        else:
+            yield env.timeout(self.auto_confirm_h)
+            book.complete(o, "platform")

@@ -79,7 +79,7 @@ def paths(scn: Scenario) -> dict[str, float]:
     out = {"ship-by deadline": ship_by, "refund of a cancellation": ship_by + refund}
     refund_dispute = 0.0
     if prop.refund_late > 0:
-        patience = _bdays_h(b.trust.refund_patience_bdays)
+        patience = _bdays_h(scn.refund_patience_bdays)
         refund_dispute = max(refund_dispute, min(refund, patience) + open_delay)
     if prop.refund_wrong_amount > 0 and r.wrong_amount_rate > 0:
         refund_dispute = max(refund_dispute, refund + open_delay)
@@ -88,13 +88,14 @@ def paths(scn: Scenario) -> dict[str, float]:
     if refund_dispute > 0:
         out["dispute of a cancellation"] = ship_by + refund_dispute + dispute
     delivered = ship_by + max(_q(dest.transit_time) for dest in scn.shipping.destinations.values())
-    out["delivery and confirmation"] = delivered + _q(b.confirm_time)
+    confirm = min(_q(b.confirm_time), pf.auto_confirm_days * 24.0)  # the platform's cap
+    out["delivery and confirmation"] = delivered + confirm
     if prop.not_delivered > 0:
         wait = d.not_delivered_after_days
         wait_h = float(wait) * 24.0 if isinstance(wait, float | int) else _q(wait)
         out["not-delivered dispute"] = ship_by + wait_h + dispute
         # A late parcel that arrives during its dispute is confirmed once the dispute is over.
-        out["late parcel confirmed after its dispute"] = ship_by + wait_h + dispute + _q(b.confirm_time)
+        out["late parcel confirmed after its dispute"] = ship_by + wait_h + dispute + confirm
     if scn.shipping.lost_share > 0:
         out["delivery guarantee of a lost parcel"] = ship_by + pf.delivery_guarantee_days * 24.0
     if prop.not_as_described > 0:

@@ -674,7 +674,7 @@ def test_expected_orders_integrate_the_promotions(tmp_path):
 
 def test_baseline_is_well_within_the_default_limit():
     scn = load_scenario(SCENARIOS / "baseline.yaml")
-    assert expected_orders(scn) == pytest.approx(12.5 * 24 * 186)
+    assert expected_orders(scn) == pytest.approx(12.5 * 24 * 180)
     check_volume(scn)  # does not raise
 
 

@@ -341,8 +341,10 @@ def _parcels_pair(seed, ship, transit, buyers, sellers, reads, horizon):
         yield env.timeout(transit[oid])
         rec.event(env.now, oid, ACTIVITY["delivered"], ACTOR["seller"])
         rec.set("delivered_at", oid, env.now)
-        yield env.timeout(confirm[oid])
-        rec.event(env.now, oid, ACTIVITY["completed"], ACTOR["buyer"])
+        # The buyer confirms, or the platform does at auto_confirm_days (whichever is first).
+        auto = _scenario().platform.auto_confirm_days * 24.0
+        yield env.timeout(min(confirm[oid], auto))
+        rec.event(env.now, oid, ACTIVITY["completed"], ACTOR["buyer" if confirm[oid] < auto else "platform"])
         rec.set("completed_at", oid, env.now)
         rec.set("status", oid, STATUS_COMPLETED)
         trust.reward(buyers[oid])

@@ -82,10 +82,11 @@ class Trust(FrozenModel):
 
     Every legitimate buyer starts at ``initial``. Bad experiences lower trust by their loss
     (a paid order cancelled by the seller or the system, a refund later than
-    ``refund_patience_bdays`` or short, a dispute lost); each good order (completed without a
-    dispute) raises it by ``good_order_gain``. A buyer arrives to buy with probability
-    ``min(1, trust / initial)`` (fewer repeat purchases after a bad experience) and, after each
-    bad experience, leaves for good with probability ``churn_share * (1 - trust)``.
+    ``refund_patience_bdays``, by default the platform's own promise, or short, a dispute lost);
+    each good order (completed without a dispute) raises it by ``good_order_gain``. A buyer
+    arrives to buy with probability ``min(1, trust / initial)`` (fewer repeat purchases after a
+    bad experience) and, after each bad experience, leaves for good with probability
+    ``churn_share * (1 - trust)``.
     """
 
     initial: Annotated[float, Field(gt=0.0, le=1.0)] = Field(0.8, description="Trust of a new buyer.")
@@ -99,8 +100,14 @@ class Trust(FrozenModel):
     churn_share: Share = Field(
         0.3, description="Churn probability after a bad experience, multiplied by (1 - trust)."
     )
-    refund_patience_bdays: PositiveFloat = Field(
-        15.0, le=MAX_BDAYS, description="Business days after which a buyer considers a refund late."
+    refund_patience_bdays: PositiveFloat | None = Field(
+        None,
+        le=MAX_BDAYS,
+        description=(
+            "Business days after which a buyer considers a refund late. Unset (null): the "
+            "platform's promise, the 99th percentile of refunds.card_delay_bdays (a buyer expects "
+            "what the platform says, and is late only when the platform is)."
+        ),
     )
 
 

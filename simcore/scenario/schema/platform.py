@@ -293,6 +293,13 @@ class Platform(FrozenModel):
     delivery_guarantee_days: PositiveFloat = Field(
         60.0, description="Lost parcels not disputed are closed this long after shipment."
     )
+    auto_confirm_days: PositiveFloat = Field(
+        7.0,
+        description=(
+            "The platform confirms a delivered order this many days after delivery when the buyer "
+            "has not (the buyer's own confirmation time is capped by it)."
+        ),
+    )
     customer_service: CustomerService = Field(default_factory=CustomerService)
     disputes: Disputes = Field(default_factory=Disputes)
     seller_rating: SellerRating = Field(default_factory=SellerRating)

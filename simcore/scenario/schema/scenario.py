@@ -19,6 +19,7 @@ from simcore.scenario.schema.common import (
 )
 from simcore.scenario.schema.platform import Payment, Platform
 from simcore.scenario.schema.sellers import Sellers, Shipping
+from simcore.scenario.timelines import QUANTILE as PROMISE_QUANTILE
 from simcore.scenario.timelines import settle_days
 
 
@@ -133,6 +134,17 @@ class Scenario(FrozenModel):
             # Frozen: set once here, at validation, as the field's value.
             object.__setattr__(self, "cooldown_days", settle)
         return self
+
+    @property
+    def refund_patience_bdays(self) -> float:
+        """Business days after which a buyer considers a refund late: ``buyers.trust
+        .refund_patience_bdays`` when set, else the platform's promise, the 99th percentile of
+        ``refunds.card_delay_bdays`` (a buyer expects what the platform says; AliExpress promises
+        3-20 business days, CALIBRATION)."""
+        set_ = self.buyers.trust.refund_patience_bdays
+        if set_ is not None:
+            return set_
+        return self.refunds.card_delay_bdays.quantile_in_unit(PROMISE_QUANTILE)
 
     @property
     def horizon_hours(self) -> float:
