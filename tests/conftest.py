@@ -148,7 +148,7 @@ def after_row(scn: simcore.Scenario, u: float = 0.99, **at: float) -> list[float
     first = next(iter(scn.shipping.destinations.values()))
     by_destination = iter([first.shipping_cost_usd.mean_in_unit(), first.transit_time.mean_hours])
     for d in draws.AFTER_TIMES:
-        if d.stream == draws.BY_DESTINATION:
+        if d.spec is None:  # the destination's quote and transit
             row.append(next(by_destination))
             continue
         spec = d.spec(scn)

@@ -44,10 +44,11 @@ LISTING_TRIES = 3
 @dataclass(frozen=True)
 class Durations:
     """Columns of a row drawn from one stream: ``count`` draws per arrival of the scenario's
-    ``spec``, in ``unit`` (hours unless said)."""
+    ``spec``, in ``unit`` (hours unless said). A column of stream :data:`BY_DESTINATION` has no
+    spec: placement fills it from the order's destination."""
 
     stream: str
-    spec: Callable[[Scenario], DistSpec]
+    spec: Callable[[Scenario], DistSpec] | None
     unit: TimeUnit = "hours"
     count: Callable[[Scenario], int] = lambda scn: 1
 
@@ -94,8 +95,7 @@ class PayLayout(NamedTuple):
         abandon: Uniform: the buyer gives up on verification.
         service: First of the ``max_retries + 1`` attempts' service times (hours).
         retry_delay: First of the ``max_retries`` retries' delays (hours).
-        verify_time: The buyer's time to complete verification (hours).
-        width: Numbers in the row.
+        verify_time: The buyer's time to complete verification (hours), the row's last.
     """
 
     verify: int
@@ -103,12 +103,11 @@ class PayLayout(NamedTuple):
     service: int
     retry_delay: int
     verify_time: int
-    width: int
 
     @classmethod
     def of(cls, max_retries: int) -> PayLayout:
         u = pay_width(max_retries)
-        return cls(u - 2, u - 1, u, u + max_retries + 1, u + 2 * max_retries + 1, u + 2 * max_retries + 2)
+        return cls(u - 2, u - 1, u, u + max_retries + 1, u + 2 * max_retries + 1)
 
 
 #: The durations of the payment row, after its uniforms.
@@ -192,8 +191,8 @@ AFTER_TIMES = (
     Durations("sellers.cancel_response_time", lambda s: s.sellers.cancel_response_time),
     Durations("sellers.first_look_time", lambda s: s.sellers.first_look_time),
     Durations("sellers.handling_time", lambda s: s.sellers.handling_time),
-    Durations(BY_DESTINATION, lambda s: Constant(dist="constant", value=0.0)),  # QUOTE
-    Durations(BY_DESTINATION, lambda s: Constant(dist="constant", value=0.0)),  # TRANSIT
+    Durations(BY_DESTINATION, None),  # QUOTE
+    Durations(BY_DESTINATION, None),  # TRANSIT
     Durations("inventory.restock_lead_time", lambda s: s.sellers.strategy.restock_lead_time),
     Durations("disputes.not_delivered_wait", _not_delivered_wait),
     Durations("buyers.confirm_time", lambda s: s.buyers.confirm_time),

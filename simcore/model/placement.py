@@ -277,7 +277,7 @@ def _rows(
 def _columns(ctx: RunContext, d: Durations) -> Callable[[int], np.ndarray]:
     """The ``(n, count)`` columns of ``d`` for ``n`` arrivals."""
     count = d.count(ctx.scn)
-    if d.stream == draws.BY_DESTINATION:  # filled at placement from the destination's sampler
+    if d.spec is None:  # BY_DESTINATION: filled at placement from the destination's sampler
         return lambda n: np.zeros((n, count))
     spec = d.spec(ctx.scn)
     rng, factor = ctx.generator(d.stream), spec.factor_to(d.unit)
