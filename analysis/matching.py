@@ -3,9 +3,11 @@
 Runs of one scenario's arrivals with the same seed and replication see the same visits (common
 random numbers): arrival ``k`` is the same buyer at the same hour in both, whatever the strategy
 (:mod:`simcore.model.placement` draws every per-arrival number at arrival). Every visit is either
-an order (``orders.arrival_id``) or a lost visit (``lost_visits.arrival_id``), so a run's arrival
-ids are 0..N-1 each once, and :func:`match_runs` can line two runs up by them and say, arrival by
-arrival, whether the outcome, the cancel reason, a milestone's time or the money changed.
+orders (``orders.arrival_id``: one, or two when the buyer ordered again after a failed payment)
+or a lost visit (``lost_visits.arrival_id``), so a run's arrival ids are 0..N-1 each once, and
+:func:`match_runs` can line two runs up by them and say, arrival by arrival, whether the outcome,
+the cancel reason, a milestone's time or the money changed. A visit is described by its last
+order: the new order, when there was one.
 :func:`match_summary` gives the share of arrivals with each change.
 """
 
@@ -159,9 +161,13 @@ def _visits(run: Any, name: str, problems: list[str]) -> pd.DataFrame | None:
             "arrival ids; run it again with `simcore run SCENARIO --out DIR`"
         )
         return None
+    # A visit's last order stands for it (a new order after a failed payment repeats the id); its
+    # first order says when the visit came.
+    first = orders.drop_duplicates("arrival_id", keep="first")
+    orders = orders.drop_duplicates("arrival_id", keep="last")
     ids = np.concatenate([orders["arrival_id"].to_numpy(np.int64), lost["arrival_id"].to_numpy(np.int64)])
     n, distinct = len(ids), len(np.unique(ids))
-    # Each visit is an order or a lost visit, never both nor neither: ids 0..N-1 each once.
+    # Each visit is orders or a lost visit, never both nor neither: ids 0..N-1 each once.
     if n and (ids.min() < 0 or ids.max() >= n or distinct != n):
         problems.append(
             f"{name}: its arrival ids are not 0..N-1 each once ({n - distinct} repeated, ids from "
@@ -175,17 +181,20 @@ def _visits(run: Any, name: str, problems: list[str]) -> pd.DataFrame | None:
     unplaced = pd.Series(lost["outcome"].astype(str).to_numpy(), index=lost["arrival_id"].to_numpy())
     outcome = pd.concat([placed, unplaced]).reindex(frame.index)
     frame.insert(0, "outcome", pd.Categorical(outcome.to_numpy(), categories=list(OUTCOMES)))
-    # A visit came when its order was placed (placement happens at arrival) or when it was lost.
+    # A visit came when its first order was placed (placement happens at arrival) or when it was
+    # lost.
     arrived = pd.concat(
         [
-            pd.DataFrame({"arrived_at": orders["placed_at"].to_numpy(), "arrived_hour": _hours(orders)}),
+            pd.DataFrame({"arrived_at": first["placed_at"].to_numpy(), "arrived_hour": _hours(first)}),
             pd.DataFrame(
                 {"arrived_at": lost["arrived_at"].to_numpy(), "arrived_hour": lost["arrived_hour"].to_numpy()}
             ),
         ],
         ignore_index=True,
     )
-    arrived.index = pd.Index(ids)
+    arrived.index = pd.Index(
+        np.concatenate([first["arrival_id"].to_numpy(np.int64), lost["arrival_id"].to_numpy(np.int64)])
+    )
     arrived = arrived.reindex(frame.index)
     frame["arrived_at"] = arrived["arrived_at"].astype("datetime64[ms]")
     frame["arrived_hour"] = arrived["arrived_hour"].astype(float)

@@ -29,10 +29,21 @@ Window = tuple[float, float] | None
 #: Dispute outcomes (Okabe-Ito vermillion, yellow, blue), and the grey of orders moving on.
 OUTCOME_COLORS = {"full_refund": "#D55E00", "partial_refund": "#F0E442", "rejected": "#0072B2"}
 _ON = "#BBBBBB"
-#: Terminal states of the order-flow figure, top to bottom.
-OUTCOME_NAMES = ("completed", "open", "cancelled by buyer", "cancelled by seller", "cancelled by system")
+#: Terminal states of the order-flow figure, top to bottom: a completed or open order charged
+#: back counts as charged back; a lost parcel closes refunded.
+OUTCOME_NAMES = (
+    "completed",
+    "charged back",
+    "lost parcel refunded",
+    "open",
+    "cancelled by buyer",
+    "cancelled by seller",
+    "cancelled by system",
+)
 _FLOW_COLORS = {
     "completed": "0.35",
+    "charged back": "#CC79A7",  # Okabe-Ito reddish purple and vermillion: apart from the initiators
+    "lost parcel refunded": "#D55E00",
     "open": "0.75",
     **{f"cancelled by {ini}": c for ini, c in INITIATOR_COLORS.items()},
 }
@@ -292,8 +303,9 @@ def order_paths(orders: pd.DataFrame, window_hours: Window = None) -> pd.DataFra
 
     Milestones: ``placed``, ``paid`` (``paid_at``), ``screened`` (``cleared_at``: passed the
     fraud, prohibited-item and address checks), ``shipped`` (``shipped_at``); each implies the
-    ones before it. Outcomes: ``completed``, ``open`` (still in progress at the horizon) and
-    ``cancelled by <initiator>``.
+    ones before it. Outcomes: ``completed``, ``charged back`` (fraud that shipped, completed or
+    not), ``lost parcel refunded``, ``open`` (still in progress at the horizon) and ``cancelled
+    by <initiator>``.
 
     Returns:
         Columns ``step``, ``outcome``, ``orders`` (paths taken by no order left out); the
@@ -308,6 +320,8 @@ def order_paths(orders: pd.DataFrame, window_hours: Window = None) -> pd.DataFra
     status = w["status"].astype(str).to_numpy(dtype=str)
     initiator = w["cancel_initiator"].astype(object).fillna("").to_numpy(dtype=str)
     outcome = np.where(status == "cancelled", np.char.add("cancelled by ", initiator), status)
+    outcome = np.where(status == "refunded", "lost parcel refunded", outcome)
+    outcome = np.where(w["charged_back_at"].notna().to_numpy(), "charged back", outcome)
     paths = pd.DataFrame({"step": np.array(list(STEPS))[last], "outcome": outcome})
     counts = paths.value_counts().rename("orders").reset_index()
     counts["step"] = pd.Categorical(counts["step"], categories=list(STEPS), ordered=True)
@@ -332,8 +346,9 @@ def plot_order_flow(orders: pd.DataFrame, ax: Axes | None = None, *, window_hour
 
     Orders flow left to right through the milestones of :func:`order_paths` (grey columns);
     at each milestone the orders that go no further peel off downwards, coloured by outcome,
-    into the outcome column on the right (completed, still open, cancelled by buyer, seller or
-    system), whose labels say how many ended there and at which step.
+    into the outcome column on the right (completed, charged back, lost parcel refunded, still
+    open, cancelled by buyer, seller or system), whose labels say how many ended there and at
+    which step.
 
     Args:
         orders: The ``orders`` frame.

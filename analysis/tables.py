@@ -109,6 +109,7 @@ def kpi_report(kpis: Mapping[str, Any]) -> str:
         f"card p50 {_num(card['p50'])}; short-paid {_pct(kpis['refund_wrong_amount_share'])}",
         f"seller revenue lost      ${kpis['seller_revenue_lost']:,.2f}   "
         f"completed GMV ${kpis['gmv_completed']:,.2f}",
+        *_money_lines(kpis),
         f"stock record accuracy    {_pct(kpis['inventory_record_accuracy'])} of SKU records; "
         f"{_pct(kpis.get('inventory_record_accuracy_weighted'))} weighted by demand",
         "",
@@ -122,6 +123,25 @@ def kpi_report(kpis: Mapping[str, Any]) -> str:
             f"{q['mean_queue_length']:>12.3f} {_pct(q['utilization']):>12}"
         )
     return "\n".join(lines)
+
+
+def _money_lines(kpis: Mapping[str, Any]) -> list[str]:
+    """Unpaid orders, lost parcels, bank holds, chargebacks and what fraud cost (KPIs of runs
+    written before these existed have none of them: no lines)."""
+    if "chargebacks" not in kpis:
+        return []
+    hold = kpis["bank_hold_release_bdays"]
+    return [
+        f"never paid               ${kpis['seller_revenue_unpaid']:,.2f} of legitimate orders cancelled "
+        "before payment (buyer did not order again)",
+        f"lost parcels             {kpis['lost_parcels']:,} refunded under buyer protection; "
+        f"bank holds {hold['n']:,}, released after p50 {_num(hold['p50'])} business days",
+        f"chargebacks              {kpis['chargebacks']:,} ({_pct(kpis['chargeback_rate'])} of card "
+        f"payments), ${kpis['chargebacks_usd']:,.2f} + ${kpis['chargeback_fees_usd']:,.2f} fees",
+        f"fraud cost               ${kpis['fraud_cost_usd']:,.2f}: loss ${kpis['fraud_loss_usd']:,.2f}, "
+        f"false declines ${kpis['false_decline_usd']:,.2f} of orders, "
+        f"analysts ${kpis['fraud_review_cost_usd']:,.2f}",
+    ]
 
 
 def _dispute_lines(kpis: Mapping[str, Any]) -> list[str]:

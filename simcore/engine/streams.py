@@ -9,6 +9,7 @@ replication see the same numbers in every stream they share (common random numbe
 from __future__ import annotations
 
 import zlib
+from collections.abc import Callable
 
 import numpy as np
 
@@ -50,6 +51,24 @@ class Streams:
         self._made.append(name)
         ss = np.random.SeedSequence(self.seed, spawn_key=(self.replication, _name_key(name)))
         return np.random.Generator(np.random.PCG64(ss))
+
+    def keyed(self, name: str) -> Callable[[int], np.random.Generator]:
+        """Generators of ``name`` keyed by a whole number (an arrival's id): the same key gets the
+        same numbers whatever else the run draws, and in whatever order keys come. For draws few
+        entities need, made when they need them rather than for every entity in turn.
+
+        Raises:
+            ValueError: ``name`` was taken already.
+        """
+        if name in self._made:
+            raise ValueError(f"random stream {name!r} requested twice")
+        self._made.append(name)
+        seed, key = self.seed, (self.replication, _name_key(name))
+
+        def of(k: int) -> np.random.Generator:
+            return np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(*key, k))))
+
+        return of
 
     def uniform(self, name: str) -> Sampler:
         """A U[0, 1) sampler on stream ``name``."""

@@ -14,6 +14,9 @@ A claim is *founded* when the buyer is right: the seller's stated cancel reason 
 one, the parcel has still not arrived, the item really was not as described, the refund is
 still pending or short. Outcomes are ``full_refund``, ``partial_refund`` or ``rejected``;
 awards are paid through :class:`simcore.model.refunds.RefundDesk`. A dispute resolves at most once.
+
+Fraudsters open no disputes (an assumption: a dispute would put the account in front of an
+agent, and a stolen card's refund would go to its holder, not to them).
 """
 
 from __future__ import annotations
@@ -119,7 +122,7 @@ class DisputeDesk:
         """React to the cancellation of ``o`` (``refund`` = (due hour, amount) if one was
         scheduled): trust falls for a paid order the buyer did not cancel, a suspicious seller
         cancellation may be disputed, a late or short refund is watched for."""
-        if refund is None:
+        if refund is None or o.is_fraud:  # a fraudster has no trust, and disputes nothing
             return
         d, cfg, env = o.after_draws, self.cfg, self.env
         initiator = INITIATOR_OF_REASON[reason]
@@ -271,6 +274,6 @@ class DisputeDesk:
             self.refunds.expedite(o)
             award = self._shortfall(o)
         if award > 0.0:
-            env.process(self.refunds.pay_dispute(o, award))
+            self.refunds.pay_dispute(o, award)
         if reason not in _REFUND:
             self.reputation.dispute_lost(o.seller, env.now, ruled=stage == "intervention")

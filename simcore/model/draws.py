@@ -140,10 +140,11 @@ RECORD_ERROR = 20
 #: dispute's award: the card payer choosing the wallet.
 REFUND_CHOOSES_WALLET, REFUND_SHORT, REFUND_SHORT_SHARE, AWARD_CHOOSES_WALLET = range(21, 25)
 #: The seller approving the buyer's cancel request; the record error of the receipt of a
-#: reorder this order triggers.
-CANCEL_APPROVE, RECEIPT_ERROR = 25, 26
+#: reorder this order triggers; the cardholder charging a fraudulent payment back; after a
+#: failed payment or verification, the buyer churning and the buyer ordering again.
+CANCEL_APPROVE, RECEIPT_ERROR, CHARGEBACK, CHURN_PAYMENT, PAY_REORDER = range(25, 30)
 #: Uniforms of ``orders.aftermath`` per arrival.
-N_AFTER = 27
+N_AFTER = 30
 
 #: The durations (hours unless said), after the uniforms: the buyer's cancel request after
 #: placement and the seller's answer after it; the seller's first look after clearance and
@@ -153,7 +154,8 @@ N_AFTER = 27
 #: cancellation refund's card delay (business days) and wallet delay, and a dispute award's;
 #: the delay before the buyer opens a dispute (the second for a short refund, which may
 #: follow a dispute of the cancellation); the agent's review, the evidence gathering and the
-#: agent's decision.
+#: agent's decision; a fraudulent payment's chargeback after the payment; the bank's release of
+#: a cancelled card payment's hold (business days); the buyer's new order after a failed payment.
 (
     CANCEL_REQUEST_TIME,
     CANCEL_RESPONSE_TIME,
@@ -173,7 +175,10 @@ N_AFTER = 27
     DISPUTE_REVIEW_TIME,
     INTERVENTION_DELAY,
     INTERVENTION_TIME,
-) = range(N_AFTER, N_AFTER + 18)
+    CHARGEBACK_DELAY,
+    BANK_HOLD_BDAYS,
+    PAY_REORDER_TIME,
+) = range(N_AFTER, N_AFTER + 21)
 
 
 def _not_delivered_wait(s: Scenario) -> DistSpec:
@@ -204,6 +209,14 @@ AFTER_TIMES = (
     Durations("disputes.review_time", lambda s: s.platform.customer_service.review_time),
     Durations("disputes.intervention_delay", lambda s: s.platform.disputes.intervention_delay),
     Durations("disputes.intervention_time", lambda s: s.platform.customer_service.intervention_time),
+    Durations("payment.chargeback_delay", lambda s: s.payment.chargebacks.delay),
+    Durations("payment.bank_hold_bdays", lambda s: s.payment.bank_hold_release_bdays, unit="days"),
+    Durations("buyers.payment_failure_reorder_time", lambda s: s.buyers.payment_failure_reorder_time),
 )
 #: Numbers in the aftermath row.
-AFTER_WIDTH = INTERVENTION_TIME + 1
+AFTER_WIDTH = PAY_REORDER_TIME + 1
+
+# ---- orders.repayment: the payment row of a buyer's new order after a failed payment, keyed by
+# the arrival's id (simcore.engine.streams.Streams.keyed): drawn only for the few arrivals that
+# need one, the same numbers for the same arrival under every strategy.
+REPAYMENT = "orders.repayment"

@@ -101,6 +101,7 @@ class Gateway:
             if o.closed:
                 return False
             if cause == 0:
+                o.authorised = True
                 rec.event(env.now, o.id, _AUTHORIZED, _GATEWAY)
                 return True
             self.decline_col[o.id] = cause

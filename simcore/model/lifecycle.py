@@ -3,7 +3,8 @@
 Placement starts it (:mod:`simcore.model.placement`); each stage is a desk's process, handed
 the order in turn: the gateway's payment (and verification), the referee's screening, the
 seller's fulfilment. A buyer's cancel request runs beside it (:mod:`simcore.model.cancel_requests`),
-and a dispute beside the fulfilment (:mod:`simcore.model.disputes`).
+a dispute beside the fulfilment (:mod:`simcore.model.disputes`), and from the payment of a
+fraudulent card order, its chargeback (:mod:`simcore.model.chargebacks`).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 
 from simcore.engine.proc import Proc
 from simcore.model.cancel_requests import CancelRequests
+from simcore.model.chargebacks import ChargebackDesk
 from simcore.model.gateway import Gateway
 from simcore.model.order import Order
 from simcore.model.orderbook import OrderBook
@@ -29,6 +31,7 @@ class Stages:
     book: OrderBook
     cancels: CancelRequests
     gateway: Gateway
+    chargebacks: ChargebackDesk
     referee: Referee
     sellers: SellerDesk
 
@@ -52,6 +55,8 @@ def order_lifecycle(o: Order, stages: Stages) -> Proc[None]:
         return
     o.paid = True
     o.pay_draws = ()  # payment is over: free what the order carried for it
+    if o.is_fraud and o.card:  # someone else's card: its holder may charge the payment back
+        stages.chargebacks.watch(o)
     book.step(o, _SCREENING, "paid", "gateway", "paid_at")
     reason = yield from stages.referee.screen(o)
     o.screen_draws = ()  # so is screening

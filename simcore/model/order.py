@@ -13,18 +13,23 @@ class Order:
     """One order's live state. Recorded facts (timestamps, outcomes) go to the recorder.
 
     Attributes are set once at placement except ``state`` (with ``closed``: True once
-    cancelled or completed, when processes waiting on the order stop), ``reserved``, ``paid``,
-    ``refund_due``, ``disputed`` and ``dispute_outcome``; the draws are dropped (None) once the
-    stages that use them are over.
+    cancelled, completed or refunded, when processes waiting on the order stop), ``reserved``,
+    ``paid``, ``authorised``, ``refund_due``, ``disputed``, ``dispute_outcome`` and
+    ``charged_back``; the draws
+    are dropped (None) once the stages that use them are over.
 
     ``screen_draws``, ``pay_draws`` and ``after_draws`` are the order's own random numbers
     (decisions and durations) for the referee, the gateway and what follows payment, drawn when
     the buyer arrived so that the same arrival meets the same luck under every strategy (their
     layout: :mod:`simcore.model.draws`).
+    ``authorised`` is True once the gateway has authorised the payment (a card payment then holds
+    the buyer's funds until it is taken or, if the order is cancelled first, released).
     ``refund_due`` is the hour a scheduled cancellation refund lands (None before one is
     scheduled or once it has landed); ``disputed`` is True once the buyer has opened a dispute
     (at most one per order) and ``dispute_outcome`` its ``DISPUTE_OUTCOME`` code once resolved
-    (0 before).
+    (0 before). ``charged_back`` is True once the cardholder has charged the payment back
+    (:mod:`simcore.model.chargebacks`): the buyer's money is then back, and nothing more is
+    refunded.
 
     Args (keyword-only):
         id: Order id (its row in the recorder).
@@ -61,9 +66,11 @@ class Order:
         "closed",
         "reserved",
         "paid",
+        "authorised",
         "refund_due",
         "disputed",
         "dispute_outcome",
+        "charged_back",
     )
 
     def __init__(
@@ -111,9 +118,11 @@ class Order:
         self.closed = False
         self.reserved = True
         self.paid = False
+        self.authorised = False
         self.refund_due: float | None = None
         self.disputed = False
         self.dispute_outcome = 0
+        self.charged_back = False
 
     def advance(self, new: State) -> None:
         """Move to ``new``.
@@ -125,4 +134,4 @@ class Order:
         if new not in TRANSITIONS[self.state]:
             raise RuntimeError(f"order {self.id}: illegal transition {self.state.name} -> {new.name}")
         self.state = new
-        self.closed = new >= State.COMPLETED  # COMPLETED and CANCELLED are the last states
+        self.closed = new >= State.COMPLETED  # COMPLETED, CANCELLED and REFUNDED are the last

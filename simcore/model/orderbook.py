@@ -9,8 +9,11 @@ the dispute desk (trust, suspicious cancellations, refund trouble) what happened
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from simcore.model.context import RunContext
 from simcore.model.disputes import DisputeDesk
+from simcore.model.draws import CHURN_PAYMENT
 from simcore.model.inventory import Inventory
 from simcore.model.order import Order
 from simcore.model.refunds import RefundDesk
@@ -21,10 +24,12 @@ from simcore.model.vocabulary import (
     DISPUTE_OUTCOME,
     INITIATOR,
     INITIATOR_OF_REASON,
+    PAYMENT_REASONS,
     REASON,
     SELLER_RESPONSIBLE,
     STATUS_CANCELLED,
     STATUS_COMPLETED,
+    STATUS_REFUNDED,
     TRANSITIONS,
     State,
 )
@@ -34,14 +39,16 @@ _CANCELLABLE = frozenset(
 )
 # Enum members bound once: reading ``State.X`` on the enum class costs ~70 ns under Python 3.11
 # (an attribute lookup through the enum's metaclass), and step() runs ~4 times per order.
-_AWAITING_SHIPMENT, _SHIPPED, _COMPLETED, _CANCELLED = (
+_AWAITING_SHIPMENT, _SHIPPED, _COMPLETED, _CANCELLED, _REFUNDED = (
     State.AWAITING_SHIPMENT,
     State.SHIPPED,
     State.COMPLETED,
     State.CANCELLED,
+    State.REFUNDED,
 )
 _ACTOR_OF_INITIATOR = {"buyer": ACTOR["buyer"], "seller": ACTOR["seller"], "system": ACTOR["platform"]}
 _REJECTED = DISPUTE_OUTCOME["rejected"]
+_PAYMENT_TROUBLE = frozenset(PAYMENT_REASONS)
 
 
 class OrderBook:
@@ -72,6 +79,10 @@ class OrderBook:
         self.disputes = disputes
         # Unshipped orders of each seller by id (cancelled if the seller is suspended).
         self.open: list[dict[int, Order]] = [{} for _ in range(ctx.scn.sellers.count)]
+        self.payment_loss = ctx.scn.buyers.trust.payment_failure_loss
+        #: Called with an order that failed payment or verification: the buyer may order again
+        #: (:meth:`simcore.model.placement.OrderDesk.order_again`, wired once both exist).
+        self.after_payment_trouble: Callable[[Order], None] | None = None
 
     def register(self, o: Order) -> None:
         """A new order joins its seller's open orders."""
@@ -144,20 +155,38 @@ class OrderBook:
         if reason in SELLER_RESPONSIBLE:
             self.reputation.seller_cancelled(o.seller, now)
         refund = self.refunds.schedule(o) if o.paid else None
+        if not o.paid and o.authorised and o.card:  # funds held, never taken: the bank lets go
+            self.refunds.release_hold(o)
+        if reason in _PAYMENT_TROUBLE:
+            # Frustration (the seed's chain: verification fails, the order is cancelled, the
+            # buyer is let down), then perhaps a new order paid the other way.
+            self.reputation.hit_buyer(o.buyer, self.payment_loss, o.after_draws[CHURN_PAYMENT], now)
+            if self.after_payment_trouble is not None:
+                self.after_payment_trouble(o)
         self.disputes.after_cancel(o, reason, refund)
         return True
 
-    def complete(self, o: Order, actor: str = "buyer", good: bool = True) -> None:
-        """Close ``o`` as completed: confirmed by the buyer, or closed by the platform (a
-        dispute's end, an expired delivery guarantee). Unless ``good`` is False (a lost parcel),
-        an undisputed order raises the buyer's trust, and an order without a dispute the seller
-        paid out on raises the seller's rating."""
+    def complete(self, o: Order, actor: str = "buyer") -> None:
+        """Close delivered ``o`` as completed: confirmed by the buyer, or closed by the platform
+        (a dispute's end, auto-confirmation). An undisputed order raises the buyer's trust, and
+        an order without a dispute the seller paid out on raises the seller's rating."""
         self.step(o, _COMPLETED, "completed", actor, "completed_at")
         self.rec.set("status", o.id, STATUS_COMPLETED)
-        if not good:
-            return
         now = self.env.now
         if not o.disputed:
             self.reputation.reward_buyer(o.buyer, now)
         if not o.disputed or o.dispute_outcome == _REJECTED:
             self.reputation.credit_seller(o.seller, now)
+
+    def close_lost(self, o: Order) -> None:
+        """Close ``o``, whose parcel never arrived, as refunded (buyer protection): the platform
+        refunds what dispute awards have not paid, unless the cardholder charged it back. Neither
+        the buyer's trust nor the seller's rating rises."""
+        self.step(o, _REFUNDED, "parcel_lost", "platform")
+        self.rec.set("status", o.id, STATUS_REFUNDED)
+        if o.charged_back:
+            return
+        awarded = self.rec.orders["dispute_refund_amount"][o.id]  # NaN: no award
+        owed = o.amount if awarded != awarded else round(o.amount - awarded, 2)
+        if owed > 0.0:
+            self.refunds.refund_lost(o, owed)

@@ -29,8 +29,11 @@ from simcore.model.draws import (
     FRAUD,
     LISTING_TRIES,
     NEGLECT,
+    PAY_REORDER,
+    PAY_REORDER_TIME,
     PAY_TIMES,
     QUOTE,
+    REPAYMENT,
     SCREEN,
     SCREEN_TIMES,
     STOLEN,
@@ -136,6 +139,10 @@ class OrderDesk:
         self.fraud_rate, self.card_share = b.fraud_rate, b.card_share
         self.stolen_share, self.fraud_multiplier = f.stolen_card_share, f.amount_multiplier
         self.address_conflict_rate = scn.platform.address_conflict.rate
+        # A new order after a failed payment: its payment row is drawn for its visit alone.
+        self.reorder_share = b.payment_failure_reorder_share
+        self.repayment = _keyed_row(ctx, REPAYMENT, draws.pay_width(scn.payment.max_retries), PAY_TIMES)
+        self._ordered_again: set[int] = set()  # visits whose buyer has ordered again
 
     def _velocity(self, device: int, now: float) -> bool:
         """Whether ``device`` has ``velocity_limit`` orders (this one included) in the window."""
@@ -237,6 +244,65 @@ class OrderDesk:
         Unwatched(self.env, self.lifecycle(o))
         return o
 
+    def order_again(self, o: Order) -> None:
+        """``o`` failed payment or verification: with ``payment_failure_reorder_share`` its buyer
+        orders the same again after ``payment_failure_reorder_time``, paying the other way (card
+        <-> wallet). Once per visit (a new order that fails too is not retried); fraudsters
+        move on."""
+        if o.is_fraud or o.after_draws[PAY_REORDER] >= self.reorder_share:
+            return
+        arrival = int(self.rec.orders["arrival_id"][o.id])
+        if arrival in self._ordered_again:
+            return
+        self._ordered_again.add(arrival)
+        self.env.process(self._order_again(o, arrival))
+
+    def _order_again(self, o: Order, arrival: int) -> Proc[None]:
+        """Process: the buyer of failed ``o`` (visit ``arrival``) orders again, if they have not
+        churned and the listing still shows the units; the visit's other draws carry over (its
+        screening, seller and aftermath draws were not used), its payment row is its own."""
+        yield self.env.timeout(o.after_draws[PAY_REORDER_TIME])
+        inv, now = self.inv, self.env.now
+        if self.reputation.churned(o.buyer):
+            return
+        if inv.next_due <= now:
+            inv.settle(now)
+        sku, qty = o.sku, o.qty
+        if self._listing((sku,), qty, picky=False) < 0:
+            return  # gone meanwhile: the visit ends with the failed order
+        card = not o.card
+        amount = round(inv.price[sku] * qty, 2)
+        method = 0 if card else 1
+        oid = self.rec.new_order(
+            arrival, o.buyer, o.seller, sku, o.dest, qty, amount, now, False, False, o.verified, method
+        )
+        again = Order.__new__(Order)
+        Order.__init__(
+            again,
+            id=oid,
+            buyer=o.buyer,
+            seller=o.seller,
+            sku=sku,
+            dest=o.dest,
+            qty=qty,
+            amount=amount,
+            is_fraud=False,
+            stolen_card=False,
+            card=card,
+            verified=o.verified,
+            velocity_flag=self._velocity(self.pop.device(o.buyer), now),
+            cancel_reason=None,
+            address_conflict=o.address_conflict,
+            neglected=o.neglected,
+            screen_draws=o.screen_draws,
+            pay_draws=self.repayment(arrival),
+            after_draws=o.after_draws,
+        )
+        inv.reserve(sku, qty)
+        self.book.register(again)
+        self.rec.event(now, oid, _PLACED, _BUYER)
+        Unwatched(self.env, self.lifecycle(again))
+
     def _listing(self, candidates: Sequence[int], qty: int, picky: bool) -> int:
         """The first candidate listing the buyer can buy ``qty`` of, or -1 (a lost sale).
 
@@ -272,6 +338,25 @@ def _rows(
     u_rng = ctx.generator(stream)
     parts = [lambda n: u_rng.random((n, uniforms)), *between, *(_columns(ctx, d) for d in durations)]
     return table_rows(lambda n: np.hstack([p(n) for p in parts]))
+
+
+def _keyed_row(
+    ctx: RunContext, stream: str, uniforms: int, durations: tuple[Durations, ...]
+) -> Callable[[int], array[float]]:
+    """One arrival's row of ``stream`` keyed by its id (:meth:`simcore.engine.streams.Streams.keyed`):
+    ``uniforms`` uniforms, then ``durations`` in their units, all from the arrival's generator."""
+    keyed = ctx.streams.keyed(stream)
+    specs = []
+    for d in durations:
+        assert d.spec is not None, "a keyed row has no column filled at placement"
+        specs.append((d.spec(ctx.scn), d.unit, d.count(ctx.scn)))
+
+    def row(arrival: int) -> array[float]:
+        rng = keyed(arrival)
+        parts = [rng.random(uniforms)] + [spec.draw(rng, n) * spec.factor_to(unit) for spec, unit, n in specs]
+        return array("f", np.concatenate(parts).astype(np.float32).tobytes())
+
+    return row
 
 
 def _columns(ctx: RunContext, d: Durations) -> Callable[[int], np.ndarray]:

@@ -1,4 +1,6 @@
-"""Refunds of cancelled orders and of disputes: original method after business days, or wallet."""
+"""Money going back to buyers: refunds of cancelled orders, of lost parcels and of disputes
+(original method after business days, or wallet), and the bank's release of a card payment's
+hold when the order is cancelled before the payment was taken."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from simcore.model.draws import (
     AWARD_CARD_BDAYS,
     AWARD_CHOOSES_WALLET,
     AWARD_WALLET_TIME,
+    BANK_HOLD_BDAYS,
     REFUND_CARD_BDAYS,
     REFUND_CHOOSES_WALLET,
     REFUND_SHORT,
@@ -40,7 +43,8 @@ class RefundDesk:
     Card payers get their money back on the card after ``card_delay_bdays`` business days unless
     they choose the wallet (``wallet_share``); wallet payers always get the wallet, within
     ``wallet_delay``. A ``wrong_amount_rate`` share of cancellation refunds is paid short
-    (50-95% of the amount). Dispute awards go the same way, for the amount awarded.
+    (50-95% of the amount). A lost parcel's refund (buyer protection) and dispute awards go the
+    same way, for the amount owed.
 
     Every decision and delay comes with the order (``Order.after_draws``,
     :mod:`simcore.model.draws`), a cancellation refund's apart from an award's.
@@ -72,12 +76,22 @@ class RefundDesk:
             (due hour, amount in USD): when the refund will land and how much it pays
             (short of ``o.amount`` for a ``wrong_amount_rate`` share).
         """
-        env, rec, cfg, d = self.env, self.rec, self.cfg, o.after_draws
-        method, delay, due = self._method(o, _CANCELLATIONS)
-        short, short_share = d[REFUND_SHORT], d[REFUND_SHORT_SHARE]
+        d = o.after_draws
         amount = o.amount
-        if short < cfg.wrong_amount_rate:
-            amount = round(o.amount * (0.5 + 0.45 * short_share), 2)
+        if d[REFUND_SHORT] < self.cfg.wrong_amount_rate:
+            amount = round(o.amount * (0.5 + 0.45 * d[REFUND_SHORT_SHARE]), 2)
+        return self._refund(o, amount)
+
+    def refund_lost(self, o: Order, amount: float) -> None:
+        """Refund ``amount`` USD of ``o``, whose parcel is lost for good (buyer protection): what
+        the dispute awards have not paid. The order was not cancelled, so it takes the draws a
+        cancellation refund would have (never short)."""
+        self._refund(o, amount)
+
+    def _refund(self, o: Order, amount: float) -> tuple[float, float]:
+        """Record and start the refund of ``amount`` USD of ``o``; returns (due hour, amount)."""
+        env, rec = self.env, self.rec
+        method, delay, due = self._method(o, _CANCELLATIONS)
         oid = o.id
         rec.set("refund_amount", oid, amount)
         rec.set("refund_method", oid, method)
@@ -86,6 +100,17 @@ class RefundDesk:
         o.refund_due = due
         env.process(self._land(o, due))
         return due, amount
+
+    def release_hold(self, o: Order) -> None:
+        """``o``, a card payment authorised and cancelled before it was taken: the bank releases
+        the hold on the buyer's funds after the order's ``bank_hold_release_bdays``."""
+        bdays = o.after_draws[BANK_HOLD_BDAYS]
+        self.rec.set("bank_hold_release_bdays", o.id, bdays)
+        self.env.process(self._release(o.id, self.calendar.add_business_days(self.env.now, bdays)))
+
+    def _release(self, oid: int, due: float) -> Proc[None]:
+        yield self.env.timeout(due - self.env.now)
+        self.rec.event(self.env.now, oid, ACTIVITY["bank_hold_released"], ACTOR["gateway"])
 
     def _land(self, o: Order, due: float) -> Proc[None]:
         yield self.env.timeout(due - self.env.now)
@@ -114,14 +139,19 @@ class RefundDesk:
         rec.event(now, oid, ACTIVITY["refund_paid"], ACTOR["platform"])
         return True
 
-    def pay_dispute(self, o: Order, amount: float) -> Proc[None]:
-        """Process: pay ``amount`` USD awarded by a dispute, by the same methods and delays."""
+    def pay_dispute(self, o: Order, amount: float) -> None:
+        """Schedule ``amount`` USD awarded by a dispute, by the same methods and delays (recorded
+        now: what is owed on the order counts it from now), and start the process that pays it."""
         env, rec, oid = self.env, self.rec, o.id
         method, delay, due = self._method(o, _AWARDS)
         rec.set("dispute_refund_amount", oid, amount)
         rec.set("dispute_refund_method", oid, method)
         rec.set("dispute_refund_delay_bdays", oid, delay)
         rec.event(env.now, oid, ACTIVITY["dispute_refund_scheduled"], ACTOR["platform"])
+        env.process(self._land_award(o, due))
+
+    def _land_award(self, o: Order, due: float) -> Proc[None]:
+        env, rec, oid = self.env, self.rec, o.id
         yield env.timeout(due - env.now)
         rec.set("dispute_refunded_at", oid, env.now)
         rec.event(env.now, oid, ACTIVITY["dispute_refund_paid"], ACTOR["platform"])

@@ -30,7 +30,7 @@ class Reputation:
             compares right after :meth:`buys` has settled).
     """
 
-    __slots__ = ("trust", "standing", "_settle", "order_cleared", "ruling_share")
+    __slots__ = ("trust", "standing", "_settle", "order_cleared", "ruling_share", "churned")
 
     def __init__(self, *, trust: BuyerTrust, standing: SellerStanding, parcels: Parcels):
         self.trust = trust
@@ -43,6 +43,8 @@ class Reputation:
         self.order_cleared = standing.order_cleared
         #: ``ruling_share(seller)``: rulings against ``seller`` per order cleared, in the window.
         self.ruling_share = standing.ruling_share
+        #: ``churned(buyer)``: the buyer has left for good (only bad experiences change it).
+        self.churned = trust.churned
 
     # ------------------------------------------------------------------ buyers
 

@@ -10,10 +10,12 @@ order ships after ``handling_time``. The platform cancels orders still unshipped
 
 After shipment a ``shipping.lost_share`` of parcels never arrive. A buyer whose parcel has not
 arrived ``not_delivered_after_days`` after shipment may dispute it; a delivered order may be
-disputed as not as described before the buyer confirms it. The platform closes a lost parcel's
-order when its dispute ends, or when the delivery guarantee expires if the buyer did not
-dispute; it closes a not-as-described order when its dispute ends. A late parcel disputed as not
-delivered is confirmed by the buyer as usual, but only once the dispute is over.
+disputed as not as described before the buyer confirms it (fraudsters dispute nothing:
+:mod:`simcore.model.disputes`). Buyer protection: when the delivery guarantee expires on a lost
+parcel (or its dispute ends, if later) the platform refunds what the dispute has not, and the
+order closes as refunded; it is never completed. The platform closes a not-as-described order
+when its dispute ends. A late parcel disputed as not delivered is confirmed by the buyer as
+usual, but only once the dispute is over.
 """
 
 from __future__ import annotations
@@ -165,9 +167,10 @@ class SellerDesk:
         lost = d[LOST] < self.lost_share
         transit = d[TRANSIT]
         # The wait of a buyer who disputes a parcel that has not come (hours after shipment).
-        wait = d[NOT_DELIVERED_WAIT] if d[NOT_DELIVERED] < self.p_not_delivered else math.inf
+        disputes = not o.is_fraud and d[NOT_DELIVERED] < self.p_not_delivered
+        wait = d[NOT_DELIVERED_WAIT] if disputes else math.inf
         if self._troubled(o, lost, transit, wait):
-            yield from self._deliver(o, lost, transit, wait)
+            yield from self._deliver(o, now, lost, transit, wait)
             return
         # Most parcels: nothing but the delivery and the buyer's confirmation can happen to the
         # order now, and nothing else waits on it (simcore.model.parcels).
@@ -176,26 +179,36 @@ class SellerDesk:
     def _troubled(self, o: Order, lost: bool, transit: float, wait: float) -> bool:
         """Whether the parcel of ``o`` is ``lost`` or will be disputed (as not delivered, its
         ``transit`` hours past the buyer's ``wait``, or as not as described)."""
-        return lost or transit > wait or o.after_draws[NOT_AS_DESCRIBED] < self.p_not_as_described
+        return lost or transit > wait or self._not_as_described(o)
 
-    def _deliver(self, o: Order, lost: bool, transit: float, wait: float) -> Proc[None]:
-        """Process: from shipment to completion of a parcel that is ``lost``, or will be
-        disputed as not delivered (``wait`` hours after shipment, inf if the buyer would not) or
-        as not as described; ``transit`` hours when it arrives."""
+    def _not_as_described(self, o: Order) -> bool:
+        """Whether the buyer of ``o`` will dispute it as not as described once delivered."""
+        return not o.is_fraud and o.after_draws[NOT_AS_DESCRIBED] < self.p_not_as_described
+
+    def _deliver(self, o: Order, shipped: float, lost: bool, transit: float, wait: float) -> Proc[None]:
+        """Process: from shipment (at hour ``shipped``) to the end of a parcel that is ``lost``,
+        or will be disputed as not delivered (``wait`` hours after shipment, inf if the buyer
+        would not) or as not as described; ``transit`` hours when it arrives."""
         env, book, d = self.env, self.book, o.after_draws
         dispute = None
         if (lost or transit > wait) and wait < math.inf:
             dispute = env.process(self.disputes.open_later(o, "not_delivered", wait))
         if lost:
-            yield dispute if dispute is not None else env.timeout(self.guarantee_h)
-            book.complete(o, "platform", good=False)
+            # Buyer protection: refunded when the guarantee expires, or when the dispute ends if
+            # that comes later (what the dispute awarded is not paid twice).
+            if dispute is not None:
+                yield dispute
+            left = shipped + self.guarantee_h - env.now
+            if left > 0.0:
+                yield env.timeout(left)
+            book.close_lost(o)
             return
         yield env.timeout(transit)
         book.step(o, State.DELIVERED, "delivered", "seller", "delivered_at")
         if dispute is not None:
             if not dispute.triggered:
                 yield dispute  # the buyer confirms only once the dispute is over
-        elif d[NOT_AS_DESCRIBED] < self.p_not_as_described:
+        elif self._not_as_described(o):
             yield env.process(self.disputes.open_later(o, "not_as_described", d[OPEN_DELAY]))
             book.complete(o, "platform")
             return

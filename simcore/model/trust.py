@@ -39,6 +39,10 @@ class BuyerTrust:
             return False
         return u * self._initial < self.trust[buyer]
 
+    def churned(self, buyer: int) -> bool:
+        """Whether ``buyer`` has left for good (fraudulent accounts never do)."""
+        return buyer < self.n and not math.isnan(self.churned_at[buyer])
+
     def hit(self, buyer: int, loss: float, u: float, now: float) -> None:
         """A bad experience: trust falls by ``loss``; the buyer churns if ``u`` says so."""
         if buyer >= self.n or loss <= 0.0:

@@ -11,7 +11,8 @@ from enum import IntEnum
 
 
 class State(IntEnum):
-    """Order state machine. Terminal states: COMPLETED, CANCELLED."""
+    """Order state machine. Terminal states: COMPLETED, CANCELLED, REFUNDED (shipped, then
+    closed with the buyer's money back: a parcel lost for good, under buyer protection)."""
 
     PLACED = 0
     PAYING = 1
@@ -22,6 +23,7 @@ class State(IntEnum):
     DELIVERED = 6
     COMPLETED = 7
     CANCELLED = 8
+    REFUNDED = 9
 
 
 #: Legal transitions. CANCELLED is reachable only before shipment.
@@ -31,15 +33,17 @@ TRANSITIONS: dict[State, frozenset[State]] = {
     State.VERIFYING: frozenset({State.SCREENING, State.CANCELLED}),
     State.SCREENING: frozenset({State.AWAITING_SHIPMENT, State.CANCELLED}),
     State.AWAITING_SHIPMENT: frozenset({State.SHIPPED, State.CANCELLED}),
-    # A parcel that never arrives is closed straight from SHIPPED (dispute or guarantee expiry).
-    State.SHIPPED: frozenset({State.DELIVERED, State.COMPLETED}),
+    # A parcel that never arrives is refunded when the delivery guarantee expires: a completed
+    # order has always been delivered.
+    State.SHIPPED: frozenset({State.DELIVERED, State.REFUNDED}),
     State.DELIVERED: frozenset({State.COMPLETED}),
     State.COMPLETED: frozenset(),
     State.CANCELLED: frozenset(),
+    State.REFUNDED: frozenset(),
 }
 
-STATUSES = ("open", "completed", "cancelled")
-STATUS_OPEN, STATUS_COMPLETED, STATUS_CANCELLED = range(3)
+STATUSES = ("open", "completed", "cancelled", "refunded")
+STATUS_OPEN, STATUS_COMPLETED, STATUS_CANCELLED, STATUS_REFUNDED = range(4)
 
 INITIATORS = ("", "buyer", "seller", "system")
 INITIATOR = {name: i for i, name in enumerate(INITIATORS)}
@@ -115,6 +119,9 @@ ACTIVITIES = (
     "dispute_ruled",
     "dispute_refund_scheduled",
     "dispute_refund_paid",
+    "parcel_lost",
+    "charged_back",
+    "bank_hold_released",
 )
 ACTIVITY = {name: i for i, name in enumerate(ACTIVITIES)}
 
@@ -136,6 +143,9 @@ DISPUTE_OUTCOMES = ("", "full_refund", "partial_refund", "rejected")
 DISPUTE_OUTCOME = {name: i for i, name in enumerate(DISPUTE_OUTCOMES)}
 #: The stage at which a dispute ended (refund disputes are decided at the review).
 DISPUTE_STAGES = ("", "review", "negotiation", "intervention")
+
+#: Who bears a chargeback (the amount and the fee): the seller, or the platform.
+CHARGEBACK_LIABILITIES = ("seller", "platform")
 
 #: How an order was paid (code 0 card, 1 wallet) and how a refund is paid back.
 PAYMENT_METHODS = ("card", "wallet")

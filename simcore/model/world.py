@@ -24,6 +24,7 @@ from simcore.engine.tuning import relaxed_gc
 from simcore.model.arrivals import arrivals
 from simcore.model.buyers import Population
 from simcore.model.cancel_requests import CancelRequests
+from simcore.model.chargebacks import ChargebackDesk
 from simcore.model.context import RunContext
 from simcore.model.demand import ArrivalRate
 from simcore.model.disputes import DisputeDesk
@@ -143,6 +144,7 @@ def build(ctx: RunContext) -> Parts:
         book=book,
         cancels=CancelRequests(ctx, book=book),
         gateway=Gateway(ctx, book=book, copy_of=inventory.seller_copy),
+        chargebacks=ChargebackDesk(ctx, book=book),
         referee=Referee(ctx, inventory=inventory),
         sellers=sellers,
     )
@@ -155,6 +157,8 @@ def build(ctx: RunContext) -> Parts:
         reputation=reputation,
         lifecycle=stages.lifecycle,
     )
+    # The book cancels; placement takes a failed order's buyer back to the listing.
+    book.after_payment_trouble = placement.order_again
     return Parts(
         reprice_phase=reprice_phase,
         count_phase=count_phase,

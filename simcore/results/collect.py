@@ -18,7 +18,7 @@ from simcore.results.frames import (
     orders_frame,
     sellers_frame,
 )
-from simcore.results.kpis import compute_kpis
+from simcore.results.kpis import FraudCosts, compute_kpis
 from simcore.scenario.schema import Scenario
 
 
@@ -46,6 +46,19 @@ class RunResult:
     sellers: pd.DataFrame
     lost_visits: pd.DataFrame
     kpis: dict[str, Any] = field(repr=False)
+
+
+def fraud_costs(scn: Scenario) -> FraudCosts:
+    """What fraud costs beyond the amounts, from the scenario: the chargebacks' liability and
+    fee, the margin a false decline loses, and the analysts' pay over the KPI window."""
+    lo, hi = scn.kpi_window_hours
+    c, f = scn.payment.chargebacks, scn.platform.fraud
+    return FraudCosts(
+        liability=c.liability,
+        chargeback_fee_usd=c.fee_usd,
+        margin=scn.sellers.pricing.margin_mean,
+        review_usd=f.analyst_cost_per_hour * f.analysts * (hi - lo),
+    )
 
 
 def collect(record: RunRecord) -> RunResult:
@@ -87,6 +100,7 @@ def collect(record: RunRecord) -> RunResult:
         suspensions=in_window(as_numpy(st.suspended_log.hours)),
         follow_up_hours=scn.buyers.follow_up_days * 24.0,
         horizon_hours=scn.horizon_hours,
+        costs=fraud_costs(scn),
     )
     # Last, once the KPIs' working copies are gone: the event log's frame is the largest.
     events = events_frame(rec, record.calendar, cols)

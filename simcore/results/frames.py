@@ -21,6 +21,7 @@ from simcore.model.recorder import Recorder
 from simcore.model.vocabulary import ACTIVITIES, ACTORS, INITIATORS, SELLER_RESPONSIBLE
 from simcore.model.world import RunRecord
 from simcore.results.kpis import ruled_against_seller
+from simcore.results.ledger import money_ledger
 
 
 def _categorical(codes: np.ndarray, names: tuple[str, ...] | list[str], optional: bool) -> pd.Categorical:
@@ -123,8 +124,10 @@ def events_frame(rec: Recorder, calendar: Calendar, cols: dict[str, np.ndarray])
 def sellers_frame(record: RunRecord, orders: pd.DataFrame) -> pd.DataFrame:
     """Per-seller traits, final rating and record over the whole run (not only the KPI window).
 
-    ``revenue`` is the value of completed orders less dispute awards paid on them;
-    ``revenue_lost`` the value of cancelled orders plus the awards on orders not cancelled.
+    ``revenue`` is what the seller keeps of buyers' money (:func:`simcore.results.ledger.money_ledger`:
+    completed orders less the awards on them, and less chargebacks when the seller is liable);
+    ``revenue_lost`` the value of cancelled orders and of lost parcels refunded, plus the awards on
+    other orders (and the chargebacks on them when the seller is liable).
     ``record_accuracy`` is the seller's long-run record accuracy under the reference counts
     (``sellers.inventory_accuracy``, or its Beta draw around it), which its error rates hold.
     """
@@ -140,9 +143,12 @@ def sellers_frame(record: RunRecord, orders: pd.DataFrame) -> pd.DataFrame:
 
     status = orders["status"]
     amount = orders["amount"].to_numpy()
-    award = orders["dispute_refund_amount"].fillna(0.0).to_numpy()
-    cancelled = (status == "cancelled").to_numpy()
-    completed = (status == "completed").to_numpy()
+    c = record.scenario.payment.chargebacks
+    ledger = money_ledger(orders, c.liability, c.fee_usd)
+    # Orders the seller is not paid for at all, and on the others what went back to the buyer
+    # at the seller's expense.
+    closed_unpaid = status.isin(["cancelled", "refunded"]).to_numpy()
+    returned = ledger["awards"] + (ledger["chargebacks"] if c.liability == "seller" else 0.0)
     reason = orders["cancel_reason"]
     disputed = orders["dispute_reason"].notna().to_numpy()
     first_suspended = np.full(n, np.nan)
@@ -165,9 +171,9 @@ def sellers_frame(record: RunRecord, orders: pd.DataFrame) -> pd.DataFrame:
             "warnings": np.bincount(as_numpy(st.warned_log.sellers), minlength=n)[:n].astype(np.int64),
             "suspensions": np.bincount(as_numpy(st.suspended_log.sellers), minlength=n)[:n].astype(np.int64),
             "first_suspended_at": record.calendar.timestamp(first_suspended),
-            "revenue": np.round(per_seller(completed, amount - award), 2),
+            "revenue": np.round(per_seller(np.ones(len(orders), dtype=bool), ledger["seller_keeps"]), 2),
             "revenue_lost": np.round(
-                per_seller(cancelled, amount) + per_seller(disputed & ~cancelled, award), 2
+                per_seller(closed_unpaid, amount) + per_seller(~closed_unpaid, returned), 2
             ),
         }
     )

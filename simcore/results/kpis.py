@@ -7,15 +7,26 @@ cooldown_days)``. Definitions the calibration bands depend on:
 - ``false_decline_rate``: legitimate orders cancelled ``fraud_suspected`` / legitimate orders.
 - ``fraud_caught_share``: fraudulent orders stopped by the platform's screens (gateway or
   referee: ``simcore.model.vocabulary.SCREEN_REASONS``) / fraudulent orders.
-- ``seller_revenue_lost``: USD value of cancelled orders plus dispute awards on orders that
-  were not cancelled; ``gmv_completed``: value of completed orders.
+- ``seller_revenue_lost``: what sellers lost after a legitimate order was paid: the value of
+  such orders cancelled or refunded as lost parcels, the awards on the others, and the
+  chargebacks a liable seller pays; stopped fraud is not revenue lost. ``seller_revenue_unpaid``:
+  the value of legitimate orders cancelled before they were paid (no revenue was ever at stake),
+  unless the buyer paid for a new order of the same visit (``buyers.payment_failure_reorder_share``).
+  ``gmv_completed``: value of completed orders not charged back.
+- ``chargeback_rate``: chargebacks / orders paid by card (the card networks' ratio, of
+  chargebacks to sales); ``fraud_loss_usd``: the amount and fee of every chargeback (the goods
+  went to the fraudster); ``false_decline_usd``: value of legitimate orders declined as fraud;
+  ``fraud_cost_usd``: fraud loss + ``sellers.pricing.margin_mean`` x false declines + the
+  analysts' cost over the window (``platform.fraud.analyst_cost_per_hour`` per analyst).
 - ``dispute_rate``: orders disputed / orders; ``dispute_outcomes``: shares of resolved disputes;
   ``dispute_resolution_days``: opened to resolved, in days. ``platform_metrics`` are the three
   seller metrics a platform watches, over all orders: dispute rate, arbitration-filing rate
   (disputes escalated to platform intervention) and seller-responsibility ruling rate (disputes
   the platform decided against the seller).
 - ``refund_delay_bdays``: every refund, cancellation and dispute award alike (business days on
-  the card, days to the wallet).
+  the card, days to the wallet). ``bank_hold_release_bdays``: of card payments authorised and
+  cancelled before they were taken (a verification not completed), the business days until the
+  bank released the hold.
 - ``repeat_purchase_rate`` and ``buyer_churn_rate``: of the legitimate buyers whose first order
   of the run was placed in the window, those who ordered again, and those who left for good,
   within ``buyers.follow_up_days`` of it (a fixed exposure, so neither grows with the run); None
@@ -26,6 +37,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -43,6 +55,7 @@ from simcore.model.vocabulary import (
 
 #: The order columns the KPIs read.
 _KPI_COLUMNS = (
+    "arrival_id",
     "buyer_id",
     "amount",
     "placed_hour",
@@ -52,6 +65,10 @@ _KPI_COLUMNS = (
     "true_reason",
     "is_fraud",
     "fraud_review_started_at",
+    "payment_method",
+    "paid_at",
+    "charged_back_at",
+    "bank_hold_release_bdays",
     "refund_amount",
     "refund_method",
     "refund_delay_bdays",
@@ -129,6 +146,7 @@ def compute_kpis(
     *,
     follow_up_hours: float,
     horizon_hours: float,
+    costs: FraudCosts | None = None,
 ) -> dict[str, Any]:
     """KPIs of one run (JSON-serialisable: plain floats/ints, None for undefined ratios).
 
@@ -145,7 +163,9 @@ def compute_kpis(
         suspensions: Seller suspensions issued in the window.
         follow_up_hours: How long each buyer is followed for repeat purchases and churn.
         horizon_hours: The run's length.
+        costs: What chargebacks, false declines and analysts cost (none when None).
     """
+    costs = costs or FraudCosts()
     lo, hi = window_hours
     hours = orders["placed_hour"].to_numpy()
     # Only the columns the KPIs read: a copy of every column of the window's rows would cost
@@ -174,25 +194,25 @@ def compute_kpis(
     acc = daily["inventory_accuracy"].to_numpy()[in_window]
     acc_weighted = daily["inventory_accuracy_weighted"].to_numpy()[in_window]
     award = w["dispute_refund_amount"].fillna(0.0)
+    status = w["status"]
     return {
         "orders": n,
-        "completed_rate": _ratio((w["status"] == "completed").sum(), n),
-        "open_rate": _ratio((w["status"] == "open").sum(), n),
+        "completed_rate": _ratio((status == "completed").sum(), n),
+        "open_rate": _ratio((status == "open").sum(), n),
         "cancellation_rate": _ratio(cancelled.sum(), n),
+        "refunded_rate": _ratio((status == "refunded").sum(), n),
         "cancellation_rate_by_initiator": {i: _ratio(by_initiator.get(i, 0), n) for i in INITIATORS if i},
         "cancellations_by_reason": counts,
         "cancellation_rate_by_reason": {r: _ratio(c, n) for r, c in counts.items()},
         "disguised_cancellations": int((w["true_reason"] != reason)[cancelled].sum()),
         **_refund_kpis(w, award),
+        "bank_hold_release_bdays": _dist(w["bank_hold_release_bdays"].dropna().to_numpy(float)),
         "fraud_rate_observed": _ratio(fraud.sum(), n),
         "fraud_caught_share": _ratio(caught.sum(), fraud.sum()),
         "fraud_caught_share_by_stage": {k: _ratio(v.sum(), fraud.sum()) for k, v in stage.items()},
         "false_decline_rate": _ratio(legit_declined, (~fraud).sum()),
         "payment_failure_rate": _ratio(sum(counts[r] for r in PAYMENT_REASONS), n),
-        # Awards on cancelled orders make up the platform's refund errors; the seller had lost
-        # those orders' value already.
-        "seller_revenue_lost": round(float(w.loc[cancelled, "amount"].sum() + award[~cancelled].sum()), 2),
-        "gmv_completed": round(float(w.loc[w["status"] == "completed", "amount"].sum()), 2),
+        **_money_kpis(w, award, fraud, costs, _paid_visits(orders)),
         "inventory_record_accuracy": _num(acc.mean()) if acc.size else None,
         "inventory_record_accuracy_weighted": _num(acc_weighted.mean()) if acc_weighted.size else None,
         "lost_sales": int(lost_sales),
@@ -206,10 +226,71 @@ def compute_kpis(
     }
 
 
+@dataclass(frozen=True)
+class FraudCosts:
+    """What fraud costs beyond the amounts: per chargeback, per dollar declined, per window.
+
+    Attributes:
+        liability: Who bears chargebacks (``payment.chargebacks.liability``).
+        chargeback_fee_usd: The fee of one chargeback.
+        margin: The share of a sale's value a false decline loses (``sellers.pricing.margin_mean``).
+        review_usd: The analysts' cost over the KPI window (all analysts, every hour staffed).
+    """
+
+    liability: str = "platform"
+    chargeback_fee_usd: float = 0.0
+    margin: float = 0.0
+    review_usd: float = 0.0
+
+
+def _paid_visits(orders: pd.DataFrame) -> np.ndarray:
+    """The arrival ids of the visits with a paid order (a failed order's buyer may order again)."""
+    return np.unique(orders["arrival_id"].to_numpy()[orders["paid_at"].notna().to_numpy()])
+
+
+def _money_kpis(
+    w: pd.DataFrame, award: pd.Series, fraud: np.ndarray, costs: FraudCosts, paid_visits: np.ndarray
+) -> dict[str, Any]:
+    """Revenue lost and unpaid, completed GMV, and what fraud costs (see the module's docstring)."""
+    amount = w["amount"]
+    status = w["status"]
+    cancelled = (status == "cancelled").to_numpy()
+    paid = w["paid_at"].notna().to_numpy()
+    charged = w["charged_back_at"].notna().to_numpy()
+    legit = ~fraud
+    refunded = (status == "refunded").to_numpy()  # lost parcels, refunded at the seller's cost
+    delivered = ~cancelled & ~refunded  # completed or still open
+    chargebacks_usd = float(amount[charged].sum())
+    fees = costs.chargeback_fee_usd * int(charged.sum())
+    lost = amount[legit & ((cancelled & paid) | refunded)].sum() + award[delivered].sum()
+    if costs.liability == "seller":
+        lost += amount[delivered & charged].sum()
+    declined = float(amount[legit & (w["cancel_reason"] == "fraud_suspected").to_numpy()].sum())
+    fraud_loss = chargebacks_usd + fees
+    card = (w["payment_method"] == "card").to_numpy()
+    bought_again = np.isin(w["arrival_id"].to_numpy(), paid_visits)
+    return {
+        "seller_revenue_lost": round(float(lost), 2),
+        # A visit whose buyer paid for a new order after a failed one lost nothing.
+        "seller_revenue_unpaid": round(float(amount[legit & cancelled & ~paid & ~bought_again].sum()), 2),
+        "gmv_completed": round(float(amount[(status == "completed").to_numpy() & ~charged].sum()), 2),
+        "chargebacks": int(charged.sum()),
+        "chargeback_rate": _ratio(int(charged.sum()), int((card & paid).sum())),
+        "chargebacks_usd": round(chargebacks_usd, 2),
+        "chargeback_fees_usd": round(fees, 2),
+        "fraud_loss_usd": round(fraud_loss, 2),
+        "false_decline_usd": round(declined, 2),
+        "fraud_review_cost_usd": round(costs.review_usd, 2),
+        "fraud_cost_usd": round(fraud_loss + costs.margin * declined + costs.review_usd, 2),
+        "lost_parcels": int((status == "refunded").sum()),
+    }
+
+
 def _refund_kpis(w: pd.DataFrame, award: pd.Series) -> dict[str, Any]:
     """Delays of every refund and award, the short-paid share of cancellation refunds, and the
     dollars refunded (cancellation refunds plus awards ``award``)."""
     refunded = w[w["refund_method"].notna()]
+    cancellation = refunded[refunded["status"] == "cancelled"]
     awarded = w[w["dispute_refund_method"].notna()]
     delays = np.concatenate(
         [
@@ -226,8 +307,9 @@ def _refund_kpis(w: pd.DataFrame, award: pd.Series) -> dict[str, Any]:
     return {
         "refund_delay_bdays": _dist(delays),
         "refund_delay_bdays_by_method": {m: _dist(delays[methods == m]) for m in ("original", "wallet")},
+        # Of cancellation refunds: a lost parcel's refund pays what the awards had not.
         "refund_wrong_amount_share": _ratio(
-            (refunded["refund_amount"] < refunded["amount"] - 1e-9).sum(), len(refunded)
+            (cancellation["refund_amount"] < cancellation["amount"] - 1e-9).sum(), len(cancellation)
         ),
         "refunds_usd": round(float(refunded["refund_amount"].sum() + award.sum()), 2),
     }
@@ -269,6 +351,7 @@ def _buyer_kpis(
     window_hours: tuple[float, float],
     follow_up_hours: float,
     horizon_hours: float,
+    costs: FraudCosts | None = None,
 ) -> dict[str, Any]:
     """Repeat purchases and churn over a fixed exposure: of the legitimate buyers whose first
     order of the run was placed in the KPI window, the share who ordered again, and the share who

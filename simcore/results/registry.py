@@ -80,6 +80,12 @@ KPIS: tuple[Kpi, ...] = (
     Kpi("completed_rate", "share", "higher", "orders completed"),
     Kpi("open_rate", "share", "neither", "orders still open at the horizon"),
     Kpi("cancellation_rate", "share", "lower", "orders cancelled, by anyone for any reason"),
+    Kpi(
+        "refunded_rate",
+        "share",
+        "lower",
+        "orders shipped and then refunded in full (a lost parcel, under buyer protection)",
+    ),
     *_family(
         "cancellation_rate_by_initiator",
         [i for i in INITIATORS if i],
@@ -102,7 +108,16 @@ KPIS: tuple[Kpi, ...] = (
         for k in _delays(f"refund_delay_bdays_by_method.{method}", f"refunds and awards paid by {method}")
     ),
     Kpi("refund_wrong_amount_share", "share", "lower", "cancellation refunds paid short"),
-    Kpi("refunds_usd", "USD", "neither", "cancellation refunds plus dispute awards paid"),
+    Kpi(
+        "refunds_usd",
+        "USD",
+        "neither",
+        "refunds (of cancellations and lost parcels) plus dispute awards paid",
+    ),
+    *_delays(
+        "bank_hold_release_bdays",
+        "the bank's release of card payments authorised, then cancelled before they were taken",
+    ),
     Kpi("fraud_rate_observed", "share", "neither", "orders placed by fraudsters"),
     Kpi("fraud_caught_share", "share", "higher", "fraudulent orders stopped by the gateway or the referee"),
     # The three add up to fraud_caught_share.
@@ -128,9 +143,44 @@ KPIS: tuple[Kpi, ...] = (
     Kpi("false_decline_rate", "share", "lower", "legitimate orders cancelled as fraud_suspected"),
     Kpi("payment_failure_rate", "share", "lower", "orders cancelled payment_failed or verification_timeout"),
     Kpi(
-        "seller_revenue_lost", "USD", "lower", "value of cancelled orders plus awards on orders not cancelled"
+        "seller_revenue_lost",
+        "USD",
+        "lower",
+        "what sellers lost on legitimate orders once paid: the value of those cancelled or refunded "
+        "as lost parcels, awards on the others, and chargebacks when the seller is liable",
     ),
-    Kpi("gmv_completed", "USD", "higher", "value of completed orders"),
+    Kpi(
+        "seller_revenue_unpaid",
+        "USD",
+        "lower",
+        "value of legitimate orders cancelled before they were paid (no revenue was at stake), "
+        "unless the buyer paid for a new order of the same visit",
+    ),
+    Kpi("gmv_completed", "USD", "higher", "value of completed orders not charged back"),
+    Kpi("chargebacks", "count", "lower", "orders whose payment the cardholder charged back"),
+    Kpi(
+        "chargeback_rate",
+        "share",
+        "lower",
+        "chargebacks / orders paid by card (the card networks watch it: Visa 0.65% and 0.9%)",
+    ),
+    Kpi("chargebacks_usd", "USD", "lower", "amounts charged back"),
+    Kpi("chargeback_fees_usd", "USD", "lower", "fees paid on chargebacks (payment.chargebacks.fee_usd each)"),
+    Kpi("fraud_loss_usd", "USD", "lower", "fraud that shipped: the amounts charged back plus their fees"),
+    Kpi("false_decline_usd", "USD", "lower", "value of legitimate orders cancelled as fraud_suspected"),
+    Kpi(
+        "fraud_review_cost_usd",
+        "USD",
+        "lower",
+        "the fraud analysts' pay over the KPI window (platform.fraud.analyst_cost_per_hour each)",
+    ),
+    Kpi(
+        "fraud_cost_usd",
+        "USD",
+        "lower",
+        "fraud_loss_usd + sellers.pricing.margin_mean x false_decline_usd + fraud_review_cost_usd",
+    ),
+    Kpi("lost_parcels", "count", "lower", "parcels lost for good, refunded under buyer protection"),
     Kpi(
         "inventory_record_accuracy",
         "share",

@@ -29,7 +29,10 @@ Paths (hours after placement):
   confirmation;
 - *not delivered*: shipped + the buyer's wait (``not_delivered_after_days``) + the dispute, and
   for a late parcel that arrives meanwhile, + the buyer's confirmation after the dispute;
-- *guarantee*: a lost parcel nobody disputes closes ``delivery_guarantee_days`` after shipment;
+- *guarantee*: a lost parcel is refunded ``delivery_guarantee_days`` after shipment (or when
+  its dispute ends, a path of its own);
+- *chargeback*: fraud paid by card is charged back ``payment.chargebacks.delay`` after its
+  payment, within the network's ``window_days``;
 - *not as described*: delivered + ``disputes.open_delay`` + the dispute;
 - the dispute: agent review + ``negotiation_days`` + ``intervention_delay`` + agent decision.
 """
@@ -100,6 +103,9 @@ def paths(scn: Scenario) -> dict[str, float]:
         out["delivery guarantee of a lost parcel"] = ship_by + pf.delivery_guarantee_days * 24.0
     if prop.not_as_described > 0:
         out["not-as-described dispute"] = delivered + open_delay + dispute
+    cb = p.chargebacks
+    if b.fraud_rate > 0 and cb.share > 0:
+        out["chargeback of fraud that shipped"] = pay + screen + min(_q(cb.delay), cb.window_days * 24.0)
     return out
 
 

@@ -212,33 +212,41 @@ def test_a_run_matched_with_itself_and_its_files_changes_nothing(short_runs, tmp
     res = short_runs[0]
     simcore.write_outputs(res, tmp_path / "run")
     shutil.copytree(tmp_path / "run", tmp_path / "copy")
+    # A visit is its last order: the new one when its buyer ordered again after a failed payment.
+    last = res.orders.drop_duplicates("arrival_id", keep="last")
+    assert len(last) < len(res.orders)  # the test covers visits with two orders
     for other in (res, tmp_path / "run"):
         m = match_runs(res, other)
         assert not m[list(FLAGS)].to_numpy().any()
-        assert m.index.tolist() == list(range(len(res.orders) + len(res.lost_visits)))
+        assert m.index.tolist() == list(range(len(last) + len(res.lost_visits)))
     m = match_runs(tmp_path / "run", tmp_path / "copy")
     assert not m["changed"].any()
-    # Each arrival's outcome is its order's status or its lost visit's outcome.
+    # Each arrival's outcome is its last order's status or its lost visit's outcome.
     counts = m["outcome_a"].value_counts()
-    expected = pd.concat([res.orders["status"].astype(str), res.lost_visits["outcome"].astype(str)])
+    expected = pd.concat([last["status"].astype(str), res.lost_visits["outcome"].astype(str)])
     assert counts[counts > 0].to_dict() == expected.value_counts().to_dict()
     assert (res.lost_visits["outcome"] == "lost_sale").any()  # the test covers lost visits
-    placed = m.loc[res.orders["arrival_id"]]
-    assert placed["order_id_a"].tolist() == res.orders["order_id"].tolist()
-    assert (placed["placed_at_a"].to_numpy() == res.orders["placed_at"].to_numpy()).all()
+    placed = m.loc[last["arrival_id"]]
+    assert placed["order_id_a"].tolist() == last["order_id"].tolist()
+    assert (placed["placed_at_a"].to_numpy() == last["placed_at"].to_numpy()).all()
+    # A visit came when its first order was placed.
+    first = res.orders.drop_duplicates("arrival_id", keep="first").set_index("arrival_id")
+    np.testing.assert_array_equal(
+        m.loc[first.index, "arrived_hour"].to_numpy(), first["placed_hour"].to_numpy()
+    )
 
 
 def test_a_second_fraud_analyst_changes_only_reviewed_orders(short_runs):
     a, b = short_runs
     m = match_runs(a, b)
-    n = len(a.orders) + len(a.lost_visits)
-    assert n == len(b.orders) + len(b.lost_visits)  # the same visits
+    n = a.orders["arrival_id"].nunique() + len(a.lost_visits)
+    assert n == b.orders["arrival_id"].nunique() + len(b.lost_visits)  # the same visits
     assert m.index.tolist() == list(range(n)) and m[["outcome_a", "outcome_b"]].notna().all().all()
     summary = match_summary(m, window=a.scenario.kpi_window_hours)
     assert 0 < summary["changed"] < 0.05, summary
     # The analysts serve the fraud review queue only: over ten days, an order that never entered
     # it meets the same clock either way.
-    reviewed = a.orders.set_index("arrival_id")["fraud_review_started_at"].notna()
+    reviewed = a.orders["fraud_review_started_at"].notna().groupby(a.orders["arrival_id"]).any()
     assert reviewed.reindex(m.index[m["changed"]], fill_value=False).all()
     # Reviews end sooner with two analysts: a changed order is cleared no later.
     changed = m[m["changed"] & m["cleared_at_a"].notna() & m["cleared_at_b"].notna()]

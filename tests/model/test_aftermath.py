@@ -130,8 +130,12 @@ def troubled() -> tuple[RunRecord, simcore.RunResult]:
 def check_statuses(res: simcore.RunResult) -> None:
     """Every order ends in exactly one status, stamped with its time."""
     o = res.orders
-    assert set(o["status"].unique()) <= {"open", "completed", "cancelled"}
+    assert set(o["status"].unique()) <= {"open", "completed", "cancelled", "refunded"}
     assert (o["completed_at"].notna() == (o["status"] == "completed")).all()
+    # Refunded: a lost parcel, shipped and never delivered (buyer protection).
+    refunded = o["status"] == "refunded"
+    assert o.loc[refunded, "shipped_at"].notna().all() and o.loc[refunded, "delivered_at"].isna().all()
+    assert o.loc[o["status"] == "completed", "delivered_at"].notna().all()
     assert (o["cancelled_at"].notna() == (o["status"] == "cancelled")).all()
     assert not (o["completed_at"].notna() & o["cancelled_at"].notna()).any()
     # A disputed delivery is closed only once its dispute has ended.

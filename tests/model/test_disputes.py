@@ -215,18 +215,22 @@ def test_partial_offer_taken_in_negotiation():
 
 
 @pytest.mark.trace
-def test_lost_parcel_disputed_is_closed_when_the_dispute_ends_and_never_delivered():
+def test_lost_parcel_disputed_is_refunded_when_the_dispute_ends_after_the_guarantee():
+    # The guarantee (15 days) expires during the dispute: the order closes as refunded when the
+    # dispute ends. The award paid the claim in full, so buyer protection owes nothing more.
     res = run(
         {
             **NAD,
             "platform.disputes.propensity.not_as_described": 0.0,
             "platform.disputes.propensity.not_delivered": 1.0,
             "platform.disputes.not_delivered_after_days": 10,
+            "platform.delivery_guarantee_days": 15,
             "shipping.lost_share": 1.0,
         }
     )
     opened = SHIPPED + 240.0
     ruled = opened + 2.0 + WEEK + 76.0
+    assert ruled > SHIPPED + 360.0  # premise: the dispute outlasts the guarantee
     assert trace(res)[6:] == [
         (r6(SHIPPED), "shipped"),
         (r6(opened), "dispute_opened"),
@@ -235,20 +239,59 @@ def test_lost_parcel_disputed_is_closed_when_the_dispute_ends_and_never_delivere
         (r6(opened + 2.0 + WEEK), "dispute_escalated"),
         (r6(ruled), "dispute_ruled"),
         (r6(ruled), "dispute_refund_scheduled"),
-        (r6(ruled), "completed"),
+        (r6(ruled), "parcel_lost"),
         (landing(res, 0, ruled), "dispute_refund_paid"),
     ]
     o = res.orders.iloc[0]
     assert o["dispute_reason"] == "not_delivered" and o["dispute_outcome"] == "full_refund"
-    assert pd_isna(o["delivered_at"])
+    assert o["status"] == "refunded" and pd_isna(o["delivered_at"]) and pd_isna(o["completed_at"])
+    assert pd_isna(o["refund_amount"]) and o["dispute_refund_amount"] == o["amount"]
 
 
 @pytest.mark.trace
-def test_lost_parcel_undisputed_is_closed_when_the_delivery_guarantee_expires():
+def test_lost_parcel_partly_awarded_is_topped_up_when_the_guarantee_expires():
+    # The seller offers a partial refund in negotiation, which the buyer takes; when the 60-day
+    # guarantee expires the platform refunds the rest: the buyer gets the whole amount back.
+    res = run(
+        {
+            **NAD,
+            "platform.disputes.propensity.not_as_described": 0.0,
+            "platform.disputes.propensity.not_delivered": 1.0,
+            "platform.disputes.not_delivered_after_days": 10,
+            "platform.disputes.partial_offer_share": 1.0,
+            "platform.disputes.partial_accept_share": 1.0,
+            "horizon_days": 90,
+            "shipping.lost_share": 1.0,
+        }
+    )
+    o = res.orders.iloc[0]
+    expiry = SHIPPED + 60 * 24.0
+    ev = res.events[res.events["order_id"] == 0]
+    lost_at = ev.loc[ev["activity"] == "parcel_lost", "hour"].item() - o["placed_hour"]
+    assert lost_at == pytest.approx(expiry, abs=1e-6)
+    assert o["status"] == "refunded" and o["dispute_outcome"] == "partial_refund"
+    assert 0 < o["dispute_refund_amount"] < o["amount"]
+    assert o["refund_amount"] == pytest.approx(o["amount"] - o["dispute_refund_amount"], abs=1e-9)
+    assert (
+        ev.loc[ev["activity"] == "refund_scheduled", "hour"].item()
+        == ev.loc[ev["activity"] == "parcel_lost", "hour"].item()
+    )
+
+
+@pytest.mark.trace
+def test_lost_parcel_undisputed_is_refunded_in_full_when_the_delivery_guarantee_expires():
     res = run({"shipping.lost_share": 1.0, "platform.delivery_guarantee_days": 20})
-    assert trace(res)[6:] == [(r6(SHIPPED), "shipped"), (r6(SHIPPED + 480.0), "completed")]
+    expiry = SHIPPED + 480.0
+    assert trace(res)[6:] == [
+        (r6(SHIPPED), "shipped"),
+        (r6(expiry), "parcel_lost"),
+        (r6(expiry), "refund_scheduled"),
+        (landing(res, 0, expiry), "refund_paid"),
+    ]
     ev = res.events
-    assert ev.loc[(ev.order_id == 0) & (ev.activity == "completed"), "actor"].item() == "platform"
+    assert ev.loc[(ev.order_id == 0) & (ev.activity == "parcel_lost"), "actor"].item() == "platform"
+    o = res.orders.iloc[0]
+    assert o["status"] == "refunded" and o["refund_amount"] == o["amount"] and pd_isna(o["completed_at"])
 
 
 @pytest.mark.trace

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 import simcore
+from simcore.engine.calendar import Calendar
 from tests.conftest import const, quiet
 
 GATEWAY_H = 30.0 / 3600.0  # constant 30 s authorisation in QUIET
@@ -135,18 +136,31 @@ def test_retry_after_mistyped_details_succeeds():
 
 
 @pytest.mark.trace
-def test_verification_timeout_cancels_unpaid_after_window():
-    res = simcore.run(quiet({"payment.verification.share": 1.0, "buyers.verification_abandon_share": 1.0}))
+def test_verification_timeout_cancels_unpaid_after_window_and_the_bank_releases_the_hold():
+    res = simcore.run(
+        quiet(
+            {
+                "payment.verification.share": 1.0,
+                "buyers.verification_abandon_share": 1.0,
+                "buyers.payment_failure_reorder_share": 0.0,
+                "payment.bank_hold_release_bdays": const(8.0, "days"),
+            }
+        )
+    )
     g = r6(GATEWAY_H)
+    placed = first_order(res)["placed_hour"]
+    # The authorised card payment was never taken: its hold goes 8 business days later.
+    released = Calendar(res.scenario.start).add_business_days(placed + GATEWAY_H + 24.0, 8.0) - placed
     assert trace(res) == [
         (0.0, "placed"),
         (0.0, "payment_submitted"),
         (g, "payment_authorized"),
         (g, "verification_requested"),
         (r6(GATEWAY_H + 24.0), "cancelled"),
+        (r6(released), "bank_hold_released"),
     ]
     o = first_order(res)
-    assert o["cancel_reason"] == "verification_timeout"
+    assert o["cancel_reason"] == "verification_timeout" and o["bank_hold_release_bdays"] == 8.0
     assert pd_isna(o["paid_at"]) and pd_isna(o["refund_method"])
 
 

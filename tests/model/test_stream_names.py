@@ -55,8 +55,13 @@ STREAMS = [
     "disputes.review_time",
     "disputes.intervention_delay",
     "disputes.intervention_time",
+    "payment.chargeback_delay",
+    "payment.bank_hold_bdays",
+    "buyers.payment_failure_reorder_time",
     "shipping.quotes",
     "shipping.transit.US",
+    # The payment row of a new order after a failed one, keyed by the arrival's id.
+    "orders.repayment",
     "buyers.arrivals.gap",
     "buyers.arrivals.thin",
     "inventory.shrinkage.gap",

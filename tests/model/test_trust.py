@@ -101,10 +101,15 @@ CASES = {
     "system_cancels_paid_order": Case(
         {}, cancel("ship_deadline_missed"), [(10.5, 0.6), (800.0, 0.6)], card=False
     ),
-    # The buyer asked for it, or nothing had been paid: no loss.
+    # The buyer asked for it: no loss.
     "buyer_cancels_paid_order": Case({}, cancel("change_of_mind"), [(10.5, 0.8), (800.0, 0.8)], card=False),
+    # A failed payment frustrates: 0.8 - 0.05 (buyers.trust.payment_failure_loss) = 0.75.
     "system_cancels_unpaid_order": Case(
-        {}, cancel("payment_failed"), [(10.5, 0.8), (800.0, 0.8)], paid=False, state=State.PAYING
+        {}, cancel("payment_failed"), [(10.5, 0.75), (800.0, 0.75)], paid=False, state=State.PAYING
+    ),
+    # Nothing had been paid and nothing failed (a prohibited item caught): no loss.
+    "system_cancels_unpaid_order_for_another_reason": Case(
+        {}, cancel("prohibited_item"), [(10.5, 0.8), (800.0, 0.8)], paid=False, state=State.SCREENING
     ),
     # A card refund due at hour 682, past the patience at hour 514: 0.8 - 0.1 = 0.7 at 514.
     "late_refund": Case(

@@ -81,7 +81,8 @@ class Trust(FrozenModel):
     """Buyer trust in the platform (0-1) and what it does to repeat purchases.
 
     Every legitimate buyer starts at ``initial``. Bad experiences lower trust by their loss
-    (a paid order cancelled by the seller or the system, a refund later than
+    (an order that failed payment or verification, a paid order cancelled by the seller or the
+    system, a refund later than
     ``refund_patience_bdays``, by default the platform's own promise, or short, a dispute lost);
     each good order (completed without a dispute) raises it by ``good_order_gain``. A buyer
     arrives to buy with probability ``min(1, trust / initial)`` (fewer repeat purchases after a
@@ -97,6 +98,9 @@ class Trust(FrozenModel):
     refund_late_loss: Share = Field(0.1, description="Trust lost when a refund is later than the patience.")
     refund_wrong_loss: Share = Field(0.15, description="Trust lost when a refund is paid short.")
     dispute_lost_loss: Share = Field(0.25, description="Trust lost when the buyer's dispute is rejected.")
+    payment_failure_loss: Share = Field(
+        0.05, description="Trust lost when the buyer's order fails payment or verification."
+    )
     churn_share: Share = Field(
         0.3, description="Churn probability after a bad experience, multiplied by (1 - trust)."
     )
@@ -148,6 +152,17 @@ class Buyers(FrozenModel):
     )
     verification_abandon_share: Share = Field(
         0.15, description="Legitimate buyers who never complete an extra verification."
+    )
+    payment_failure_reorder_share: Share = Field(
+        0.5,
+        description=(
+            "Legitimate buyers whose order failed payment or verification who order again, paying "
+            "the other way (card <-> wallet)."
+        ),
+    )
+    payment_failure_reorder_time: Duration = Field(
+        default_factory=lambda: exp_hours(30.0, "minutes"),
+        description="From the failed order's cancellation to the new order.",
     )
     confirm_time: Duration = Field(
         default_factory=lambda: exp_hours(3.0, "days"),

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, ValidationInfo, field_validator
 
-from simcore.scenario.distributions import Duration, Lognormal, Triangular
+from simcore.scenario.distributions import Duration, Lognormal, Triangular, Uniform
 from simcore.scenario.schema.common import (
+    MAX_BDAYS,
     FrozenModel,
     LogOdds,
     NonNegFloat,
@@ -33,6 +34,31 @@ class Verification(FrozenModel):
     window_hours: PositiveFloat = Field(24.0, description="Time allowed to complete the step.")
 
 
+class Chargebacks(FrozenModel):
+    """Fraudulent card payments that shipped, charged back by the cardholder.
+
+    A fraudster pays with someone else's card (``buyers.fraud.stolen_card_share`` of them with
+    one the card network has already flagged). When such an order ships, the cardholder charges
+    the payment back, ``delay`` after it, with probability ``share``, unless the network's
+    ``window_days`` have passed. The goods are gone; the party that ``liability`` names loses
+    the amount and pays ``fee_usd``. A charge reported while the order is still unshipped stops
+    it instead: the platform cancels it (``fraud_suspected``) and refunds the card.
+    """
+
+    share: Share = Field(0.95, description="Shipped fraudulent card payments the cardholder charges back.")
+    delay: Duration = Field(
+        default_factory=lambda: Lognormal(dist="lognormal", mean=25.0, sd=15.0, unit="days"),
+        description="From the payment to the chargeback.",
+    )
+    window_days: PositiveFloat = Field(
+        120.0, description="Days after the payment within which a cardholder may charge back."
+    )
+    fee_usd: NonNegFloat = Field(20.0, description="Fee per chargeback (USD), paid by the liable party.")
+    liability: Literal["seller", "platform"] = Field(
+        "platform", description="Who loses a chargeback's amount and fee: the seller or the platform."
+    )
+
+
 class Payment(FrozenModel):
     """Payment authorisation, failures, retries and verification."""
 
@@ -47,6 +73,23 @@ class Payment(FrozenModel):
         0.5, description="Chance a retry after an issuer decline is declined again."
     )
     verification: Verification = Field(default_factory=Verification)
+    bank_hold_release_bdays: Duration = Field(
+        default_factory=lambda: Uniform(dist="uniform", low=7.0, high=10.0, unit="days"),
+        description=(
+            "Business days until the bank releases the hold of a card payment authorised and then "
+            "cancelled before it was taken (unit must be days)."
+        ),
+    )
+    chargebacks: Chargebacks = Field(default_factory=Chargebacks)
+
+    @field_validator("bank_hold_release_bdays")
+    @classmethod
+    def _bdays(cls, v):
+        if v.unit != "days":
+            raise ValueError(f"counts business days: unit must be days (got {v.unit})")
+        if v.mean_in_unit() > MAX_BDAYS:
+            raise ValueError(f"mean must be at most {MAX_BDAYS:g} business days (got {v.mean_in_unit():g})")
+        return v
 
 
 # --------------------------------------------------------------------------- platform
@@ -82,6 +125,9 @@ class FraudScreening(FrozenModel):
     )
     review_sensitivity: Share = Field(0.8, description="Reviewed fraud orders the analyst stops.")
     review_false_positive_rate: Share = Field(0.12, description="Reviewed legit orders rejected.")
+    analyst_cost_per_hour: NonNegFloat = Field(
+        25.0, description="What an analyst costs per staffed hour (USD), in fraud_cost_usd."
+    )
 
     # Cross-field rules are field validators (not model validators) so that they are reported
     # at the key's line and together with every other problem.
