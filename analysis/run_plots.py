@@ -35,6 +35,7 @@ OUTCOME_NAMES = (
     "completed",
     "charged back",
     "lost parcel refunded",
+    "returned",
     "open",
     "cancelled by buyer",
     "cancelled by seller",
@@ -44,6 +45,7 @@ _FLOW_COLORS = {
     "completed": "0.35",
     "charged back": "#CC79A7",  # Okabe-Ito reddish purple and vermillion: apart from the initiators
     "lost parcel refunded": "#D55E00",
+    "returned": "#56B4E9",  # sky blue
     "open": "0.75",
     **{f"cancelled by {ini}": c for ini, c in INITIATOR_COLORS.items()},
 }
@@ -304,8 +306,8 @@ def order_paths(orders: pd.DataFrame, window_hours: Window = None) -> pd.DataFra
     Milestones: ``placed``, ``paid`` (``paid_at``), ``screened`` (``cleared_at``: passed the
     fraud, prohibited-item and address checks), ``shipped`` (``shipped_at``); each implies the
     ones before it. Outcomes: ``completed``, ``charged back`` (fraud that shipped, completed or
-    not), ``lost parcel refunded``, ``open`` (still in progress at the horizon) and ``cancelled
-    by <initiator>``.
+    not), ``lost parcel refunded``, ``returned`` (refused or sent back by the buyer), ``open``
+    (still in progress at the horizon) and ``cancelled by <initiator>``.
 
     Returns:
         Columns ``step``, ``outcome``, ``orders`` (paths taken by no order left out); the
@@ -346,8 +348,8 @@ def plot_order_flow(orders: pd.DataFrame, ax: Axes | None = None, *, window_hour
 
     Orders flow left to right through the milestones of :func:`order_paths` (grey columns);
     at each milestone the orders that go no further peel off downwards, coloured by outcome,
-    into the outcome column on the right (completed, charged back, lost parcel refunded, still
-    open, cancelled by buyer, seller or system), whose labels say how many ended there and at
+    into the outcome column on the right (completed, charged back, lost parcel refunded,
+    returned, still open, cancelled by buyer, seller or system), whose labels say how many ended there and at
     which step.
 
     Args:

@@ -82,6 +82,11 @@ DETAILS: dict[str, Callable[[dict[str, Any], int, int], str]] = {
         f"{_delay(o['dispute_refund_method'], o['dispute_refund_delay_bdays'])}"
     ),
     "dispute_refund_paid": lambda o, k, n: _usd(o["dispute_refund_amount"]),
+    "charged_back": lambda o, k, n: f"{_usd(o['amount'])} taken back by the card's holder",
+    "bank_hold_released": lambda o, k, n: f"after {o['bank_hold_release_bdays']:.1f} business days",
+    "returned": lambda o, k, n: (
+        f"shipping {_usd(o['return_shipping_usd'])} paid by {o['return_shipping_payer']}"
+    ),
 }
 
 
@@ -266,8 +271,15 @@ def _outcome(o: dict[str, Any]) -> str:
         text = f"final status: cancelled {_cancelled(o)}"
     elif status == "completed":
         text = "final status: completed"
+    elif status == "refunded":
+        text = "final status: refunded (the parcel never arrived)"
+    elif status == "returned":
+        shipping = f"{_usd(o['return_shipping_usd'])} paid by {o['return_shipping_payer']}"
+        text = f"final status: returned (shipping {shipping})"
     else:
         text = "final status: open at the end of the run"
+    if _known(o.get("charged_back_at")):
+        text += "; charged back by the card's holder"
     if _known(o.get("dispute_reason")):
         outcome = o["dispute_outcome"]
         ending = (

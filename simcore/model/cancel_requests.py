@@ -62,7 +62,9 @@ def cancel_request(
 
     Unpaid orders are cancelled at once. Paid ones go to the seller, who answers after
     ``response_time`` hours (approving if ``approve``); unanswered after ``auto_approve_h`` the
-    platform approves. After shipment the buyer can no longer cancel (the request is never made).
+    platform approves. After shipment the buyer can no longer cancel (the request is never made):
+    a buyer who still wants out may refuse the parcel or send it back
+    (:meth:`simcore.model.sellers.SellerDesk.fulfil`).
     """
     reason = o.cancel_reason
     assert reason is not None
@@ -70,6 +72,7 @@ def cancel_request(
     if o.closed or o.state >= _SHIPPED:
         return
     rec = book.rec
+    o.cancel_asked = True
     rec.set("cancel_requested_at", o.id, env.now)
     rec.event(env.now, o.id, ACTIVITY["cancel_requested"], ACTOR["buyer"])
     if not o.paid:

@@ -21,6 +21,7 @@ from simcore.model.vocabulary import (
     PAYMENT_METHODS,
     REASONS,
     REFUND_METHODS,
+    RETURN_PAYERS,
     STATUSES,
 )
 
@@ -47,6 +48,8 @@ class Column:
         codes: The categories of a ``code`` column, by code.
         optional: For a ``code`` column: code 0 means none (shown as missing).
         placement: Known when the order is placed (the recorder sets it then).
+        sparse: A float column few orders set (under ~5%): recorded as the values written
+            (:class:`simcore.engine.columns.SparseColumn`), not read during the run.
     """
 
     name: str
@@ -56,14 +59,15 @@ class Column:
     codes: tuple[str, ...] = ()
     optional: bool = False
     placement: bool = False
+    sparse: bool = False
 
 
 def _code(name: str, codes: tuple[str, ...], meaning: str, optional: bool = True) -> Column:
     return Column(name, "code", "b", meaning, codes=codes, optional=optional)
 
 
-def _time(name: str, meaning: str) -> Column:
-    return Column(name, "time", "d", meaning + " (timestamp; missing when it did not happen)")
+def _time(name: str, meaning: str, sparse: bool = False) -> Column:
+    return Column(name, "time", "d", meaning + " (timestamp; missing when it did not happen)", sparse=sparse)
 
 
 #: The orders table, column by column, in frame order.
@@ -87,7 +91,8 @@ ORDER_COLUMNS: tuple[Column, ...] = (
     _code(
         "status",
         STATUSES,
-        "open, completed, cancelled (before shipment) or refunded (shipped, then refunded: a lost parcel)",
+        "open, completed, cancelled (before shipment), refunded (shipped, then refunded: a lost "
+        "parcel) or returned (refused or sent back by the buyer, refunded once back)",
         optional=False,
     ),
     _code("cancel_initiator", INITIATORS, "who cancelled: buyer, seller or system"),
@@ -99,36 +104,48 @@ ORDER_COLUMNS: tuple[Column, ...] = (
         "refund_amount",
         "usd",
         "d",
-        "refund paid by the platform: of a cancellation (USD; short for a wrong amount), or of a "
-        "lost parcel (what the dispute awards had not paid)",
+        "refund paid by the platform: of a cancellation (USD; short for a wrong amount), of a "
+        "lost parcel (what the dispute awards had not paid), or of a return",
     ),
     _code("refund_method", REFUND_METHODS, "original (the card) or wallet"),
     Column("refund_delay_bdays", "number", "d", "refund delay: business days to the card, days to a wallet"),
     _time("refunded_at", "when the refund landed"),
     _code("dispute_reason", DISPUTE_REASONS, "what the buyer disputed"),
-    _time("dispute_opened_at", "when the dispute opened"),
-    _time("dispute_escalated_at", "when the buyer escalated it to the platform"),
+    _time("dispute_opened_at", "when the dispute opened", sparse=True),
+    _time("dispute_escalated_at", "when the buyer escalated it to the platform", sparse=True),
     _code("dispute_outcome", DISPUTE_OUTCOMES, "full_refund, partial_refund or rejected"),
     _code("dispute_stage", DISPUTE_STAGES, "where the dispute ended: review, negotiation or intervention"),
-    _time("dispute_resolved_at", "when the dispute was resolved"),
-    Column("dispute_claim_amount", "usd", "d", "what the buyer claimed (USD)"),
-    Column("dispute_refund_amount", "usd", "d", "what the dispute awarded (USD)"),
+    _time("dispute_resolved_at", "when the dispute was resolved", sparse=True),
+    Column("dispute_claim_amount", "usd", "d", "what the buyer claimed (USD)", sparse=True),
+    Column("dispute_refund_amount", "usd", "d", "what the dispute awarded (USD)", sparse=True),
     _code("dispute_refund_method", REFUND_METHODS, "how the award was paid"),
-    Column("dispute_refund_delay_bdays", "number", "d", "award delay (business days to the card, days)"),
-    _time("dispute_refunded_at", "when the award landed"),
+    Column(
+        "dispute_refund_delay_bdays",
+        "number",
+        "d",
+        "award delay (business days to the card, days)",
+        sparse=True,
+    ),
+    _time("dispute_refunded_at", "when the award landed", sparse=True),
     _time("paid_at", "when payment (and verification) completed"),
     _time("cleared_at", "when the platform cleared the order for the seller"),
     _time("shipped_at", "when the seller shipped"),
     _time("delivered_at", "when the parcel arrived"),
     _time("completed_at", "when the order completed"),
-    _time("cancel_requested_at", "when the buyer asked to cancel"),
-    _time("charged_back_at", "when the cardholder charged the payment back (fraud that shipped)"),
+    _time("cancel_requested_at", "when the buyer asked to cancel", sparse=True),
+    _time(
+        "charged_back_at", "when the cardholder charged the payment back (fraud that shipped)", sparse=True
+    ),
+    _time("returned_at", "when a parcel the buyer refused or sent back was back", sparse=True),
+    Column("return_shipping_usd", "usd", "d", "what the return's shipping cost (USD)", sparse=True),
+    _code("return_shipping_payer", RETURN_PAYERS, "who paid the return's shipping"),
     Column(
         "bank_hold_release_bdays",
         "number",
         "d",
         "business days until the bank released the hold of a card payment authorised, then "
         "cancelled before it was taken",
+        sparse=True,
     ),
     Column("stolen_card", "flag", "b", "paid with a stolen card", placement=True),
     Column("buyer_verified", "flag", "b", "the buyer's account is verified", placement=True),
@@ -136,11 +153,13 @@ ORDER_COLUMNS: tuple[Column, ...] = (
     Column("payment_attempts", "count", "b", "authorisation attempts made"),
     _code("payment_decline_cause", DECLINE_CAUSES, "why the last declined attempt was declined"),
     Column("risk_score", "number", "d", "the fraud screen's risk score (0-1; missing if never scored)"),
-    _time("fraud_review_started_at", "when the order entered the fraud review queue"),
+    _time("fraud_review_started_at", "when the order entered the fraud review queue", sparse=True),
     Column("placed_hour", "hour", None, "placement hour, hours since the start"),
 )
 
 #: The columns the recorder stores, with their typecodes.
 RECORDED: dict[str, str] = {c.name: c.store for c in ORDER_COLUMNS if c.store is not None}
+#: The float columns kept sparse while recording (few orders set them).
+SPARSE: frozenset[str] = frozenset(c.name for c in ORDER_COLUMNS if c.sparse)
 #: The columns known at placement, in :meth:`simcore.model.recorder.Recorder.new_order`'s order.
 PLACEMENT: tuple[str, ...] = tuple(c.name for c in ORDER_COLUMNS if c.placement)

@@ -141,10 +141,11 @@ RECORD_ERROR = 20
 REFUND_CHOOSES_WALLET, REFUND_SHORT, REFUND_SHORT_SHARE, AWARD_CHOOSES_WALLET = range(21, 25)
 #: The seller approving the buyer's cancel request; the record error of the receipt of a
 #: reorder this order triggers; the cardholder charging a fraudulent payment back; after a
-#: failed payment or verification, the buyer churning and the buyer ordering again.
-CANCEL_APPROVE, RECEIPT_ERROR, CHARGEBACK, CHURN_PAYMENT, PAY_REORDER = range(25, 30)
+#: failed payment or verification, the buyer churning and the buyer ordering again; a buyer who
+#: wants out once the order shipped refusing or returning it.
+CANCEL_APPROVE, RECEIPT_ERROR, CHARGEBACK, CHURN_PAYMENT, PAY_REORDER, RETURN = range(25, 31)
 #: Uniforms of ``orders.aftermath`` per arrival.
-N_AFTER = 30
+N_AFTER = 31
 
 #: The durations (hours unless said), after the uniforms: the buyer's cancel request after
 #: placement and the seller's answer after it; the seller's first look after clearance and
@@ -155,7 +156,8 @@ N_AFTER = 30
 #: the delay before the buyer opens a dispute (the second for a short refund, which may
 #: follow a dispute of the cancellation); the agent's review, the evidence gathering and the
 #: agent's decision; a fraudulent payment's chargeback after the payment; the bank's release of
-#: a cancelled card payment's hold (business days); the buyer's new order after a failed payment.
+#: a cancelled card payment's hold (business days); the buyer's new order after a failed payment;
+#: a return's way back.
 (
     CANCEL_REQUEST_TIME,
     CANCEL_RESPONSE_TIME,
@@ -178,7 +180,8 @@ N_AFTER = 30
     CHARGEBACK_DELAY,
     BANK_HOLD_BDAYS,
     PAY_REORDER_TIME,
-) = range(N_AFTER, N_AFTER + 21)
+    RETURN_TIME,
+) = range(N_AFTER, N_AFTER + 22)
 
 
 def _not_delivered_wait(s: Scenario) -> DistSpec:
@@ -212,9 +215,10 @@ AFTER_TIMES = (
     Durations("payment.chargeback_delay", lambda s: s.payment.chargebacks.delay),
     Durations("payment.bank_hold_bdays", lambda s: s.payment.bank_hold_release_bdays, unit="days"),
     Durations("buyers.payment_failure_reorder_time", lambda s: s.buyers.payment_failure_reorder_time),
+    Durations("returns.transit_time", lambda s: s.platform.returns.transit_time),
 )
 #: Numbers in the aftermath row.
-AFTER_WIDTH = PAY_REORDER_TIME + 1
+AFTER_WIDTH = RETURN_TIME + 1
 
 # ---- orders.repayment: the payment row of a buyer's new order after a failed payment, keyed by
 # the arrival's id (simcore.engine.streams.Streams.keyed): drawn only for the few arrivals that

@@ -325,7 +325,8 @@ class Inventory:
         self.recorded[sku] = rec if rec > 0 else 0
 
     def put_back(self, sku: int, qty: int, now: float) -> None:
-        """Picked units go back on the shelf (and on the record): the order never shipped."""
+        """Picked units go back on the shelf (and on the record): the order never shipped, or
+        its parcel came back (a return)."""
         if self.next_due <= now:
             self.settle(now)
         self.physical[sku] += qty

@@ -14,8 +14,8 @@ class Order:
 
     Attributes are set once at placement except ``state`` (with ``closed``: True once
     cancelled, completed or refunded, when processes waiting on the order stop), ``reserved``,
-    ``paid``, ``authorised``, ``refund_due``, ``disputed``, ``dispute_outcome`` and
-    ``charged_back``; the draws
+    ``paid``, ``authorised``, ``refund_due``, ``disputed``, ``dispute_outcome``, ``awarded``,
+    ``charged_back`` and ``cancel_asked``; the draws
     are dropped (None) once the stages that use them are over.
 
     ``screen_draws``, ``pay_draws`` and ``after_draws`` are the order's own random numbers
@@ -24,12 +24,13 @@ class Order:
     layout: :mod:`simcore.model.draws`).
     ``authorised`` is True once the gateway has authorised the payment (a card payment then holds
     the buyer's funds until it is taken or, if the order is cancelled first, released).
-    ``refund_due`` is the hour a scheduled cancellation refund lands (None before one is
-    scheduled or once it has landed); ``disputed`` is True once the buyer has opened a dispute
-    (at most one per order) and ``dispute_outcome`` its ``DISPUTE_OUTCOME`` code once resolved
-    (0 before). ``charged_back`` is True once the cardholder has charged the payment back
-    (:mod:`simcore.model.chargebacks`): the buyer's money is then back, and nothing more is
-    refunded.
+    ``refund_due`` is the hour a scheduled refund lands (None before one is scheduled or once
+    it has landed); ``disputed`` is True once the buyer has opened a dispute (at most one per
+    order), ``dispute_outcome`` its ``DISPUTE_OUTCOME`` code once resolved (0 before) and
+    ``awarded`` what it awarded (USD, once scheduled). ``charged_back`` is True once the
+    cardholder has charged the payment back (:mod:`simcore.model.chargebacks`): the buyer's
+    money is then back, and nothing more is refunded. ``cancel_asked`` is True once the buyer
+    has asked to cancel (before shipment).
 
     Args (keyword-only):
         id: Order id (its row in the recorder).
@@ -71,6 +72,8 @@ class Order:
         "disputed",
         "dispute_outcome",
         "charged_back",
+        "awarded",
+        "cancel_asked",
     )
 
     def __init__(
@@ -123,6 +126,8 @@ class Order:
         self.disputed = False
         self.dispute_outcome = 0
         self.charged_back = False
+        self.awarded = 0.0
+        self.cancel_asked = False
 
     def advance(self, new: State) -> None:
         """Move to ``new``.

@@ -30,6 +30,7 @@ from simcore.model.vocabulary import (
     STATUS_CANCELLED,
     STATUS_COMPLETED,
     STATUS_REFUNDED,
+    STATUS_RETURNED,
     TRANSITIONS,
     State,
 )
@@ -39,12 +40,13 @@ _CANCELLABLE = frozenset(
 )
 # Enum members bound once: reading ``State.X`` on the enum class costs ~70 ns under Python 3.11
 # (an attribute lookup through the enum's metaclass), and step() runs ~4 times per order.
-_AWAITING_SHIPMENT, _SHIPPED, _COMPLETED, _CANCELLED, _REFUNDED = (
+_AWAITING_SHIPMENT, _SHIPPED, _COMPLETED, _CANCELLED, _REFUNDED, _RETURNED = (
     State.AWAITING_SHIPMENT,
     State.SHIPPED,
     State.COMPLETED,
     State.CANCELLED,
     State.REFUNDED,
+    State.RETURNED,
 )
 _ACTOR_OF_INITIATOR = {"buyer": ACTOR["buyer"], "seller": ACTOR["seller"], "system": ACTOR["platform"]}
 _REJECTED = DISPUTE_OUTCOME["rejected"]
@@ -186,7 +188,18 @@ class OrderBook:
         self.rec.set("status", o.id, STATUS_REFUNDED)
         if o.charged_back:
             return
-        awarded = self.rec.orders["dispute_refund_amount"][o.id]  # NaN: no award
-        owed = o.amount if awarded != awarded else round(o.amount - awarded, 2)
+        owed = round(o.amount - o.awarded, 2)
         if owed > 0.0:
             self.refunds.refund_lost(o, owed)
+
+    def close_returned(self, o: Order, shipping_usd: float, payer: int) -> None:
+        """Close ``o`` as returned: the parcel the buyer refused or sent back is back with the
+        seller, its units go back on the shelf, the buyer is refunded in full, and the return's
+        shipping (``shipping_usd``) is paid by ``payer`` (a ``RETURN_PAYERS`` code)."""
+        now = self.step(o, _RETURNED, "returned", "seller", "returned_at")
+        rec, oid = self.rec, o.id
+        rec.set("status", oid, STATUS_RETURNED)
+        rec.set("return_shipping_usd", oid, shipping_usd)
+        rec.set("return_shipping_payer", oid, payer)
+        self.inv.put_back(o.sku, o.qty, now)
+        self.refunds.refund_return(o)

@@ -13,7 +13,7 @@ from typing import Any
 
 from simcore.engine.columns import BlockColumns, Column, new_column
 from simcore.engine.monitor import QueueMonitor
-from simcore.model.columns import PLACEMENT, RECORDED
+from simcore.model.columns import PLACEMENT, RECORDED, SPARSE
 from simcore.model.vocabulary import QUEUES
 
 
@@ -29,7 +29,7 @@ class Recorder:
     """
 
     def __init__(self, warmup_hours: float):
-        self._orders = BlockColumns(RECORDED)
+        self._orders = BlockColumns(RECORDED, sparse=SPARSE)
         self.orders = self._orders.data
         self._placement: tuple[Column, ...] = tuple(self.orders[name] for name in PLACEMENT)
         self.ev_time = array("d")

@@ -88,6 +88,11 @@ class RefundDesk:
         cancellation refund would have (never short)."""
         self._refund(o, amount)
 
+    def refund_return(self, o: Order) -> None:
+        """Refund ``o`` in full: the parcel the buyer refused or sent back is back. The order was
+        not cancelled, so it takes the draws a cancellation refund would have (never short)."""
+        self._refund(o, o.amount)
+
     def _refund(self, o: Order, amount: float) -> tuple[float, float]:
         """Record and start the refund of ``amount`` USD of ``o``; returns (due hour, amount)."""
         env, rec = self.env, self.rec
@@ -144,6 +149,7 @@ class RefundDesk:
         now: what is owed on the order counts it from now), and start the process that pays it."""
         env, rec, oid = self.env, self.rec, o.id
         method, delay, due = self._method(o, _AWARDS)
+        o.awarded = amount
         rec.set("dispute_refund_amount", oid, amount)
         rec.set("dispute_refund_method", oid, method)
         rec.set("dispute_refund_delay_bdays", oid, delay)

@@ -26,6 +26,7 @@ from simcore.engine.proc import Proc
 from simcore.model.context import RunContext
 from simcore.model.disputes import DisputeDesk
 from simcore.model.draws import (
+    CANCEL_REQUEST_TIME,
     CONFIRM,
     FIRST_LOOK,
     HANDLING,
@@ -36,6 +37,8 @@ from simcore.model.draws import (
     OPEN_DELAY,
     QUOTE,
     RECORD_ERROR,
+    RETURN,
+    RETURN_TIME,
     TRANSIT,
 )
 from simcore.model.inventory import Inventory, Restocker
@@ -44,7 +47,7 @@ from simcore.model.orderbook import OrderBook
 from simcore.model.parcels import Parcels
 from simcore.model.pricing import Fx
 from simcore.model.traits import SellerTraits
-from simcore.model.vocabulary import ACTIVITY, ACTOR, State
+from simcore.model.vocabulary import ACTIVITY, ACTOR, RETURN_PAYERS, State
 
 _PROCESSING, _SELLER = ACTIVITY["seller_processing"], ACTOR["seller"]
 
@@ -102,6 +105,11 @@ class SellerDesk:
         self.caps = [dest.cost_cap_usd for dest in destinations.values()]
         self.ship_by_h = scn.platform.ship_by_days * 24.0
         self.loss_tolerance = s.pricing.loss_tolerance
+        self.return_share = scn.buyers.cancel.return_share
+        r = scn.platform.returns
+        self.late_payer = RETURN_PAYERS.index(r.late_request_payer)
+        self.ignored_payer = RETURN_PAYERS.index(r.ignored_request_payer)
+        self.placed_at = ctx.rec.orders["placed_at"]
 
     def _problem(self, o: Order, now: float) -> tuple[str, str | None] | None:
         """(stated reason, true reason) if the seller, looking at ``o`` at hour ``now``, will
@@ -166,6 +174,10 @@ class SellerDesk:
         now = book.ship(o)
         lost = d[LOST] < self.lost_share
         transit = d[TRANSIT]
+        back = None if lost else self._sent_back(o, now)
+        if back is not None:
+            yield from self._return(o, transit, *back)
+            return
         # The wait of a buyer who disputes a parcel that has not come (hours after shipment).
         disputes = not o.is_fraud and d[NOT_DELIVERED] < self.p_not_delivered
         wait = d[NOT_DELIVERED_WAIT] if disputes else math.inf
@@ -175,6 +187,41 @@ class SellerDesk:
         # Most parcels: nothing but the delivery and the buyer's confirmation can happen to the
         # order now, and nothing else waits on it (simcore.model.parcels).
         self.parcels.ship(o.id, now, transit, d[CONFIRM])
+
+    def _sent_back(self, o: Order, now: float) -> tuple[float, int] | None:
+        """(hour the buyer wants out, who pays the return) if the buyer of ``o``, shipped at hour
+        ``now``, still wants to cancel and will refuse or return the parcel, else None.
+
+        A buyer with a cancel intention who asked before shipment (the seller refused, or shipped
+        before answering) wants out now, and the seller, who shipped anyway, is at fault; one
+        whose request would come only after shipment wants out then, a change of mind of their
+        own. A ``return_share`` of them refuse the parcel or send it back."""
+        if o.cancel_reason is None or o.after_draws[RETURN] >= self.return_share:
+            return None
+        if o.cancel_asked:
+            return now, self.ignored_payer
+        return self.placed_at[o.id] + o.after_draws[CANCEL_REQUEST_TIME], self.late_payer
+
+    def _return(self, o: Order, transit: float, wants_out: float, payer: int) -> Proc[None]:
+        """Process: the parcel of ``o``, ``transit`` hours on its way, is refused at delivery if
+        the buyer wants out by then (hour ``wants_out``), or sent back once they do if that comes
+        before they would confirm it (else they keep it: a normal delivery). Back after the
+        order's ``returns.transit_time``: refunded in full, the shipping paid by ``payer``."""
+        env, book, d = self.env, self.book, o.after_draws
+        yield env.timeout(transit)
+        now = env.now
+        if wants_out > now:  # delivered; the buyer may still send it back before confirming
+            book.step(o, State.DELIVERED, "delivered", "seller", "delivered_at")
+            confirm = min(d[CONFIRM], self.auto_confirm_h)
+            if wants_out >= now + confirm:  # confirmed first: the buyer keeps it
+                yield env.timeout(confirm)
+                book.complete(o, "buyer" if d[CONFIRM] < self.auto_confirm_h else "platform")
+                return
+            yield env.timeout(wants_out - now)
+        self.rec.event(env.now, o.id, ACTIVITY["return_started"], ACTOR["buyer"])
+        yield env.timeout(d[RETURN_TIME])
+        # The return goes back by the order's own carrier quote (heavier baskets cost more).
+        book.close_returned(o, round(d[QUOTE] * o.qty**0.5, 2), payer)
 
     def _troubled(self, o: Order, lost: bool, transit: float, wait: float) -> bool:
         """Whether the parcel of ``o`` is ``lost`` or will be disputed (as not delivered, its

@@ -12,7 +12,8 @@ from enum import IntEnum
 
 class State(IntEnum):
     """Order state machine. Terminal states: COMPLETED, CANCELLED, REFUNDED (shipped, then
-    closed with the buyer's money back: a parcel lost for good, under buyer protection)."""
+    closed with the buyer's money back: a parcel lost for good, under buyer protection),
+    RETURNED (shipped, refused or sent back by the buyer, refunded once it came back)."""
 
     PLACED = 0
     PAYING = 1
@@ -24,6 +25,7 @@ class State(IntEnum):
     COMPLETED = 7
     CANCELLED = 8
     REFUNDED = 9
+    RETURNED = 10
 
 
 #: Legal transitions. CANCELLED is reachable only before shipment.
@@ -35,15 +37,17 @@ TRANSITIONS: dict[State, frozenset[State]] = {
     State.AWAITING_SHIPMENT: frozenset({State.SHIPPED, State.CANCELLED}),
     # A parcel that never arrives is refunded when the delivery guarantee expires: a completed
     # order has always been delivered.
-    State.SHIPPED: frozenset({State.DELIVERED, State.REFUNDED}),
-    State.DELIVERED: frozenset({State.COMPLETED}),
+    # A parcel refused at delivery, or sent back after it, is returned once it is back.
+    State.SHIPPED: frozenset({State.DELIVERED, State.REFUNDED, State.RETURNED}),
+    State.DELIVERED: frozenset({State.COMPLETED, State.RETURNED}),
     State.COMPLETED: frozenset(),
     State.CANCELLED: frozenset(),
     State.REFUNDED: frozenset(),
+    State.RETURNED: frozenset(),
 }
 
-STATUSES = ("open", "completed", "cancelled", "refunded")
-STATUS_OPEN, STATUS_COMPLETED, STATUS_CANCELLED, STATUS_REFUNDED = range(4)
+STATUSES = ("open", "completed", "cancelled", "refunded", "returned")
+STATUS_OPEN, STATUS_COMPLETED, STATUS_CANCELLED, STATUS_REFUNDED, STATUS_RETURNED = range(5)
 
 INITIATORS = ("", "buyer", "seller", "system")
 INITIATOR = {name: i for i, name in enumerate(INITIATORS)}
@@ -122,6 +126,8 @@ ACTIVITIES = (
     "parcel_lost",
     "charged_back",
     "bank_hold_released",
+    "return_started",
+    "returned",
 )
 ACTIVITY = {name: i for i, name in enumerate(ACTIVITIES)}
 
@@ -144,8 +150,8 @@ DISPUTE_OUTCOME = {name: i for i, name in enumerate(DISPUTE_OUTCOMES)}
 #: The stage at which a dispute ended (refund disputes are decided at the review).
 DISPUTE_STAGES = ("", "review", "negotiation", "intervention")
 
-#: Who bears a chargeback (the amount and the fee): the seller, or the platform.
-CHARGEBACK_LIABILITIES = ("seller", "platform")
+#: Who pays a return's shipping (code 0: no return).
+RETURN_PAYERS = ("", "buyer", "seller", "platform")
 
 #: How an order was paid (code 0 card, 1 wallet) and how a refund is paid back.
 PAYMENT_METHODS = ("card", "wallet")

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from simcore.engine.calendar import Calendar
-from simcore.engine.columns import as_numpy
+from simcore.engine.columns import SparseColumn, as_numpy
 from simcore.model.columns import ORDER_COLUMNS, Column
 from simcore.model.recorder import Recorder
 from simcore.model.vocabulary import ACTIVITIES, ACTORS, INITIATORS, SELLER_RESPONSIBLE
@@ -32,10 +32,14 @@ def _categorical(codes: np.ndarray, names: tuple[str, ...] | list[str], optional
 
 
 def order_columns(record: RunRecord) -> dict[str, np.ndarray]:
-    """The recorder's order columns as numpy views of the rows in use (no copy)."""
+    """The recorder's order columns as numpy views of the rows in use (no copy; a sparse
+    column made dense)."""
     rec = record.rec
     n = rec.n_orders
-    return {name: as_numpy(column)[:n] for name, column in rec.orders.items()}
+    return {
+        name: column.dense(n) if isinstance(column, SparseColumn) else as_numpy(column)[:n]
+        for name, column in rec.orders.items()
+    }
 
 
 def orders_frame(record: RunRecord, cols: dict[str, np.ndarray]) -> pd.DataFrame:
@@ -126,8 +130,8 @@ def sellers_frame(record: RunRecord, orders: pd.DataFrame) -> pd.DataFrame:
 
     ``revenue`` is what the seller keeps of buyers' money (:func:`simcore.results.ledger.money_ledger`:
     completed orders less the awards on them, and less chargebacks when the seller is liable);
-    ``revenue_lost`` the value of cancelled orders and of lost parcels refunded, plus the awards on
-    other orders (and the chargebacks on them when the seller is liable).
+    ``revenue_lost`` the value of cancelled orders, of lost parcels refunded and of returns, plus
+    the awards on other orders (and the chargebacks on them when the seller is liable).
     ``record_accuracy`` is the seller's long-run record accuracy under the reference counts
     (``sellers.inventory_accuracy``, or its Beta draw around it), which its error rates hold.
     """
@@ -147,7 +151,7 @@ def sellers_frame(record: RunRecord, orders: pd.DataFrame) -> pd.DataFrame:
     ledger = money_ledger(orders, c.liability, c.fee_usd)
     # Orders the seller is not paid for at all, and on the others what went back to the buyer
     # at the seller's expense.
-    closed_unpaid = status.isin(["cancelled", "refunded"]).to_numpy()
+    closed_unpaid = status.isin(["cancelled", "refunded", "returned"]).to_numpy()
     returned = ledger["awards"] + (ledger["chargebacks"] if c.liability == "seller" else 0.0)
     reason = orders["cancel_reason"]
     disputed = orders["dispute_reason"].notna().to_numpy()

@@ -8,7 +8,7 @@ cooldown_days)``. Definitions the calibration bands depend on:
 - ``fraud_caught_share``: fraudulent orders stopped by the platform's screens (gateway or
   referee: ``simcore.model.vocabulary.SCREEN_REASONS``) / fraudulent orders.
 - ``seller_revenue_lost``: what sellers lost after a legitimate order was paid: the value of
-  such orders cancelled or refunded as lost parcels, the awards on the others, and the
+  such orders cancelled, refunded as lost parcels or returned, the awards on the others, and the
   chargebacks a liable seller pays; stopped fraud is not revenue lost. ``seller_revenue_unpaid``:
   the value of legitimate orders cancelled before they were paid (no revenue was ever at stake),
   unless the buyer paid for a new order of the same visit (``buyers.payment_failure_reorder_share``).
@@ -50,6 +50,7 @@ from simcore.model.vocabulary import (
     PAYMENT_REASONS,
     REASONS,
     REFUND_DISPUTE_REASONS,
+    RETURN_PAYERS,
     SCREEN_REASONS,
 )
 
@@ -69,6 +70,8 @@ _KPI_COLUMNS = (
     "paid_at",
     "charged_back_at",
     "bank_hold_release_bdays",
+    "return_shipping_usd",
+    "return_shipping_payer",
     "refund_amount",
     "refund_method",
     "refund_delay_bdays",
@@ -201,6 +204,7 @@ def compute_kpis(
         "open_rate": _ratio((status == "open").sum(), n),
         "cancellation_rate": _ratio(cancelled.sum(), n),
         "refunded_rate": _ratio((status == "refunded").sum(), n),
+        "returned_rate": _ratio((status == "returned").sum(), n),
         "cancellation_rate_by_initiator": {i: _ratio(by_initiator.get(i, 0), n) for i in INITIATORS if i},
         "cancellations_by_reason": counts,
         "cancellation_rate_by_reason": {r: _ratio(c, n) for r, c in counts.items()},
@@ -258,7 +262,8 @@ def _money_kpis(
     paid = w["paid_at"].notna().to_numpy()
     charged = w["charged_back_at"].notna().to_numpy()
     legit = ~fraud
-    refunded = (status == "refunded").to_numpy()  # lost parcels, refunded at the seller's cost
+    # Lost parcels and returns, refunded at the seller's cost.
+    refunded = status.isin(["refunded", "returned"]).to_numpy()
     delivered = ~cancelled & ~refunded  # completed or still open
     chargebacks_usd = float(amount[charged].sum())
     fees = costs.chargeback_fee_usd * int(charged.sum())
@@ -283,6 +288,11 @@ def _money_kpis(
         "fraud_review_cost_usd": round(costs.review_usd, 2),
         "fraud_cost_usd": round(fraud_loss + costs.margin * declined + costs.review_usd, 2),
         "lost_parcels": int((status == "refunded").sum()),
+        "returns": int((status == "returned").sum()),
+        "return_shipping_usd": {
+            payer: round(float(w.loc[w["return_shipping_payer"] == payer, "return_shipping_usd"].sum()), 2)
+            for payer in RETURN_PAYERS[1:]
+        },
     }
 
 

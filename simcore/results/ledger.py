@@ -7,9 +7,10 @@ ends, order by order, in named places::
 
 - ``seller_keeps``: a completed order's amount less the dispute awards on it, and less its
   chargeback when the seller is liable (``payment.chargebacks.liability``); 0 for any other
-  order (a lost parcel's refund and a cancellation leave the seller nothing).
+  order (a cancellation, a lost parcel's refund and a return leave the seller nothing).
 - ``refunds``: what the platform refunds: a cancellation refund (``refund_amount``, short for
-  a wrong amount) or a lost parcel's refund under buyer protection, counted once scheduled.
+  a wrong amount), a lost parcel's refund under buyer protection, or a return's refund once the
+  parcel is back, counted once scheduled.
 - ``awards``: dispute awards (``dispute_refund_amount``), counted once scheduled.
 - ``chargebacks``: the amount a cardholder charged back (``charged_back_at``): the whole of it.
 - ``held``: an open paid order's amount less what has gone back already (the platform holds it
@@ -18,8 +19,9 @@ ends, order by order, in named places::
   when the platform is liable, the chargebacks it pays on orders it paid the seller for.
 
 Each term follows its own rule, not the remainder, so that the identity is a check of the
-model (tests/model/test_properties.py holds it over random scenarios). Chargeback fees are not
-buyers' money: ``chargeback_fee`` says what each chargeback cost its liable party on top.
+model (tests/model/test_properties.py holds it over random scenarios). Chargeback fees and a
+return's shipping are not the order's money: ``chargeback_fee`` says what each chargeback cost
+its liable party on top (the orders frame says who paid a return's shipping, and how much).
 """
 
 from __future__ import annotations

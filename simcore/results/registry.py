@@ -22,6 +22,7 @@ from simcore.model.vocabulary import (
     QUEUES,
     REASONS,
     REFUND_METHODS,
+    RETURN_PAYERS,
 )
 
 #: Units: a share of something (0-1), a count, US dollars, hours, days, business days.
@@ -86,6 +87,7 @@ KPIS: tuple[Kpi, ...] = (
         "lower",
         "orders shipped and then refunded in full (a lost parcel, under buyer protection)",
     ),
+    Kpi("returned_rate", "share", "lower", "orders the buyer refused or sent back, refunded once back"),
     *_family(
         "cancellation_rate_by_initiator",
         [i for i in INITIATORS if i],
@@ -146,8 +148,8 @@ KPIS: tuple[Kpi, ...] = (
         "seller_revenue_lost",
         "USD",
         "lower",
-        "what sellers lost on legitimate orders once paid: the value of those cancelled or refunded "
-        "as lost parcels, awards on the others, and chargebacks when the seller is liable",
+        "what sellers lost on legitimate orders once paid: the value of those cancelled, refunded "
+        "as lost parcels or returned, awards on the others, and chargebacks when the seller is liable",
     ),
     Kpi(
         "seller_revenue_unpaid",
@@ -181,6 +183,15 @@ KPIS: tuple[Kpi, ...] = (
         "fraud_loss_usd + sellers.pricing.margin_mean x false_decline_usd + fraud_review_cost_usd",
     ),
     Kpi("lost_parcels", "count", "lower", "parcels lost for good, refunded under buyer protection"),
+    Kpi("returns", "count", "lower", "orders the buyer refused at delivery or sent back, once back"),
+    *_family(
+        "return_shipping_usd",
+        RETURN_PAYERS[1:],
+        "USD",
+        "lower",
+        "returns' shipping paid by the {key} (platform.returns: the buyer asked late, or the seller "
+        "shipped despite the request)",
+    ),
     Kpi(
         "inventory_record_accuracy",
         "share",

@@ -31,6 +31,9 @@ Paths (hours after placement):
   for a late parcel that arrives meanwhile, + the buyer's confirmation after the dispute;
 - *guarantee*: a lost parcel is refunded ``delivery_guarantee_days`` after shipment (or when
   its dispute ends, a path of its own);
+- *return*: a buyer who wants out once the order shipped sends it back at the latest when they
+  would confirm it (delivered + the confirmation), and it takes ``platform.returns.transit_time``
+  to come back;
 - *chargeback*: fraud paid by card is charged back ``payment.chargebacks.delay`` after its
   payment, within the network's ``window_days``;
 - *not as described*: delivered + ``disputes.open_delay`` + the dispute;
@@ -103,6 +106,9 @@ def paths(scn: Scenario) -> dict[str, float]:
         out["delivery guarantee of a lost parcel"] = ship_by + pf.delivery_guarantee_days * 24.0
     if prop.not_as_described > 0:
         out["not-as-described dispute"] = delivered + open_delay + dispute
+    c = b.cancel
+    if c.return_share > 0 and (c.change_of_mind > 0 or c.better_deal > 0 or c.wrong_item > 0):
+        out["return of a parcel the buyer sent back"] = delivered + confirm + _q(pf.returns.transit_time)
     cb = p.chargebacks
     if b.fraud_rate > 0 and cb.share > 0:
         out["chargeback of fraud that shipped"] = pay + screen + min(_q(cb.delay), cb.window_days * 24.0)

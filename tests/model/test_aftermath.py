@@ -130,7 +130,7 @@ def troubled() -> tuple[RunRecord, simcore.RunResult]:
 def check_statuses(res: simcore.RunResult) -> None:
     """Every order ends in exactly one status, stamped with its time."""
     o = res.orders
-    assert set(o["status"].unique()) <= {"open", "completed", "cancelled", "refunded"}
+    assert set(o["status"].unique()) <= {"open", "completed", "cancelled", "refunded", "returned"}
     assert (o["completed_at"].notna() == (o["status"] == "completed")).all()
     # Refunded: a lost parcel, shipped and never delivered (buyer protection).
     refunded = o["status"] == "refunded"

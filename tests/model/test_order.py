@@ -22,8 +22,9 @@ pytestmark = pytest.mark.trace
 
 #: The README: placed -> paying -> [verifying] -> screening -> awaiting_shipment -> shipped ->
 #: delivered -> completed; cancelled from any state before shipment; a lost parcel goes from
-#: shipped to refunded when the delivery guarantee expires. Nothing leaves completed, cancelled or
-#: refunded.
+#: shipped to refunded when the delivery guarantee expires; a parcel refused at delivery or sent
+#: back after it is returned once it is back. Nothing leaves completed, cancelled, refunded or
+#: returned.
 LEGAL: frozenset[tuple[str, str]] = frozenset(
     {
         ("PLACED", "PAYING"),
@@ -39,7 +40,9 @@ LEGAL: frozenset[tuple[str, str]] = frozenset(
         ("AWAITING_SHIPMENT", "CANCELLED"),
         ("SHIPPED", "DELIVERED"),
         ("SHIPPED", "REFUNDED"),
+        ("SHIPPED", "RETURNED"),
         ("DELIVERED", "COMPLETED"),
+        ("DELIVERED", "RETURNED"),
     }
 )
 STATES = (
@@ -53,6 +56,7 @@ STATES = (
     "COMPLETED",
     "CANCELLED",
     "REFUNDED",
+    "RETURNED",
 )
 #: The states an order can be cancelled from (README: "cancelled from any state before shipment").
 BEFORE_SHIPMENT = {"PLACED", "PAYING", "VERIFYING", "SCREENING", "AWAITING_SHIPMENT"}
@@ -95,7 +99,7 @@ def test_advance_accepts_exactly_the_legal_moves(src, dst):
     if (src, dst) in LEGAL:
         o.advance(State[dst])
         assert o.state == State[dst]
-        assert o.closed == (dst in ("COMPLETED", "CANCELLED", "REFUNDED"))
+        assert o.closed == (dst in ("COMPLETED", "CANCELLED", "REFUNDED", "RETURNED"))
     else:
         msg = f"order 42: illegal transition {src} -> {dst}"
         with pytest.raises(RuntimeError, match=f"^{re.escape(msg)}$"):
@@ -138,7 +142,11 @@ def test_order_book_step_refuses_an_illegal_step_and_records_a_legal_one(desk, s
     events = len(rec.ev_time)
     if (src, dst) in LEGAL:
         now = parts.book.step(o, State[dst], "shipped", "seller", "shipped_at")
-        assert (o.state, o.closed, now) == (State[dst], dst in ("COMPLETED", "CANCELLED", "REFUNDED"), 0.0)
+        assert (o.state, o.closed, now) == (
+            State[dst],
+            dst in ("COMPLETED", "CANCELLED", "REFUNDED", "RETURNED"),
+            0.0,
+        )
         assert len(rec.ev_time) == events + 1
         assert ACTIVITIES[rec.ev_activity[-1]] == "shipped" and ACTORS[rec.ev_actor[-1]] == "seller"
         assert rec.orders["shipped_at"][o.id] == 0.0

@@ -138,16 +138,19 @@ def check_money_conserved(res: simcore.RunResult) -> None:
     paid = o["paid_at"].notna().to_numpy()
     charged = o["charged_back_at"].notna().to_numpy()
     status = o["status"].astype(str).to_numpy()
-    completed, cancelled, open_, refunded = (
-        status == s for s in ("completed", "cancelled", "open", "refunded")
+    completed, cancelled, open_, refunded, returned = (
+        status == s for s in ("completed", "cancelled", "open", "refunded", "returned")
     )
 
     # Nothing moves for an order that was never paid; a completed order was paid and delivered.
     assert not (~paid & (o["refund_amount"].notna() | o["dispute_refund_amount"].notna() | charged)).any()
     assert paid[completed].all()
     assert o.loc[completed, "delivered_at"].notna().all(), "a completed order without a delivery"
-    # Refunds only on cancelled orders and lost parcels; a lost parcel never delivered.
-    assert (refund[~(cancelled | refunded)] == 0.0).all()
+    # Refunds only on cancelled orders, lost parcels and returns; a lost parcel never delivered;
+    # a return refunded in full.
+    assert (refund[~(cancelled | refunded | returned)] == 0.0).all()
+    np.testing.assert_allclose(refund[returned], amount[returned], atol=1e-9)
+    assert o.loc[returned, "returned_at"].notna().all() and o.loc[returned, "shipped_at"].notna().all()
     assert o.loc[refunded, "delivered_at"].isna().all() and o.loc[refunded, "shipped_at"].notna().all()
     # Chargebacks only on fraud paid by card that shipped, and not on an order cancelled.
     fraud = o["is_fraud"].to_numpy(dtype=bool)
@@ -174,7 +177,9 @@ def check_money_conserved(res: simcore.RunResult) -> None:
     rest = led[["refunds", "awards", "chargebacks", "held", "platform_keeps"]].to_numpy().sum()
     assert led["paid"].sum() == pytest.approx(sellers["revenue"].sum() + rest, abs=tol)
     seller_bears = led["chargebacks"].to_numpy() if c.liability == "seller" else 0.0
-    closed_value = amount[completed | cancelled | refunded].sum() + (award + seller_bears)[open_].sum()
+    closed_value = (
+        amount[completed | cancelled | refunded | returned].sum() + (award + seller_bears)[open_].sum()
+    )
     assert (sellers["revenue"] + sellers["revenue_lost"]).sum() == pytest.approx(closed_value, abs=2 * tol)
 
 
@@ -402,6 +407,7 @@ ENTERS = {
     "completed": "COMPLETED",
     "cancelled": "CANCELLED",
     "parcel_lost": "REFUNDED",
+    "returned": "RETURNED",
 }
 FROM = {
     "PLACED": {None},
@@ -414,6 +420,7 @@ FROM = {
     "COMPLETED": {"DELIVERED"},  # a completed order was delivered
     "CANCELLED": _BEFORE_SHIPMENT,
     "REFUNDED": {"SHIPPED"},  # a lost parcel, when the delivery guarantee expires
+    "RETURNED": {"SHIPPED", "DELIVERED"},  # refused at delivery, or sent back after it
 }
 #: Every other activity and the states an order may be in when it happens.
 DURING = {
@@ -428,8 +435,9 @@ DURING = {
     "cancel_rejected": _BEFORE_SHIPMENT,
     "cancel_auto_approved": _BEFORE_SHIPMENT,
     "seller_processing": {"AWAITING_SHIPMENT"},
-    "refund_scheduled": {"CANCELLED", "REFUNDED"},
-    "refund_paid": {"CANCELLED", "REFUNDED"},
+    "refund_scheduled": {"CANCELLED", "REFUNDED", "RETURNED"},
+    "refund_paid": {"CANCELLED", "REFUNDED", "RETURNED"},
+    "return_started": {"SHIPPED", "DELIVERED"},
     # The bank lets go of a card payment authorised, then cancelled before it was taken.
     "bank_hold_released": {"CANCELLED"},
     # A fraudulent payment charged back once its order shipped (lost or not).
@@ -444,7 +452,12 @@ DURING = {
     # An award lands after its business-day delay, by when the order may have been closed.
     "dispute_refund_paid": _IN_DISPUTE | {"COMPLETED", "REFUNDED"},
 }
-STATUS_OF = {"COMPLETED": "completed", "CANCELLED": "cancelled", "REFUNDED": "refunded"}
+STATUS_OF = {
+    "COMPLETED": "completed",
+    "CANCELLED": "cancelled",
+    "REFUNDED": "refunded",
+    "RETURNED": "returned",
+}
 #: Milestone stamps of the orders frame and the activity whose time each one is.
 STAMPS = {
     "paid_at": ("paid",),
@@ -455,6 +468,7 @@ STAMPS = {
     "cancelled_at": ("cancelled",),
     "cancel_requested_at": ("cancel_requested",),
     "charged_back_at": ("charged_back",),
+    "returned_at": ("returned",),
     "refunded_at": ("refund_paid",),
     "dispute_escalated_at": ("dispute_escalated",),
     "dispute_resolved_at": ("dispute_agreed", "dispute_ruled"),

@@ -58,6 +58,7 @@ STREAMS = [
     "payment.chargeback_delay",
     "payment.bank_hold_bdays",
     "buyers.payment_failure_reorder_time",
+    "returns.transit_time",
     "shipping.quotes",
     "shipping.transit.US",
     # The payment row of a new order after a failed one, keyed by the arrival's id.

@@ -62,6 +62,13 @@ class BuyerCancellation(FrozenModel):
     request_time: Duration = Field(
         default_factory=lambda: exp_hours(18.0), description="Time from placement to the cancel request."
     )
+    return_share: Share = Field(
+        0.5,
+        description=(
+            "Buyers who still want out once the order has shipped (they asked too late, or the "
+            "seller shipped anyway) who refuse delivery or send the item back."
+        ),
+    )
 
 
 class Fraudsters(FrozenModel):

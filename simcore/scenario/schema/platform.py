@@ -323,6 +323,27 @@ class Penalties(FrozenModel):
         return v
 
 
+Payer = Literal["buyer", "seller", "platform"]
+
+
+class Returns(FrozenModel):
+    """Orders the buyer refuses or sends back after shipment: who pays the return shipping (the
+    order's own carrier quote) and how long the parcel takes to come back. The buyer's money is
+    refunded in full when it has."""
+
+    late_request_payer: Payer = Field(
+        "buyer", description="Pays the return when the buyer asked to cancel only after shipment."
+    )
+    ignored_request_payer: Payer = Field(
+        "seller",
+        description="Pays the return when the buyer asked before shipment and the seller shipped anyway.",
+    )
+    transit_time: Duration = Field(
+        default_factory=lambda: Lognormal(dist="lognormal", mean=6.0, sd=3.0, unit="days"),
+        description="From the refusal or the buyer's hand-over to the return's arrival.",
+    )
+
+
 class Platform(FrozenModel):
     """The platform referee: deadlines, screening and automatic rules."""
 
@@ -348,5 +369,6 @@ class Platform(FrozenModel):
     )
     customer_service: CustomerService = Field(default_factory=CustomerService)
     disputes: Disputes = Field(default_factory=Disputes)
+    returns: Returns = Field(default_factory=Returns)
     seller_rating: SellerRating = Field(default_factory=SellerRating)
     penalties: Penalties = Field(default_factory=Penalties)
