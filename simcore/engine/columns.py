@@ -28,7 +28,9 @@ def new_column(typecode: str) -> Column:
 
 
 def typecode_of(column: Column) -> str:
-    """The typecode ``column`` was made with."""
+    """The typecode ``column`` was made with (a :class:`SparseColumn` holds floats: 'd')."""
+    if isinstance(column, SparseColumn):
+        return "d"
     return "b" if isinstance(column, bytearray) else column.typecode
 
 

@@ -19,6 +19,7 @@ from simcore.model.vocabulary import (
     DISPUTE_STAGES,
     INITIATORS,
     PAYMENT_METHODS,
+    PRICING_CAUSES,
     REASONS,
     REFUND_METHODS,
     RETURN_PAYERS,
@@ -97,7 +98,17 @@ ORDER_COLUMNS: tuple[Column, ...] = (
     ),
     _code("cancel_initiator", INITIATORS, "who cancelled: buyer, seller or system"),
     _code("cancel_reason", REASONS, "the stated cancel reason"),
-    _code("true_reason", REASONS, "the real reason (differs when a dishonest seller covers a pricing error)"),
+    _code(
+        "true_reason",
+        REASONS,
+        "the real reason (differs when a dishonest seller covers a loss with out_of_stock, or asks the buyer "
+        "to cancel)",
+    ),
+    _code(
+        "pricing_error_cause",
+        PRICING_CAUSES,
+        "what made the sale a loss, for a true pricing_error: typo, exchange_rate or supplier_cost",
+    ),
     _time("cancelled_at", "when the order was cancelled"),
     Column("is_fraud", "flag", "b", "placed by a fraudster", placement=True),
     Column(

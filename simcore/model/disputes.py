@@ -48,6 +48,7 @@ from simcore.model.draws import (
     SHORT_DISPUTE,
     SHORT_OPEN_DELAY,
 )
+from simcore.model.inventory import Inventory
 from simcore.model.order import Order
 from simcore.model.refunds import RefundDesk
 from simcore.model.reputation import Reputation
@@ -58,7 +59,7 @@ from simcore.model.vocabulary import (
     DISPUTE_REASON,
     DISPUTE_STAGES,
     INITIATOR_OF_REASON,
-    REASON,
+    REASONS,
     REFUND_DISPUTE_REASONS,
     State,
 )
@@ -85,6 +86,7 @@ class DisputeDesk:
         refunds: Pays awards and expedites pending refunds.
         reputation: Buyer trust (hit by lost disputes and refund trouble) and seller standing
             (hit by disputes the seller loses).
+        inventory: The listings (whether one a seller said was out of stock still shows stock).
         dishonest: Per-seller flag: accepts claims less often.
     """
 
@@ -94,6 +96,7 @@ class DisputeDesk:
         *,
         refunds: RefundDesk,
         reputation: Reputation,
+        inventory: Inventory,
         dishonest: list[bool],
         copy_of: list[int],
     ):
@@ -107,6 +110,7 @@ class DisputeDesk:
         self.rec = ctx.rec
         self.refunds = refunds
         self.reputation = reputation
+        self.inv = inventory
         self.dishonest = dishonest
         # One team of agents per copy of the market (simcore.scenario.scale), by the seller's.
         self.agents = teams(ctx.env, ctx.rec.queue("customer_service", cs.agents), copies(scn.scale))
@@ -119,18 +123,21 @@ class DisputeDesk:
         self.reputation.hit_buyer(o.buyer, loss, u, self.env.now)
 
     def after_cancel(self, o: Order, reason: str, refund: tuple[float, float] | None) -> None:
-        """React to the cancellation of ``o`` (``refund`` = (due hour, amount) if one was
-        scheduled): trust falls for a paid order the buyer did not cancel, a suspicious seller
-        cancellation may be disputed, a late or short refund is watched for."""
+        """React to the cancellation of ``o`` for stated ``reason`` (``refund`` = (due hour,
+        amount) if one was scheduled): trust falls for a paid order the buyer did not really
+        want cancelled (a seller who asked the buyer to cancel let them down all the same), a
+        seller cancellation may be disputed, the more likely when the listing said to be out of
+        stock still shows stock (what a buyer can see of a cover story), a late or short refund
+        is watched for."""
         if refund is None or o.is_fraud:  # a fraudster has no trust, and disputes nothing
             return
         d, cfg, env = o.after_draws, self.cfg, self.env
-        initiator = INITIATOR_OF_REASON[reason]
-        if initiator != "buyer":
+        true = REASONS[self.rec.orders["true_reason"][o.id]]
+        if INITIATOR_OF_REASON[true] != "buyer":
             self._lose_trust(o, self.trust_cfg.cancellation_loss, d[CHURN_CANCEL])
-        if initiator == "seller":
-            disguised = self.rec.orders["true_reason"][o.id] != REASON[reason]
-            p = cfg.propensity.disguised_cancellation if disguised else cfg.propensity.seller_cancellation
+        if INITIATOR_OF_REASON[reason] == "seller":
+            still_on_sale = reason == "out_of_stock" and self.inv.shows_stock(o.sku, env.now)
+            p = cfg.propensity.disguised_cancellation if still_on_sale else cfg.propensity.seller_cancellation
             if d[CANCEL_DISPUTE] < p:
                 env.process(self.open_later(o, "suspicious_cancellation", d[OPEN_DELAY]))
         due, amount = refund

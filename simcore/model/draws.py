@@ -142,10 +142,11 @@ REFUND_CHOOSES_WALLET, REFUND_SHORT, REFUND_SHORT_SHARE, AWARD_CHOOSES_WALLET = 
 #: The seller approving the buyer's cancel request; the record error of the receipt of a
 #: reorder this order triggers; the cardholder charging a fraudulent payment back; after a
 #: failed payment or verification, the buyer churning and the buyer ordering again; a buyer who
-#: wants out once the order shipped refusing or returning it.
-CANCEL_APPROVE, RECEIPT_ERROR, CHARGEBACK, CHURN_PAYMENT, PAY_REORDER, RETURN = range(25, 31)
+#: wants out once the order shipped refusing or returning it; a dishonest seller asking the buyer
+#: to cancel.
+CANCEL_APPROVE, RECEIPT_ERROR, CHARGEBACK, CHURN_PAYMENT, PAY_REORDER, RETURN, ASK_BUYER = range(25, 32)
 #: Uniforms of ``orders.aftermath`` per arrival.
-N_AFTER = 31
+N_AFTER = 32
 
 #: The durations (hours unless said), after the uniforms: the buyer's cancel request after
 #: placement and the seller's answer after it; the seller's first look after clearance and

@@ -33,6 +33,7 @@ from simcore.model.draws import RECEIPT_ERROR, RESTOCK_LEAD
 from simcore.model.prehistory import StockRules, prehistory, steady_stock
 from simcore.model.records import derive_rates, error_size_table
 from simcore.scenario.scale import copies
+from simcore.scenario.schema import Scenario
 
 
 class Inventory:
@@ -169,10 +170,16 @@ class Inventory:
         sigma2 = np.log1p((item_price.sd / item_price.mean) ** 2)
         mu = np.log(item_price.mean) - sigma2 / 2.0
         self.price = array("d", np.round(price_rng.lognormal(mu, np.sqrt(sigma2), n), 2).tobytes())
-        margin = price_rng.normal(cfg.pricing.margin_mean, cfg.pricing.margin_sd, n)
-        typo = price_rng.random(n) < cfg.pricing.error_listing_share
+        p = cfg.pricing
+        # The seller's target margin: gamma, so every listing is priced above its cost (drawn
+        # whatever the sd, so that the stream's later draws do not depend on it).
+        shape = (p.margin_mean / p.margin_sd) ** 2 if p.margin_sd > 0 else 1.0
+        margin = price_rng.gamma(shape, p.margin_mean / shape, n)
+        if p.margin_sd == 0:
+            margin = np.full(n, p.margin_mean)
+        typo = price_rng.random(n) < start_typo_share(scn)
         # A price typo (a missing digit) sells far below cost until the seller fixes the listing.
-        self.margin = array("d", np.where(typo, -0.5, margin).tobytes())
+        self.margin = array("d", np.where(typo, TYPO_MARGIN, margin).tobytes())
         self.true_margin = array("d", margin.astype(float).tobytes())
         prohibited = price_rng.random(n) < scn.platform.prohibited.listing_share
         self.prohibited = bytearray(prohibited.astype(np.uint8).tobytes())
@@ -354,11 +361,36 @@ class Inventory:
         """Take listing ``sku`` down (a prohibited item caught): buyers no longer see it."""
         self.delisted[sku] = True
 
+    def shows_stock(self, sku: int, now: float) -> bool:
+        """Whether listing ``sku`` shows units for sale at hour ``now`` (what a buyer sees)."""
+        if self.next_due <= now:
+            self.settle(now)
+        return not self.delisted[sku] and self.recorded[sku] - self.reserved[sku] > 0
+
+    def typo(self, sku: int) -> None:
+        """A seller's edit of listing ``sku`` leaves a price typo (until the next repricing)."""
+        self.margin[sku] = TYPO_MARGIN
+
     def reset_margins(self, seller: int) -> None:
-        """A seller's catalog back to its true margins (a repricing fixes any price typo)."""
+        """A seller's catalog back to its target margins (a repricing fixes any price typo)."""
         lo = seller * self.skus_per_seller
         hi = lo + self.skus_per_seller
         self.margin[lo:hi] = self.true_margin[lo:hi]
+
+
+#: The margin a listing with a price typo (a missing digit) sells at: half its cost. An
+#: assumption (issue 19 lists it among the constants to expose).
+TYPO_MARGIN = -0.5
+
+
+def start_typo_share(scn: Scenario) -> float:
+    """Listings with a price typo at the start: ``sellers.pricing.error_listing_share``, or the
+    steady share when unset: a listing's typos a day times the half repricing interval a typo
+    waits on average for its seller's repricing."""
+    p = scn.sellers.pricing
+    if p.error_listing_share is not None:
+        return p.error_listing_share
+    return min(1.0, p.typos_per_listing_year / 365.0 * scn.sellers.strategy.repricing_interval_days / 2.0)
 
 
 def stock_policy(ctx: RunContext, units_per_day: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

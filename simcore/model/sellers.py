@@ -2,9 +2,13 @@
 
 A seller first looks at a cleared order after ``first_look_time``. Then, in order:
 a blocked route or a carrier quote above the destination's cap -> ``shipping_restriction``;
-a sale below cost (price typo or exchange-rate drift) -> ``pricing_error``, or ``out_of_stock``
-from a dishonest seller (true reason kept); physical stock short of the quantity ->
-``out_of_stock`` (the record is corrected on the spot). Otherwise the units are picked and the
+a sale below cost (a price typo, the exchange rate's drift, the supplier's cost rises:
+:mod:`simcore.model.pricing`; the cause recorded) -> ``pricing_error``; physical stock short of
+the quantity -> ``out_of_stock`` (the record is corrected on the spot). A dishonest seller
+dodges any sale at a loss (an honest one ships a loss within ``loss_tolerance``) and covers it
+with ``out_of_stock``, leaving the listing's record as it was (the buyer may see it still on
+sale). Any seller may instead ask the buyer to cancel (``change_of_mind``, counted as the
+buyer's). The true reason is kept. Otherwise the units are picked and the
 order ships after ``handling_time``. The platform cancels orders still unshipped
 ``ship_by_days`` after it cleared them for the seller (``ship_deadline_missed``).
 
@@ -26,6 +30,7 @@ from simcore.engine.proc import Proc
 from simcore.model.context import RunContext
 from simcore.model.disputes import DisputeDesk
 from simcore.model.draws import (
+    ASK_BUYER,
     CANCEL_REQUEST_TIME,
     CONFIRM,
     FIRST_LOOK,
@@ -45,7 +50,7 @@ from simcore.model.inventory import Inventory, Restocker
 from simcore.model.order import Order
 from simcore.model.orderbook import OrderBook
 from simcore.model.parcels import Parcels
-from simcore.model.pricing import Fx
+from simcore.model.pricing import Costs
 from simcore.model.traits import SellerTraits
 from simcore.model.vocabulary import ACTIVITY, ACTOR, RETURN_PAYERS, State
 
@@ -65,7 +70,7 @@ class SellerDesk:
         book: The order book.
         inventory: The stock.
         restocker: Reorders what runs low.
-        fx: The exchange rate (a sale below cost).
+        costs: Prices against costs (a sale below cost).
         traits: The sellers' traits.
         parcels: Untroubled parcels.
         disputes: Opens disputes of troubled parcels.
@@ -78,7 +83,7 @@ class SellerDesk:
         book: OrderBook,
         inventory: Inventory,
         restocker: Restocker,
-        fx: Fx,
+        costs: Costs,
         traits: SellerTraits,
         parcels: Parcels,
         disputes: DisputeDesk,
@@ -90,7 +95,7 @@ class SellerDesk:
         self.rec = ctx.rec
         self.inv = inventory
         self.restocker = restocker
-        self.fx = fx
+        self.costs = costs
         self.blocked = traits.blocked
         self.dishonest = traits.dishonest
         self.speed = traits.speed
@@ -105,30 +110,43 @@ class SellerDesk:
         self.caps = [dest.cost_cap_usd for dest in destinations.values()]
         self.ship_by_h = scn.platform.ship_by_days * 24.0
         self.loss_tolerance = s.pricing.loss_tolerance
+        self.ask_buyer_share = s.ask_buyer_to_cancel_share
+        self.cause_col = ctx.rec.orders["pricing_error_cause"]
         self.return_share = scn.buyers.cancel.return_share
         r = scn.platform.returns
         self.late_payer = RETURN_PAYERS.index(r.late_request_payer)
         self.ignored_payer = RETURN_PAYERS.index(r.ignored_request_payer)
         self.placed_at = ctx.rec.orders["placed_at"]
 
-    def _problem(self, o: Order, now: float) -> tuple[str, str | None] | None:
-        """(stated reason, true reason) if the seller, looking at ``o`` at hour ``now``, will
-        not ship it, else None."""
+    def _problem(self, o: Order, now: float) -> str | None:
+        """The real reason the seller, looking at ``o`` at hour ``now``, will not ship it, else
+        None. A sale at a loss records its cause, and the seller, having noticed, reprices."""
         inv, s = self.inv, o.seller
         if self.blocked[s][o.dest]:
-            return "shipping_restriction", None
+            return "shipping_restriction"
         # Heavier baskets cost more to ship; sqrt keeps multi-item quotes realistic.
         if o.after_draws[QUOTE] * o.qty**0.5 > self.caps[o.dest]:
-            return "shipping_restriction", None
-        profit = (1.0 + inv.margin[o.sku]) * self.fx.rate / self.fx.ref[s] - 1.0
-        if profit < -self.loss_tolerance:
-            self.fx.reprice(inv, s)  # having noticed, the seller re-prices the catalog
-            if self.dishonest[s]:
-                return "out_of_stock", "pricing_error"
-            return "pricing_error", None
+            return "shipping_restriction"
+        profit = self.costs.profit(o.sku, s)
+        # An honest seller ships a small loss; a dishonest one dodges any.
+        if profit < (0.0 if self.dishonest[s] else -self.loss_tolerance):
+            self.cause_col[o.id] = self.costs.cause(o.sku, s)
+            self.costs.reprice(s)
+            return "pricing_error"
         if inv.short(o.sku, o.qty, now):  # the record is corrected on the spot
-            return "out_of_stock", None
+            return "out_of_stock"
         return None
+
+    def _cover(self, o: Order, true: str) -> str:
+        """The reason stated when the seller will not ship ``o`` for ``true``. Any seller may ask
+        the buyer to cancel instead (``ask_buyer_to_cancel_share``: the buyer's cancellation,
+        ``change_of_mind``, which the platform does not hold against the seller); a dishonest
+        one covers a loss with ``out_of_stock``; otherwise the truth."""
+        if o.after_draws[ASK_BUYER] < self.ask_buyer_share:
+            return "change_of_mind"
+        if self.dishonest[o.seller] and true == "pricing_error":
+            return "out_of_stock"
+        return true
 
     def fulfil(self, o: Order) -> Proc[None]:
         """Process: from cleared to completed, or cancelled on the way.
@@ -154,7 +172,7 @@ class SellerDesk:
         rec.event(now, o.id, _PROCESSING, _SELLER)
         problem = self._problem(o, now)
         if problem is not None:
-            book.cancel(o, problem[0], problem[1])
+            book.cancel(o, self._cover(o, problem), problem)
             self.restocker.check(o.sku, d)
             return
         inv.pick(o.sku, o.qty, now, d[RECORD_ERROR])

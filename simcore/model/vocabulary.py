@@ -150,6 +150,11 @@ DISPUTE_OUTCOME = {name: i for i, name in enumerate(DISPUTE_OUTCOMES)}
 #: The stage at which a dispute ended (refund disputes are decided at the review).
 DISPUTE_STAGES = ("", "review", "negotiation", "intervention")
 
+#: What made a sale a loss (code 0: no pricing error): a price typo, the exchange rate's drift,
+#: the supplier's cost rises, since the seller last repriced.
+PRICING_CAUSES = ("", "typo", "exchange_rate", "supplier_cost")
+PRICING_CAUSE = {name: i for i, name in enumerate(PRICING_CAUSES)}
+
 #: Who pays a return's shipping (code 0: no return).
 RETURN_PAYERS = ("", "buyer", "seller", "platform")
 

@@ -34,7 +34,7 @@ from simcore.model.lifecycle import Stages
 from simcore.model.orderbook import OrderBook
 from simcore.model.parcels import Parcels
 from simcore.model.placement import OrderDesk
-from simcore.model.pricing import Fx
+from simcore.model.pricing import Costs
 from simcore.model.recorder import Recorder
 from simcore.model.referee import Referee
 from simcore.model.refunds import RefundDesk
@@ -60,7 +60,7 @@ class Parts:
     reprice_phase: np.ndarray
     count_phase: np.ndarray
     inventory: Inventory
-    fx: Fx
+    costs: Costs
     traits: SellerTraits
     trust: BuyerTrust
     standing: SellerStanding
@@ -113,7 +113,7 @@ def build(ctx: RunContext) -> Parts:
     reprice_phase = phases.random(scn.sellers.count)
     count_phase = phases.random(scn.sellers.count)  # drawn whether sellers count or not: CRN
     inventory = Inventory(ctx, count_phase=count_phase)
-    fx = Fx(ctx)
+    costs = Costs(ctx, inventory=inventory)
     population = Population(ctx)
     traits = SellerTraits.draw(ctx)
     trust = BuyerTrust(scn.buyers.trust, scn.buyers.population)
@@ -126,6 +126,7 @@ def build(ctx: RunContext) -> Parts:
         ctx,
         refunds=refunds,
         reputation=reputation,
+        inventory=inventory,
         dishonest=traits.dishonest,
         copy_of=inventory.seller_copy,
     )
@@ -135,7 +136,7 @@ def build(ctx: RunContext) -> Parts:
         book=book,
         inventory=inventory,
         restocker=restocker,
-        fx=fx,
+        costs=costs,
         traits=traits,
         parcels=parcels,
         disputes=disputes,
@@ -163,7 +164,7 @@ def build(ctx: RunContext) -> Parts:
         reprice_phase=reprice_phase,
         count_phase=count_phase,
         inventory=inventory,
-        fx=fx,
+        costs=costs,
         traits=traits,
         trust=trust,
         standing=standing,
@@ -180,13 +181,14 @@ def build(ctx: RunContext) -> Parts:
 
 def start(ctx: RunContext, parts: Parts) -> None:
     """Start the world's background processes: arrivals, unrecorded losses, the exchange rate,
-    the sellers' repricing and stock counts, the platform's seller review, the daily snapshot.
+    suppliers' cost rises and price typos, the sellers' repricing and stock counts, the
+    platform's seller review, the daily snapshot.
 
     Streams: ``buyers.arrivals.gap`` and ``buyers.arrivals.thin`` (arrivals).
     """
     env, scn = ctx.env, ctx.scn
     strategy = scn.sellers.strategy
-    inv, fx = parts.inventory, parts.fx
+    inv, costs = parts.inventory, parts.costs
     # Started in this order, which orders their events at equal times: do not reorder.
     env.process(
         arrivals(
@@ -200,11 +202,13 @@ def start(ctx: RunContext, parts: Parts) -> None:
     )
     inv.start_shrinkage(ctx)
     parts.restocker.start()
-    env.process(fx.walk())
+    env.process(costs.walk())
+    env.process(costs.supplier_rises())
+    env.process(costs.typos())
     reprice_h = strategy.repricing_interval_days * 24.0
     # Each seller re-prices (and counts stock) at its own phase, then every interval.
     reprice_at = (parts.reprice_phase * reprice_h).tolist()
-    env.process(rounds(env, reprice_at, reprice_h, lambda seller: fx.reprice(inv, seller)))
+    env.process(rounds(env, reprice_at, reprice_h, costs.reprice))
     if strategy.sync_interval_days is not None:
         sync_h = strategy.sync_interval_days * 24.0
         env.process(rounds(env, (parts.count_phase * sync_h).tolist(), sync_h, parts.restocker.count))
@@ -246,7 +250,7 @@ def snapshot(ctx: RunContext, parts: Parts, day: int) -> None:
         **{f"{name}_queue": queues[name].queue_len for name in QUEUES},
         sellers_suspended=parts.standing.suspended_count,
         buyers_churned=int(np.count_nonzero(~np.isnan(as_numpy(parts.trust.churned_at)))),
-        fx_rate=parts.fx.rate,
+        fx_rate=parts.costs.rate,
     )
 
 

@@ -41,20 +41,28 @@ small = st.floats(0.0, 0.3)
 def check_invariants(res: simcore.RunResult) -> None:
     o, ev = res.orders, res.events
     # One terminal state per order.
-    assert set(o["status"].unique()) <= {"open", "completed", "cancelled"}
+    assert set(o["status"].unique()) <= {"open", "completed", "cancelled", "refunded", "returned"}
     cancelled = o["status"] == "cancelled"
     assert (o["cancel_reason"].notna() == cancelled).all()
     assert (o["cancel_initiator"].notna() == cancelled).all()
     assert (o["cancelled_at"].notna() == cancelled).all()
     assert (o["completed_at"].notna() == (o["status"] == "completed")).all()
-    # Initiator matches the reason's group; only the two seller reasons may hide a true reason.
+    # Initiator matches the stated reason's group. A stated reason hides a true one only where a
+    # dishonest seller covers a loss with out_of_stock, or a seller asks the buyer to cancel
+    # (change_of_mind) for a reason of its own.
     for reason, ini in zip(
         o.loc[cancelled, "cancel_reason"], o.loc[cancelled, "cancel_initiator"], strict=True
     ):
         assert INITIATOR_OF_REASON[reason] == ini
     disguised = cancelled & (o["true_reason"] != o["cancel_reason"])
-    assert set(o.loc[disguised, "cancel_reason"]) <= {"out_of_stock"}
-    assert set(o.loc[disguised, "true_reason"]) <= {"pricing_error"}
+    covered = disguised & (o["cancel_reason"] == "out_of_stock")
+    asked = disguised & (o["cancel_reason"] == "change_of_mind")
+    assert (covered | asked)[disguised].all()
+    assert set(o.loc[covered, "true_reason"]) <= {"pricing_error"}
+    assert set(o.loc[asked, "true_reason"]) <= {"out_of_stock", "pricing_error", "shipping_restriction"}
+    # A pricing error (true) records its cause; nothing else does.
+    pricing = cancelled & (o["true_reason"] == "pricing_error")
+    assert (o["pricing_error_cause"].notna() == pricing).all()
     # Nothing is cancelled after shipment.
     assert not (cancelled & o["shipped_at"].notna()).any()
     # Refunds: only for paid, cancelled orders; never above the amount.

@@ -108,6 +108,14 @@ def scenarios(draw) -> dict:
             "unit": "days",
         },
         "payment.chargebacks.liability": draw(st.sampled_from(["seller", "platform"])),
+        # New orders after failed payments, returns, sellers asking buyers to cancel, margins
+        # eroded by typos and supplier rises (QUIET switches them all off).
+        "buyers.payment_failure_reorder_share": draw(st.floats(0.0, 1.0)),
+        "buyers.cancel.return_share": draw(st.floats(0.0, 1.0)),
+        "platform.returns.late_request_payer": draw(st.sampled_from(["buyer", "seller", "platform"])),
+        "sellers.ask_buyer_to_cancel_share": draw(st.floats(0.0, 1.0)),
+        "sellers.pricing.typos_per_listing_year": draw(st.floats(0.0, 20.0)),
+        "sellers.pricing.supplier_increases_per_year": draw(st.floats(0.0, 50.0)),
     }
 
 
@@ -214,6 +222,13 @@ def test_money_is_conserved_where_every_flow_occurs(liability):
                 "payment.chargebacks.share": 1.0,
                 "payment.chargebacks.delay": {"dist": "exponential", "mean": 6.0, "unit": "days"},
                 "payment.chargebacks.liability": liability,
+                # Payments fail (and buyers order again); buyers who asked to cancel too late
+                # send the parcel back; sellers ask buyers to cancel.
+                "payment.issuer_decline_rate": 0.1,
+                "buyers.payment_failure_reorder_share": 1.0,
+                "buyers.cancel.request_time": {"dist": "exponential", "mean": 2.0, "unit": "days"},
+                "buyers.cancel.return_share": 1.0,
+                "sellers.ask_buyer_to_cancel_share": 0.3,
             }
         )
     )
@@ -234,6 +249,8 @@ def test_money_is_conserved_where_every_flow_occurs(liability):
         "lost parcels refunded": ((lost & (refund > 0) & (award == 0)).sum(), 5),
         "lost parcels topped up after a partial award": ((lost & (refund > 0) & (award > 0)).sum(), 0),
         "lost parcels charged back": ((lost & charged).sum(), 0),
+        "returns refunded": (((status == "returned") & (refund > 0)).sum(), 5),
+        "visits with a new order after a failed payment": (int(o["arrival_id"].duplicated().sum()), 5),
     }
     rare = {name: n for name, (n, least) in flows.items() if not n > least}
     assert not rare, f"premise failed: too few orders of these flows: {rare}"

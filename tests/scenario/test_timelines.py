@@ -78,11 +78,17 @@ def test_an_unset_cooldown_is_the_latest_path_rounded_up_to_days():
 
 def test_a_path_switched_off_leaves_the_cooldown():
     on = shipped("baseline", {"horizon_days": 300})
+    # Off: disputes of what was delivered, and returns (both end ~90 days after placement).
     off = shipped(
         "baseline",
-        {"horizon_days": 300, "platform.disputes.propensity.not_as_described": 0.0},
+        {
+            "horizon_days": 300,
+            "platform.disputes.propensity.not_as_described": 0.0,
+            "buyers.cancel.return_share": 0.0,
+        },
     )
     assert "not-as-described dispute" not in paths(off)
+    assert "return of a parcel the buyer sent back" not in paths(off)
     assert off.cooldown_days < on.cooldown_days  # the late parcel's 89 days bind
     # Waiting longer for a missing parcel moves the not-delivered path by exactly the difference.
     later = shipped("baseline", {"horizon_days": 300, "platform.disputes.not_delivered_after_days": 90})
@@ -259,7 +265,8 @@ def test_sweep_arms_measuring_different_windows_are_refused(tmp_path):
     )
     with pytest.raises(ScenarioError, match="different windows") as err:
         read_sweep(path)
-    assert "days [10, 103)" in str(err.value) and "days [10, 114)" in str(err.value)
+    # 14 days of negotiation: the not-as-described dispute, 97 days; 3 days: a return, 90 days.
+    assert "days [10, 103)" in str(err.value) and "days [10, 110)" in str(err.value)
     assert "set cooldown_days (at least 97, the longest)" in str(err.value)
     # One cool-down for all: one window, accepted.
     path.write_text(path.read_text().replace("{horizon_days: 200}", "{horizon_days: 200, cooldown_days: 97}"))

@@ -176,9 +176,13 @@ class DisputePropensity(FrozenModel):
     """Chance that a buyer opens a dispute after each kind of trouble."""
 
     disguised_cancellation: Share = Field(
-        0.3, description="After a seller cancellation whose stated reason hides the real one."
+        0.3,
+        description=(
+            "After an out_of_stock cancellation whose listing still shows stock (what a buyer can "
+            "see of a cover story)."
+        ),
     )
-    seller_cancellation: Share = Field(0.03, description="After an honest seller cancellation.")
+    seller_cancellation: Share = Field(0.03, description="After any other seller cancellation.")
     refund_late: Share = Field(0.3, description="When a refund is later than the buyer's patience.")
     refund_wrong_amount: Share = Field(0.6, description="When a refund lands short.")
     not_delivered: Share = Field(

@@ -56,11 +56,32 @@ class SellerStrategy(FrozenModel):
 
 
 class Pricing(FrozenModel):
-    """Listing margins, price errors and exchange-rate drift."""
+    """Listing margins and what erodes them: price typos, supplier cost rises, exchange-rate drift.
 
-    error_listing_share: Share = Field(0.002, description="Listings with a price typo (sold at a loss).")
-    margin_mean: float = Field(0.15, description="Mean listing margin over cost, as a share.")
-    margin_sd: NonNegFloat = Field(0.06, description="Standard deviation of listing margins.")
+    Each listing has the seller's target margin (gamma: always above cost). Between repricings
+    the margin a sale earns erodes as the exchange rate drifts and the seller's supplier raises
+    costs, and a listing edited with a typo sells far below cost; a repricing restores the
+    target margin.
+    """
+
+    typos_per_listing_year: NonNegFloat = Field(
+        0.1, description="Price typos a listing gets a year (each sells far below cost until fixed)."
+    )
+    error_listing_share: Share | None = Field(
+        None,
+        description=(
+            "Listings with a price typo at the start. Unset (null): the steady share, "
+            "typos_per_listing_year x half the repricing interval."
+        ),
+    )
+    margin_mean: PositiveFloat = Field(0.15, description="Mean target margin over cost, as a share.")
+    margin_sd: NonNegFloat = Field(0.06, description="Standard deviation of target margins (0: all alike).")
+    supplier_increases_per_year: NonNegFloat = Field(
+        2.0, description="Times a year a seller's supplier raises its costs."
+    )
+    supplier_increase_mean: NonNegFloat = Field(
+        0.08, le=10.0, description="Mean size of a supplier cost rise, as a share (exponential)."
+    )
     fx_daily_volatility: NonNegFloat = Field(
         0.005,
         le=1.0,
@@ -131,7 +152,14 @@ class Sellers(FrozenModel):
     strategy: SellerStrategy = Field(default_factory=SellerStrategy)
     pricing: Pricing = Field(default_factory=Pricing)
     dishonest_share: Share = Field(
-        0.1, description="Sellers who report out_of_stock to dodge an unprofitable sale."
+        0.1, description="Sellers who report out_of_stock to dodge any sale at a loss."
+    )
+    ask_buyer_to_cancel_share: Share = Field(
+        0.2,
+        description=(
+            "Orders a seller will not ship where it asks the buyer to cancel instead (a "
+            "seller-caused cancellation counted as the buyer's, not held against the seller)."
+        ),
     )
     first_look_time: Duration = Field(
         default_factory=lambda: exp_hours(12.0), description="Paid order to the seller first handling it."
