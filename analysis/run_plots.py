@@ -45,7 +45,7 @@ _FLOW_COLORS = {
     "completed": "0.35",
     "charged back": "#CC79A7",  # Okabe-Ito reddish purple and vermillion: apart from the initiators
     "lost parcel refunded": "#D55E00",
-    "returned": "#56B4E9",  # sky blue
+    "returned": "#F0E442",  # yellow: apart from the buyer's blue
     "open": "0.75",
     **{f"cancelled by {ini}": c for ini, c in INITIATOR_COLORS.items()},
 }
@@ -416,15 +416,26 @@ def plot_order_flow(orders: pd.DataFrame, ax: Axes | None = None, *, window_hour
             )
             filled[name] += row.orders
             y -= row.orders
-    # Outcome labels beside their columns, pushed apart where columns are thin.
+    # Outcome labels beside their columns, pushed apart where columns are thin; a leader line in
+    # the outcome's colour ties each label to its column.
     sep, last = 0.1 * n, float("inf")
+    x_label = x_end + width + 0.14
     for name, y_top in top.items():
-        label_y = min(y_top - totals[name] / 2, last - sep)
+        middle = y_top - totals[name] / 2
+        label_y = min(middle, last - sep)
         last = label_y
+        ax.plot(
+            [x_end + width, x_end + width + 0.05, x_label - 0.02],
+            [middle, label_y, label_y],
+            color=_FLOW_COLORS[name],
+            lw=1.5,
+            solid_capstyle="butt",
+            gid=f"leader:{name}",
+        )
         via = paths[paths["outcome"] == name]
         detail = ", ".join(f"{r.orders:,} {_LEFT_AT[str(r.step)]}" for r in via.itertuples(index=False))
         ax.text(
-            x_end + width + 0.06,
+            x_label,
             label_y,
             f"{name}: {totals[name]:,} ({_pct(totals[name], n)})",
             va="bottom",
@@ -432,7 +443,7 @@ def plot_order_flow(orders: pd.DataFrame, ax: Axes | None = None, *, window_hour
             fontweight="bold",
             color="0.1",
         )
-        ax.text(x_end + width + 0.06, label_y, detail, va="top", fontsize=8, color="0.3")
-    ax.set_xlim(-0.2, x_end + 1.9)
+        ax.text(x_label, label_y, detail, va="top", fontsize=8, color="0.3")
+    ax.set_xlim(-0.2, x_end + 2.0)
     ax.set_ylim(min(y, last - sep), n * 1.13)
     return ax

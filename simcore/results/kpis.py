@@ -48,6 +48,7 @@ from simcore.model.vocabulary import (
     DISPUTE_REASONS,
     INITIATORS,
     PAYMENT_REASONS,
+    PRICING_CAUSES,
     REASONS,
     REFUND_DISPUTE_REASONS,
     RETURN_PAYERS,
@@ -64,6 +65,7 @@ _KPI_COLUMNS = (
     "cancel_initiator",
     "cancel_reason",
     "true_reason",
+    "pricing_error_cause",
     "is_fraud",
     "fraud_review_started_at",
     "payment_method",
@@ -209,6 +211,9 @@ def compute_kpis(
         "cancellations_by_reason": counts,
         "cancellation_rate_by_reason": {r: _ratio(c, n) for r, c in counts.items()},
         "disguised_cancellations": int((w["true_reason"] != reason)[cancelled].sum()),
+        "pricing_errors_by_cause": {
+            c: int((w["pricing_error_cause"] == c).sum()) for c in PRICING_CAUSES if c
+        },
         **_refund_kpis(w, award),
         "bank_hold_release_bdays": _dist(w["bank_hold_release_bdays"].dropna().to_numpy(float)),
         "fraud_rate_observed": _ratio(fraud.sum(), n),

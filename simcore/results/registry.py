@@ -19,6 +19,7 @@ from simcore.model.vocabulary import (
     DISPUTE_OUTCOMES,
     DISPUTE_REASONS,
     INITIATORS,
+    PRICING_CAUSES,
     QUEUES,
     REASONS,
     REFUND_METHODS,
@@ -101,7 +102,15 @@ KPIS: tuple[Kpi, ...] = (
         "disguised_cancellations",
         "count",
         "lower",
-        "seller cancellations whose stated reason hid the real one",
+        "cancellations whose stated reason hid the real one (a loss covered with out_of_stock, a "
+        "seller who asked the buyer to cancel)",
+    ),
+    *_family(
+        "pricing_errors_by_cause",
+        [c for c in PRICING_CAUSES if c],
+        "count",
+        "lower",
+        "sales at a loss (true reason pricing_error) caused by {key} since the seller last repriced",
     ),
     *_delays("refund_delay_bdays", "refunds and dispute awards (card in business days, wallet in days)"),
     *(

@@ -24,6 +24,8 @@ STREAMS = [
     "sellers.record_accuracy",
     "inventory.start",
     "fx.walk",
+    "sellers.supplier_costs",
+    "sellers.typos",
     "buyers.population",
     "sellers.traits",
     "inventory.count_restock_lead_time",
