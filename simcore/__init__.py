@@ -26,12 +26,14 @@ if TYPE_CHECKING:
     from simcore.experiments.sweep import run_sweep, run_until
     from simcore.experiments.sweepfile import read_sweep
     from simcore.results.collect import RunResult
+    from simcore.results.ledger import money_ledger
     from simcore.results.outputs import write_outputs
 
 _LAZY = {
     "run": "simcore.experiments.runner",
     "write_outputs": "simcore.results.outputs",
     "RunResult": "simcore.results.collect",
+    "money_ledger": "simcore.results.ledger",
     "read_sweep": "simcore.experiments.sweepfile",
     "run_sweep": "simcore.experiments.sweep",
     "run_until": "simcore.experiments.sweep",
@@ -56,6 +58,7 @@ __all__ = [
     "__version__",
     "hold_mmap_threshold",
     "load_scenario",
+    "money_ledger",
     "parse_overrides",
     "read_sweep",
     "run",
