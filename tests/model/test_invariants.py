@@ -65,10 +65,10 @@ def check_invariants(res: simcore.RunResult) -> None:
     assert (o["pricing_error_cause"].notna() == pricing).all()
     # Nothing is cancelled after shipment.
     assert not (cancelled & o["shipped_at"].notna()).any()
-    # Refunds: only for paid, cancelled orders; never above the amount.
+    # Refunds: only for paid orders cancelled, lost (refunded) or returned; never above the amount.
     refunded = o["refund_method"].notna()
     assert (o.loc[refunded, "paid_at"].notna()).all()
-    assert cancelled[refunded].all()
+    assert o.loc[refunded, "status"].isin(["cancelled", "refunded", "returned"]).all()
     assert (o.loc[refunded, "refund_amount"] <= o.loc[refunded, "amount"] + 1e-9).all()
     assert (o.loc[refunded, "refund_amount"] > 0).all()
     assert (o.loc[cancelled & o["paid_at"].notna(), "refund_method"].notna()).all()

@@ -273,7 +273,11 @@ def check_kpi_sums(res: simcore.RunResult) -> None:
     cancelled = w[status == "cancelled"]
 
     # Status shares partition the orders.
-    assert k["completed_rate"] + k["open_rate"] + k["cancellation_rate"] == pytest.approx(1.0)
+    shares = ("completed_rate", "open_rate", "cancellation_rate", "refunded_rate", "returned_rate")
+    assert sum(k[s] for s in shares) == pytest.approx(1.0)
+    assert k["refunded_rate"] * n == pytest.approx((status == "refunded").sum())
+    assert k["returned_rate"] * n == pytest.approx((status == "returned").sum())
+    assert k["lost_parcels"] == (status == "refunded").sum() and k["returns"] == (status == "returned").sum()
     assert k["cancellation_rate"] == pytest.approx(len(cancelled) / n)
     # By initiator, by reason: shares sum to the cancellation rate, counts to the cancelled.
     by_ini = k["cancellation_rate_by_initiator"]
@@ -294,7 +298,11 @@ def check_kpi_sums(res: simcore.RunResult) -> None:
         (counts["payment_failed"] + counts["verification_timeout"]) / n
     )
     disguised = (cancelled["true_reason"] != cancelled["cancel_reason"]).sum()
-    assert k["disguised_cancellations"] == disguised <= counts["out_of_stock"]
+    # A stated reason hides a true one only as out_of_stock (a covered loss) or change_of_mind (a
+    # seller asked the buyer to cancel); the pricing errors' causes count the true ones.
+    assert k["disguised_cancellations"] == disguised <= counts["out_of_stock"] + counts["change_of_mind"]
+    pricing = (cancelled["true_reason"] == "pricing_error").sum()
+    assert sum(k["pricing_errors_by_cause"].values()) == pricing
 
     # Fraud: caught (stopped by the screens) and declined counts over their populations.
     fraud = w["is_fraud"].to_numpy()
@@ -332,11 +340,7 @@ def check_kpi_sums(res: simcore.RunResult) -> None:
     refund_usd, award_usd = nan0(w["refund_amount"]).sum(), nan0(w["dispute_refund_amount"]).sum()
     assert k["dispute_refunds_usd"] == pytest.approx(award_usd, abs=0.005 + EPS * n)
     assert k["refunds_usd"] == pytest.approx(refund_usd + award_usd, abs=0.005 + EPS * n)
-    assert k["gmv_completed"] == pytest.approx(w.loc[status == "completed", "amount"].sum(), abs=0.005)
-    award_not_cancelled = nan0(w.loc[status != "cancelled", "dispute_refund_amount"]).sum()
-    assert k["seller_revenue_lost"] == pytest.approx(
-        cancelled["amount"].sum() + award_not_cancelled, abs=0.005 + EPS * n
-    )
+    check_money_kpis(res, w)
 
     # Disputes: escalations and rulings against the seller are subsets of the disputes.
     disputes = k["disputes"]
@@ -360,6 +364,49 @@ def check_kpi_sums(res: simcore.RunResult) -> None:
     in_window = ((days - 1) * 24.0 >= lo) & (days * 24.0 <= hi)
     assert k["lost_sales"] == ts.loc[in_window, "lost_sales"].sum()
     assert k["orders_forgone"] == ts.loc[in_window, "orders_forgone"].sum()
+
+
+def check_money_kpis(res: simcore.RunResult, w: pd.DataFrame) -> None:
+    """The money KPIs from the window's orders ``w``, rule by rule as the README and the KPI
+    reference state them."""
+    k, scn = res.kpis, res.scenario
+    tol = 0.005 + EPS * len(w)
+    status = w["status"].astype(str)
+    amount = w["amount"]
+    legit, paid = ~w["is_fraud"].astype(bool), w["paid_at"].notna()
+    charged = w["charged_back_at"].notna()
+    cancelled, completed = status == "cancelled", status == "completed"
+    back = status.isin(["refunded", "returned"])  # lost parcels and returns: the seller's loss
+    delivered = ~cancelled & ~back
+    c = scn.payment.chargebacks
+    lost = (
+        amount[legit & ((cancelled & paid) | back)].sum()
+        + nan0(w.loc[delivered, "dispute_refund_amount"]).sum()
+    )
+    if c.liability == "seller":
+        lost += amount[delivered & charged].sum()
+    assert k["seller_revenue_lost"] == pytest.approx(lost, abs=tol)
+    paid_visits = res.orders.loc[res.orders["paid_at"].notna(), "arrival_id"]
+    unpaid = legit & cancelled & ~paid & ~w["arrival_id"].isin(paid_visits)
+    assert k["seller_revenue_unpaid"] == pytest.approx(amount[unpaid].sum(), abs=tol)
+    assert k["gmv_completed"] == pytest.approx(amount[completed & ~charged].sum(), abs=tol)
+    n_cb = int(charged.sum())
+    card_paid = int(((w["payment_method"] == "card") & paid).sum())
+    assert k["chargebacks"] == n_cb
+    assert k["chargeback_rate"] == (pytest.approx(n_cb / card_paid) if card_paid else None)
+    assert k["chargebacks_usd"] == pytest.approx(amount[charged].sum(), abs=tol)
+    assert k["fraud_loss_usd"] == pytest.approx(amount[charged].sum() + c.fee_usd * n_cb, abs=2 * tol)
+    declined = amount[legit & (w["cancel_reason"] == "fraud_suspected")].sum()
+    assert k["false_decline_usd"] == pytest.approx(declined, abs=tol)
+    lo, hi = scn.kpi_window_hours
+    f = scn.platform.fraud
+    review = f.analyst_cost_per_hour * f.analysts * (hi - lo)
+    assert k["fraud_review_cost_usd"] == pytest.approx(review, abs=0.005)
+    expected = k["fraud_loss_usd"] + scn.sellers.pricing.margin_mean * k["false_decline_usd"] + review
+    assert k["fraud_cost_usd"] == pytest.approx(expected, abs=0.02)
+    for payer, usd in k["return_shipping_usd"].items():
+        mine = w["return_shipping_payer"] == payer
+        assert usd == pytest.approx(nan0(w.loc[mine, "return_shipping_usd"]).sum(), abs=tol)
 
 
 @pytest.mark.slow
