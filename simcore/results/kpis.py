@@ -252,6 +252,14 @@ class FraudCosts:
     review_usd: float = 0.0
 
 
+def _unpaid(w: pd.DataFrame, unpaid: np.ndarray) -> float:
+    """USD of the visits whose orders ``unpaid`` marks, once per visit: a buyer whose new order
+    failed too meant one purchase (the first order's value counts). A visit whose buyer paid
+    for a new order after a failed one lost nothing (left out of ``unpaid`` by the caller)."""
+    rows = w.loc[unpaid, ["arrival_id", "amount"]].drop_duplicates("arrival_id", keep="first")
+    return round(float(rows["amount"].sum()), 2)
+
+
 def _paid_visits(orders: pd.DataFrame) -> np.ndarray:
     """The arrival ids of the visits with a paid order (a failed order's buyer may order again)."""
     return np.unique(orders["arrival_id"].to_numpy()[orders["paid_at"].notna().to_numpy()])
@@ -281,8 +289,7 @@ def _money_kpis(
     bought_again = np.isin(w["arrival_id"].to_numpy(), paid_visits)
     return {
         "seller_revenue_lost": round(float(lost), 2),
-        # A visit whose buyer paid for a new order after a failed one lost nothing.
-        "seller_revenue_unpaid": round(float(amount[legit & cancelled & ~paid & ~bought_again].sum()), 2),
+        "seller_revenue_unpaid": _unpaid(w, legit & cancelled & ~paid & ~bought_again),
         "gmv_completed": round(float(amount[(status == "completed").to_numpy() & ~charged].sum()), 2),
         "chargebacks": int(charged.sum()),
         "chargeback_rate": _ratio(int(charged.sum()), int((card & paid).sum())),

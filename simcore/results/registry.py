@@ -164,8 +164,8 @@ KPIS: tuple[Kpi, ...] = (
         "seller_revenue_unpaid",
         "USD",
         "lower",
-        "value of legitimate orders cancelled before they were paid (no revenue was at stake), "
-        "unless the buyer paid for a new order of the same visit",
+        "value of legitimate visits whose orders were cancelled before they were paid (no revenue "
+        "was at stake), once per visit, unless the buyer paid for a new order of it",
     ),
     Kpi("gmv_completed", "USD", "higher", "value of completed orders not charged back"),
     Kpi("chargebacks", "count", "lower", "orders whose payment the cardholder charged back"),
