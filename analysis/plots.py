@@ -158,7 +158,7 @@ def _refunds(ax, orders: pd.DataFrame) -> None:
         ax.text(med, ax.get_ylim()[1] * 0.92, f" card median {med:.1f} bd", fontsize=8)
     ax.set_xlabel("refund delay (business days)")
     ax.set_ylabel("refunds")
-    ax.set_title("Refund delays (cancellations and dispute awards)")
+    ax.set_title("Refund delays (refunds and dispute awards)")
     ax.legend(fontsize=8)
 
 

@@ -190,9 +190,7 @@ def plot_refund_delays(
     ax.set_xlim(0, bins[-1])
     ax.set_xlabel("refund delay (business days; wallet refunds in days)")
     ax.set_ylabel("refunds per business day")
-    ax.set_title(
-        f"Refund delays: {delay.size:,} refunds (cancellations and dispute awards)\non {_scope(window_hours)}"
-    )
+    ax.set_title(f"Refund delays: {delay.size:,} refunds and dispute awards\non {_scope(window_hours)}")
     handles, names = ax.get_legend_handles_labels()
     more, more_names = ecdf.get_legend_handles_labels()
     ax.legend(handles + more, names + more_names, loc="center right", fontsize=8)
