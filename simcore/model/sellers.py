@@ -192,7 +192,8 @@ class SellerDesk:
         now = book.ship(o)
         lost = d[LOST] < self.lost_share
         transit = d[TRANSIT]
-        back = None if lost else self._sent_back(o, now)
+        # Only a buyer who meant to cancel may send it back (most orders: no call at all).
+        back = None if lost or o.cancel_reason is None else self._sent_back(o, now)
         if back is not None:
             yield from self._return(o, transit, *back)
             return
@@ -207,14 +208,15 @@ class SellerDesk:
         self.parcels.ship(o.id, now, transit, d[CONFIRM])
 
     def _sent_back(self, o: Order, now: float) -> tuple[float, int] | None:
-        """(hour the buyer wants out, who pays the return) if the buyer of ``o``, shipped at hour
-        ``now``, still wants to cancel and will refuse or return the parcel, else None.
+        """(hour the buyer wants out, who pays the return) if the buyer of ``o`` (who meant to
+        cancel: ``cancel_reason`` is set), shipped at hour ``now``, still wants to cancel and will
+        refuse or return the parcel, else None.
 
         A buyer with a cancel intention who asked before shipment (the seller refused, or shipped
         before answering) wants out now, and the seller, who shipped anyway, is at fault; one
         whose request would come only after shipment wants out then, a change of mind of their
         own. A ``return_share`` of them refuse the parcel or send it back."""
-        if o.cancel_reason is None or o.after_draws[RETURN] >= self.return_share:
+        if o.after_draws[RETURN] >= self.return_share:  # the caller has checked cancel_reason
             return None
         if o.cancel_asked:
             return now, self.ignored_payer
@@ -244,7 +246,12 @@ class SellerDesk:
     def _troubled(self, o: Order, lost: bool, transit: float, wait: float) -> bool:
         """Whether the parcel of ``o`` is ``lost`` or will be disputed (as not delivered, its
         ``transit`` hours past the buyer's ``wait``, or as not as described)."""
-        return lost or transit > wait or self._not_as_described(o)
+        # _not_as_described, inline: this runs for every parcel shipped.
+        return (
+            lost
+            or transit > wait
+            or (not o.is_fraud and o.after_draws[NOT_AS_DESCRIBED] < self.p_not_as_described)
+        )
 
     def _not_as_described(self, o: Order) -> bool:
         """Whether the buyer of ``o`` will dispute it as not as described once delivered."""
