@@ -346,14 +346,15 @@ def _keyed_row(
     """One arrival's row of ``stream`` keyed by its id (:meth:`simcore.engine.streams.Streams.keyed`):
     ``uniforms`` uniforms, then ``durations`` in their units, all from the arrival's generator."""
     keyed = ctx.streams.keyed(stream)
-    specs = []
+    specs = []  # (spec, factor to the column's unit, draws an arrival)
     for d in durations:
         assert d.spec is not None, "a keyed row has no column filled at placement"
-        specs.append((d.spec(ctx.scn), d.unit, d.count(ctx.scn)))
+        spec = d.spec(ctx.scn)
+        specs.append((spec, spec.factor_to(d.unit), d.count(ctx.scn)))
 
     def row(arrival: int) -> array[float]:
         rng = keyed(arrival)
-        parts = [rng.random(uniforms)] + [spec.draw(rng, n) * spec.factor_to(unit) for spec, unit, n in specs]
+        parts = [rng.random(uniforms)] + [spec.draw(rng, n) * factor for spec, factor, n in specs]
         return array("f", np.concatenate(parts).astype(np.float32).tobytes())
 
     return row

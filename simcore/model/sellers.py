@@ -193,7 +193,7 @@ class SellerDesk:
         lost = d[LOST] < self.lost_share
         transit = d[TRANSIT]
         # Only a buyer who meant to cancel may send it back (most orders: no call at all).
-        back = None if lost or o.cancel_reason is None else self._sent_back(o, now)
+        back = None if lost or o.cancel_reason is None else self._sent_back(o, now, transit)
         if back is not None:
             yield from self._return(o, transit, *back)
             return
@@ -207,36 +207,36 @@ class SellerDesk:
         # order now, and nothing else waits on it (simcore.model.parcels).
         self.parcels.ship(o.id, now, transit, d[CONFIRM])
 
-    def _sent_back(self, o: Order, now: float) -> tuple[float, int] | None:
+    def _sent_back(self, o: Order, now: float, transit: float) -> tuple[float, int] | None:
         """(hour the buyer wants out, who pays the return) if the buyer of ``o`` (who meant to
-        cancel: ``cancel_reason`` is set), shipped at hour ``now``, still wants to cancel and will
-        refuse or return the parcel, else None.
+        cancel: ``cancel_reason`` is set), shipped at hour ``now`` with ``transit`` hours to go,
+        still wants to cancel and will refuse or return the parcel, else None.
 
         A buyer with a cancel intention who asked before shipment (the seller refused, or shipped
         before answering) wants out now, and the seller, who shipped anyway, is at fault; one
         whose request would come only after shipment wants out then, a change of mind of their
-        own. A ``return_share`` of them refuse the parcel or send it back."""
-        if o.after_draws[RETURN] >= self.return_share:  # the caller has checked cancel_reason
+        own. A ``return_share`` of them refuse the parcel or send it back, unless they would
+        have confirmed it first: then they keep it, a parcel like any other."""
+        d = o.after_draws
+        if d[RETURN] >= self.return_share:  # the caller has checked cancel_reason
             return None
         if o.cancel_asked:
             return now, self.ignored_payer
-        return self.placed_at[o.id] + o.after_draws[CANCEL_REQUEST_TIME], self.late_payer
+        wants_out = self.placed_at[o.id] + d[CANCEL_REQUEST_TIME]
+        if wants_out >= now + transit + min(d[CONFIRM], self.auto_confirm_h):
+            return None
+        return wants_out, self.late_payer
 
     def _return(self, o: Order, transit: float, wants_out: float, payer: int) -> Proc[None]:
         """Process: the parcel of ``o``, ``transit`` hours on its way, is refused at delivery if
-        the buyer wants out by then (hour ``wants_out``), or sent back once they do if that comes
-        before they would confirm it (else they keep it: a normal delivery). Back after the
-        order's ``returns.transit_time``: refunded in full, the shipping paid by ``payer``."""
+        the buyer wants out by then (hour ``wants_out``), else delivered and sent back when they
+        do (before they would confirm it: :meth:`_sent_back`). Back after the order's
+        ``returns.transit_time``: refunded in full, the shipping paid by ``payer``."""
         env, book, d = self.env, self.book, o.after_draws
         yield env.timeout(transit)
         now = env.now
-        if wants_out > now:  # delivered; the buyer may still send it back before confirming
+        if wants_out > now:  # delivered; the buyer sends it back before confirming
             book.step(o, State.DELIVERED, "delivered", "seller", "delivered_at")
-            confirm = min(d[CONFIRM], self.auto_confirm_h)
-            if wants_out >= now + confirm:  # confirmed first: the buyer keeps it
-                yield env.timeout(confirm)
-                book.complete(o, "buyer" if d[CONFIRM] < self.auto_confirm_h else "platform")
-                return
             yield env.timeout(wants_out - now)
         self.rec.event(env.now, o.id, ACTIVITY["return_started"], ACTOR["buyer"])
         yield env.timeout(d[RETURN_TIME])

@@ -215,7 +215,12 @@ def test_a_buyer_who_would_confirm_first_keeps_the_parcel():
     # Requests long after delivery (5 days of transit, the buyer confirms a day after it): almost
     # every late buyer has confirmed by then and keeps the parcel; none is sent back after
     # completion.
-    res = run({**LATE, "buyers.cancel.request_time": const(20.0, "days"), "buyers.cancel.return_share": 1.0})
-    o = res.orders
+    soon = run({**LATE, "buyers.cancel.return_share": 1.0})
+    late = run({**LATE, "buyers.cancel.request_time": const(20.0, "days"), "buyers.cancel.return_share": 1.0})
+    assert soon.kpis["returns"] > 30  # premise: buyers who ask in time send parcels back
+    o = late.orders
     assert (o["status"] == "returned").sum() == 0
-    assert (o.loc[o["cancel_reason"].isna() & o["status"].eq("completed"), "completed_at"].notna()).all()
+    # Kept parcels go the usual way: delivered, then confirmed (or still open at the horizon).
+    shipped = o[o["shipped_at"].notna()]
+    assert len(shipped) > 5000 and shipped["status"].isin(["completed", "open"]).all()
+    assert (shipped.loc[shipped["status"] == "completed", "delivered_at"].notna()).all()

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from simcore.scenario.distributions import Exponential
+from simcore.scenario.distributions import DistSpec, Exponential
 
 Share = Annotated[float, Field(ge=0.0, le=1.0)]
 PositiveFloat = Annotated[float, Field(gt=0.0)]
@@ -28,6 +28,20 @@ class FrozenModel(BaseModel):
     # NaN passes no comparison and infinity passes every lower bound (``gt=0``), so either would
     # slip through the sections' rules into the run; no scenario number is meaningfully infinite.
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+
+def business_days(v: DistSpec) -> DistSpec:
+    """Check a duration counted in business days: its unit is days and its mean at most
+    :data:`MAX_BDAYS` (the body of the sections' business-day validators).
+
+    Raises:
+        ValueError: either rule broken (pydantic reports it at the key).
+    """
+    if v.unit != "days":
+        raise ValueError(f"counts business days: unit must be days (got {v.unit})")
+    if v.mean_in_unit() > MAX_BDAYS:
+        raise ValueError(f"mean must be at most {MAX_BDAYS:g} business days (got {v.mean_in_unit():g})")
+    return v
 
 
 def exp_hours(mean: float, unit: str = "hours") -> Exponential:

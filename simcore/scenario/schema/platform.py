@@ -8,12 +8,12 @@ from pydantic import Field, ValidationInfo, field_validator
 
 from simcore.scenario.distributions import Duration, Lognormal, Triangular, Uniform
 from simcore.scenario.schema.common import (
-    MAX_BDAYS,
     FrozenModel,
     LogOdds,
     NonNegFloat,
     PositiveFloat,
     Share,
+    business_days,
     exp_hours,
 )
 
@@ -85,11 +85,7 @@ class Payment(FrozenModel):
     @field_validator("bank_hold_release_bdays")
     @classmethod
     def _bdays(cls, v):
-        if v.unit != "days":
-            raise ValueError(f"counts business days: unit must be days (got {v.unit})")
-        if v.mean_in_unit() > MAX_BDAYS:
-            raise ValueError(f"mean must be at most {MAX_BDAYS:g} business days (got {v.mean_in_unit():g})")
-        return v
+        return business_days(v)
 
 
 # --------------------------------------------------------------------------- platform

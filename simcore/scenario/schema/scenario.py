@@ -10,11 +10,11 @@ from pydantic import Field, ValidationInfo, field_validator, model_validator
 from simcore.scenario.distributions import Duration, Triangular
 from simcore.scenario.schema.buyers import Buyers
 from simcore.scenario.schema.common import (
-    MAX_BDAYS,
     FrozenModel,
     NonNegFloat,
     PositiveFloat,
     Share,
+    business_days,
     exp_hours,
 )
 from simcore.scenario.schema.platform import Payment, Platform
@@ -39,11 +39,7 @@ class Refunds(FrozenModel):
     @field_validator("card_delay_bdays")
     @classmethod
     def _bdays(cls, v):
-        if v.unit != "days":
-            raise ValueError(f"counts business days: unit must be days (got {v.unit})")
-        if v.mean_in_unit() > MAX_BDAYS:
-            raise ValueError(f"mean must be at most {MAX_BDAYS:g} business days (got {v.mean_in_unit():g})")
-        return v
+        return business_days(v)
 
 
 # --------------------------------------------------------------------------- scenario
