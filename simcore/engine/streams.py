@@ -57,16 +57,24 @@ class Streams:
         same numbers whatever else the run draws, and in whatever order keys come. For draws few
         entities need, made when they need them rather than for every entity in turn.
 
+        Counter-based (Philox4x64, Salmon et al. 2011, "Parallel random numbers: as easy as 1, 2,
+        3"): the stream's 128-bit key comes from the name's ``SeedSequence``; key ``k`` starts the
+        counter at k in its top word, so stream k would reach stream k + 1 only after 2**192
+        draws. A generator costs ~10 us, where a ``SeedSequence`` per key cost ~80 us in a run.
+
         Raises:
-            ValueError: ``name`` was taken already.
+            ValueError: ``name`` was taken already, or a key is negative.
         """
         if name in self._made:
             raise ValueError(f"random stream {name!r} requested twice")
         self._made.append(name)
-        seed, key = self.seed, (self.replication, _name_key(name))
+        ss = np.random.SeedSequence(self.seed, spawn_key=(self.replication, _name_key(name)))
+        key = ss.generate_state(2, np.uint64)
 
         def of(k: int) -> np.random.Generator:
-            return np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(*key, k))))
+            if k < 0:
+                raise ValueError(f"stream {name!r}: key {k} is negative")
+            return np.random.Generator(np.random.Philox(counter=(0, 0, 0, k), key=key))
 
         return of
 

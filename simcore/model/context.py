@@ -13,6 +13,7 @@ import numpy as np
 import simpy
 
 from simcore.engine.calendar import Calendar
+from simcore.engine.environment import Environment
 from simcore.engine.samplers import Sampler, block_sampler
 from simcore.engine.streams import Streams
 from simcore.model.recorder import Recorder
@@ -44,7 +45,7 @@ class RunContext:
         ``replication``, an empty recorder (queue statistics from the warm-up's end) and the
         scenario's calendar."""
         return cls(
-            env=simpy.Environment(),
+            env=Environment(),
             scn=scn,
             streams=Streams(seed, replication),
             rec=Recorder(warmup_hours=scn.warmup_days * 24.0),

@@ -203,7 +203,13 @@ class OrderDesk:
             return None
         card = is_fraud or choice[CARD] < self.card_share  # fraudsters pay by card
         stolen = is_fraud and choice[STOLEN] < self.stolen_share
-        amount = round(inv.price[sku] * qty * (self.fraud_multiplier if is_fraud else 1.0), 2)
+        price = inv.price[sku]
+        # Prices are whole cents already (Inventory._list_prices): one unit at its price needs
+        # no rounding, and round(x, 2) costs ~0.2 us (a correctly rounded decimal conversion).
+        if qty == 1 and not is_fraud:
+            amount = price
+        else:
+            amount = round(price * qty * (self.fraud_multiplier if is_fraud else 1.0), 2)
         seller = sku // inv.skus_per_seller
         verified = bool(pop.verified[buyer])
         # In simcore.model.columns.PLACEMENT's order.

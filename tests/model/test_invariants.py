@@ -274,3 +274,14 @@ def test_same_numbers_whatever_the_number_of_workers():
     with ProcessPoolExecutor(max_workers=2) as pool:
         parallel = list(pool.map(_kpis_json, range(3)))
     assert parallel == serial
+
+
+def test_list_prices_are_whole_cents_so_one_unit_needs_no_rounding():
+    """OrderDesk.place takes a legitimate one-unit order's amount as the listing's price
+    unrounded: that is round(price, 2) only if every price is whole cents already."""
+    from simcore.model.world import World
+
+    world = World(shipped("baseline", {"scale": 2}))
+    prices = world._running[1].inventory.price  # type: ignore[index]
+    assert len(prices) > 1000
+    assert all(round(p * 1 * 1.0, 2) == p for p in prices)
