@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import simpy
 
-from simcore.engine.proc import Proc
+from simcore.engine.proc import Proc, Unwatched
 from simcore.model.context import RunContext
 from simcore.model.draws import CANCEL_APPROVE, CANCEL_REQUEST_TIME, CANCEL_RESPONSE_TIME
 from simcore.model.order import Order
@@ -35,7 +35,8 @@ class CancelRequests:
     def start(self, o: Order) -> None:
         """Start the request process of ``o`` (whose ``cancel_reason`` is set)."""
         env, d = self.env, o.after_draws
-        env.process(
+        Unwatched(
+            env,
             cancel_request(
                 env,
                 o,
@@ -44,7 +45,7 @@ class CancelRequests:
                 response_time=d[CANCEL_RESPONSE_TIME],
                 approve=d[CANCEL_APPROVE] < self.approval_share,
                 auto_approve_h=self.auto_approve_h,
-            )
+            ),
         )
 
 

@@ -12,7 +12,7 @@ refunded) is not charged back.
 
 from __future__ import annotations
 
-from simcore.engine.proc import Proc
+from simcore.engine.proc import Proc, Unwatched
 from simcore.model.context import RunContext
 from simcore.model.draws import CHARGEBACK, CHARGEBACK_DELAY
 from simcore.model.order import Order
@@ -48,7 +48,7 @@ class ChargebackDesk:
         d = o.after_draws
         delay = d[CHARGEBACK_DELAY]
         if d[CHARGEBACK] < self.share and delay <= self.window_h:
-            self.env.process(self._file(o, delay))
+            Unwatched(self.env, self._file(o, delay))
 
     def _file(self, o: Order, delay_h: float) -> Proc[None]:
         """Process: the cardholder reports the charge ``delay_h`` hours after the payment."""

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import math
 
-from simcore.engine.proc import Proc
+from simcore.engine.proc import Proc, Unwatched
 from simcore.engine.station import teams
 from simcore.model.context import RunContext
 from simcore.model.draws import (
@@ -139,11 +139,11 @@ class DisputeDesk:
             still_on_sale = reason == "out_of_stock" and self.inv.shows_stock(o.sku, env.now)
             p = cfg.propensity.disguised_cancellation if still_on_sale else cfg.propensity.seller_cancellation
             if d[CANCEL_DISPUTE] < p:
-                env.process(self.open_later(o, "suspicious_cancellation", d[OPEN_DELAY]))
+                Unwatched(env, self.open_later(o, "suspicious_cancellation", d[OPEN_DELAY]))
         due, amount = refund
         patience = self.calendar.add_business_days(env.now, self.patience_bdays)
         if due > patience or amount < o.amount:
-            env.process(self._watch_refund(o, due, amount, patience))
+            Unwatched(env, self._watch_refund(o, due, amount, patience))
 
     def _watch_refund(self, o: Order, due: float, amount: float, patience: float) -> Proc[None]:
         """Process: the buyer notices a refund that is late (at the patience) or short (when it
@@ -155,7 +155,7 @@ class DisputeDesk:
                 self._lose_trust(o, tcfg.refund_late_loss, d[CHURN_LATE])
                 # The patience itself is the buyer's delay: the dispute opens at once.
                 if not o.disputed and d[LATE_DISPUTE] < prop.refund_late:
-                    env.process(self.open_later(o, "refund_late", 0.0))
+                    Unwatched(env, self.open_later(o, "refund_late", 0.0))
                     return
         if amount < o.amount:
             if o.refund_due is not None:
@@ -164,7 +164,7 @@ class DisputeDesk:
                 return
             self._lose_trust(o, tcfg.refund_wrong_loss, d[CHURN_SHORT])
             if d[SHORT_DISPUTE] < prop.refund_wrong_amount:
-                env.process(self.open_later(o, "refund_wrong_amount", d[SHORT_OPEN_DELAY]))
+                Unwatched(env, self.open_later(o, "refund_wrong_amount", d[SHORT_OPEN_DELAY]))
 
     # ------------------------------------------------------------------ the dispute
 

@@ -26,7 +26,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import simpy
 
-from simcore.engine.proc import Proc
+from simcore.engine.proc import Proc, Unwatched
 from simcore.engine.samplers import BLOCK
 from simcore.model.context import RunContext
 from simcore.model.draws import RECEIPT_ERROR, RESTOCK_LEAD
@@ -474,7 +474,7 @@ class Restocker:
         """Send on their way the replenishments in transit at the start."""
         inv = self.inv
         for sku, qty, due_h in inv.in_transit:
-            self.env.process(restock(self.env, inv, sku, qty, due_h, self.receipt_error()))
+            Unwatched(self.env, restock(self.env, inv, sku, qty, due_h, self.receipt_error()))
         # Those already at or below their reorder point (found empty shelves): the rest would
         # pass check() without ordering, and a million-order world has 1.8 million SKUs.
         shows = np.frombuffer(inv.recorded, np.int64) - np.frombuffer(inv.reserved, np.int64)
@@ -494,7 +494,7 @@ class Restocker:
                 lead, u = self.lead_time(), self.receipt_error()
             else:
                 lead, u = after_draws[RESTOCK_LEAD], after_draws[RECEIPT_ERROR]
-            self.env.process(restock(self.env, inv, sku, inv.quantity[sku], lead, u))
+            Unwatched(self.env, restock(self.env, inv, sku, inv.quantity[sku], lead, u))
 
     def count(self, seller: int) -> None:
         """A seller's full count (records reset to the shelf), then a reorder of every SKU the

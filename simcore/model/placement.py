@@ -261,7 +261,7 @@ class OrderDesk:
         if arrival in self._ordered_again:
             return
         self._ordered_again.add(arrival)
-        self.env.process(self._order_again(o, arrival))
+        Unwatched(self.env, self._order_again(o, arrival))
 
     def _order_again(self, o: Order, arrival: int) -> Proc[None]:
         """Process: the buyer of failed ``o`` (visit ``arrival``) orders again, if they have not

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from simcore.engine.proc import Proc
+from simcore.engine.proc import Proc, Unwatched
 from simcore.model.context import RunContext
 from simcore.model.draws import (
     AWARD_CARD_BDAYS,
@@ -103,7 +103,7 @@ class RefundDesk:
         rec.set("refund_delay_bdays", oid, delay)
         rec.event(env.now, oid, ACTIVITY["refund_scheduled"], ACTOR["platform"])
         o.refund_due = due
-        env.process(self._land(o, due))
+        Unwatched(env, self._land(o, due))
         return due, amount
 
     def release_hold(self, o: Order) -> None:
@@ -111,7 +111,7 @@ class RefundDesk:
         the hold on the buyer's funds after the order's ``bank_hold_release_bdays``."""
         bdays = o.after_draws[BANK_HOLD_BDAYS]
         self.rec.set("bank_hold_release_bdays", o.id, bdays)
-        self.env.process(self._release(o.id, self.calendar.add_business_days(self.env.now, bdays)))
+        Unwatched(self.env, self._release(o.id, self.calendar.add_business_days(self.env.now, bdays)))
 
     def _release(self, oid: int, due: float) -> Proc[None]:
         yield self.env.timeout(due - self.env.now)
@@ -154,7 +154,7 @@ class RefundDesk:
         rec.set("dispute_refund_method", oid, method)
         rec.set("dispute_refund_delay_bdays", oid, delay)
         rec.event(env.now, oid, ACTIVITY["dispute_refund_scheduled"], ACTOR["platform"])
-        env.process(self._land_award(o, due))
+        Unwatched(env, self._land_award(o, due))
 
     def _land_award(self, o: Order, due: float) -> Proc[None]:
         env, rec, oid = self.env, self.rec, o.id
