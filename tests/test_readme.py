@@ -37,8 +37,13 @@ def test_readme_has_the_two_setup_commands_and_ci_runs_the_test_one():
 def test_readme_python_examples_run(tmp_path):
     (tmp_path / "scenarios").symlink_to(ROOT / "scenarios")
     blocks = _blocks("python")
-    assert len(blocks) == 3
-    quick, sweep, match = blocks
+    assert len(blocks) == 4
+    quick, policy, sweep, match = blocks
+    # The policy example is examples/queue_aware_fraud.py's class (its docstring left out):
+    # every line shown is the file's.
+    example = (ROOT / "examples" / "queue_aware_fraud.py").read_text(encoding="utf-8")
+    shown = [line for line in policy.splitlines() if line.strip() not in ("", "...")]
+    assert len(shown) >= 6 and all(line.rstrip() in example for line in shown), shown
     # Shorter horizons keep the examples' runtime small; the code is otherwise run as written,
     # with the seed it shows (11): the test is that the documented code runs, so its literal
     # seed is not moved by SIMCORE_TEST_SEED.

@@ -22,7 +22,9 @@ and 0.054.
   exact for the score of :class:`simcore.model.referee.Referee` over its signals (large order
   from the lognormal price and 1 + Poisson items, unverified account, stolen card, fraud),
   with the velocity flag off: a ring orders ~0.12 times per device a day (issue 19), far under
-  any limit above 1; a ``velocity_limit`` of 1 flags every order.
+  any limit above 1; a ``velocity_limit`` of 1 flags every order. Only under the built-in
+  ``threshold`` decision: a researcher's fraud decision (``platform.fraud.decision``) sends to
+  review what it will, which no formula here knows, so the review desk is then not predicted.
 - **Customer service** serves disputes, whose number comes out of the run (cancellations, lost
   parcels, late refunds): it is not predicted here; a run reports its measured utilisation.
 """
@@ -49,7 +51,7 @@ def utilisation(scn: Scenario) -> dict[str, float]:
 
     Returns:
         ``{"gateway": rho, "fraud_review": rho}``: offered load per server of the desk's busiest
-        team (its smallest).
+        team (its smallest); no ``fraud_review`` under a researcher's fraud decision.
     """
     return _utilisation(at_scale(scn))
 
@@ -60,11 +62,11 @@ def _utilisation(market: Scenario) -> dict[str, float]:
     p, pf = market.payment, market.platform
     n_copies = copies(market.scale)
     gateway = lam * _attempts(market) * p.gateway.service_time.mean_hours
-    review = lam * _review_share(market) * pf.fraud.review_time.mean_hours
-    return {
-        "gateway": _busiest_team(gateway, p.gateway.servers, n_copies),
-        "fraud_review": _busiest_team(review, pf.fraud.analysts, n_copies),
-    }
+    out = {"gateway": _busiest_team(gateway, p.gateway.servers, n_copies)}
+    if pf.fraud.decision.kind == "threshold":  # a researcher's policy reviews what it will
+        review = lam * _review_share(market) * pf.fraud.review_time.mean_hours
+        out["fraud_review"] = _busiest_team(review, pf.fraud.analysts, n_copies)
+    return out
 
 
 def _busiest_team(work: float, servers: int, n_copies: int) -> float:

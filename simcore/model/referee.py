@@ -7,11 +7,13 @@ import math
 
 from simcore.engine.proc import Proc
 from simcore.engine.station import teams
+from simcore.errors import ScenarioError
 from simcore.model import draws
 from simcore.model.context import RunContext
 from simcore.model.inventory import Inventory
 from simcore.model.order import Order
 from simcore.model.vocabulary import ACTIVITY, ACTOR
+from simcore.policies.fraud import DECISIONS, DECLINE, PASS, REVIEW, fraud_decision
 from simcore.scenario.scale import copies
 
 
@@ -21,10 +23,12 @@ class Referee:
     The risk score is ``sigmoid(z)`` with ``z = intercept + weights of the signals present +
     fraud_signal * is_fraud + noise_sd * N(0, 1)``. Signals: an unusually large order, a device
     with ``velocity_limit`` or more orders in ``velocity_window_hours``, an unverified account,
-    a stolen card. Scores at or above ``decline_threshold`` are cancelled, those at or above
-    ``review_threshold`` wait for an analyst (a :class:`Station`). Decisions come from the
-    order's ``screen_draws`` (:mod:`simcore.model.draws`), and so do the analyst's review time
-    and the buyer's time to fix a conflicting address.
+    a stolen card. The fraud decision (``platform.fraud.decision``, a policy:
+    :mod:`simcore.policies.fraud`) turns the score into decline (cancelled), review (the order
+    waits for an analyst, a :class:`Station`) or pass; by default scores at or above
+    ``decline_threshold`` are declined and those at or above ``review_threshold`` reviewed.
+    Outcomes come from the order's ``screen_draws`` (:mod:`simcore.model.draws`), and so do the
+    analyst's review time and the buyer's time to fix a conflicting address.
 
     Args:
         ctx: The run context (``platform``).
@@ -48,7 +52,10 @@ class Referee:
         f = pf.fraud
         self.fraud = f
         self.intercept, self.noise_sd, self.large_order_usd = f.intercept, f.noise_sd, f.large_order_usd
-        self.decline_threshold, self.review_threshold = f.decline_threshold, f.review_threshold
+        # The decision is the policy's (simcore.policies.fraud); the referee carries it out.
+        self.decide = fraud_decision(f).decide
+        where = f" (imported from {f.decision.search_path})" if f.decision.search_path else ""
+        self.decision_kind = f"{f.decision.kind!r}{where}"
 
     def risk_score(self, o: Order) -> float:
         """The order's risk score in (0, 1)."""
@@ -77,14 +84,15 @@ class Referee:
         score = self.risk_score(o)
         self.risk_col[o.id] = score
         f = self.fraud
-        if score >= self.decline_threshold:
+        now = env.now
+        team = self.analysts[self.inv.seller_copy[o.seller]]
+        decision = self.decide(score, len(team.queue), now, o.amount, o.verified)
+        if decision == DECLINE:
             return "fraud_suspected"
-        if score >= self.review_threshold:
-            now = env.now
+        if decision == REVIEW:
             rec.event(now, o.id, ACTIVITY["fraud_review_started"], ACTOR["platform"])
             self.review_col[o.id] = now
             review = d[draws.REVIEW_TIME]
-            team = self.analysts[self.inv.seller_copy[o.seller]]
             turn = team.request()
             if turn is not None:
                 yield turn
@@ -96,6 +104,11 @@ class Referee:
             if o.closed:  # the buyer's cancellation was approved during the review
                 return None
             rec.event(env.now, o.id, ACTIVITY["fraud_review_passed"], ACTOR["platform"])
+        elif decision != PASS:
+            raise ScenarioError(
+                f"platform.fraud.decision: kind {self.decision_kind} answered {decision!r} "
+                f"(score {score:.6g}); a fraud decision answers one of {', '.join(DECISIONS)}"
+            )
         if o.address_conflict:
             a = cfg.address_conflict
             rec.event(env.now, o.id, ACTIVITY["address_flagged"], ACTOR["platform"])

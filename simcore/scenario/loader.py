@@ -297,8 +297,12 @@ def scenario_from_dict(
     *,
     source: str = "<dict>",
     origins: dict[PathKey, Origin] | None = None,
+    base_dir: str | Path | None = None,
 ) -> Scenario:
     """Validate a plain mapping (as read from YAML) into a frozen :class:`Scenario`.
+
+    ``base_dir``: where a policy's ``module:Class`` is looked for when Python's path has no such
+    module (the scenario file's folder; :mod:`simcore.scenario.schema.policy`).
 
     Raises:
         ScenarioError: every problem found, one line each.
@@ -307,7 +311,7 @@ def scenario_from_dict(
     merged = _apply_overrides(dict(data), overrides or {}, origins)
     merged.pop("extends", None)
     try:
-        return Scenario.model_validate(merged)
+        return Scenario.model_validate(merged, context={"base_dir": base_dir})
     except ValidationError as exc:
         raise ScenarioError(validation_problems(exc, merged, origins, source)) from None
 
@@ -329,4 +333,4 @@ def load_scenario(path: str | Path, overrides: Mapping[str, Any] | None = None) 
     """
     path = Path(path)
     data, origins = _resolve_file(path, ())
-    return scenario_from_dict(data, overrides, source=str(path), origins=origins)
+    return scenario_from_dict(data, overrides, source=str(path), origins=origins, base_dir=path.parent)

@@ -2,7 +2,8 @@
 
 All defaults live here, one module per part of the scenario: ``buyers``; ``sellers`` (with
 ``shipping``); ``platform`` (with ``payment``); ``scenario`` (``refunds`` and the whole
-:class:`Scenario`); ``common`` (bounded number types and the frozen base model). A scenario file
+:class:`Scenario`); ``common`` (bounded number types and the frozen base model); ``policy``
+(a decision point's policy: a built-in kind or a researcher's ``module:Class``). A scenario file
 is validated once, at the edge, into a frozen :class:`Scenario`; model code reads typed
 attributes and never guesses a default. Probabilities are shares in [0, 1]; money is in US
 dollars; times are distribution specs (see :mod:`simcore.scenario.distributions`) unless the key names
@@ -24,6 +25,7 @@ from simcore.scenario.schema.platform import (
     CustomerService,
     DisputePropensity,
     Disputes,
+    FraudDecisionSpec,
     FraudScreening,
     Gateway,
     Payment,
@@ -34,6 +36,7 @@ from simcore.scenario.schema.platform import (
     SellerRating,
     Verification,
 )
+from simcore.scenario.schema.policy import PolicySpec
 from simcore.scenario.schema.scenario import Refunds, Scenario
 from simcore.scenario.schema.sellers import Destination, Pricing, Sellers, SellerStrategy, Shipping
 
@@ -47,6 +50,7 @@ __all__ = [
     "Destination",
     "DisputePropensity",
     "Disputes",
+    "FraudDecisionSpec",
     "FraudScreening",
     "Fraudsters",
     "Gateway",
@@ -56,6 +60,7 @@ __all__ = [
     "Payment",
     "Penalties",
     "Platform",
+    "PolicySpec",
     "PositiveFloat",
     "Pricing",
     "Prohibited",

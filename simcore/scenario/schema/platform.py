@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field, ValidationInfo, field_validator
 
@@ -16,6 +16,7 @@ from simcore.scenario.schema.common import (
     business_days,
     exp_hours,
 )
+from simcore.scenario.schema.policy import PolicySpec
 
 
 class Gateway(FrozenModel):
@@ -91,6 +92,15 @@ class Payment(FrozenModel):
 # --------------------------------------------------------------------------- platform
 
 
+class FraudDecisionSpec(PolicySpec):
+    """The fraud decision (``simcore.policies.fraud``): a paid order's risk score, the review
+    queue and a few facts of the order to ``decline``, ``review`` or ``pass``. Built-in kind:
+    ``threshold`` (the section's ``decline_threshold`` and ``review_threshold``; no params)."""
+
+    KINDS: ClassVar[dict[str, frozenset[str]]] = {"threshold": frozenset()}
+    METHODS: ClassVar[tuple[str, ...]] = ("decide",)
+
+
 class FraudScreening(FrozenModel):
     """Risk scoring, thresholds and the manual review queue.
 
@@ -123,6 +133,13 @@ class FraudScreening(FrozenModel):
     review_false_positive_rate: Share = Field(0.12, description="Reviewed legit orders rejected.")
     analyst_cost_per_hour: NonNegFloat = Field(
         25.0, description="What an analyst costs per staffed hour (USD), in fraud_cost_usd."
+    )
+    decision: FraudDecisionSpec = Field(
+        default_factory=lambda: FraudDecisionSpec(kind="threshold"),
+        description=(
+            "The policy that turns a score into decline, review or pass: threshold (the two "
+            "thresholds above), or a researcher's module:Class (simcore.policies.fraud)."
+        ),
     )
 
     # Cross-field rules are field validators (not model validators) so that they are reported

@@ -1,0 +1,1 @@
+"""Tests of the policy layer: built-in kinds, researchers' classes, and their exact traces."""

@@ -1,0 +1,41 @@
+"""Policies written as a researcher would, for the tests (named ``tests.policies.sample_policies:...``)."""
+
+from __future__ import annotations
+
+from simcore.policies.fraud import DECLINE, PASS, REVIEW
+
+
+class Recording:
+    """Today's thresholds, recording every call and answer (class-wide: one run at a time)."""
+
+    calls: list[tuple[float, int, float, float, bool, str]] = []
+
+    def __init__(self, decline: float = 0.75, review: float = 0.35):
+        self.decline, self.review = decline, review
+        Recording.calls = []
+
+    def decide(self, score: float, queue: int, hour: float, amount: float, verified: bool) -> str:
+        answer = DECLINE if score >= self.decline else REVIEW if score >= self.review else PASS
+        Recording.calls.append((score, queue, hour, amount, verified, answer))
+        return answer
+
+
+class ReviewUnverified:
+    """Sends every unverified buyer's order to review, passes the rest."""
+
+    def decide(self, score: float, queue: int, hour: float, amount: float, verified: bool) -> str:
+        return PASS if verified else REVIEW
+
+
+class Shouting:
+    """Answers with a word the referee does not know."""
+
+    def decide(self, score: float, queue: int, hour: float, amount: float, verified: bool) -> str:
+        return "DECLINE"
+
+
+class NoDecide:
+    """Has no decide method."""
+
+    def judge(self, score: float) -> str:
+        return PASS

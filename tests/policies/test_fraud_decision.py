@@ -1,0 +1,152 @@
+"""The fraud decision as a policy (``platform.fraud.decision``): the default kind is today's rule,
+a researcher's class is called on every scored order with the documented values, and the
+referee does exactly what it answers (an exact trace)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import simcore
+from simcore import ScenarioError
+from simcore.policies.fraud import DECLINE, PASS, REVIEW, Threshold, fraud_decision
+from tests.conftest import SCENARIOS, quiet, shipped
+from tests.policies.sample_policies import Recording
+
+SAMPLE = "tests.policies.sample_policies"
+
+
+def test_the_threshold_kind_is_the_thresholds():
+    rule = Threshold(decline_threshold=0.75, review_threshold=0.35)
+    scores = np.linspace(0.0, 1.0, 1001).tolist() + [0.35, 0.75, np.nextafter(0.35, 0), np.nextafter(0.75, 0)]
+    for s in scores:
+        expected = DECLINE if s >= 0.75 else REVIEW if s >= 0.35 else PASS
+        assert rule.decide(s, 0, 0.0, 10.0, True) == expected
+
+
+def test_the_default_kind_is_threshold_and_reads_the_sections_thresholds():
+    cfg = shipped("baseline", {"platform.fraud.decline_threshold": 0.9}).platform.fraud
+    assert cfg.decision.kind == "threshold"
+    rule = fraud_decision(cfg)
+    assert isinstance(rule, Threshold)
+    assert (rule.decline_threshold, rule.review_threshold) == (0.9, cfg.review_threshold)
+
+
+def _run(overrides: dict) -> simcore.RunResult:
+    return simcore.run(
+        shipped("fraud_wave", {"horizon_days": 40, "warmup_days": 5, "cooldown_days": 5, **overrides})
+    )
+
+
+def test_a_researchers_class_with_todays_rule_gives_todays_run_bit_for_bit():
+    today = _run({})
+    mine = _run(
+        {
+            "platform.fraud.decision": {
+                "kind": f"{SAMPLE}:Recording",
+                "params": {"decline": 0.75, "review": 0.35},
+            }
+        }
+    )
+    fraud = today.scenario.platform.fraud
+    assert (fraud.decline_threshold, fraud.review_threshold) == (0.75, 0.35)
+    pd.testing.assert_frame_equal(today.orders, mine.orders)
+    assert today.kpis == mine.kpis
+
+
+def test_the_referee_does_exactly_what_the_policy_answers():
+    """Every scored order was asked once, with its own score, amount and verification, and its
+    record shows the answer: declined orders cancelled as fraud_suspected without review,
+    reviewed ones entered review, passed ones neither."""
+    res = _run(
+        {
+            "platform.fraud.decision": {
+                "kind": f"{SAMPLE}:Recording",
+                "params": {"decline": 0.6, "review": 0.2},
+            }
+        }
+    )
+    calls = Recording.calls
+    o = res.orders
+    scored = o[o["risk_score"].notna()]
+    assert len(calls) == len(scored) > 1000
+    by_score = {c[0]: c for c in calls}
+    assert len(by_score) == len(calls)  # scores are continuous: they name the order
+    answers = {DECLINE: 0, REVIEW: 0, PASS: 0}
+    for row in scored.itertuples():
+        score, queue, hour, amount, verified, answer = by_score[row.risk_score]
+        answers[answer] += 1
+        assert amount == row.amount and verified == row.buyer_verified and queue >= 0
+        reviewed = pd.notna(row.fraud_review_started_at)
+        if answer == DECLINE:
+            assert row.cancel_reason == "fraud_suspected" and not reviewed
+        elif answer == REVIEW:
+            assert reviewed
+        else:
+            assert not reviewed and row.cancel_reason != "fraud_suspected"
+    assert min(answers.values()) > 20  # every answer was exercised
+    hours = [c[2] for c in calls]
+    assert hours == sorted(hours)  # asked as the clock turned
+    assert max(c[1] for c in calls) >= 1  # some orders met a queue
+
+
+def test_a_policy_by_segment_changes_only_what_it_says():
+    res = _run({"platform.fraud.decision": {"kind": f"{SAMPLE}:ReviewUnverified"}})
+    o = res.orders
+    scored = o[o["risk_score"].notna()]
+    reviewed = scored["fraud_review_started_at"].notna()
+    assert not (scored["cancel_reason"] == "fraud_suspected")[scored["buyer_verified"]].any()
+    assert (reviewed == ~scored["buyer_verified"]).all()
+
+
+def test_an_unknown_answer_stops_the_run_naming_the_policy():
+    with pytest.raises(ValueError, match=r"Shouting.*'DECLINE'.*decline, review, pass"):
+        _run({"platform.fraud.decision": {"kind": f"{SAMPLE}:Shouting"}})
+
+
+@pytest.mark.parametrize(
+    ("decision", "message"),
+    [
+        ({"kind": "strictest"}, "kind 'strictest': not a built-in kind (threshold) nor module:Class"),
+        ({"kind": "threshold", "params": {"x": 1}}, "kind 'threshold' takes no parameter x (it takes: none)"),
+        ({"kind": "no_such_module_xyz:Rule"}, "cannot import 'no_such_module_xyz'"),
+        ({"kind": f"{SAMPLE}:Missing"}, f"module '{SAMPLE}' has no class 'Missing'"),
+        ({"kind": f"{SAMPLE}:NoDecide"}, "the class has no method decide"),
+        (
+            {"kind": f"{SAMPLE}:Recording", "params": {"strictness": 2}},
+            "its constructor does not take params ['strictness']",
+        ),
+        ({"kind": "a:b:c"}, "a researcher's policy is named module:Class"),
+    ],
+)
+def test_a_bad_policy_is_a_scenario_error_at_its_key(decision, message):
+    with pytest.raises(ScenarioError) as info:
+        quiet({"platform.fraud.decision": decision})
+    text = str(info.value)
+    assert "platform.fraud.decision" in text and message in text
+
+
+def test_a_module_next_to_the_scenario_file_is_found_there(tmp_path):
+    (tmp_path / "my_rules_for_test.py").write_text(
+        "class Strict:\n"
+        "    def __init__(self, line=0.5):\n"
+        "        self.line = line\n"
+        "    def decide(self, score, queue, hour, amount, verified):\n"
+        "        return 'decline' if score >= self.line else 'pass'\n",
+        encoding="utf-8",
+    )
+    scenario = tmp_path / "mine.yaml"
+    scenario.write_text(
+        f"extends: {SCENARIOS / 'baseline.yaml'}\n"
+        "horizon_days: 30\nwarmup_days: 5\ncooldown_days: 5\n"
+        "platform:\n  fraud:\n    decision: {kind: 'my_rules_for_test:Strict', params: {line: 0.3}}\n",
+        encoding="utf-8",
+    )
+    scn = simcore.load_scenario(scenario)
+    assert scn.platform.fraud.decision.search_path == str(tmp_path.resolve())
+    res = simcore.run(scn)
+    o = res.orders
+    declined = o["risk_score"] >= 0.3
+    assert (o.loc[declined, "cancel_reason"] == "fraud_suspected").all()
+    assert o["fraud_review_started_at"].isna().all()
