@@ -69,8 +69,6 @@ _GOODS = frozenset({"not_delivered", "not_as_described"})
 _REFUND = frozenset(REFUND_DISPUTE_REASONS)
 _STAGE = {name: i for i, name in enumerate(DISPUTE_STAGES)}
 _FULL, _PARTIAL, _REJECTED = (DISPUTE_OUTCOME[k] for k in ("full_refund", "partial_refund", "rejected"))
-#: A partial award's share of the claim: ``partial_refund_share`` +- this half-width, uniform.
-PARTIAL_SHARE_SPREAD = 0.2
 
 
 class DisputeDesk:
@@ -272,7 +270,7 @@ class DisputeDesk:
         if reason in _GOODS:
             award = claim
             if outcome == _PARTIAL:
-                spread = 2 * PARTIAL_SHARE_SPREAD  # the draw's U[0, 1) onto +-the spread
+                spread = 2 * self.cfg.partial_refund_spread  # the draw's U[0, 1) onto +-the spread
                 share = self.cfg.partial_refund_share + spread * (o.after_draws[PARTIAL_SHARE] - 0.5)
                 # Strictly part of the claim, even after rounding to cents.
                 award = min(max(round(claim * share, 2), 0.01), round(claim - 0.01, 2))

@@ -35,10 +35,8 @@ from typing import NamedTuple
 from simcore.scenario.distributions import Constant, DistSpec, TimeUnit
 from simcore.scenario.schema import Scenario
 
-# ---- orders.sku: the candidate listings
-#: Tries a buyer makes at finding an in-stock listing before giving up (a lost sale): each
-#: arrival draws this many candidates by popularity.
-LISTING_TRIES = 3
+# ---- orders.sku: the candidate listings: each arrival draws ``buyers.listing_tries`` of them by
+# popularity (the tries a buyer makes at finding an in-stock listing before a lost sale).
 
 
 @dataclass(frozen=True)

@@ -112,6 +112,7 @@ class Inventory:
             popularity_cdf=self.popularity_cdf,
             orders_per_day=scn.buyers.orders_per_hour * 24.0,
             extra_items_mean=scn.buyers.extra_items_mean,
+            listing_tries=scn.buyers.listing_tries,
             skus_per_seller=per,
             pick_p=self.pick_error_p,
             loss_per_day=self._loss_per_day,
@@ -179,7 +180,8 @@ class Inventory:
             margin = np.full(n, p.margin_mean)
         typo = price_rng.random(n) < start_typo_share(scn)
         # A price typo (a missing digit) sells far below cost until the seller fixes the listing.
-        self.margin = array("d", np.where(typo, TYPO_MARGIN, margin).tobytes())
+        self.typo_margin = scn.sellers.pricing.typo_margin
+        self.margin = array("d", np.where(typo, self.typo_margin, margin).tobytes())
         self.true_margin = array("d", margin.astype(float).tobytes())
         prohibited = price_rng.random(n) < scn.platform.prohibited.listing_share
         self.prohibited = bytearray(prohibited.astype(np.uint8).tobytes())
@@ -369,18 +371,13 @@ class Inventory:
 
     def typo(self, sku: int) -> None:
         """A seller's edit of listing ``sku`` leaves a price typo (until the next repricing)."""
-        self.margin[sku] = TYPO_MARGIN
+        self.margin[sku] = self.typo_margin
 
     def reset_margins(self, seller: int) -> None:
         """A seller's catalog back to its target margins (a repricing fixes any price typo)."""
         lo = seller * self.skus_per_seller
         hi = lo + self.skus_per_seller
         self.margin[lo:hi] = self.true_margin[lo:hi]
-
-
-#: The margin a listing with a price typo (a missing digit) sells at: half its cost. An
-#: assumption (issue 19 lists it among the constants to expose).
-TYPO_MARGIN = -0.5
 
 
 def start_typo_share(scn: Scenario) -> float:

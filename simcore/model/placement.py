@@ -27,7 +27,6 @@ from simcore.model.draws import (
     CANCEL,
     CARD,
     FRAUD,
-    LISTING_TRIES,
     NEGLECT,
     PAY_REORDER,
     PAY_REORDER_TIME,
@@ -98,7 +97,7 @@ class OrderDesk:
         self.pick_skus = cast(
             Callable[[], Sequence[int]],  # rows of int64 SKU ids
             row_sampler(
-                lambda n: np.minimum(np.searchsorted(cdf, sku_rng.random(n)), last_sku), LISTING_TRIES
+                lambda n: np.minimum(np.searchsorted(cdf, sku_rng.random(n)), last_sku), b.listing_tries
             ),
         )
         # The arrival's three rows (simcore.model.draws), each column from its own stream.

@@ -14,7 +14,7 @@ seller's last count, ``age`` days before hour 0, with its record accurate and it
 reorder policy holds it (:func:`steady_stock`). From there:
 
 - Demand: orders at the scenario's mean rate, each of ``1 + Poisson(extra_items_mean)`` units
-  with :data:`~simcore.model.draws.LISTING_TRIES` candidate listings drawn by popularity. The
+  with ``buyers.listing_tries`` candidate listings drawn by popularity. The
   order goes to the first candidate whose record shows enough units, or is lost.
 - The seller's look: a shelf holding too few units corrects the record to the shelf and nothing
   is picked. Otherwise the units are picked, and the pick mis-keys the record with the seller's
@@ -47,7 +47,6 @@ from typing import Any
 import numpy as np
 
 from simcore.engine.samplers import block_sampler
-from simcore.model.draws import LISTING_TRIES
 from simcore.scenario.distributions import DistSpec
 
 _ORDER, _LOSS, _DRIFT = 0, 1, 2
@@ -93,6 +92,7 @@ class StockRules:
         popularity_cdf: Cumulative demand share over SKUs (a uniform picks a listing).
         orders_per_day: The mean order rate over the whole catalog (orders a day).
         extra_items_mean: An order's units are ``1 + Poisson(extra_items_mean)``.
+        listing_tries: Candidate listings an order tries before it is lost.
         skus_per_seller: SKUs in each seller's block of consecutive ids.
         pick_p: Per seller: the probability that a pick or a receipt mis-keys the record.
         loss_per_day: Unrecorded losses a day, by SKU.
@@ -110,6 +110,7 @@ class StockRules:
     popularity_cdf: np.ndarray
     orders_per_day: float
     extra_items_mean: float
+    listing_tries: int
     skus_per_seller: int
     pick_p: list[float]
     loss_per_day: np.ndarray
@@ -189,7 +190,7 @@ def prehistory(rng: np.random.Generator, rules: StockRules, age_days: np.ndarray
                 on_order[sku] = 0
             if kind == _ORDER:
                 q, sku, tries = qty[i], first[i], 1
-                while rec[sku] < q and tries < LISTING_TRIES:  # shows too few: try another
+                while rec[sku] < q and tries < rules.listing_tries:  # shows too few: try another
                     sku, tries = int(other()), tries + 1
                     if t < start_h[sku]:
                         break

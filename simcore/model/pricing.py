@@ -5,7 +5,7 @@ A listing's price is set in the listing currency at the seller's target margin o
 margin a sale earns is that margin carried through what has moved since the seller last
 repriced: the exchange rate (one for the market, a geometric random walk), the seller's
 supplier costs (rises now and then), and a typo in the listing (it then sells at
-:data:`simcore.model.inventory.TYPO_MARGIN`). A repricing restores the target margin at
+``sellers.pricing.typo_margin``). A repricing restores the target margin at
 today's rate and costs and fixes any typo, so no listing stays below cost for good.
 """
 

@@ -56,6 +56,9 @@ class RefundDesk:
     def __init__(self, ctx: RunContext):
         self.env = ctx.env
         self.cfg = ctx.scn.refunds
+        # A short refund pays a uniform share of the amount in [wrong_amount_paid_min, _max].
+        self.short_low = self.cfg.wrong_amount_paid_min
+        self.short_width = self.cfg.wrong_amount_paid_max - self.cfg.wrong_amount_paid_min
         self.calendar = ctx.calendar
         self.rec = ctx.rec
 
@@ -79,7 +82,7 @@ class RefundDesk:
         d = o.after_draws
         amount = o.amount
         if d[REFUND_SHORT] < self.cfg.wrong_amount_rate:
-            amount = round(o.amount * (0.5 + 0.45 * d[REFUND_SHORT_SHARE]), 2)
+            amount = round(o.amount * (self.short_low + self.short_width * d[REFUND_SHORT_SHARE]), 2)
         return self._refund(o, amount)
 
     def refund_lost(self, o: Order, amount: float) -> None:

@@ -117,6 +117,7 @@ class SellerDesk:
         self.late_payer = RETURN_PAYERS.index(r.late_request_payer)
         self.ignored_payer = RETURN_PAYERS.index(r.ignored_request_payer)
         self.placed_at = ctx.rec.orders["placed_at"]
+        self.quote_exponent = scn.shipping.quote_quantity_exponent
 
     def _problem(self, o: Order, now: float) -> str | None:
         """The real reason the seller, looking at ``o`` at hour ``now``, will not ship it, else
@@ -124,8 +125,8 @@ class SellerDesk:
         inv, s = self.inv, o.seller
         if self.blocked[s][o.dest]:
             return "shipping_restriction"
-        # Heavier baskets cost more to ship; sqrt keeps multi-item quotes realistic.
-        if o.after_draws[QUOTE] * o.qty**0.5 > self.caps[o.dest]:
+        # Heavier baskets cost more to ship, less than in proportion (shipping.quote_quantity_exponent).
+        if o.after_draws[QUOTE] * o.qty**self.quote_exponent > self.caps[o.dest]:
             return "shipping_restriction"
         profit = self.costs.profit(o.sku, s)
         # An honest seller ships a small loss; a dishonest one dodges any.
@@ -241,7 +242,7 @@ class SellerDesk:
         self.rec.event(env.now, o.id, ACTIVITY["return_started"], ACTOR["buyer"])
         yield env.timeout(d[RETURN_TIME])
         # The return goes back by the order's own carrier quote (heavier baskets cost more).
-        book.close_returned(o, round(d[QUOTE] * o.qty**0.5, 2), payer)
+        book.close_returned(o, round(d[QUOTE] * o.qty**self.quote_exponent, 2), payer)
 
     def _troubled(self, o: Order, lost: bool, transit: float, wait: float) -> bool:
         """Whether the parcel of ``o`` is ``lost`` or will be disputed (as not delivered, its

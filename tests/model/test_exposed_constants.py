@@ -92,4 +92,5 @@ def test_a_short_refund_pays_the_share_the_keys_give():
     o = res.orders
     refunded = o[o["cancel_reason"].notna() & o["refund_amount"].notna()]
     assert len(refunded) > 100
-    np.testing.assert_allclose(refunded["refund_amount"], (refunded["amount"] * 0.7).round(2), atol=0.006)
+    expected = [round(a * 0.7, 2) for a in refunded["amount"]]  # rounded as the model rounds (Python)
+    assert refunded["refund_amount"].tolist() == expected

@@ -147,6 +147,15 @@ class Buyers(FrozenModel):
         default_factory=lambda: Lognormal(dist="lognormal", mean=18.0, sd=22.0),
         description="Unit price of a listing in USD (unit key ignored).",
     )
+    listing_tries: int = Field(
+        3,
+        ge=1,
+        le=20,
+        description=(
+            "Listings a buyer looks at, drawn by popularity, before giving up (a lost sale): the "
+            "first that shows enough units from an acceptable seller gets the order."
+        ),
+    )
     extra_items_mean: NonNegFloat = Field(
         0.3, le=100.0, description="Quantity is 1 + Poisson(extra_items_mean)."
     )

@@ -258,7 +258,11 @@ class Disputes(FrozenModel):
     )
     partial_accept_share: Share = Field(0.6, description="Buyers who take a partial-refund offer.")
     partial_refund_share: Annotated[float, Field(gt=0.0, lt=1.0)] = Field(
-        0.5, description="Mean share of the claim a partial refund pays (drawn in +-0.2 around it)."
+        0.5,
+        description="Mean share of the claim a partial refund pays (uniform within +-partial_refund_spread).",
+    )
+    partial_refund_spread: Annotated[float, Field(ge=0.0, lt=0.5)] = Field(
+        0.2, description="Half-width of the uniform share a partial refund pays; an assumption."
     )
     intervention_delay: Duration = Field(
         default_factory=lambda: Triangular(dist="triangular", low=1, mode=3, high=6.5, unit="days"),
@@ -276,11 +280,14 @@ class Disputes(FrozenModel):
                 raise ValueError(f"a wait must be > 0 days (got a mean of {v.mean_in_unit():g})")
         return v
 
-    @field_validator("partial_refund_share")
+    @field_validator("partial_refund_spread")
     @classmethod
-    def _partial(cls, v: float) -> float:
-        if not 0.25 <= v <= 0.75:
-            raise ValueError(f"must be in [0.25, 0.75] so that draws stay inside (0, 1) (got {v})")
+    def _partial(cls, v: float, info: ValidationInfo) -> float:
+        share = info.data.get("partial_refund_share")
+        if share is not None and not (share - v > 0.0 and share + v < 1.0):
+            raise ValueError(
+                f"partial_refund_share +- partial_refund_spread must stay inside (0, 1) (got {share} +- {v})"
+            )
         return v
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from typing import Annotated
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
@@ -35,6 +36,20 @@ class Refunds(FrozenModel):
     wrong_amount_rate: Share = Field(
         0.01, description="Cancellation refunds paid with a wrong (short) amount."
     )
+    wrong_amount_paid_min: Share = Field(
+        0.5, description="Least share of the amount a short refund pays (uniform to the max); an assumption."
+    )
+    wrong_amount_paid_max: Annotated[float, Field(ge=0.0, lt=1.0)] = Field(
+        0.95, description="Most share of the amount a short refund pays; an assumption."
+    )
+
+    @field_validator("wrong_amount_paid_max")
+    @classmethod
+    def _paid_range(cls, v: float, info: ValidationInfo) -> float:
+        low = info.data.get("wrong_amount_paid_min")
+        if low is not None and v < low:
+            raise ValueError(f"must be >= wrong_amount_paid_min (got {v} < {low})")
+        return v
 
     @field_validator("card_delay_bdays")
     @classmethod

@@ -90,6 +90,13 @@ class Pricing(FrozenModel):
     loss_tolerance: NonNegFloat = Field(
         0.03, description="Sellers cancel when the margin falls below minus this share."
     )
+    typo_margin: Annotated[float, Field(gt=-1.0, lt=0.0)] = Field(
+        -0.5,
+        description=(
+            "The margin over cost a listing with a price typo (a missing digit) sells at, as a "
+            "share (-0.5: half its cost); an assumption."
+        ),
+    )
 
 
 class Sellers(FrozenModel):
@@ -212,6 +219,13 @@ class Shipping(FrozenModel):
         0.005, description="Share of seller-to-destination routes that cannot be served."
     )
     lost_share: Share = Field(0.003, description="Parcels that never arrive.")
+    quote_quantity_exponent: Annotated[float, Field(ge=0.0, le=1.0)] = Field(
+        0.5,
+        description=(
+            "A basket of q items is quoted the one-item quote x q**exponent (0: any basket ships "
+            "as one item; 1: each item as its own parcel); an assumption."
+        ),
+    )
     destinations: dict[str, Destination] = Field(
         default_factory=_default_destinations,
         min_length=1,
