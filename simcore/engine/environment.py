@@ -125,6 +125,8 @@ class Environment(simpy.Environment):
         queue = self._queue
         try:
             while True:
+                # step()'s body, inlined (a call an event saved); keep the two alike. step()
+                # itself serves only run(until=event), SimPy's own loop.
                 if not queue:
                     self._turn()
                 self._now, _, _, event = heappop(queue)

@@ -26,6 +26,7 @@ def _rules(n: int, **changes) -> StockRules:
         "popularity_cdf": np.arange(1, n + 1) / n,
         "orders_per_day": float(n),
         "extra_items_mean": 0.0,
+        "listing_tries": 3,
         "skus_per_seller": per,
         "pick_p": [0.0] * (n // per),
         "loss_per_day": np.zeros(n),
