@@ -72,7 +72,7 @@ class PolicySpec(FrozenModel):
             )
         try:
             inspect.signature(policy).bind(**params)
-        except TypeError as exc:
+        except (TypeError, ValueError) as exc:  # ValueError: a class without a signature
             raise ValueError(
                 f"kind {kind!r}: its constructor does not take params {sorted(params)}: {exc}"
             ) from None
