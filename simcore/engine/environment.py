@@ -31,9 +31,6 @@ import simpy
 from simpy.core import BoundClass, EmptySchedule, StopSimulation
 from simpy.events import NORMAL, URGENT, EventPriority, Timeout
 
-#: The bucket of an event due at an infinite hour (int(inf) does not exist): the last.
-_NEVER = 2**62
-
 
 class Environment(simpy.Environment):
     """A ``simpy.Environment`` with a calendar queue and a cheaper :meth:`timeout` and :meth:`run`
@@ -48,8 +45,8 @@ class Environment(simpy.Environment):
     def __init__(self, initial_time: float = 0.0):
         super().__init__(initial_time)
         self._cut = float(math.floor(initial_time) + 1)
-        self._far: dict[int, list[tuple[float, EventPriority, int, simpy.Event]]] = {}
-        self._hours: list[int] = []  # a heap of the hours in _far
+        self._far: dict[float, list[tuple[float, EventPriority, int, simpy.Event]]] = {}
+        self._hours: list[float] = []  # a heap of the hours in _far (whole, or infinity)
         # SimPy binds its bound classes (process, event, ...) to the instance for speed, but only
         # those of the instance's own class: a subclass binds its parent's here.
         for name, obj in simpy.Environment.__dict__.items():
@@ -76,7 +73,7 @@ class Environment(simpy.Environment):
         if not self._hours:
             raise EmptySchedule
         hour = heappop(self._hours)
-        self._cut = float(hour + 1) if hour < _NEVER else math.inf
+        self._cut = hour + 1.0  # infinity for the bucket of events due at an infinite hour
         queue = self._queue
         queue.extend(self._far.pop(hour))
         heapify(queue)
@@ -153,9 +150,10 @@ class Environment(simpy.Environment):
         return None
 
 
-def _wait(far: dict[int, list], hours: list[int], t: float, entry: tuple) -> None:
+def _wait(far: dict[float, list], hours: list[float], t: float, entry: tuple) -> None:
     """Put ``entry``, due at hour ``t`` (a later hour than the current one), in its bucket."""
-    hour = int(t) if t < math.inf else _NEVER
+    # floor, not int: int() truncates toward zero, which for a negative hour is the next hour up.
+    hour = math.floor(t) if t < math.inf else math.inf
     bucket = far.get(hour)
     if bucket is None:
         far[hour] = [entry]

@@ -139,7 +139,7 @@ def read_sweep(path: str | Path) -> Sweep:
     for cell_id, cell in enumerate(cells):
         for name, strategy in strategies.items():
             try:
-                scn = load_scenario(base, {**spec.set, **cell, **strategy})
+                scn = load_scenario(base, {**spec.set, **cell, **strategy}, overrides_dir=path.parent)
             except ScenarioError as exc:
                 for line in exc.problems:
                     problem = _locate(line, path, origins, spec, cell, name, strategy)

@@ -301,8 +301,9 @@ def scenario_from_dict(
 ) -> Scenario:
     """Validate a plain mapping (as read from YAML) into a frozen :class:`Scenario`.
 
-    ``base_dir``: where a policy's ``module:Class`` is looked for when Python's path has no such
-    module (the scenario file's folder; :mod:`simcore.scenario.schema.policy`).
+    ``base_dir``: where a policy's ``module:Class`` set by an override is looked for when Python's
+    path has no such module (one set in a file is looked for next to that file;
+    :mod:`simcore.scenario.schema.policy`).
 
     Raises:
         ScenarioError: every problem found, one line each.
@@ -310,19 +311,42 @@ def scenario_from_dict(
     origins = dict(origins or {})
     merged = _apply_overrides(dict(data), overrides or {}, origins)
     merged.pop("extends", None)
+    merged = _policy_folders(merged, origins, base_dir)
     try:
         return Scenario.model_validate(merged, context={"base_dir": base_dir})
     except ValidationError as exc:
         raise ScenarioError(validation_problems(exc, merged, origins, source)) from None
 
 
-def load_scenario(path: str | Path, overrides: Mapping[str, Any] | None = None) -> Scenario:
+def _policy_folders(
+    data: Any, origins: dict[PathKey, Origin], base_dir: str | Path | None, at: PathKey = ()
+) -> Any:
+    """``data`` with each researcher's policy (a mapping whose ``kind`` is ``module:Class``)
+    given the folder to look for its module in, unless it names one: the folder of the file
+    that set its ``kind``, or ``base_dir`` for an override."""
+    if not isinstance(data, dict):
+        return data
+    out = {k: _policy_folders(v, origins, base_dir, (*at, k)) for k, v in data.items()}
+    kind = out.get("kind")
+    if isinstance(kind, str) and ":" in kind and not out.get("search_path"):
+        file, _ = origins.get((*at, "kind"), (OVERRIDE, None))
+        folder = Path(file).parent if file != OVERRIDE else base_dir
+        if folder is not None:
+            out["search_path"] = str(folder)
+    return out
+
+
+def load_scenario(
+    path: str | Path, overrides: Mapping[str, Any] | None = None, *, overrides_dir: str | Path | None = None
+) -> Scenario:
     """Load a scenario file, following ``extends`` and applying dotted ``overrides``.
 
     Args:
         path: YAML scenario file.
         overrides: ``{"buyers.fraud_rate": 0.02}``; values are used as given (the CLI parses
             ``--set`` strings with :func:`parse_overrides` first).
+        overrides_dir: Where a policy's module named by an override is looked for (a sweep
+            file's folder); the scenario file's folder by default.
 
     Returns:
         The validated, frozen scenario.
@@ -333,4 +357,5 @@ def load_scenario(path: str | Path, overrides: Mapping[str, Any] | None = None) 
     """
     path = Path(path)
     data, origins = _resolve_file(path, ())
-    return scenario_from_dict(data, overrides, source=str(path), origins=origins, base_dir=path.parent)
+    folder = path.parent if overrides_dir is None else overrides_dir
+    return scenario_from_dict(data, overrides, source=str(path), origins=origins, base_dir=folder)

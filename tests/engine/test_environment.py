@@ -59,14 +59,20 @@ def _program(env: simpy.Environment, rng: np.random.Generator, log: list) -> Non
     env.process(interrupter())
 
 
+@pytest.mark.parametrize("start", [0.0, 0.5, -2.25, -5.0])
 @pytest.mark.parametrize("until", [None, 2.0, 3, 7.25, 40.0])
-def test_random_programs_run_event_for_event_as_under_simpy(until):
+def test_random_programs_run_event_for_event_as_under_simpy(until, start):
+    """From hour 0, within an hour, and from negative hours (where int() would put an event in
+    the wrong bucket); stopped at an hour and run on to the end."""
     for k in range(30):
         logs, queues, nows = [], [], []
         for make in (simpy.Environment, Environment):
-            env, log = make(), []
+            env, log = make(start), []
             _program(env, np.random.default_rng(seed(k)), log)
-            env.run(until=until)
+            if until is not None and until + start > env.now:
+                env.run(until=until + start)
+                log.append(("stopped", env.now))
+            env.run()
             logs.append(log)
             queues.append(sorted(e[:3] for e in _waiting(env)))
             nows.append(env.now)
@@ -150,3 +156,28 @@ def test_the_calendar_takes_events_in_simpys_order_across_hours_and_at_infinity(
     assert logs[0] == logs[1]
     assert logs[1][-1] == (float("inf"), "never", float("inf"))
     assert len(logs[1]) == 301
+
+
+def test_unwatched_processes_run_on_it_as_on_simpys():
+    """The model starts its order and side processes as Unwatched (simcore.engine.proc) on this
+    environment: the same trace as on SimPy's, with processes started from within others."""
+    from simcore.engine.proc import Unwatched
+
+    logs = []
+    for make in (simpy.Environment, Environment):
+        env, log, rng = make(), [], np.random.default_rng(seed(5))
+
+        def side(i: int, env: simpy.Environment = env, log: list = log, rng: np.random.Generator = rng):
+            yield env.timeout(float(rng.choice([0.0, 1.0, rng.exponential(20.0)])))
+            log.append(("side", i, env.now))
+
+        def main(env: simpy.Environment = env, log: list = log, rng: np.random.Generator = rng):
+            for i in range(200):
+                yield env.timeout(float(rng.exponential(0.7)))
+                Unwatched(env, side(i))
+                log.append(("main", i, env.now))
+
+        env.process(main())
+        env.run()
+        logs.append(log)
+    assert logs[0] == logs[1] and len(logs[1]) == 400

@@ -257,12 +257,12 @@ class Disputes(FrozenModel):
         0.4, description="Of goods claims not accepted, those where the seller offers a partial refund."
     )
     partial_accept_share: Share = Field(0.6, description="Buyers who take a partial-refund offer.")
+    partial_refund_spread: Annotated[float, Field(ge=0.0, lt=0.5)] = Field(
+        0.2, description="Half-width of the uniform share a partial refund pays; an assumption."
+    )
     partial_refund_share: Annotated[float, Field(gt=0.0, lt=1.0)] = Field(
         0.5,
         description="Mean share of the claim a partial refund pays (uniform within +-partial_refund_spread).",
-    )
-    partial_refund_spread: Annotated[float, Field(ge=0.0, lt=0.5)] = Field(
-        0.2, description="Half-width of the uniform share a partial refund pays; an assumption."
     )
     intervention_delay: Duration = Field(
         default_factory=lambda: Triangular(dist="triangular", low=1, mode=3, high=6.5, unit="days"),
@@ -280,13 +280,15 @@ class Disputes(FrozenModel):
                 raise ValueError(f"a wait must be > 0 days (got a mean of {v.mean_in_unit():g})")
         return v
 
-    @field_validator("partial_refund_spread")
+    @field_validator("partial_refund_share")
     @classmethod
     def _partial(cls, v: float, info: ValidationInfo) -> float:
-        share = info.data.get("partial_refund_share")
-        if share is not None and not (share - v > 0.0 and share + v < 1.0):
+        # The spread comes first, so that a share that breaks the rule is reported at the share.
+        spread = info.data.get("partial_refund_spread")
+        if spread is not None and not (v - spread > 0.0 and v + spread < 1.0):
             raise ValueError(
-                f"partial_refund_share +- partial_refund_spread must stay inside (0, 1) (got {share} +- {v})"
+                f"partial_refund_share +- partial_refund_spread must stay inside (0, 1) "
+                f"(got {v} +- {spread})"
             )
         return v
 

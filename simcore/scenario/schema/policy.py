@@ -14,6 +14,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import sys
+import traceback
 from pathlib import Path
 from types import ModuleType
 from typing import Any, ClassVar
@@ -63,6 +64,7 @@ class PolicySpec(FrozenModel):
                 raise ValueError(f"kind {kind!r} takes no parameter {', '.join(unknown)} (it takes: {takes})")
             return data
         base = (info.context or {}).get("base_dir") if info.context else None
+        # The loader names the folder of the file that set the kind (simcore.scenario.loader).
         policy, found_in = resolve(kind, data.get("search_path") or (str(base) if base else None))
         class_name = kind.partition(":")[2]
         missing = [m for m in cls.METHODS if not callable(getattr(policy, m, None))]
@@ -109,18 +111,27 @@ def resolve(kind: str, search_path: str | None = None) -> tuple[type, str | None
         except Exception as inner:  # a researcher's module may fail any way: report, not crash
             raise ValueError(
                 f"kind {kind!r}: cannot import {module_name!r} from Python's path or {folder} "
-                f"({type(inner).__name__}: {inner})"
+                f"({_problem(inner)})"
             ) from None
         finally:
             sys.path.remove(folder)
     except Exception as exc:
-        raise ValueError(
-            f"kind {kind!r}: cannot import {module_name!r} ({type(exc).__name__}: {exc})"
-        ) from None
+        raise ValueError(f"kind {kind!r}: cannot import {module_name!r} ({_problem(exc)})") from None
+    root = _root(module, module_name)
+    top = module_name.split(".")[0]
+    if search_path is not None and root is not None:
+        here = Path(search_path).resolve()
+        # Python keeps the first module imported under a name: another folder's module of the
+        # same name (two scenarios' my_rules.py) would silently be that first one.
+        if Path(root) != here and ((here / f"{top}.py").exists() or (here / top).is_dir()):
+            raise ValueError(
+                f"kind {kind!r}: a module {top!r} was already imported from {root}, so the one in "
+                f"{here} cannot be loaded in this process; give the two modules different names"
+            )
     policy = getattr(module, class_name, None)
     if not isinstance(policy, type):
         raise ValueError(f"kind {kind!r}: module {module_name!r} has no class {class_name!r}")
-    return policy, _root(module, module_name)
+    return policy, root
 
 
 def _root(module: ModuleType, name: str) -> str | None:
@@ -132,3 +143,13 @@ def _root(module: ModuleType, name: str) -> str | None:
     spec = getattr(module, "__spec__", None)
     levels = name.count(".") + (1 if spec is not None and spec.submodule_search_locations else 0)
     return str(Path(file).resolve().parents[levels])
+
+
+def _problem(exc: BaseException) -> str:
+    """An import's failure in one line, with the file and line it came from (a researcher's
+    module's own error, not simcore's)."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    where = f" at {frames[-1].filename}:{frames[-1].lineno}" if frames else ""
+    if isinstance(exc, SyntaxError) and exc.filename:
+        where = f" at {exc.filename}:{exc.lineno}"
+    return f"{type(exc).__name__}: {exc}{where}"
