@@ -98,13 +98,16 @@ class Environment(simpy.Environment):
             for callback in callbacks:  # type: ignore[union-attr]
                 callback(event)
         except StopSimulation:
-            event.callbacks = callbacks[callbacks.index(callback) + 1 :]  # type: ignore[index]
-            self.schedule(event, EventPriority(-1))
+            self._resume_later(event, callbacks, callback)  # type: ignore[arg-type]
             raise
         if not event._ok and not hasattr(event, "_defused"):
-            exc = type(event._value)(*event._value.args)
-            exc.__cause__ = event._value
-            raise exc
+            _crash(event)
+
+    def _resume_later(self, event: simpy.Event, callbacks: list, callback: Any) -> None:
+        """As SimPy's step when ``callback`` stopped the clock: the event's other callbacks run
+        when it resumes."""
+        event.callbacks = callbacks[callbacks.index(callback) + 1 :]
+        self.schedule(event, EventPriority(-1))
 
     def run(self, until: Any = None) -> Any:
         """SimPy's ``Environment.run`` with ``step`` inlined (an event ``until`` goes to SimPy's)."""
@@ -132,14 +135,10 @@ class Environment(simpy.Environment):
                     for callback in callbacks:  # type: ignore[union-attr]
                         callback(event)
                 except StopSimulation:
-                    # As SimPy's step: the event's other callbacks run when the clock resumes.
-                    event.callbacks = callbacks[callbacks.index(callback) + 1 :]  # type: ignore[index]
-                    self.schedule(event, EventPriority(-1))
+                    self._resume_later(event, callbacks, callback)  # type: ignore[arg-type]
                     raise
                 if not event._ok and not hasattr(event, "_defused"):
-                    exc = type(event._value)(*event._value.args)
-                    exc.__cause__ = event._value
-                    raise exc
+                    _crash(event)
         except StopSimulation as stopped:
             return stopped.args[0]
         except EmptySchedule:
@@ -148,6 +147,14 @@ class Environment(simpy.Environment):
                     f'No scheduled events left but "until" event was not triggered: {until}'
                 ) from None
         return None
+
+
+def _crash(event: simpy.Event) -> None:
+    """A failed event nobody defused stops the run with (a copy of) its exception, as SimPy's
+    step does."""
+    exc = type(event._value)(*event._value.args)
+    exc.__cause__ = event._value
+    raise exc
 
 
 def _wait(far: dict[float, list], hours: list[float], t: float, entry: tuple) -> None:

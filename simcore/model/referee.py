@@ -86,7 +86,13 @@ class Referee:
         f = self.fraud
         now = env.now
         team = self.analysts[self.inv.seller_copy[o.seller]]
-        decision = self.decide(score, len(team.queue), now, o.amount, o.verified)
+        try:  # free in Python 3.11 unless it raises
+            decision = self.decide(score, len(team.queue), now, o.amount, o.verified)
+        except Exception as exc:  # a researcher's policy failing is bad input, not a crash of ours
+            raise ScenarioError(
+                f"platform.fraud.decision: kind {self.decision_kind} raised "
+                f"{type(exc).__name__}: {exc} (score {score:.6g})"
+            ) from None
         if decision == DECLINE:
             return "fraud_suspected"
         if decision == REVIEW:

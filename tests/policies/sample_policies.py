@@ -39,3 +39,10 @@ class NoDecide:
 
     def judge(self, score: float) -> str:
         return PASS
+
+
+class Failing:
+    """Raises on the first order it is asked about."""
+
+    def decide(self, score: float, queue: int, hour: float, amount: float, verified: bool) -> str:
+        return "pass" if score < 0 else str(1 / 0)

@@ -104,6 +104,11 @@ def test_an_unknown_answer_stops_the_run_naming_the_policy():
         _run({"platform.fraud.decision": {"kind": f"{SAMPLE}:Shouting"}})
 
 
+def test_a_policy_that_raises_stops_the_run_naming_the_policy():
+    with pytest.raises(ScenarioError, match=r"Failing'.* raised ZeroDivisionError: division by zero"):
+        _run({"platform.fraud.decision": {"kind": f"{SAMPLE}:Failing"}})
+
+
 @pytest.mark.parametrize(
     ("decision", "message"),
     [
@@ -126,32 +131,8 @@ def test_a_bad_policy_is_a_scenario_error_at_its_key(decision, message):
     assert "platform.fraud.decision" in text and message in text
 
 
-def test_a_module_next_to_the_scenario_file_is_found_there(tmp_path):
-    (tmp_path / "my_rules_for_test.py").write_text(
-        "class Strict:\n"
-        "    def __init__(self, line=0.5):\n"
-        "        self.line = line\n"
-        "    def decide(self, score, queue, hour, amount, verified):\n"
-        "        return 'decline' if score >= self.line else 'pass'\n",
-        encoding="utf-8",
-    )
-    scenario = tmp_path / "mine.yaml"
-    scenario.write_text(
-        f"extends: {SCENARIOS / 'baseline.yaml'}\n"
-        "horizon_days: 30\nwarmup_days: 5\ncooldown_days: 5\n"
-        "platform:\n  fraud:\n    decision: {kind: 'my_rules_for_test:Strict', params: {line: 0.3}}\n",
-        encoding="utf-8",
-    )
-    scn = simcore.load_scenario(scenario)
-    assert scn.platform.fraud.decision.search_path == str(tmp_path.resolve())
-    res = simcore.run(scn)
-    o = res.orders
-    declined = o["risk_score"] >= 0.3
-    assert (o.loc[declined, "cancel_reason"] == "fraud_suspected").all()
-    assert o["fraud_review_started_at"].isna().all()
-
-
 def _module(folder, name: str, line: float) -> None:
+    """A researcher's module ``name`` in ``folder``: class Strict declines at or above ``line``."""
     folder.mkdir(parents=True, exist_ok=True)
     (folder / f"{name}.py").write_text(
         "class Strict:\n"
@@ -163,16 +144,34 @@ def _module(folder, name: str, line: float) -> None:
     )
 
 
+def _naming(path, kind: str, extra: str = "") -> None:
+    """A scenario file at ``path`` extending the baseline, its fraud decision ``kind``."""
+    path.write_text(
+        f"extends: {SCENARIOS / 'baseline.yaml'}\n{extra}"
+        f"platform:\n  fraud:\n    decision: {{kind: '{kind}', params: {{}}}}\n",
+        encoding="utf-8",
+    )
+
+
+def test_a_module_next_to_the_scenario_file_is_found_there(tmp_path):
+    _module(tmp_path, "my_rules_for_test", 0.3)
+    scenario = tmp_path / "mine.yaml"
+    _naming(scenario, "my_rules_for_test:Strict", "horizon_days: 30\nwarmup_days: 5\ncooldown_days: 5\n")
+    scn = simcore.load_scenario(scenario)
+    assert scn.platform.fraud.decision.search_path == str(tmp_path.resolve())
+    res = simcore.run(scn)
+    o = res.orders
+    declined = o["risk_score"] >= 0.3
+    assert (o.loc[declined, "cancel_reason"] == "fraud_suspected").all()
+    assert o["fraud_review_started_at"].isna().all()
+
+
 def test_the_module_is_looked_for_next_to_the_file_that_names_it(tmp_path):
     """A scenario that only extends another finds the policy next to the file that set the kind;
     a sweep's strategy finds it next to the sweep file."""
     _module(tmp_path / "policies_here", "rules_next_to_parent", 0.3)
     parent = tmp_path / "policies_here" / "parent.yaml"
-    parent.write_text(
-        f"extends: {SCENARIOS / 'baseline.yaml'}\n"
-        "platform:\n  fraud:\n    decision: {kind: 'rules_next_to_parent:Strict'}\n",
-        encoding="utf-8",
-    )
+    _naming(parent, "rules_next_to_parent:Strict")
     (tmp_path / "elsewhere").mkdir()
     child = tmp_path / "elsewhere" / "child.yaml"
     child.write_text(f"extends: {parent}\n", encoding="utf-8")
@@ -196,11 +195,7 @@ def test_the_module_is_looked_for_next_to_the_file_that_names_it(tmp_path):
 def test_two_folders_with_a_module_of_one_name_are_an_error_not_a_silent_mix(tmp_path):
     for folder, line in (("a", 0.3), ("b", 0.6)):
         _module(tmp_path / folder, "same_name_rules", line)
-        (tmp_path / folder / "s.yaml").write_text(
-            f"extends: {SCENARIOS / 'baseline.yaml'}\n"
-            "platform:\n  fraud:\n    decision: {kind: 'same_name_rules:Strict'}\n",
-            encoding="utf-8",
-        )
+        _naming(tmp_path / folder / "s.yaml", "same_name_rules:Strict")
     simcore.load_scenario(tmp_path / "a" / "s.yaml")
     with pytest.raises(
         ScenarioError, match="already imported from .*/a, so the one in .*/b cannot be loaded"
@@ -210,10 +205,6 @@ def test_two_folders_with_a_module_of_one_name_are_an_error_not_a_silent_mix(tmp
 
 def test_a_module_that_fails_to_import_is_reported_with_its_file_and_line(tmp_path):
     (tmp_path / "broken_rules_mod.py").write_text("x = 1\nraise RuntimeError('oops')\n", encoding="utf-8")
-    (tmp_path / "s.yaml").write_text(
-        f"extends: {SCENARIOS / 'baseline.yaml'}\n"
-        "platform:\n  fraud:\n    decision: {kind: 'broken_rules_mod:Rule'}\n",
-        encoding="utf-8",
-    )
+    _naming(tmp_path / "s.yaml", "broken_rules_mod:Rule")
     with pytest.raises(ScenarioError, match=r"RuntimeError: oops at .*broken_rules_mod\.py:2"):
         simcore.load_scenario(tmp_path / "s.yaml")

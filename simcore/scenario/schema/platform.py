@@ -287,8 +287,7 @@ class Disputes(FrozenModel):
         spread = info.data.get("partial_refund_spread")
         if spread is not None and not (v - spread > 0.0 and v + spread < 1.0):
             raise ValueError(
-                f"partial_refund_share +- partial_refund_spread must stay inside (0, 1) "
-                f"(got {v} +- {spread})"
+                f"partial_refund_share +- partial_refund_spread must stay inside (0, 1) (got {v} +- {spread})"
             )
         return v
 
