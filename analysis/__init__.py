@@ -16,7 +16,7 @@ from analysis.run_plots import (
 from analysis.sensitivity import sensitivity
 from analysis.sweep_plots import forest_figure, plot_forest, plot_heatmap, plot_response, response_figure
 from analysis.sweeps import compare, load_sweep, summarize
-from analysis.tables import flatten_kpis, kpi_report, kpi_table
+from analysis.tables import flatten_kpis, kpi_report, kpi_table, penalties_by_size
 from analysis.trace import arrival_visit, format_story, format_visit, order_story
 from analysis.warmup import suggest_warmup, warmup_series
 
@@ -33,6 +33,7 @@ __all__ = [
     "forest_figure",
     "kpi_report",
     "kpi_table",
+    "penalties_by_size",
     "load_run",
     "load_sweep",
     "match_runs",

@@ -36,7 +36,7 @@ from analysis.sweep_plots import (
     response_figure,
 )
 from analysis.sweeps import compare, load_sweep, summarize
-from analysis.tables import kpi_report, kpi_table
+from analysis.tables import kpi_report, kpi_table, penalties_by_size
 from simcore.paths import write_atomic
 from simcore.version import __version__
 
@@ -264,8 +264,24 @@ def _run_report(folder: Path) -> tuple[str, list[Block]]:
         ("html", "<p>Over the orders placed in the KPI window.</p>"),
         ("html", f"<pre>{html.escape(kpi_report(kpis))}</pre>"),
         ("html", f"<details><summary>Every KPI</summary>{_table(table)}</details>"),
-        ("h2", "Figures"),
     ]
+    sellers_file = folder / "sellers.parquet"
+    if sellers_file.exists():
+        sellers = pd.read_parquet(sellers_file)
+        if "size_quartile" in sellers:  # runs written before issue 19 have no quartiles
+            by_size = penalties_by_size(sellers).reset_index()
+            for col in ("seller_cancel_rate", "ruling_rate", "suspended_share"):
+                by_size[col] = by_size[col].map(lambda x: f"{100 * x:.2f}%")
+            blocks += [
+                ("h2", "Penalties by seller size"),
+                (
+                    "html",
+                    "<p>Sellers by quartile of orders over the whole run (1 the smallest); rates "
+                    "pooled per order cleared; warnings and suspensions over the whole run.</p>",
+                ),
+                ("html", _table(by_size)),
+            ]
+    blocks.append(("h2", "Figures"))
     figures = {
         "order_flow": (
             plot_order_flow(orders, window_hours=window).figure,

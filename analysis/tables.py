@@ -166,3 +166,33 @@ def _dispute_lines(kpis: Mapping[str, Any]) -> list[str]:
         f"buyers                   churn {_pct(kpis['buyer_churn_rate'])}, "
         f"repeat purchase {_pct(kpis['repeat_purchase_rate'])}",
     ]
+
+
+def penalties_by_size(sellers: pd.DataFrame) -> pd.DataFrame:
+    """Warnings and suspensions by seller-size quartile (the sellers frame's ``size_quartile``,
+    by orders over the run): a penalty rule that punishes volume shows as suspensions piling
+    up in quartile 4 among sellers no worse than the rest.
+
+    Returns:
+        One row per quartile (1 smallest): ``sellers``, ``orders`` (min-max per seller),
+        ``seller_cancel_rate`` and ``ruling_rate`` (seller-responsible cancellations and rulings
+        against the seller per order cleared, pooled), ``warned`` and ``suspended`` (sellers with
+        at least one), ``warnings`` and ``suspensions`` (issued over the run), ``suspended_share``.
+    """
+    g = sellers.groupby("size_quartile")
+    cleared = g["cleared"].sum().clip(lower=1)
+    out = pd.DataFrame(
+        {
+            "sellers": g.size(),
+            "orders": g["orders"].min().astype(str) + "-" + g["orders"].max().astype(str),
+            "seller_cancel_rate": g["seller_cancellations"].sum() / cleared,
+            "ruling_rate": g["responsibility_rulings"].sum() / cleared,
+            "warned": g["warnings"].apply(lambda w: int((w > 0).sum())),
+            "suspended": g["suspensions"].apply(lambda w: int((w > 0).sum())),
+            "warnings": g["warnings"].sum(),
+            "suspensions": g["suspensions"].sum(),
+        }
+    )
+    out["suspended_share"] = out["suspended"] / out["sellers"]
+    out.index.name = "size_quartile"
+    return out

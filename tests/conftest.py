@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 import simcore
+from simcore.model.vocabulary import SIGNALS
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "scenarios"
@@ -23,6 +24,10 @@ SCENARIOS = ROOT / "scenarios"
 SEED_OFFSET = int(os.environ.get("SIMCORE_TEST_SEED") or 0)
 #: The shipped baseline's own seed (scenarios/baseline.yaml).
 BASELINE_SEED = 20261111
+
+
+#: Every fraud signal's weight at 0: the risk score is the intercept and its noise alone.
+NO_SIGNALS = {f"platform.fraud.weight_{name}": 0.0 for name in SIGNALS}
 
 
 def seed(n: int) -> int:
@@ -126,7 +131,7 @@ QUIET: dict[str, Any] = {
     },
     "platform": {
         "ship_by_days": 7,
-        "fraud": {"intercept": -50.0, "noise_sd": 0.0, "fraud_signal": 0.0},
+        "fraud": {"intercept": -50.0, "noise_sd": 0.0},
         "prohibited": {"listing_share": 0.0},
         "address_conflict": {"rate": 0.0},
         "penalties": {"min_orders": 10**6, "warn_rulings": 10**6, "suspend_rulings": 10**6},

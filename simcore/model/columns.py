@@ -23,6 +23,7 @@ from simcore.model.vocabulary import (
     REASONS,
     REFUND_METHODS,
     RETURN_PAYERS,
+    SIGNALS,
     STATUSES,
 )
 
@@ -32,8 +33,9 @@ from simcore.model.vocabulary import (
 #: (NaN when none); ``time`` an hour on the clock (datetime64[ms], NaT when it did not happen);
 #: ``hour`` the placement hour as hours since the start (float64, not recorded: a copy of
 #: ``placed_at``); ``code`` a category of :attr:`Column.codes`; ``destination`` a category of
-#: the scenario's destinations; ``flag`` a bool.
-Kind = Literal["row", "id", "count", "usd", "number", "time", "hour", "code", "destination", "flag"]
+#: the scenario's destinations; ``flag`` a bool; ``signal`` a bool read from the recorded mask of
+#: the fraud signals (:data:`SIGNAL_MASK`), one column per signal.
+Kind = Literal["row", "id", "count", "usd", "number", "time", "hour", "code", "destination", "flag", "signal"]
 
 
 @dataclass(frozen=True)
@@ -161,6 +163,22 @@ ORDER_COLUMNS: tuple[Column, ...] = (
     Column("stolen_card", "flag", "b", "paid with a stolen card", placement=True),
     Column("buyer_verified", "flag", "b", "the buyer's account is verified", placement=True),
     Column("payment_method", "code", "b", "card or wallet", codes=PAYMENT_METHODS, placement=True),
+    *(
+        Column(f"signal_{name}", "signal", None, f"the fraud screen saw the {meaning} signal")
+        for name, meaning in zip(
+            SIGNALS,
+            (
+                "large-order (amount above platform.fraud.large_order_usd)",
+                "velocity (velocity_limit orders from the device within velocity_window_hours)",
+                "unverified-account",
+                "stolen-card (the network had flagged the card)",
+                "new-account (younger than new_account_days)",
+                "address-mismatch (shipping other than billing)",
+                "new-device",
+            ),
+            strict=True,
+        )
+    ),
     Column("payment_attempts", "count", "b", "authorisation attempts made"),
     _code("payment_decline_cause", DECLINE_CAUSES, "why the last declined attempt was declined"),
     Column("risk_score", "number", "d", "the fraud screen's risk score (0-1; missing if never scored)"),
@@ -168,9 +186,13 @@ ORDER_COLUMNS: tuple[Column, ...] = (
     Column("placed_hour", "hour", None, "placement hour, hours since the start"),
 )
 
+#: The recorded mask of the fraud signals (bit i: ``SIGNALS[i]``), set at placement: the
+#: ``signal_<name>`` columns of the frame read it.
+SIGNAL_MASK = "signals"
 #: The columns the recorder stores, with their typecodes.
 RECORDED: dict[str, str] = {c.name: c.store for c in ORDER_COLUMNS if c.store is not None}
+RECORDED[SIGNAL_MASK] = "b"
 #: The float columns kept sparse while recording (few orders set them).
 SPARSE: frozenset[str] = frozenset(c.name for c in ORDER_COLUMNS if c.sparse)
 #: The columns known at placement, in :meth:`simcore.model.recorder.Recorder.new_order`'s order.
-PLACEMENT: tuple[str, ...] = tuple(c.name for c in ORDER_COLUMNS if c.placement)
+PLACEMENT: tuple[str, ...] = (*(c.name for c in ORDER_COLUMNS if c.placement), SIGNAL_MASK)

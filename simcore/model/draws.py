@@ -53,10 +53,15 @@ class Durations:
 
 # ---- the choices row: orders.choices, then the referee's part (``Order.screen_draws``)
 #: Placement: fraudster or not, which buyer, card or wallet, stolen card, cancel intention,
-#: address conflict, seller neglect.
+#: address conflict, seller neglect; what the fraud screen observes (the network having flagged
+#: a stolen card, a young account, billing and shipping addresses that differ, a new device);
+#: the size of a fraud ring's burst.
 FRAUD, BUYER, CARD, STOLEN, CANCEL, ADDRESS, NEGLECT = range(7)
-#: Uniforms of ``orders.choices`` per arrival: the seven above, then the referee's three.
-N_CHOICES = 10
+STOLEN_FLAGGED, NEW_ACCOUNT, MISMATCH, NEW_DEVICE, BURST = range(7, 12)
+#: Uniforms of placement per arrival.
+N_PLACEMENT = 12
+#: Uniforms of ``orders.choices`` per arrival: placement's, then the referee's three.
+N_CHOICES = N_PLACEMENT + 3
 #: The referee's (``Order.screen_draws``, in this order): prohibited-item detection, the
 #: analyst's decision, the buyer fixing a conflicting address (uniforms), the score noise
 #: N(0, 1), the analyst's review time and the buyer's time to fix the address (hours).
@@ -68,7 +73,7 @@ SCREEN_TIMES = (
 )
 #: Width of the choices row, and the referee's part of it.
 CHOICES_WIDTH = N_CHOICES + 1 + len(SCREEN_TIMES)
-SCREEN = slice(7, CHOICES_WIDTH)
+SCREEN = slice(N_PLACEMENT, CHOICES_WIDTH)
 
 
 # ---- the payment row (``Order.pay_draws``)
@@ -223,3 +228,8 @@ AFTER_WIDTH = RETURN_TIME + 1
 # the arrival's id (simcore.engine.streams.Streams.keyed): drawn only for the few arrivals that
 # need one, the same numbers for the same arrival under every strategy.
 REPAYMENT = "orders.repayment"
+
+# ---- orders.ring_burst: a fraud ring's orders after the first of a burst (Fraudsters.burst_*),
+# keyed by the burst's arrival id: each follow-up's gap, listings, items and its three rows, in
+# the layouts above (the destination's quote and transit drawn from the key's generator too).
+RING_BURST = "orders.ring_burst"

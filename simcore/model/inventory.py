@@ -363,6 +363,10 @@ class Inventory:
         """Take listing ``sku`` down (a prohibited item caught): buyers no longer see it."""
         self.delisted[sku] = True
 
+    def relist(self, sku: int) -> None:
+        """Put listing ``sku`` back up (its seller lists the prohibited item again)."""
+        self.delisted[sku] = False
+
     def shows_stock(self, sku: int, now: float) -> bool:
         """Whether listing ``sku`` shows units for sale at hour ``now`` (what a buyer sees)."""
         if self.next_due <= now:

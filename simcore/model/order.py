@@ -38,7 +38,8 @@ class Order:
         qty: Units; ``amount``: what the buyer pays (USD).
         is_fraud, stolen_card, card, verified: Placed by a fraudster; paid with a stolen card;
             paid by card (else wallet); from a verified account.
-        velocity_flag: The buyer's device ordered ``velocity_limit`` times within the window.
+        signals: What the fraud screen observes: a mask of ``SIGNAL_BIT`` bits
+            (:data:`simcore.model.vocabulary.SIGNALS`).
         cancel_reason: The reason the buyer will ask to cancel for, or None.
         address_conflict: The delivery address conflicts with the account's.
         neglected: The seller will neglect the order (it misses the ship-by deadline).
@@ -56,7 +57,7 @@ class Order:
         "stolen_card",
         "card",
         "verified",
-        "velocity_flag",
+        "signals",
         "cancel_reason",
         "address_conflict",
         "neglected",
@@ -90,7 +91,7 @@ class Order:
         stolen_card: bool,
         card: bool,
         verified: bool,
-        velocity_flag: bool,
+        signals: int,
         cancel_reason: str | None,
         address_conflict: bool,
         neglected: bool,
@@ -109,7 +110,7 @@ class Order:
         self.stolen_card = stolen_card
         self.card = card
         self.verified = verified
-        self.velocity_flag = velocity_flag
+        self.signals = signals
         self.cancel_reason = cancel_reason
         self.address_conflict = address_conflict
         self.neglected = neglected

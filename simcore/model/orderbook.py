@@ -155,7 +155,7 @@ class OrderBook:
         self.release_stock(o)
         del self.open[o.seller][oid]
         if reason in SELLER_RESPONSIBLE:
-            self.reputation.seller_cancelled(o.seller, now)
+            self.reputation.seller_cancelled(o.seller, now, reason)
         refund = self.refunds.schedule(o) if o.paid else None
         if not o.paid and o.authorised and o.card:  # funds held, never taken: the bank lets go
             self.refunds.release_hold(o)

@@ -7,6 +7,7 @@ baskets, intentions and durations.
 
 from __future__ import annotations
 
+import math
 from array import array
 from bisect import bisect_left
 from collections.abc import Callable, Sequence
@@ -23,11 +24,15 @@ from simcore.model.draws import (
     ADDRESS,
     AFTER_TIMES,
     AVOID,
+    BURST,
     BUYER,
     CANCEL,
     CARD,
     FRAUD,
+    MISMATCH,
     NEGLECT,
+    NEW_ACCOUNT,
+    NEW_DEVICE,
     PAY_REORDER,
     PAY_REORDER_TIME,
     PAY_TIMES,
@@ -36,6 +41,7 @@ from simcore.model.draws import (
     SCREEN,
     SCREEN_TIMES,
     STOLEN,
+    STOLEN_FLAGGED,
     TRANSIT,
     TRUST_BUY,
     Durations,
@@ -45,10 +51,16 @@ from simcore.model.order import Order
 from simcore.model.orderbook import OrderBook
 from simcore.model.reputation import Reputation
 from simcore.model.traits import SellerTraits
-from simcore.model.vocabulary import ACTIVITY, ACTOR, REASONS_BY_INITIATOR
+from simcore.model.vocabulary import ACTIVITY, ACTOR, REASONS_BY_INITIATOR, SIGNAL_BIT
+from simcore.scenario.distributions import DistSpec
 
 _BUYER_REASONS = REASONS_BY_INITIATOR["buyer"]
 _PLACED, _BUYER = ACTIVITY["placed"], ACTOR["buyer"]
+_LARGE, _VELOCITY, _UNVERIFIED = SIGNAL_BIT["large_order"], SIGNAL_BIT["velocity"], SIGNAL_BIT["unverified"]
+_STOLEN_CARD, _NEW_ACCOUNT = SIGNAL_BIT["stolen_card"], SIGNAL_BIT["new_account"]
+_MISMATCH, _NEW_DEVICE = SIGNAL_BIT["address_mismatch"], SIGNAL_BIT["new_device"]
+#: A fraud ring's burst is at most this many orders (the Poisson tail beyond is dropped).
+MAX_BURST = 200
 
 
 class OrderDesk:
@@ -142,6 +154,32 @@ class OrderDesk:
         self.reorder_share = b.payment_failure_reorder_share
         self.repayment = _keyed_row(ctx, REPAYMENT, draws.pay_width(scn.payment.max_retries), PAY_TIMES)
         self._ordered_again: set[int] = set()  # visits whose buyer has ordered again
+        # What the fraud screen observes, by (legitimate, fraud): the chance of each signal.
+        pf = scn.platform.fraud
+        self.large_order_usd = pf.large_order_usd
+        self.flagged_share = scn.payment.stolen_card_flagged_share
+        young_h = pf.new_account_days * 24.0
+        self.new_account_p = (b.account_age.cdf_hours(young_h), f.account_age.cdf_hours(young_h))
+        self.mismatch_p = (b.address_mismatch_share, f.address_mismatch_share)
+        self.new_device_p = (b.new_device_share, f.new_device_share)
+        # Rings order in bursts of 1 + Poisson(m - 1) orders from one device: a share of the
+        # arrivals starts a burst such that fraud stays fraud_rate of the orders placed
+        # (p m / (p m + 1 - p) = fraud_rate).
+        m, r = f.burst_orders_mean, b.fraud_rate
+        self.burst_start = r / (m * (1.0 - r) + r)
+        self.burst_cdf = _poisson_cdf(m - 1.0, MAX_BURST - 1)
+        self.bursts = m > 1.0
+        self.ring_burst = ctx.streams.keyed(draws.RING_BURST)
+        self.burst_gap = f.burst_gap
+        self.ring_size = f.ring_size
+        self.listing_tries, self.extra_items_mean = b.listing_tries, b.extra_items_mean
+        self.popularity_cdf, self.last_sku = cdf, last_sku
+        self.burst_layouts = (
+            _layout(ctx, draws.N_CHOICES, SCREEN_TIMES, normals=1),
+            _layout(ctx, draws.pay_width(scn.payment.max_retries), PAY_TIMES),
+            _layout(ctx, draws.N_AFTER, AFTER_TIMES),
+        )
+        self.dest_specs = [(d.shipping_cost_usd, d.transit_time) for d in destinations.values()]
 
     def _velocity(self, device: int, now: float) -> bool:
         """Whether ``device`` has ``velocity_limit`` orders (this one included) in the window."""
@@ -157,6 +195,25 @@ class OrderDesk:
         if q[0] < now - self.velocity_window:
             del q[: bisect_left(q, now - self.velocity_window)]
         return len(q) >= self.velocity_limit
+
+    def _signals(
+        self, choice: Sequence[float], is_fraud: bool, stolen: bool, verified: bool, amount: float
+    ) -> int:
+        """The signal mask of an order (bits of ``SIGNAL_BIT``) but for velocity, from its
+        choices row: what the platform can observe, drawn by whether the order is fraud."""
+        f = 1 if is_fraud else 0
+        mask = 0 if verified else _UNVERIFIED
+        if amount > self.large_order_usd:
+            mask |= _LARGE
+        if stolen and choice[STOLEN_FLAGGED] < self.flagged_share:
+            mask |= _STOLEN_CARD
+        if choice[NEW_ACCOUNT] < self.new_account_p[f]:
+            mask |= _NEW_ACCOUNT
+        if choice[MISMATCH] < self.mismatch_p[f]:
+            mask |= _MISMATCH
+        if choice[NEW_DEVICE] < self.new_device_p[f]:
+            mask |= _NEW_DEVICE
+        return mask
 
     def _cancel_intention(self, u: float) -> str | None:
         """The reason a legitimate buyer will ask to cancel for (``u`` uniform), or None."""
@@ -184,7 +241,7 @@ class OrderDesk:
         pay = self.pay_draws()
         after = self.after_draws()
         qty = 1 + int(self.extra_items())
-        is_fraud = choice[FRAUD] < self.fraud_rate
+        is_fraud = choice[FRAUD] < self.burst_start
         u_buyer = choice[BUYER]
         buyer = pop.n_legit + int(u_buyer * pop.n_fraud) if is_fraud else int(u_buyer * pop.n_legit)
         dest = pop.dest[buyer]
@@ -211,9 +268,24 @@ class OrderDesk:
             amount = round(price * qty * (self.fraud_multiplier if is_fraud else 1.0), 2)
         seller = sku // inv.skus_per_seller
         verified = bool(pop.verified[buyer])
+        signals = self._signals(choice, is_fraud, stolen, verified, amount)
+        if self._velocity(pop.device(buyer), now):
+            signals |= _VELOCITY
         # In simcore.model.columns.PLACEMENT's order.
         oid = self.rec.new_order(
-            arrival, buyer, seller, sku, dest, qty, amount, now, is_fraud, stolen, verified, 0 if card else 1
+            arrival,
+            buyer,
+            seller,
+            sku,
+            dest,
+            qty,
+            amount,
+            now,
+            is_fraud,
+            stolen,
+            verified,
+            0 if card else 1,
+            signals,
         )
         u_cancel = choice[CANCEL]
         # Order.__init__ on a bare instance rather than Order(...): under Python 3.11 calling a
@@ -233,7 +305,7 @@ class OrderDesk:
             stolen_card=stolen,
             card=card,
             verified=verified,
-            velocity_flag=self._velocity(pop.device(buyer), now),
+            signals=signals,
             cancel_reason=None
             if is_fraud or u_cancel >= self.cancel_cum[-1]
             else self._cancel_intention(u_cancel),
@@ -247,7 +319,80 @@ class OrderDesk:
         self.book.register(o)
         self.rec.event(now, oid, _PLACED, _BUYER)
         Unwatched(self.env, self.lifecycle(o))
+        if is_fraud and self.bursts:
+            size = 1 + bisect_left(self.burst_cdf, choice[BURST])
+            if size > 1:
+                Unwatched(self.env, self._burst(o, arrival, size))
         return o
+
+    def _burst(self, first: Order, arrival: int, size: int) -> Proc[None]:
+        """Process: the ring of ``first`` (visit ``arrival``) places ``size - 1`` more orders from
+        the same device, each from the ring's next account, ``burst_gap`` apart. Each follow-up's
+        numbers come from the ``orders.ring_burst`` generator keyed by the visit, a fixed count
+        whatever happens to it; one that finds nothing in stock is skipped (recorded nowhere:
+        the visit is the first order's)."""
+        env, pop, inv = self.env, self.pop, self.inv
+        rng = self.ring_burst(arrival)
+        gap = self.burst_gap
+        gap_factor = gap.factor_to("hours")
+        ring = (first.buyer - pop.n_legit) // self.ring_size
+        base = pop.n_legit + ring * self.ring_size
+        members = min(self.ring_size, pop.n_legit + pop.n_fraud - base)
+        layouts = self.burst_layouts
+        for k in range(1, size):
+            yield env.timeout(float(gap.draw(rng, 1)[0]) * gap_factor)
+            candidates = np.minimum(
+                np.searchsorted(self.popularity_cdf, rng.random(self.listing_tries)), self.last_sku
+            ).tolist()
+            qty = 1 + int(rng.poisson(self.extra_items_mean))
+            choice, pay, after = (_draw_row(rng, layout) for layout in layouts)
+            buyer = base + (first.buyer - base + k) % members
+            dest = pop.dest[buyer]
+            quote, transit = self.dest_specs[dest]
+            after[QUOTE] = float(quote.draw(rng, 1)[0])
+            after[TRANSIT] = float(transit.draw(rng, 1)[0]) * transit.factor_to("hours")
+            now = env.now
+            if inv.next_due <= now:
+                inv.settle(now)
+            sku = self._listing(candidates, qty, picky=False)
+            if sku < 0:
+                continue
+            stolen = choice[STOLEN] < self.stolen_share
+            amount = round(inv.price[sku] * qty * self.fraud_multiplier, 2)
+            seller = sku // inv.skus_per_seller
+            verified = bool(pop.verified[buyer])
+            signals = self._signals(choice, True, stolen, verified, amount)
+            if self._velocity(pop.device(buyer), now):
+                signals |= _VELOCITY
+            oid = self.rec.new_order(
+                arrival, buyer, seller, sku, dest, qty, amount, now, True, stolen, verified, 0, signals
+            )
+            o = Order.__new__(Order)
+            Order.__init__(
+                o,
+                id=oid,
+                buyer=buyer,
+                seller=seller,
+                sku=sku,
+                dest=dest,
+                qty=qty,
+                amount=amount,
+                is_fraud=True,
+                stolen_card=stolen,
+                card=True,
+                verified=verified,
+                signals=signals,
+                cancel_reason=None,
+                address_conflict=choice[ADDRESS] < self.address_conflict_rate,
+                neglected=choice[NEGLECT] < self.neglect_p[seller],
+                screen_draws=choice[SCREEN],
+                pay_draws=pay,
+                after_draws=after,
+            )
+            inv.reserve(sku, qty)
+            self.book.register(o)
+            self.rec.event(now, oid, _PLACED, _BUYER)
+            Unwatched(env, self.lifecycle(o))
 
     def order_again(self, o: Order) -> None:
         """``o`` failed payment or verification: with ``payment_failure_reorder_share`` its buyer
@@ -278,8 +423,24 @@ class OrderDesk:
         card = not o.card
         amount = round(inv.price[sku] * qty, 2)
         method = 0 if card else 1
+        # Observed as the failed order was, but for the device's recent orders.
+        signals = o.signals & ~_VELOCITY
+        if self._velocity(self.pop.device(o.buyer), now):
+            signals |= _VELOCITY
         oid = self.rec.new_order(
-            arrival, o.buyer, o.seller, sku, o.dest, qty, amount, now, False, False, o.verified, method
+            arrival,
+            o.buyer,
+            o.seller,
+            sku,
+            o.dest,
+            qty,
+            amount,
+            now,
+            False,
+            False,
+            o.verified,
+            method,
+            signals,
         )
         again = Order.__new__(Order)
         Order.__init__(
@@ -295,7 +456,7 @@ class OrderDesk:
             stolen_card=False,
             card=card,
             verified=o.verified,
-            velocity_flag=self._velocity(self.pop.device(o.buyer), now),
+            signals=signals,
             cancel_reason=None,
             address_conflict=o.address_conflict,
             neglected=o.neglected,
@@ -351,18 +512,43 @@ def _keyed_row(
     """One arrival's row of ``stream`` keyed by its id (:meth:`simcore.engine.streams.Streams.keyed`):
     ``uniforms`` uniforms, then ``durations`` in their units, all from the arrival's generator."""
     keyed = ctx.streams.keyed(stream)
-    specs = []  # (spec, factor to the column's unit, draws an arrival)
+    assert all(d.spec is not None for d in durations), "a keyed row has no column filled at placement"
+    layout = _layout(ctx, uniforms, durations)
+    return lambda arrival: _draw_row(keyed(arrival), layout)
+
+
+#: A row's layout for drawing it from one generator: uniforms, standard normals, then each
+#: duration group as (spec or None for a destination's column, factor to its unit, count).
+_Layout = tuple[int, int, list[tuple[DistSpec | None, float, int]]]
+
+
+def _layout(ctx: RunContext, uniforms: int, durations: tuple[Durations, ...], normals: int = 0) -> _Layout:
+    """The layout of a row of ``uniforms`` uniforms, ``normals`` normals and ``durations``."""
+    groups: list[tuple[DistSpec | None, float, int]] = []
     for d in durations:
-        assert d.spec is not None, "a keyed row has no column filled at placement"
-        spec = d.spec(ctx.scn)
-        specs.append((spec, spec.factor_to(d.unit), d.count(ctx.scn)))
+        spec = None if d.spec is None else d.spec(ctx.scn)
+        groups.append((spec, 1.0 if spec is None else spec.factor_to(d.unit), d.count(ctx.scn)))
+    return uniforms, normals, groups
 
-    def row(arrival: int) -> array[float]:
-        rng = keyed(arrival)
-        parts = [rng.random(uniforms)] + [spec.draw(rng, n) * factor for spec, factor, n in specs]
-        return array("f", np.concatenate(parts).astype(np.float32).tobytes())
 
-    return row
+def _draw_row(rng: np.random.Generator, layout: _Layout) -> array[float]:
+    """One row of ``layout`` from ``rng``, as the row samplers give it (single precision); a
+    destination's columns are 0, for the caller to fill."""
+    uniforms, normals, groups = layout
+    parts = [rng.random(uniforms), rng.standard_normal(normals)]
+    parts += [np.zeros(n) if spec is None else spec.draw(rng, n) * factor for spec, factor, n in groups]
+    return array("f", np.concatenate(parts).astype(np.float32).tobytes())
+
+
+def _poisson_cdf(mean: float, top: int) -> list[float]:
+    """P(X <= k) for k = 0..top - 1 of X ~ Poisson(``mean``): ``1 + bisect_left(cdf, u)`` is
+    then 1 + X by inversion of a uniform u, capped at ``top + 1``."""
+    cdf, pk, total = [], math.exp(-mean), 0.0
+    for k in range(top):
+        total += pk
+        cdf.append(total)
+        pk *= mean / (k + 1)
+    return cdf
 
 
 def _columns(ctx: RunContext, d: Durations) -> Callable[[int], np.ndarray]:

@@ -92,10 +92,12 @@ class Recorder:
         stolen_card: bool,
         buyer_verified: bool,
         payment_method: int,
+        signals: int,
     ) -> int:
         """Add one order row with the columns known at placement (``simcore.model.columns
         .PLACEMENT``, whose names and order these parameters are; a test holds them equal): ids,
-        USD, the hour, flags and codes. Its other timestamps start as NaN and codes as 0.
+        USD, the hour, flags, codes and the fraud signals' mask. Its other timestamps start as NaN
+        and codes as 0.
         Returns the order id (the row)."""
         oid = self._orders.new_row()
         c = self._placement
@@ -111,6 +113,7 @@ class Recorder:
         c[9][oid] = stolen_card
         c[10][oid] = buyer_verified
         c[11][oid] = payment_method
+        c[12][oid] = signals
         return oid
 
     def set(self, column: str, oid: int, value: float) -> None:

@@ -5,25 +5,29 @@ from __future__ import annotations
 
 import math
 
-from simcore.engine.proc import Proc
+from simcore.engine.proc import Proc, Unwatched
 from simcore.engine.station import teams
 from simcore.errors import ScenarioError
 from simcore.model import draws
 from simcore.model.context import RunContext
 from simcore.model.inventory import Inventory
 from simcore.model.order import Order
-from simcore.model.vocabulary import ACTIVITY, ACTOR
+from simcore.model.vocabulary import ACTIVITY, ACTOR, SIGNALS
 from simcore.policies.fraud import DECISIONS, DECLINE, PASS, REVIEW, fraud_decision
 from simcore.scenario.scale import copies
+from simcore.scenario.schema.platform import FraudScreening
 
 
 class Referee:
     """Screens paid orders before the seller may ship them.
 
     The risk score is ``sigmoid(z)`` with ``z = intercept + weights of the signals present +
-    fraud_signal * is_fraud + noise_sd * N(0, 1)``. Signals: an unusually large order, a device
-    with ``velocity_limit`` or more orders in ``velocity_window_hours``, an unverified account,
-    a stolen card. The fraud decision (``platform.fraud.decision``, a policy:
+    noise_sd * N(0, 1)``, over what the platform observes of the order (its ``signals`` mask,
+    set at placement: :data:`simcore.model.vocabulary.SIGNALS`): an unusually large order, a
+    device with ``velocity_limit`` or more orders in ``velocity_window_hours``, an unverified
+    account, a card the network has flagged stolen, a young account, a shipping address other
+    than the billing one, a device new to the account. Whether the order is fraud is not among
+    them. The fraud decision (``platform.fraud.decision``, a policy:
     :mod:`simcore.policies.fraud`) turns the score into decline (cancelled), review (the order
     waits for an analyst, a :class:`Station`) or pass; by default scores at or above
     ``decline_threshold`` are declined and those at or above ``review_threshold`` reviewed.
@@ -51,26 +55,49 @@ class Referee:
         # model's attribute costs ~30 ns, a plain object's ~10).
         f = pf.fraud
         self.fraud = f
-        self.intercept, self.noise_sd, self.large_order_usd = f.intercept, f.noise_sd, f.large_order_usd
+        self.intercept, self.noise_sd = f.intercept, f.noise_sd
+        self.weights = signal_weights(f)
         # The decision is the policy's (simcore.policies.fraud); the referee carries it out.
         self.decide = fraud_decision(f).decide
         where = f" (imported from {f.decision.search_path})" if f.decision.search_path else ""
         self.decision_kind = f"{f.decision.kind!r}{where}"
+        self.relist_h = None if pf.prohibited.relist_days is None else pf.prohibited.relist_days * 24.0
+        if self.relist_h is not None:
+            self._start_in_steady_state(ctx)
+
+    def _start_in_steady_state(self, ctx: RunContext) -> None:
+        """Take down, at the start, the prohibited listings that would be down in the steady
+        state of catch and relist, each until a uniform share of ``relist_days`` (stream
+        ``referee.prohibited_start``), so that the prohibited-item share holds from day 0.
+
+        A listing of ``r`` orders a day is caught after an exponential time of mean
+        ``1 / (r x detection_rate)`` days and stays down ``relist_days`` (``d``): it is down
+        with probability ``d / (1 / (r x detection_rate) + d)``, and then for a uniform part
+        of ``d`` (an alternating renewal process). Orders that never reach the check (unpaid,
+        cancelled first) make the true time to a catch a little longer (an approximation).
+        """
+        pr = ctx.scn.platform.prohibited
+        inv, d = self.inv, pr.relist_days
+        assert d is not None
+        rng = ctx.generator("referee.prohibited_start")
+        skus = [i for i, flag in enumerate(inv.prohibited) if flag]
+        u = rng.random(len(skus))
+        orders_a_day = inv.demand_share[skus] * ctx.scn.buyers.orders_per_hour * 24.0
+        caught = orders_a_day * pr.detection_rate  # catches a day while listed
+        down = caught * d / (1.0 + caught * d)  # d / (1 / caught + d)
+        for sku, ui, pi in zip(skus, u.tolist(), down.tolist(), strict=True):
+            if ui < pi:
+                self.inv.delist(sku)
+                Unwatched(self.env, self._relist(sku, ui / pi * self.relist_h))
+
+    def _relist(self, sku: int, after: float) -> Proc[None]:
+        """Process: the seller lists prohibited ``sku`` again ``after`` hours from now."""
+        yield self.env.timeout(after)
+        self.inv.relist(sku)
 
     def risk_score(self, o: Order) -> float:
         """The order's risk score in (0, 1)."""
-        f = self.fraud
-        z = self.intercept + self.noise_sd * o.screen_draws[draws.SCORE_NOISE]
-        if o.amount > self.large_order_usd:
-            z += f.weight_large_order
-        if o.velocity_flag:
-            z += f.weight_velocity
-        if not o.verified:
-            z += f.weight_unverified
-        if o.stolen_card:
-            z += f.weight_stolen_card
-        if o.is_fraud:
-            z += f.fraud_signal
+        z = self.intercept + self.weights[o.signals] + self.noise_sd * o.screen_draws[draws.SCORE_NOISE]
         return 1.0 / (1.0 + math.exp(-z))
 
     def screen(self, o: Order) -> Proc[str | None]:
@@ -79,7 +106,10 @@ class Referee:
         d = o.screen_draws
         u_prohibited, u_review, u_fix = d[draws.PROHIBITED], d[draws.REVIEW], d[draws.ADDRESS_FIX]
         if self.inv.prohibited[o.sku] and u_prohibited < cfg.prohibited.detection_rate:
-            self.inv.delist(o.sku)
+            if not self.inv.delisted[o.sku]:  # taken down once, however many orders it caught
+                self.inv.delist(o.sku)
+                if self.relist_h is not None:
+                    Unwatched(self.env, self._relist(o.sku, self.relist_h))
             return "prohibited_item"
         score = self.risk_score(o)
         self.risk_col[o.id] = score
@@ -128,3 +158,10 @@ class Referee:
                 return None
             rec.event(env.now, o.id, ACTIVITY["address_fixed"], ACTOR["buyer"])
         return None
+
+
+def signal_weights(f: FraudScreening) -> list[float]:
+    """The log-odds each mask of signals adds to the score (index: the mask, bit i for
+    ``SIGNALS[i]``): the sum of the weights of the signals present, one list lookup an order."""
+    weight = [getattr(f, f"weight_{name}") for name in SIGNALS]
+    return [sum(w for i, w in enumerate(weight) if mask >> i & 1) for mask in range(1 << len(SIGNALS))]

@@ -70,10 +70,10 @@ class Reputation:
         self._settle(now)
         self.standing.order_good(seller)
 
-    def seller_cancelled(self, seller: int, now: float) -> None:
-        """``seller`` was responsible for a cancellation."""
+    def seller_cancelled(self, seller: int, now: float, reason: str) -> None:
+        """``seller`` was responsible for a cancellation for ``reason``."""
         self._settle(now)
-        self.standing.seller_cancelled(seller, now)
+        self.standing.seller_cancelled(seller, now, reason)
 
     def dispute_lost(self, seller: int, now: float, *, ruled: bool) -> None:
         """``seller`` lost a dispute; ``ruled`` when the platform decided it."""

@@ -26,7 +26,10 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from simcore.engine.proc import Proc
+from simcore.model.capacity import DailySlots, closed_days, extended, reopened
 from simcore.model.context import RunContext
 from simcore.model.disputes import DisputeDesk
 from simcore.model.draws import (
@@ -118,6 +121,41 @@ class SellerDesk:
         self.ignored_payer = RETURN_PAYERS.index(r.ignored_request_payer)
         self.placed_at = ctx.rec.orders["placed_at"]
         self.quote_exponent = scn.shipping.quote_quantity_exponent
+        # Capacity and the calendar (simcore.model.capacity): None / empty when unlimited.
+        holidays = s.holidays
+        self.closed = closed_days([(h.start, h.days) for h in holidays], scn.start)
+        self.extend = [
+            (
+                (h.start - scn.start).days * 24.0,
+                ((h.start - scn.start).days + math.ceil(h.days)) * 24.0,
+                h.days if h.ship_by_extension_days is None else h.ship_by_extension_days,
+            )
+            for h in holidays
+            if h.extend_ship_by
+        ]
+        per = inventory.skus_per_seller
+        orders_a_day = scn.buyers.orders_per_hour * 24.0
+        cap = s.daily_capacity
+        if cap is not None or self.closed:
+            share = inventory.demand_share.reshape(-1, per).sum(axis=1)
+            limit = [
+                # (less a hair: a share summing to 1 + 1e-16 is not a day's 49th slot)
+                math.inf if cap is None else max(cap.min_per_day, math.ceil(cap.factor * m - 1e-9))
+                for m in (share * orders_a_day).tolist()
+            ]
+            self.seller_slots: DailySlots | None = DailySlots(limit, self.closed)
+        else:
+            self.seller_slots = None
+        weights = np.array([dest.weight for dest in destinations.values()])
+        factors = [
+            dest.pickup_capacity_factor or scn.shipping.pickup_capacity_factor
+            for dest in destinations.values()
+        ]
+        pickups = [
+            math.inf if f is None else max(1, math.ceil(f * orders_a_day * w - 1e-9))
+            for f, w in zip(factors, (weights / weights.sum()).tolist(), strict=True)
+        ]
+        self.pickups = None if all(math.isinf(c) for c in pickups) else DailySlots(pickups)
 
     def _problem(self, o: Order, now: float) -> str | None:
         """The real reason the seller, looking at ``o`` at hour ``now``, will not ship it, else
@@ -162,6 +200,12 @@ class SellerDesk:
         d = o.after_draws
         first = d[FIRST_LOOK]
         handling = d[HANDLING] * self.speed[o.seller]
+        if self.closed:  # holidays: the first look waits for the sellers to be back
+            if self.extend:
+                deadline = extended(now, deadline, self.extend)
+            look = reopened(now + first, self.closed)
+            if look != now + first:
+                first = look - now
         if o.neglected or now + first >= deadline:
             yield env.timeout(deadline - now)
             book.cancel(o, "ship_deadline_missed")
@@ -179,6 +223,22 @@ class SellerDesk:
         inv.pick(o.sku, o.qty, now, d[RECORD_ERROR])
         book.release_stock(o)
         self.restocker.check(o.sku, d)
+        slots, pickups = self.seller_slots, self.pickups
+        ship_at = None  # the carrier's pickup, when it comes after the handover
+        if slots is not None or pickups is not None:
+            # The seller hands the parcel over on the first day it has a slot (and is open): the
+            # ship-by deadline is the seller's, on the handover. The destination's carrier picks
+            # it up on the first day it has room: the parcel ships then, late or not.
+            ready = now + handling
+            hand = ready if slots is None else slots.slot(o.seller, ready)
+            if hand <= deadline:
+                if slots is not None:
+                    slots.book(o.seller, hand, now)
+                if pickups is not None:
+                    ship_at = pickups.slot(o.dest, hand)
+                    pickups.book(o.dest, ship_at, now)
+            if hand != ready:
+                handling = hand - now
         if now + handling > deadline:
             yield env.timeout(deadline - now)
             # The order never ships on this path: whoever cancelled it (the deadline, a
@@ -186,6 +246,8 @@ class SellerDesk:
             book.cancel(o, "ship_deadline_missed")
             inv.put_back(o.sku, o.qty, env.now)
             return
+        if ship_at is not None and ship_at != now + handling:
+            handling = ship_at - now
         yield env.timeout(handling)
         if o.closed:
             inv.put_back(o.sku, o.qty, env.now)

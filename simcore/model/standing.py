@@ -16,7 +16,13 @@ from collections.abc import Iterator
 
 import numpy as np
 
+from simcore.errors import ScenarioError
+from simcore.model.vocabulary import SELLER_RESPONSIBLE
+from simcore.policies.penalties import LEVELS, PenaltyRule, penalty_rule
 from simcore.scenario.schema import Penalties, SellerRating
+
+#: Seller-responsible reasons in a fixed order (the penalty rule's ``by_reason``).
+_REASONS = tuple(sorted(SELLER_RESPONSIBLE))
 
 
 class SellerStanding:
@@ -30,6 +36,10 @@ class SellerStanding:
 
     def __init__(self, rating: SellerRating, penalties: Penalties, n_sellers: int):
         self.cfg = penalties
+        # The decision is the policy's (simcore.policies.penalties); the review carries it out.
+        self.rule: PenaltyRule = penalty_rule(penalties)
+        where = f" (imported from {penalties.rule.search_path})" if penalties.rule.search_path else ""
+        self.rule_kind = f"{penalties.rule.kind!r}{where}"
         self.prior_good = rating.prior * rating.prior_weight
         self.prior_weight = rating.prior_weight
         # Typed arrays, written in place: a list would hold a new float or int object per
@@ -43,6 +53,7 @@ class SellerStanding:
         self.cleared = _Rolling(n_sellers)
         self.cancelled = _Rolling(n_sellers)
         self.rulings = _Rolling(n_sellers)
+        self.by_reason = {r: _Rolling(n_sellers) for r in _REASONS}
         self.warned_at = array("d", [math.nan]) * n_sellers
         self.suspended_until = array("d", [0.0]) * n_sellers
         self.suspended_count = 0  # sellers suspended right now
@@ -63,9 +74,10 @@ class SellerStanding:
         self.good[s] += 1
         self._rate(s)
 
-    def seller_cancelled(self, s: int, now: float) -> None:
-        """Seller ``s`` was responsible for a cancellation."""
+    def seller_cancelled(self, s: int, now: float, reason: str) -> None:
+        """Seller ``s`` was responsible for a cancellation for ``reason``."""
         self.cancelled.add(s, now)
+        self.by_reason[reason].add(s, now)
         self.bad[s] += 1
         self._rate(s)
 
@@ -90,16 +102,20 @@ class SellerStanding:
         """
         cfg = self.cfg
         since = now - cfg.window_days * 24.0
+        since_long = now - (cfg.long_window_days or cfg.window_days) * 24.0
         grace = cfg.grace_days * 24.0
-        records = (self.cleared, self.cancelled, self.rulings)
+        records = (self.cleared, self.cancelled, self.rulings, *self.by_reason.values())
         # Records that have left the window no longer count for an active seller (a suspended
         # seller's stay as they were until its reinstatement clears them).
         active = np.array(self.active, dtype=bool)
         for r in records:
-            r.expire(since, active)
-        cleared, cancelled, rulings_of = (r.count for r in records)
+            r.expire(since, since_long, active)
+        levels = self._levels()
+        warned_at = np.frombuffer(self.warned_at, np.float64)
         suspended = []
-        for s in self._to_review(now, active).tolist():
+        # Sellers active, unwarned and judged ok are passed over untouched (most sellers on
+        # most days; the review runs daily over tens of thousands at scale).
+        for s in np.flatnonzero(~active | (levels > 0) | ~np.isnan(warned_at)).tolist():
             if not self.active[s]:
                 if self.suspended_until[s] <= now:
                     self.active[s] = True
@@ -109,41 +125,51 @@ class SellerStanding:
                     for r in records:
                         r.clear(s)
                 continue
-            n = cleared[s]
-            # A seller with fewer than min_orders in the window is not judged on its rate.
-            rate = cancelled[s] / n if n >= cfg.min_orders else math.nan
-            rulings = rulings_of[s]
+            level = levels[s]
             warned = self.warned_at[s]
-            if not rate >= cfg.warn_cancel_rate and rulings < cfg.warn_rulings:  # NaN: not judged
+            if level == 0:
                 if now - warned >= cfg.window_days * 24.0:  # a clean window lifts a warning
                     self.warned_at[s] = math.nan
                 continue
             if math.isnan(warned):
                 self.warned_at[s] = now
                 self.warned_log.append(now, s)
-            elif now - warned >= grace and (
-                rate >= cfg.suspend_cancel_rate or rulings >= cfg.suspend_rulings
-            ):
+            elif now - warned >= grace and level == 2:
                 self._suspend(s, now)
                 suspended.append(s)
         return suspended
 
-    def _to_review(self, now: float, active: np.ndarray) -> np.ndarray:
-        """The sellers :meth:`review` may change at hour ``now``, in seller order: all but those
-        active, unwarned and under both warning lines, which it would pass over untouched (most
-        sellers on most days; the review runs daily over tens of thousands at scale). The same
-        division and comparisons as the review's, vectorised, so the same sellers pass."""
-        cfg = self.cfg
-        cleared, cancelled, rulings = (
-            np.frombuffer(r.count, np.int64) for r in (self.cleared, self.cancelled, self.rulings)
-        )
-        rate = np.divide(
-            cancelled, cleared, out=np.full(cleared.size, math.nan), where=cleared >= cfg.min_orders
-        )
-        with np.errstate(invalid="ignore"):  # NaN rates: not judged, as in the review
-            over = (rate >= cfg.warn_cancel_rate) | (rulings >= cfg.warn_rulings)
-        warned = ~np.isnan(np.frombuffer(self.warned_at, np.float64))
-        return np.flatnonzero(~active | over | warned)
+    def _levels(self) -> np.ndarray:
+        """The penalty rule's answer for every seller: 0 ok, 1 warn, 2 suspend. A seller with
+        fewer than ``min_orders`` orders in the window is judged on its long window's record."""
+        logs = {"orders": self.cleared, "cancellations": self.cancelled, "rulings": self.rulings}
+        logs |= self.by_reason
+        short = np.frombuffer(self.cleared.count, np.int64) >= self.cfg.min_orders
+        record = {
+            k: np.where(short, np.frombuffer(log.count, np.int64), np.frombuffer(log.long, np.int64))
+            for k, log in logs.items()
+        }
+        counts = [record.pop(k) for k in ("orders", "cancellations", "rulings")]
+        by_reason = record
+        rule = self.rule
+        vectorised = getattr(rule, "levels", None)
+        if vectorised is not None:
+            return np.asarray(vectorised(*counts, by_reason), dtype=np.int8)
+        levels = np.zeros(len(counts[0]), dtype=np.int8)
+        for s, (n, c, k) in enumerate(zip(*(a.tolist() for a in counts), strict=True)):
+            try:  # a researcher's rule failing is bad input, not a crash of ours
+                answer = rule.judge(n, c, k, {r: int(a[s]) for r, a in by_reason.items()})
+            except Exception as exc:
+                raise ScenarioError(
+                    f"platform.penalties.rule: kind {self.rule_kind} raised {type(exc).__name__}: {exc}"
+                ) from None
+            if answer not in LEVELS:
+                raise ScenarioError(
+                    f"platform.penalties.rule: kind {self.rule_kind} answered {answer!r}; a penalty "
+                    f"rule answers one of {', '.join(LEVELS)}"
+                )
+            levels[s] = LEVELS.index(answer)
+        return levels
 
     def _suspend(self, s: int, now: float) -> None:
         days = self.cfg.suspension_days
@@ -179,51 +205,64 @@ class PenaltyLog:
 
 class _Rolling:
     """Every seller's records of one kind (event hours) in the platform's rolling window, and
-    how many each seller has there (``count``, read by the review and by dispute rulings).
+    how many each seller has there (``count``, read by the review and by dispute rulings), and
+    in the long window small sellers are judged over (``long``; ``platform.penalties
+    .long_window_days``, equal to the window when unset).
 
     One time-ordered log for all sellers rather than an array per seller: tens of thousands of
     small arrays growing all run long reallocate small blocks among the orders in flight, and
     those blocks, outliving the run, keep Python's allocator from returning the orders' memory
     when the run ends (its arenas are returned only when empty; benchmarks/README.md). The
-    clock appends in time order, so the records that have left the window are a stretch of the
+    clock appends in time order, so the records that have left a window are a stretch of the
     log after those already gone.
     """
 
-    __slots__ = ("hours", "sellers", "count", "_start", "_from")
+    __slots__ = ("hours", "sellers", "count", "long", "_start", "_long_start", "_from")
 
     def __init__(self, n_sellers: int):
         self.hours = array("d")
         self.sellers = array("q")
         self.count = array("q", bytes(8 * n_sellers))
+        self.long = array("q", bytes(8 * n_sellers))
         self._start = 0  # first record of the log still in the window
+        self._long_start = 0  # first record still in the long window
         self._from = array("q", bytes(8 * n_sellers))  # a seller's records start here
 
     def add(self, s: int, now: float) -> None:
         self.hours.append(now)
         self.sellers.append(s)
         self.count[s] += 1
+        self.long[s] += 1
 
     def clear(self, s: int) -> None:
         """Forget seller ``s``'s records (a reinstatement)."""
         self.count[s] = 0
+        self.long[s] = 0
         self._from[s] = len(self.hours)
 
-    def expire(self, since: float, active: np.ndarray) -> None:
-        """Records older than ``since`` (hours) leave the window: they no longer count for the
-        sellers where ``active`` is True, and the log forgets them."""
-        start = self._start
+    def expire(self, since: float, since_long: float, active: np.ndarray) -> None:
+        """Records older than ``since`` (``since_long``) hours leave the window (the long
+        window): they no longer count there for the sellers where ``active`` is True, and the
+        log forgets what has left both."""
+        self._start = self._leave(self._start, since, self.count, active)
+        self._long_start = self._leave(self._long_start, since_long, self.long, active)
+        end = min(self._start, self._long_start)
+        if end > 4096 and 2 * end > len(self.hours):  # keep the log to about the long window
+            del self.hours[:end], self.sellers[:end]
+            starts = np.frombuffer(self._from, np.int64)
+            np.maximum(starts - end, 0, out=starts)
+            del starts
+            self._start -= end
+            self._long_start -= end
+
+    def _leave(self, start: int, since: float, counts: array[int], active: np.ndarray) -> int:
+        """Take the records from ``start`` older than ``since`` off ``counts``; the new start."""
         end = bisect_left(self.hours, since, start)
         # Views of the log and the counts (the log cannot shrink while they live).
         sellers = np.frombuffer(self.sellers, np.int64)[start:end]
         counted = np.arange(start, end) >= np.frombuffer(self._from, np.int64)[sellers]
         gone = np.bincount(sellers[counted], minlength=active.size)
-        count = np.frombuffer(self.count, np.int64)
+        count = np.frombuffer(counts, np.int64)
         count -= np.where(active, gone, 0)
         del sellers, counted, count
-        self._start = end
-        if end > 4096 and 2 * end > len(self.hours):  # keep the log to about the window
-            del self.hours[:end], self.sellers[:end]
-            starts = np.frombuffer(self._from, np.int64)
-            np.maximum(starts - end, 0, out=starts)
-            del starts
-            self._start = 0
+        return end

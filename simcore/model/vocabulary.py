@@ -163,4 +163,20 @@ PAYMENT_METHODS = ("card", "wallet")
 REFUND_METHODS = ("", "original", "wallet")
 DECLINE_CAUSES = ("", "incorrect_details", "unverified_account", "issuer_decline")
 DECLINE_CAUSE = {name: i for i, name in enumerate(DECLINE_CAUSES)}
+
+#: What the fraud screen can observe of an order (issue 19), in bit order of the order's signal
+#: mask (bit i is ``SIGNALS[i]``; the orders table has one ``signal_<name>`` column each): an
+#: unusually large amount, a device with several orders in a short window, an unverified account,
+#: a card the network has flagged stolen, a young account, billing and shipping addresses that
+#: differ, a device the account has not used before.
+SIGNALS = (
+    "large_order",
+    "velocity",
+    "unverified",
+    "stolen_card",
+    "new_account",
+    "address_mismatch",
+    "new_device",
+)
+SIGNAL_BIT = {name: 1 << i for i, name in enumerate(SIGNALS)}
 REFUND_ORIGINAL, REFUND_WALLET = REFUND_METHODS.index("original"), REFUND_METHODS.index("wallet")

@@ -16,9 +16,9 @@ import pandas as pd
 
 from simcore.engine.calendar import Calendar
 from simcore.engine.columns import SparseColumn, as_numpy
-from simcore.model.columns import ORDER_COLUMNS, Column
+from simcore.model.columns import ORDER_COLUMNS, SIGNAL_MASK, Column
 from simcore.model.recorder import Recorder
-from simcore.model.vocabulary import ACTIVITIES, ACTORS, INITIATORS, SELLER_RESPONSIBLE
+from simcore.model.vocabulary import ACTIVITIES, ACTORS, INITIATORS, SELLER_RESPONSIBLE, SIGNAL_BIT
 from simcore.model.world import RunRecord
 from simcore.results.kpis import ruled_against_seller
 from simcore.results.ledger import money_ledger
@@ -56,6 +56,8 @@ def _column(c: Column, cols: dict[str, np.ndarray], calendar: Calendar, destinat
         return np.arange(len(cols["placed_at"]), dtype=np.int64)
     if c.kind == "hour":
         return cols["placed_at"]  # still the raw hours: placed_at alone is converted to a copy
+    if c.kind == "signal":
+        return (cols[SIGNAL_MASK] & SIGNAL_BIT[c.name.removeprefix("signal_")]) != 0
     assert raw is not None, c.name
     if c.kind == "time":
         # In place, in the recorder's column: at a million orders, 12 columns of 8 bytes an
@@ -134,6 +136,8 @@ def sellers_frame(record: RunRecord, orders: pd.DataFrame) -> pd.DataFrame:
     the awards on other orders (and the chargebacks on them when the seller is liable).
     ``record_accuracy`` is the seller's long-run record accuracy under the reference counts
     (``sellers.inventory_accuracy``, or its Beta draw around it), which its error rates hold.
+    ``size_quartile`` is the seller's quartile by orders over the run (1 the smallest quarter of
+    sellers, 4 the largest; ties by seller id), by which penalties are compared.
     """
     st, n = record.standing, len(record.seller_accuracy)  # sellers as run, at the scenario's scale
     seller = orders["seller_id"].to_numpy()
@@ -158,6 +162,9 @@ def sellers_frame(record: RunRecord, orders: pd.DataFrame) -> pd.DataFrame:
     first_suspended = np.full(n, np.nan)
     for t, s in reversed(st.suspended_log):
         first_suspended[s] = t
+    volume = count(np.ones(len(orders), dtype=bool))
+    rank = np.empty(n, dtype=np.int64)
+    rank[np.lexsort((np.arange(n), volume))] = np.arange(n)  # by orders, then seller id
     return pd.DataFrame(
         {
             "seller_id": np.arange(n, dtype=np.int64),
@@ -165,7 +172,8 @@ def sellers_frame(record: RunRecord, orders: pd.DataFrame) -> pd.DataFrame:
             "unreliable": np.asarray(record.traits.unreliable, dtype=bool),
             "record_accuracy": record.seller_accuracy,
             "rating": np.asarray(st.rating, dtype=float),
-            "orders": count(np.ones(len(orders), dtype=bool)),
+            "orders": volume,
+            "size_quartile": 1 + (4 * rank) // max(n, 1),
             "cleared": count(orders["cleared_at"].notna()),
             "seller_cancellations": count(reason.isin(sorted(SELLER_RESPONSIBLE))),
             "suspension_cancellations": count(reason == "seller_suspended"),

@@ -55,6 +55,20 @@ class DistSpec(BaseModel):
         """The ``q`` quantile in hours (how long all but a share ``1 - q`` of draws last)."""
         return self.quantile_in_unit(q) * HOURS_PER_UNIT[self.unit]
 
+    def cdf_hours(self, x: float) -> float:
+        """P(draw < ``x`` hours), by bisection on :meth:`quantile_hours` (to ~1e-12; computed
+        once per run, so generic rather than fast). A constant's is 0 or 1."""
+        lo, hi = 0.0, 1.0
+        for _ in range(45):
+            mid = (lo + hi) / 2.0
+            if self.quantile_hours(mid) < x:
+                lo = mid
+            else:
+                hi = mid
+        if lo < 1e-12 or hi > 1.0 - 1e-12:  # exactly 0 or 1: a constant, or x beyond every draw
+            return round(lo)
+        return (lo + hi) / 2.0
+
     def factor_to(self, unit: TimeUnit) -> float:
         """What a value in the spec's own unit is multiplied by to be in ``unit``."""
         return HOURS_PER_UNIT[self.unit] / HOURS_PER_UNIT[unit]

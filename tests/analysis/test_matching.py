@@ -196,7 +196,9 @@ def test_runs_of_different_seeds_are_refused():
 
 
 #: The baseline cut to 10 days (2 of warm-up, 3 of cool-down): a second a run.
-SHORT = {"horizon_days": 10, "warmup_days": 2, "cooldown_days": 3}
+#: Ten days of the baseline; buyers look at one listing only, so that lost sales (0.1% of visits
+#: on the baseline) are common enough for the tests to cover them.
+SHORT = {"horizon_days": 10, "warmup_days": 2, "cooldown_days": 3, "buyers.listing_tries": 1}
 
 
 @pytest.fixture(scope="module")
@@ -245,9 +247,21 @@ def test_a_second_fraud_analyst_changes_only_reviewed_orders(short_runs):
     summary = match_summary(m, window=a.scenario.kpi_window_hours)
     assert 0 < summary["changed"] < 0.05, summary
     # The analysts serve the fraud review queue only: over ten days, an order that never entered
-    # it meets the same clock either way.
+    # it meets the same clock either way, unless the seller ripples to it: a reviewed order of
+    # the same seller picked its units (and reordered, or repriced the catalogue) at another
+    # hour, and a later buyer found the listing otherwise. Those are few (4 of 38 at writing;
+    # one listing tried per buyer turns every stock difference into a sale won or lost).
     reviewed = a.orders["fraud_review_started_at"].notna().groupby(a.orders["arrival_id"]).any()
-    assert reviewed.reindex(m.index[m["changed"]], fill_value=False).all()
+    changed_ids = m.index[m["changed"]]
+    rippled = changed_ids[~reviewed.reindex(changed_ids, fill_value=False).to_numpy()]
+    assert len(rippled) <= 0.25 * len(changed_ids), (len(rippled), len(changed_ids))
+    per = a.scenario.sellers.skus_per_seller
+    reviewed_sellers = set()
+    for r in (a, b):
+        reviewed_sellers |= set(r.orders.loc[r.orders["fraud_review_started_at"].notna(), "seller_id"])
+    for arrival in rippled:
+        skus = [int(x) for r in (a, b) for x in r.orders.loc[r.orders["arrival_id"] == arrival, "sku_id"]]
+        assert {sku // per for sku in skus} & reviewed_sellers, (arrival, skus)
     # Reviews end sooner with two analysts: a changed order is cleared no later.
     changed = m[m["changed"] & m["cleared_at_a"].notna() & m["cleared_at_b"].notna()]
     assert len(changed) and (changed["cleared_at_b"] <= changed["cleared_at_a"]).all()

@@ -300,7 +300,7 @@ def _parcel_world(placed: list[float], buyers: list[int], sellers: list[int], se
     scn = _scenario()
     rec = Recorder(0.0)
     for b, s, h in zip(buyers, sellers, placed, strict=True):
-        rec.new_order(0, b, s, 0, 0, 1, 10.0, h, False, False, True, 0)
+        rec.new_order(0, b, s, 0, 0, 1, 10.0, h, False, False, True, 0, 0)
     trust = BuyerTrust(scn.buyers.trust, 4)  # buyers 4 and 5 are fraudulent: no trust kept
     standing = SellerStanding(scn.platform.seller_rating, scn.platform.penalties, 3)
     rng = np.random.default_rng([seed, 2])
@@ -413,7 +413,9 @@ def test_rolling_records_match_an_array_per_seller(seed, n_sellers, steps):
     from simcore.model.standing import _Rolling
 
     rng = np.random.default_rng(seed)
-    rolling, plain = _Rolling(n_sellers), [[] for _ in range(n_sellers)]
+    rolling = _Rolling(n_sellers)
+    # Per seller, the records in the window and in the long window (three windows long).
+    plain, plain_long = [[] for _ in range(n_sellers)], [[] for _ in range(n_sellers)]
     active = np.ones(n_sellers, dtype=bool)
     now = 0.0
     for n_records, window in steps:
@@ -422,18 +424,21 @@ def test_rolling_records_match_an_array_per_seller(seed, n_sellers, steps):
             s = int(rng.integers(n_sellers))
             rolling.add(s, now)
             plain[s].append(now)
-        since = now - window
-        rolling.expire(since, active.copy())
+            plain_long[s].append(now)
+        since, since_long = now - window, now - 3 * window
+        rolling.expire(since, since_long, active.copy())
         for s in range(n_sellers):
             if not active[s]:
                 if rng.random() < 0.5:  # reinstated
                     active[s] = True
                     rolling.clear(s)
-                    plain[s] = []
+                    plain[s], plain_long[s] = [], []
                 continue
             plain[s] = [t for t in plain[s] if t >= since]
+            plain_long[s] = [t for t in plain_long[s] if t >= since_long]
             active[s] = rng.random() >= 0.3  # suspended now and then
         assert list(rolling.count) == [len(p) for p in plain]
+        assert list(rolling.long) == [len(p) for p in plain_long]
     assert len(rolling.hours) == len(rolling.sellers)
 
 

@@ -505,6 +505,10 @@ def test_permanent_suspension_ends_a_sellers_sales():
             "platform.penalties.suspend_cancel_rate": 0.2,
             "platform.penalties.grace_days": 0.0,
             "platform.penalties.suspension_days": None,
+            # Bare rates, and rulings out of reach: only the cancellation rate judges.
+            "platform.penalties.confidence": None,
+            "platform.penalties.warn_ruling_rate": 1.0,
+            "platform.penalties.suspend_ruling_rate": 1.0,
         }
     )
     model, res = run_model(scn)

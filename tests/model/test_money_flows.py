@@ -489,6 +489,8 @@ REORDER: dict = {
     "buyers.trust.churn_share": 0.5,
     "buyers.trust.payment_failure_loss": 0.2,
     "buyers.payment_failure_reorder_time": const(2.0),
+    # Fraud rings order one at a time: a visit's second order is then only ever a new order.
+    "buyers.fraud.burst_orders_mean": 1.0,
 }
 REORDER_H = 2.0
 

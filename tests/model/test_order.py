@@ -77,7 +77,7 @@ def make_order(oid: int = 42, buyer: int = 0, seller: int = 0) -> Order:
         stolen_card=False,
         card=True,
         verified=True,
-        velocity_flag=False,
+        signals=0,
         cancel_reason=None,
         address_conflict=False,
         neglected=False,
@@ -127,7 +127,7 @@ def desk():
 
 def registered(ctx: RunContext, book, state: str) -> Order:
     """An order with a recorder row, registered with the book and put in ``state``."""
-    oid = ctx.rec.new_order(0, 0, 0, 0, 0, 1, 20.0, ctx.env.now, False, False, True, 0)
+    oid = ctx.rec.new_order(0, 0, 0, 0, 0, 1, 20.0, ctx.env.now, False, False, True, 0, 0)
     o = make_order(oid)
     book.register(o)
     o.state = State[state]

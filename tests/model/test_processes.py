@@ -15,7 +15,7 @@ import pytest
 
 import simcore
 from simcore.engine.calendar import Calendar
-from tests.conftest import const, quiet
+from tests.conftest import NO_SIGNALS, const, quiet
 
 GATEWAY_H = 30.0 / 3600.0  # constant 30 s authorisation in QUIET
 
@@ -215,12 +215,11 @@ def test_wrong_amount_refund_is_short_never_over():
 
 
 #: Every order scores sigmoid(0) = 0.5, between the review (0.35) and decline (0.75) thresholds,
-#: and every analyst passes it: the large-order and velocity signals are switched off.
+#: and every analyst passes it: every signal is switched off.
 REVIEW_EVERY_ORDER = {
+    **NO_SIGNALS,
     "platform.fraud.intercept": 0.0,
     "platform.fraud.review_false_positive_rate": 0.0,
-    "platform.fraud.large_order_usd": 1e9,
-    "platform.fraud.weight_velocity": 0.0,
 }
 
 

@@ -48,7 +48,7 @@ import simcore
 from simcore.engine.monitor import QueueMonitor
 from simcore.model.world import World
 from simcore.results.collect import collect
-from tests.conftest import quiet
+from tests.conftest import NO_SIGNALS, quiet
 
 REPLICATIONS = 12
 HORIZON_DAYS = 3.0
@@ -135,6 +135,7 @@ P_REVIEW = float(stats.norm.sf((math.log(REVIEW_THRESHOLD / (1 - REVIEW_THRESHOL
 #: Two analysts at rho 0.75 on the reviewed share of 60 orders per hour.
 REVIEW_MINUTES = 60.0 * 0.75 * 2 / (60.0 * P_REVIEW)
 FRAUD_ONLY_NOISE = {
+    **NO_SIGNALS,
     "platform.fraud.intercept": INTERCEPT,
     "platform.fraud.noise_sd": NOISE_SD,
     "platform.fraud.review_threshold": REVIEW_THRESHOLD,

@@ -105,7 +105,7 @@ def test_expedited_card_refund_over_twelve_days_counts_only_weekday_hours():
 
 
 def make_order(ctx: RunContext, *, card: bool = True, amount: float = 20.0) -> Order:
-    oid = ctx.rec.new_order(0, 0, 0, 0, 0, 1, amount, ctx.env.now, False, False, True, 0 if card else 1)
+    oid = ctx.rec.new_order(0, 0, 0, 0, 0, 1, amount, ctx.env.now, False, False, True, 0 if card else 1, 0)
     return Order(
         id=oid,
         buyer=0,
@@ -118,7 +118,7 @@ def make_order(ctx: RunContext, *, card: bool = True, amount: float = 20.0) -> O
         stolen_card=False,
         card=card,
         verified=True,
-        velocity_flag=False,
+        signals=0,
         cancel_reason=None,
         address_conflict=False,
         neglected=False,

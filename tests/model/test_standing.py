@@ -25,8 +25,11 @@ from simcore.scenario.schema import Penalties, SellerRating
 from tests.conftest import quiet
 
 DAY = 24.0
-#: Warn at a rate of 4%, suspend at 8%, after 2 days of grace; rulings out of reach.
+#: Warn at a rate of 4%, suspend at 8%, after 2 days of grace; rulings out of reach; bare rates
+#: (no confidence test) and no long window, so min_orders alone decides who is judged.
 LINES = {
+    "confidence": None,
+    "long_window_days": None,
     "window_days": 30.0,
     "warn_cancel_rate": 0.04,
     "suspend_cancel_rate": 0.08,
@@ -55,7 +58,7 @@ def test_exactly_min_orders_is_judged_one_fewer_is_not(min_orders, cancelled):
         for i in range(n):
             st.order_cleared(s, 1.0 + 18.0 * i / max(n, 1))
         for i in range(cancelled):
-            st.seller_cancelled(s, 2.0 + i)
+            st.seller_cancelled(s, 2.0 + i, "out_of_stock")
     # Day 1: seller 0 warned; day 2: still in its grace; day 3 (warned 48 h = grace_days ago,
     # rate still over the suspension line): suspended for good. Seller 1: never judged.
     assert st.review(1 * DAY) == []
@@ -77,7 +80,7 @@ def test_reaching_min_orders_later_is_judged_from_that_review():
     st = standing(5)
     for h in (1.0, 2.0, 3.0, 4.0):
         st.order_cleared(0, h)
-    st.seller_cancelled(0, 5.0)
+    st.seller_cancelled(0, 5.0, "out_of_stock")
     assert st.review(24.0) == [] and len(st.warned_log) == 0
     st.order_cleared(0, 30.0)
     assert st.review(48.0) == []
@@ -113,6 +116,8 @@ NEGLECTED = {
     "platform.penalties.grace_days": 2,
     "platform.penalties.window_days": 30,
     "platform.penalties.suspension_days": None,
+    "platform.penalties.confidence": None,
+    "platform.penalties.long_window_days": None,
 }
 SELLER_RESPONSIBLE = ["out_of_stock", "pricing_error", "shipping_restriction", "ship_deadline_missed"]
 

@@ -30,6 +30,8 @@ STREAMS = [
     "sellers.traits",
     "inventory.count_restock_lead_time",
     "inventory.receipt_errors",
+    # Prohibited listings down at the start (the catch-and-relist cycle's steady state).
+    "referee.prohibited_start",
     # An arrival's own draws (simcore.model.draws): its rows' streams, column group by group.
     "orders.sku",
     "orders.risk_noise",
@@ -65,6 +67,8 @@ STREAMS = [
     "shipping.transit.US",
     # The payment row of a new order after a failed one, keyed by the arrival's id.
     "orders.repayment",
+    # A fraud ring's follow-up orders, keyed by the burst's arrival id.
+    "orders.ring_burst",
     "buyers.arrivals.gap",
     "buyers.arrivals.thin",
     "inventory.shrinkage.gap",

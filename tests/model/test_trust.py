@@ -175,7 +175,7 @@ def walk(case: Case) -> tuple[list[float], float]:
     draws = after_row(ctx.scn)  # no dispute, no churn, no merit, no acceptance, ruling lost
     for i, u in case.draws.items():
         draws[i] = u
-    oid = ctx.rec.new_order(0, 0, 0, 0, 0, 1, 20.0, 0.0, False, False, True, 0 if case.card else 1)
+    oid = ctx.rec.new_order(0, 0, 0, 0, 0, 1, 20.0, 0.0, False, False, True, 0 if case.card else 1, 0)
     o = Order(
         id=oid,
         buyer=0,
@@ -188,7 +188,7 @@ def walk(case: Case) -> tuple[list[float], float]:
         stolen_card=False,
         card=case.card,
         verified=True,
-        velocity_flag=False,
+        signals=0,
         cancel_reason=None,
         address_conflict=False,
         neglected=False,

@@ -88,11 +88,14 @@ BASE: dict[str, Any] = {
     "shipping.destinations.US.transit_time": const(1.0),
 }
 
-# --- Fraud screen. The score is sigmoid(z), z = intercept + fraud_signal * fraud +
+# --- Fraud screen. The score is sigmoid(z), z = intercept + weight_new_account * new_account +
 # weight_unverified * unverified + weight_stolen_card * stolen + noise_sd * N(0, 1). Legitimate
-# buyers are all verified and never pay with a stolen card; fraudsters are all unverified and use
-# a stolen card on a STOLEN share of orders (drawn per order). Large-order and velocity signals
-# are off: their prevalence depends on prices and fraud rings, not on the screen.
+# buyers are all verified, their accounts years old, and never pay with a stolen card;
+# fraudsters are all unverified, their accounts a day old (FRAUD_SIGNAL is the young account's
+# weight), and use a stolen card on a STOLEN share of orders (drawn per order), every one
+# flagged by the network. Large-order, velocity, address and device signals are off: their
+# prevalence depends on prices and fraud rings, not on the screen; rings order one at a time,
+# so arrivals stay Poisson.
 INTERCEPT, NOISE_SD, FRAUD_SIGNAL, W_UNVERIFIED, W_STOLEN = -2.0, 1.2, 2.0, 0.5, 1.0
 FRAUD_RATE, STOLEN = 0.25, 0.5
 REVIEW_T, DECLINE_T, SENSITIVITY, FALSE_POSITIVE = 0.3, 0.8, 0.8, 0.1
@@ -150,7 +153,14 @@ FRAUD_SET = {
     "buyers.trust.cancellation_loss": 0.0,
     "platform.fraud.intercept": INTERCEPT,
     "platform.fraud.noise_sd": NOISE_SD,
-    "platform.fraud.fraud_signal": FRAUD_SIGNAL,
+    "platform.fraud.weight_new_account": FRAUD_SIGNAL,
+    "platform.fraud.new_account_days": 30.0,
+    "buyers.account_age": {"dist": "constant", "value": 1000.0, "unit": "days"},
+    "buyers.fraud.account_age": {"dist": "constant", "value": 1.0, "unit": "days"},
+    "buyers.fraud.burst_orders_mean": 1.0,
+    "payment.stolen_card_flagged_share": 1.0,
+    "platform.fraud.weight_address_mismatch": 0.0,
+    "platform.fraud.weight_new_device": 0.0,
     "platform.fraud.weight_unverified": W_UNVERIFIED,
     "platform.fraud.weight_stolen_card": W_STOLEN,
     "platform.fraud.weight_velocity": 0.0,

