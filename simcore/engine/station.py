@@ -14,6 +14,7 @@ so that scaling the market does not pool its queues (simcore.scenario.scale).
 
 from __future__ import annotations
 
+import heapq
 from collections import deque
 from collections.abc import Callable
 
@@ -87,7 +88,66 @@ class Station:
         self.release()
 
 
-def teams(env: simpy.Environment, monitor: QueueMonitor, count: int) -> list[Station]:
+class PriorityStation(Station):
+    """A :class:`Station` whose queue is served lowest priority first (ties in the order they
+    came), and whose waiting requests may be withdrawn (a time limit): the fraud review
+    queue's disciplines (:mod:`simcore.policies.review_queue`).
+
+    ``queue`` holds ``(priority, sequence, hour requested, event)``; a withdrawn request stays in
+    it, marked, until it comes to the front (``len(queue)`` then overstates the line by those:
+    :attr:`waiting` is the true count).
+    """
+
+    __slots__ = ("_seq", "_withdrawn", "waiting")
+
+    def __init__(self, env: simpy.Environment, monitor: QueueMonitor, servers: int | None = None):
+        super().__init__(env, monitor, servers)
+        self.queue: list[tuple[float, int, float, simpy.Event]] = []  # type: ignore[assignment]
+        self._seq = 0
+        self._withdrawn: set[int] = set()  # ids of the events withdrawn
+        self.waiting = 0
+
+    def request(self, priority: float = 0.0) -> simpy.Event | None:  # type: ignore[override]
+        """Ask for a server now, at ``priority`` (lowest served first)."""
+        env, mon = self.env, self.monitor
+        now = env.now
+        if self.busy < self.servers:
+            self.busy += 1
+            mon.shift(now, 0, 1)
+            mon.waited(now, now)
+            return None
+        turn = env.event()
+        heapq.heappush(self.queue, (priority, self._seq, now, turn))
+        self._seq += 1
+        self.waiting += 1
+        mon.shift(now, 1, 0)
+        return turn
+
+    def withdraw(self, turn: simpy.Event) -> None:
+        """Take waiting request ``turn`` out of the line (it leaves unserved; its wait is not
+        counted among the granted requests')."""
+        self._withdrawn.add(id(turn))
+        self.waiting -= 1
+        self.monitor.shift(self.env.now, -1, 0)
+
+    def release(self) -> None:
+        """Free a server: it takes the lowest-priority request still waiting, if any."""
+        now, mon, queue = self.env.now, self.monitor, self.queue
+        while queue:
+            _, _, requested_at, turn = heapq.heappop(queue)
+            if id(turn) in self._withdrawn:
+                self._withdrawn.discard(id(turn))
+                continue
+            self.waiting -= 1
+            mon.waited(requested_at, now)
+            turn.succeed()
+            mon.shift(now, -1, 0)
+            return
+        self.busy -= 1
+        mon.shift(now, 0, -1)
+
+
+def teams(env: simpy.Environment, monitor: QueueMonitor, count: int, priority: bool = False) -> list[Station]:
     """The monitor's servers split into ``count`` teams (as evenly as they go, the first teams
     taking the remainder), each its own station, as a list indexed by team: with fewer servers
     than teams, teams share stations (team i works at station i mod servers).
@@ -96,8 +156,10 @@ def teams(env: simpy.Environment, monitor: QueueMonitor, count: int) -> list[Sta
         env: The environment.
         monitor: The desk's monitor: its ``servers`` are the desk's, its statistics the totals.
         count: Teams wanted (>= 1).
+        priority: Build :class:`PriorityStation` teams.
     """
-    stations = [Station(env, monitor, size) for size in team_sizes(monitor.servers, count)]
+    kind = PriorityStation if priority else Station
+    stations = [kind(env, monitor, size) for size in team_sizes(monitor.servers, count)]
     return [stations[i % len(stations)] for i in range(max(count, 1))]
 
 

@@ -10,8 +10,8 @@ lambda = ``buyers.orders_per_hour`` (the arrival profile averages 1; promotions 
 while, which a queue can absorb), both at the scenario's ``scale`` (each team of a scaled desk
 serves its copy's share of the orders with its share of the servers: the same load per server).
 It counts every arrival as an order reaching the desk, though a few are lost sales, forgone or
-unpaid, so it errs high: baseline fraud review 0.28 predicted, 0.27 measured; gateway 0.054
-and 0.056.
+unpaid, so it errs high: baseline fraud review 0.28 predicted, 0.26 measured; gateway 0.054
+and 0.053.
 
 - **Gateway**: one visit per payment attempt. An attempt fails with p = 1 - (1 - incorrect
   details) (1 - unverified share x unverified declines) (1 - card share x issuer declines), for

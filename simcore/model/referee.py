@@ -14,6 +14,7 @@ from simcore.model.inventory import Inventory
 from simcore.model.order import Order
 from simcore.model.vocabulary import ACTIVITY, ACTOR, SIGNALS
 from simcore.policies.fraud import DECISIONS, DECLINE, PASS, REVIEW, fraud_decision
+from simcore.policies.review_queue import TIMEOUT_ANSWERS, review_queue
 from simcore.scenario.scale import copies
 from simcore.scenario.schema.platform import FraudScreening
 
@@ -48,9 +49,34 @@ class Referee:
         self.review_col = ctx.rec.orders["fraud_review_started_at"]
         self.inv = inventory
         # One team of analysts per copy of the market (simcore.scenario.scale), by the seller's.
+        # The review queue's discipline (simcore.policies.review_queue): first come first
+        # served by default, else a priority queue, perhaps with a time limit.
+        rq = review_queue(pf.fraud)
+        self.prioritised = pf.fraud.review_queue.kind != "fifo"
         self.analysts = teams(
-            ctx.env, ctx.rec.queue("fraud_review", pf.fraud.analysts), copies(ctx.scn.scale)
+            ctx.env,
+            ctx.rec.queue("fraud_review", pf.fraud.analysts),
+            copies(ctx.scn.scale),
+            priority=self.prioritised,
         )
+        self.queue_priority = rq.priority
+        self.time_limit: float | None = getattr(rq, "time_limit_hours", None)
+        self.on_timeout: str = getattr(rq, "on_timeout", PASS)
+        spec = pf.fraud.review_queue
+        rq_where = f" (imported from {spec.search_path})" if spec.search_path else ""
+        self.queue_kind = f"{spec.kind!r}{rq_where}"
+        if self.time_limit is not None and not (
+            isinstance(self.time_limit, int | float) and self.time_limit > 0
+        ):
+            raise ScenarioError(
+                f"platform.fraud.review_queue: kind {self.queue_kind} has time_limit_hours "
+                f"{self.time_limit!r}; it must be None or a number of hours > 0"
+            )
+        if self.on_timeout not in TIMEOUT_ANSWERS:
+            raise ScenarioError(
+                f"platform.fraud.review_queue: kind {self.queue_kind} has on_timeout "
+                f"{self.on_timeout!r}; it must be one of {', '.join(TIMEOUT_ANSWERS)}"
+            )
         # Read for every order screened: bound here rather than read off the scenario (a pydantic
         # model's attribute costs ~30 ns, a plain object's ~10).
         f = pf.fraud
@@ -100,6 +126,16 @@ class Referee:
         z = self.intercept + self.weights[o.signals] + self.noise_sd * o.screen_draws[draws.SCORE_NOISE]
         return 1.0 / (1.0 + math.exp(-z))
 
+    def _priority(self, score: float, hour: float) -> float:
+        """The review queue's priority of an order scored ``score`` entering it at ``hour``."""
+        try:
+            return float(self.queue_priority(score, hour))
+        except Exception as exc:  # a researcher's policy failing is bad input, not a crash of ours
+            raise ScenarioError(
+                f"platform.fraud.review_queue: kind {self.queue_kind} raised "
+                f"{type(exc).__name__}: {exc} (score {score:.6g})"
+            ) from None
+
     def screen(self, o: Order) -> Proc[str | None]:
         """Process: returns None when the order passes, else the system cancel reason."""
         env, rec, cfg = self.env, self.rec, self.cfg
@@ -117,7 +153,8 @@ class Referee:
         now = env.now
         team = self.analysts[self.inv.seller_copy[o.seller]]
         try:  # free in Python 3.11 unless it raises
-            decision = self.decide(score, len(team.queue), now, o.amount, o.verified)
+            queue = team.waiting if self.prioritised else len(team.queue)  # type: ignore[attr-defined]
+            decision = self.decide(score, queue, now, o.amount, o.verified)
         except Exception as exc:  # a researcher's policy failing is bad input, not a crash of ours
             raise ScenarioError(
                 f"platform.fraud.decision: kind {self.decision_kind} raised "
@@ -129,17 +166,32 @@ class Referee:
             rec.event(now, o.id, ACTIVITY["fraud_review_started"], ACTOR["platform"])
             self.review_col[o.id] = now
             review = d[draws.REVIEW_TIME]
-            turn = team.request()
+            # A priority queue asks the discipline; first come, first served asks nothing.
+            prio = self._priority(score, now) if self.prioritised else None
+            turn = team.request() if prio is None else team.request(prio)  # type: ignore[call-arg]
+            expired = False
             if turn is not None:
-                yield turn
-            yield env.timeout(review)
-            team.release()
-            reject = f.review_sensitivity if o.is_fraud else f.review_false_positive_rate
-            if u_review < reject:
-                return "fraud_suspected"
-            if o.closed:  # the buyer's cancellation was approved during the review
+                if self.time_limit is None:
+                    yield turn
+                else:
+                    yield turn | env.timeout(self.time_limit)
+                    if not turn.triggered:  # waited too long: out of the queue, unreviewed
+                        team.withdraw(turn)  # type: ignore[attr-defined]
+                        rec.event(env.now, o.id, ACTIVITY["fraud_review_expired"], ACTOR["platform"])
+                        if self.on_timeout == DECLINE:
+                            return "fraud_suspected"
+                        expired = True
+            if not expired:
+                yield env.timeout(review)
+                team.release()
+                reject = f.review_sensitivity if o.is_fraud else f.review_false_positive_rate
+                if u_review < reject:
+                    return "fraud_suspected"
+                if o.closed:  # the buyer's cancellation was approved during the review
+                    return None
+                rec.event(env.now, o.id, ACTIVITY["fraud_review_passed"], ACTOR["platform"])
+            elif o.closed:
                 return None
-            rec.event(env.now, o.id, ACTIVITY["fraud_review_passed"], ACTOR["platform"])
         elif decision != PASS:
             raise ScenarioError(
                 f"platform.fraud.decision: kind {self.decision_kind} answered {decision!r} "

@@ -128,6 +128,7 @@ ACTIVITIES = (
     "bank_hold_released",
     "return_started",
     "returned",
+    "fraud_review_expired",
 )
 ACTIVITY = {name: i for i, name in enumerate(ACTIVITIES)}
 

@@ -73,3 +73,10 @@ class Crashing:
 
     def judge(self, orders: int, cancellations: int, rulings: int, by_reason: dict[str, int]) -> str:
         raise RuntimeError("boom")
+
+
+class LowestScoreFirst:
+    """A review-queue discipline: the least risky order first."""
+
+    def priority(self, score: float, hour: float) -> float:
+        return score

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, ClassVar, Literal
 
-from pydantic import Field, ValidationInfo, field_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from simcore.scenario.distributions import Duration, Lognormal, Triangular, Uniform
 from simcore.scenario.schema.common import (
@@ -108,6 +108,36 @@ class FraudDecisionSpec(PolicySpec):
     METHODS: ClassVar[tuple[str, ...]] = ("decide",)
 
 
+class ReviewQueueSpec(PolicySpec):
+    """The fraud review queue's discipline (``simcore.policies.review_queue``): which waiting
+    order an analyst takes next and how long one may wait. Built-in kinds: ``fifo`` (the
+    default), ``by_score`` (riskiest first), ``time_limit`` (params ``hours`` > 0, ``on_timeout``
+    ``pass`` or ``decline``, ``by_score`` true/false)."""
+
+    KINDS: ClassVar[dict[str, frozenset[str]]] = {
+        "fifo": frozenset(),
+        "by_score": frozenset(),
+        "time_limit": frozenset({"hours", "on_timeout", "by_score"}),
+    }
+    METHODS: ClassVar[tuple[str, ...]] = ("priority",)
+
+    @model_validator(mode="after")
+    def _time_limit_params(self) -> ReviewQueueSpec:
+        if self.kind != "time_limit":
+            return self
+        p = self.params
+        hours = p.get("hours")
+        if isinstance(hours, bool) or not isinstance(hours, int | float) or not 0.0 < hours <= 1e6:
+            raise ValueError(
+                f"kind 'time_limit' needs params.hours, a number of hours in (0, 1e6] (got {hours!r})"
+            )
+        if p.get("on_timeout", "pass") not in ("pass", "decline"):
+            raise ValueError(f"params.on_timeout must be pass or decline (got {p.get('on_timeout')!r})")
+        if not isinstance(p.get("by_score", False), bool):
+            raise ValueError(f"params.by_score must be true or false (got {p.get('by_score')!r})")
+        return self
+
+
 class FraudScreening(FrozenModel):
     """Risk scoring, thresholds and the manual review queue.
 
@@ -149,6 +179,14 @@ class FraudScreening(FrozenModel):
     review_false_positive_rate: Share = Field(0.12, description="Reviewed legit orders rejected.")
     analyst_cost_per_hour: NonNegFloat = Field(
         25.0, description="What an analyst costs per staffed hour (USD), in fraud_cost_usd."
+    )
+    review_queue: ReviewQueueSpec = Field(
+        default_factory=lambda: ReviewQueueSpec(kind="fifo"),
+        description=(
+            "The review queue's discipline: fifo, by_score (riskiest first), time_limit (an order "
+            "waiting params.hours leaves unreviewed: params.on_timeout pass or decline), or a "
+            "researcher's module:Class (simcore.policies.review_queue)."
+        ),
     )
     decision: FraudDecisionSpec = Field(
         default_factory=lambda: FraudDecisionSpec(kind="threshold"),
