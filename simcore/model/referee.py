@@ -177,6 +177,8 @@ class Referee:
                     yield turn | env.timeout(self.time_limit)
                     if not turn.triggered:  # waited too long: out of the queue, unreviewed
                         team.withdraw(turn)  # type: ignore[attr-defined]
+                        if o.closed:  # the buyer's cancellation was approved meanwhile
+                            return None
                         rec.event(env.now, o.id, ACTIVITY["fraud_review_expired"], ACTOR["platform"])
                         if self.on_timeout == DECLINE:
                             return "fraud_suspected"
@@ -190,8 +192,7 @@ class Referee:
                 if o.closed:  # the buyer's cancellation was approved during the review
                     return None
                 rec.event(env.now, o.id, ACTIVITY["fraud_review_passed"], ACTOR["platform"])
-            elif o.closed:
-                return None
+
         elif decision != PASS:
             raise ScenarioError(
                 f"platform.fraud.decision: kind {self.decision_kind} answered {decision!r} "

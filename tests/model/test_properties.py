@@ -92,6 +92,16 @@ def scenarios(draw) -> dict:
         "platform.fraud.noise_sd": 1.0,
         "platform.fraud.weight_new_account": draw(st.floats(0.0, 4.0)),
         "buyers.fraud.burst_orders_mean": draw(st.sampled_from([1.0, 4.0])),
+        "platform.fraud.review_queue": draw(
+            st.sampled_from(
+                [
+                    {"kind": "fifo"},
+                    {"kind": "by_score"},
+                    {"kind": "time_limit", "params": {"hours": 0.5}},
+                    {"kind": "time_limit", "params": {"hours": 0.5, "on_timeout": "decline"}},
+                ]
+            )
+        ),
         "platform.fraud.review_time": {"dist": "exponential", "mean": draw(st.floats(0.05, 6.0))},
         "platform.address_conflict.rate": draw(st.floats(0.0, 0.1)),
         "platform.prohibited.listing_share": draw(st.floats(0.0, 0.1)),
@@ -495,6 +505,7 @@ DURING = {
     "verification_completed": {"VERIFYING"},
     "fraud_review_started": {"SCREENING"},
     "fraud_review_passed": {"SCREENING"},
+    "fraud_review_expired": {"SCREENING"},
     "address_flagged": {"SCREENING"},
     "address_fixed": {"SCREENING"},
     "cancel_requested": _BEFORE_SHIPMENT,
