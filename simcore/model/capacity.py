@@ -5,9 +5,9 @@ A seller hands over at most ``sellers.daily_capacity`` orders a day; each destin
 picks up at most its ``pickup_capacity_factor`` times the destination's mean parcels a day.
 Holidays (``sellers.holidays``) close the sellers: no first looks and no handovers on their days.
 A :class:`DailySlots` books handovers first come, first served: a parcel ready on a day takes
-a slot that day if the day is open and has room, else on the first later day that does. Each
-entity keeps a ledger of its booked days (a parcel is booked when its order is picked, for the
-day its handling ends; days that have passed are forgotten).
+a slot that day if the day is open and has room, else on the first later day that does (a
+parcel is booked when its order is picked, for the day its handling ends; days that have passed
+are forgotten).
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ import datetime as dt
 import math
 from collections.abc import Sequence
 
+import numpy as np
+
 DAY = 24.0
 
 
@@ -23,42 +25,62 @@ class DailySlots:
     """Handover slots per entity (seller or destination), ``capacity[e]`` a day, none on the
     ``closed`` days (day indices since the run's start).
 
+    The slots booked are counted in a ring of ``horizon_days`` days per entity (one int16 a day:
+    2 bytes x days x entities, where a dict per seller cost ~600 bytes each at a million
+    orders), from the current day on: a parcel is never booked further ahead than its ship-by
+    deadline, so a day beyond the ring is answered with an hour past any deadline.
+
     Args:
         capacity: Slots a day per entity (``math.inf``: no limit, only the closed days).
         closed: Day indices on which nothing is handed over.
+        horizon_days: Days ahead a booking can reach (the ship-by days and extensions, and one).
     """
 
-    __slots__ = ("capacity", "closed", "booked", "_forget_before")
+    __slots__ = ("capacity", "closed", "booked", "horizon", "_today", "_limited")
 
-    def __init__(self, capacity: Sequence[float], closed: frozenset[int] = frozenset()):
+    def __init__(
+        self, capacity: Sequence[float], closed: frozenset[int] = frozenset(), horizon_days: int = 64
+    ):
         self.capacity = list(capacity)
         self.closed = closed
-        # Per entity, slots booked by day; only entities with a finite capacity keep one.
-        self.booked: list[dict[int, int]] = [{} for _ in self.capacity]
-        self._forget_before = [0] * len(self.capacity)
+        self.horizon = max(2, int(horizon_days))
+        self._limited = [not math.isinf(c) for c in self.capacity]
+        # Slots booked, by entity and day modulo the ring (a limit past 32,767 a day never binds).
+        self.booked = np.zeros((len(self.capacity), self.horizon), dtype=np.int16)
+        self._today = 0
 
-    def slot(self, e: int, t: float) -> float:
-        """The hour at or after ``t`` when entity ``e`` could hand over one more parcel (not
-        booked): ``t`` if its day is open and has room, else the same time of day on the first
-        later day that is open and has room."""
+    def _advance(self, now: float) -> None:
+        """Forget the days before ``now``'s: their columns come round again as later days."""
+        today = math.floor(now / DAY)
+        if today > self._today:
+            for d in range(self._today, min(today, self._today + self.horizon)):
+                self.booked[:, d % self.horizon] = 0
+            self._today = today
+
+    def slot(self, e: int, t: float, now: float) -> float:
+        """The hour at or after ``t`` (>= ``now``, the clock's hour) when entity ``e`` could hand
+        over one more parcel (not booked): ``t`` if its day is open and has room, else the same
+        time of day on the first later day that is open and has room (past the ring: inf)."""
+        self._advance(now)
         day = math.floor(t / DAY)
-        at, cap, booked, closed = day, self.capacity[e], self.booked[e], self.closed
-        while at in closed or booked.get(at, 0) >= cap:
-            at += 1
+        at, closed = day, self.closed
+        if self._limited[e]:
+            cap, row, ring, last = self.capacity[e], self.booked[e], self.horizon, self._today + self.horizon
+            while at in closed or row[at % ring] >= cap:
+                at += 1
+                if at >= last:
+                    return math.inf
+        else:
+            while at in closed:
+                at += 1
         return t if at == day else at * DAY + (t - day * DAY)
 
     def book(self, e: int, hour: float, now: float) -> None:
         """Book the slot :meth:`slot` returned (``hour``) for entity ``e`` at hour ``now``."""
-        if math.isinf(self.capacity[e]):
-            return  # no ledger: only the closed days limit it
-        booked = self.booked[e]
-        day = math.floor(hour / DAY)
-        booked[day] = booked.get(day, 0) + 1
-        today = math.floor(now / DAY)
-        if today > self._forget_before[e] + 7 and len(booked) > 16:  # days gone by: forget them
-            for d in [d for d in booked if d < today]:
-                del booked[d]
-            self._forget_before[e] = today
+        if not self._limited[e]:
+            return  # no count kept: only the closed days limit it
+        self._advance(now)
+        self.booked[e, math.floor(hour / DAY) % self.horizon] += 1
 
 
 def closed_days(holidays: Sequence[tuple[dt.date, float]], start: dt.date) -> frozenset[int]:

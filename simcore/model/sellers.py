@@ -9,8 +9,10 @@ dodges any sale at a loss (an honest one ships a loss within ``loss_tolerance``)
 with ``out_of_stock``, leaving the listing's record as it was (the buyer may see it still on
 sale). Any seller may instead ask the buyer to cancel (``change_of_mind``, counted as the
 buyer's). The true reason is kept. Otherwise the units are picked and the
-order ships after ``handling_time``. The platform cancels orders still unshipped
-``ship_by_days`` after it cleared them for the seller (``ship_deadline_missed``).
+order ships after ``handling_time``, on a day the seller has a handover slot and works and
+its carrier a pickup slot (:mod:`simcore.model.capacity`). The platform cancels orders the
+seller has not handed over ``ship_by_days`` after it cleared them for the seller, extended over
+holidays (``ship_deadline_missed``).
 
 After shipment a ``shipping.lost_share`` of parcels never arrive. A buyer whose parcel has not
 arrived ``not_delivered_after_days`` after shipment may dispute it; a delivered order may be
@@ -143,7 +145,9 @@ class SellerDesk:
                 math.inf if cap is None else max(cap.min_per_day, math.ceil(cap.factor * m - 1e-9))
                 for m in (share * orders_a_day).tolist()
             ]
-            self.seller_slots: DailySlots | None = DailySlots(limit, self.closed)
+            # A handover is booked no later than its ship-by deadline, extensions included.
+            ahead = scn.platform.ship_by_days + sum(days for _, _, days in self.extend) + 2
+            self.seller_slots: DailySlots | None = DailySlots(limit, self.closed, math.ceil(ahead))
         else:
             self.seller_slots = None
         weights = np.array([dest.weight for dest in destinations.values()])
@@ -155,7 +159,8 @@ class SellerDesk:
             math.inf if f is None else max(1, math.ceil(f * orders_a_day * w - 1e-9))
             for f, w in zip(factors, (weights / weights.sum()).tolist(), strict=True)
         ]
-        self.pickups = None if all(math.isinf(c) for c in pickups) else DailySlots(pickups)
+        # Pickups have no deadline: a year's ring, and a parcel past it ships at its handover.
+        self.pickups = None if all(math.isinf(c) for c in pickups) else DailySlots(pickups, horizon_days=400)
 
     def _problem(self, o: Order, now: float) -> str | None:
         """The real reason the seller, looking at ``o`` at hour ``now``, will not ship it, else
@@ -230,13 +235,16 @@ class SellerDesk:
             # ship-by deadline is the seller's, on the handover. The destination's carrier picks
             # it up on the first day it has room: the parcel ships then, late or not.
             ready = now + handling
-            hand = ready if slots is None else slots.slot(o.seller, ready)
+            hand = ready if slots is None else slots.slot(o.seller, ready, now)
             if hand <= deadline:
                 if slots is not None:
                     slots.book(o.seller, hand, now)
                 if pickups is not None:
-                    ship_at = pickups.slot(o.dest, hand)
-                    pickups.book(o.dest, ship_at, now)
+                    ship_at = pickups.slot(o.dest, hand, now)
+                    if math.isinf(ship_at):  # beyond a year of booked pickups: no wait counted
+                        ship_at = hand
+                    else:
+                        pickups.book(o.dest, ship_at, now)
             if hand != ready:
                 handling = hand - now
         if now + handling > deadline:

@@ -21,11 +21,11 @@ seller (the built-in kinds do; a researcher's class need not).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Protocol
 
 import numpy as np
-from scipy.stats import binom
 
 from simcore.policies.loading import build
 from simcore.scenario.schema import Penalties
@@ -108,9 +108,10 @@ class Rates(_Lines):
         confidence = self.cfg.confidence
         if confidence is None:
             return past
-        # P(X >= count) = sf(count - 1); only sellers past the line by their rate are tested.
-        tail = binom.sf(count - 1, np.maximum(orders, 1), line)
-        return past & (tail <= 1.0 - confidence)
+        # Only the few sellers past the line by their rate are tested (a review's handful).
+        for s in np.flatnonzero(past).tolist():
+            past[s] = binomial_tail(int(count[s]), int(orders[s]), line) <= 1.0 - confidence
+        return past
 
     def _rulings(
         self, judged: np.ndarray, rulings: np.ndarray, orders: np.ndarray
@@ -139,3 +140,23 @@ def penalty_rule(cfg: Penalties) -> PenaltyRule:
     builtins = {"rates": lambda: Rates(cfg), "counts": lambda: Counts(cfg)}
     rule: PenaltyRule = build(cfg.rule, builtins)
     return rule
+
+
+def binomial_tail(x: int, n: int, p: float) -> float:
+    """P(X >= ``x``) for X ~ Binomial(``n``, ``p``), summing the probability masses of the shorter
+    side in log space (``math.lgamma``): exact to ~1e-12 here, where importing
+    ``scipy.stats`` for it cost a run ~0.8 s (scipy.special ~0.3 s)."""
+    if x <= 0:
+        return 1.0
+    if x > n or p <= 0.0:
+        return 0.0
+    if p >= 1.0:
+        return 1.0
+    log_p, log_q, log_n = math.log(p), math.log1p(-p), math.lgamma(n + 1)
+
+    def mass(k: int) -> float:
+        return math.exp(log_n - math.lgamma(k + 1) - math.lgamma(n - k + 1) + k * log_p + (n - k) * log_q)
+
+    if x <= n * p:  # the upper tail is the larger: 1 - the lower one
+        return max(0.0, 1.0 - math.fsum(mass(k) for k in range(x)))
+    return min(1.0, math.fsum(mass(k) for k in range(x, n + 1)))

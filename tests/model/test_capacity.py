@@ -16,29 +16,36 @@ from tests.conftest import const, quiet, shipped
 
 
 def test_a_full_day_sends_the_next_parcel_to_the_next_day_at_the_same_time_of_day():
-    slots = DailySlots([2, math.inf])
+    slots = DailySlots([2, math.inf], horizon_days=8)
     for t in (10.0, 11.0):
-        assert slots.slot(0, t) == t
+        assert slots.slot(0, t, now=0.0) == t
         slots.book(0, t, now=0.0)
-    assert slots.slot(0, 12.5) == DAY + 12.5  # day 0 full: day 1, same time of day
+    assert slots.slot(0, 12.5, now=0.0) == DAY + 12.5  # day 0 full: day 1, same time of day
     slots.book(0, DAY + 12.5, now=0.0)
-    assert slots.slot(0, DAY + 3.0) == DAY + 3.0  # day 1 has one slot left
+    assert slots.slot(0, DAY + 3.0, now=0.0) == DAY + 3.0  # day 1 has one slot left
     slots.book(0, DAY + 3.0, now=0.0)
-    assert slots.slot(0, DAY + 4.0) == 2 * DAY + 4.0
+    assert slots.slot(0, DAY + 4.0, now=0.0) == 2 * DAY + 4.0
     # A parcel ready earlier than the booked days still takes its own day when it has room.
-    assert slots.slot(0, 5 * DAY + 1.0) == 5 * DAY + 1.0
-    # No limit: always its own hour, and nothing is kept.
+    assert slots.slot(0, 5 * DAY + 1.0, now=0.0) == 5 * DAY + 1.0
+    # Days gone by are forgotten: eight days on, day 8 (day 0's place in the ring) is empty.
+    assert slots.slot(0, 8 * DAY + 1.0, now=8 * DAY) == 8 * DAY + 1.0
+    # Past the ring: no slot (an hour no deadline reaches).
+    for d in range(8, 16):
+        for _ in range(2):
+            slots.book(0, d * DAY, now=8 * DAY)
+    assert slots.slot(0, 8 * DAY, now=8 * DAY) == math.inf
+    # No limit: always its own hour, and nothing is counted.
     for _ in range(100):
         slots.book(1, 7.0, now=0.0)
-    assert slots.slot(1, 7.0) == 7.0 and slots.booked[1] == {}
+    assert slots.slot(1, 7.0, now=0.0) == 7.0 and not slots.booked[1].any()
 
 
 def test_closed_days_take_no_parcel():
     closed = closed_days([(pd.Timestamp("2026-01-03").date(), 2.0)], pd.Timestamp("2026-01-01").date())
     assert closed == frozenset({2, 3})
     slots = DailySlots([math.inf], closed)
-    assert slots.slot(0, 2 * DAY + 5.0) == 4 * DAY + 5.0
-    assert slots.slot(0, DAY + 5.0) == DAY + 5.0
+    assert slots.slot(0, 2 * DAY + 5.0, now=0.0) == 4 * DAY + 5.0
+    assert slots.slot(0, DAY + 5.0, now=0.0) == DAY + 5.0
     assert reopened(3 * DAY + 1.0, closed) == 4 * DAY and reopened(1.0, closed) == 1.0
     # A ship-by window over the holiday (days 2-3) moves by its extension; one before it does not.
     holiday = [(2 * DAY, 4 * DAY, 2.0)]
