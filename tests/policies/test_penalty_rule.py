@@ -225,3 +225,13 @@ def test_the_sellers_frame_has_size_quartiles(baseline_result):
     assert s.groupby("size_quartile").size().tolist() == [len(s) // 4] * 4  # 400 sellers
     means = s.groupby("size_quartile")["orders"].mean()
     assert means.is_monotonic_increasing
+
+
+def test_the_schemas_seller_reasons_are_the_models():
+    # The scenario layer cannot import the model's vocabulary: its list is a copy, held equal here.
+    from typing import get_args
+
+    from simcore.model.vocabulary import SELLER_RESPONSIBLE
+    from simcore.scenario.schema.platform import SellerReason
+
+    assert set(get_args(SellerReason)) == set(SELLER_RESPONSIBLE)
