@@ -81,11 +81,11 @@ class DailySlots:
                 at += 1
         return t if at == day else at * DAY + (t - day * DAY)
 
-    def book(self, e: int, hour: float, now: float) -> None:
-        """Book the slot :meth:`slot` returned (``hour``) for entity ``e`` at hour ``now``."""
+    def book(self, e: int, hour: float) -> None:
+        """Book the slot :meth:`slot` has just returned (``hour``) for entity ``e`` (the ring is
+        current: :meth:`slot` advanced it to the clock's day)."""
         if not self._limited[e]:
             return  # no count kept: only the closed days limit it
-        self._advance(now)
         ring = self.horizon
         self.booked[e * ring + math.floor(hour / DAY) % ring] += 1
 

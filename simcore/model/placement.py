@@ -11,7 +11,7 @@ import math
 from array import array
 from bisect import bisect_left
 from collections.abc import Callable, Sequence
-from typing import cast
+from typing import Any, cast
 
 import numpy as np
 
@@ -364,13 +364,9 @@ class OrderDesk:
             signals = self._signals(choice, True, stolen, verified, amount)
             if self._velocity(pop.device(buyer), now):
                 signals |= _VELOCITY
-            oid = self.rec.new_order(
-                arrival, buyer, seller, sku, dest, qty, amount, now, True, stolen, verified, 0, signals
-            )
-            o = Order.__new__(Order)
-            Order.__init__(
-                o,
-                id=oid,
+            self._open(
+                arrival,
+                now,
                 buyer=buyer,
                 seller=seller,
                 sku=sku,
@@ -389,10 +385,6 @@ class OrderDesk:
                 pay_draws=pay,
                 after_draws=after,
             )
-            inv.reserve(sku, qty)
-            self.book.register(o)
-            self.rec.event(now, oid, _PLACED, _BUYER)
-            Unwatched(env, self.lifecycle(o))
 
     def order_again(self, o: Order) -> None:
         """``o`` failed payment or verification: with ``payment_failure_reorder_share`` its buyer
@@ -422,30 +414,13 @@ class OrderDesk:
             return  # gone meanwhile: the visit ends with the failed order
         card = not o.card
         amount = round(inv.price[sku] * qty, 2)
-        method = 0 if card else 1
         # Observed as the failed order was, but for the device's recent orders.
         signals = o.signals & ~_VELOCITY
         if self._velocity(self.pop.device(o.buyer), now):
             signals |= _VELOCITY
-        oid = self.rec.new_order(
+        self._open(
             arrival,
-            o.buyer,
-            o.seller,
-            sku,
-            o.dest,
-            qty,
-            amount,
             now,
-            False,
-            False,
-            o.verified,
-            method,
-            signals,
-        )
-        again = Order.__new__(Order)
-        Order.__init__(
-            again,
-            id=oid,
             buyer=o.buyer,
             seller=o.seller,
             sku=sku,
@@ -464,10 +439,33 @@ class OrderDesk:
             pay_draws=self.repayment(arrival),
             after_draws=o.after_draws,
         )
-        inv.reserve(sku, qty)
-        self.book.register(again)
+
+    def _open(self, arrival: int, now: float, **order: Any) -> Order:
+        """Record, build and start an order placed off the arrival process (a ring's follow-up,
+        a new order after a failed payment) for visit ``arrival`` at hour ``now``; ``order`` is
+        :class:`Order`'s keyword arguments but ``id``. (:meth:`place` does the same inline: it
+        runs for every arrival.)"""
+        oid = self.rec.new_order(
+            arrival,
+            order["buyer"],
+            order["seller"],
+            order["sku"],
+            order["dest"],
+            order["qty"],
+            order["amount"],
+            now,
+            order["is_fraud"],
+            order["stolen_card"],
+            order["verified"],
+            0 if order["card"] else 1,
+            order["signals"],
+        )
+        o = Order(id=oid, **order)
+        self.inv.reserve(o.sku, o.qty)
+        self.book.register(o)
         self.rec.event(now, oid, _PLACED, _BUYER)
-        Unwatched(self.env, self.lifecycle(again))
+        Unwatched(self.env, self.lifecycle(o))
+        return o
 
     def _listing(self, candidates: Sequence[int], qty: int, picky: bool) -> int:
         """The first candidate listing the buyer can buy ``qty`` of, or -1 (a lost sale).

@@ -238,13 +238,13 @@ class SellerDesk:
             hand = ready if slots is None else slots.slot(o.seller, ready, now)
             if hand <= deadline:
                 if slots is not None:
-                    slots.book(o.seller, hand, now)
+                    slots.book(o.seller, hand)
                 if pickups is not None:
                     ship_at = pickups.slot(o.dest, hand, now)
                     if math.isinf(ship_at):  # beyond a year of booked pickups: no wait counted
                         ship_at = hand
                     else:
-                        pickups.book(o.dest, ship_at, now)
+                        pickups.book(o.dest, ship_at)
             if hand != ready:
                 handling = hand - now
         if now + handling > deadline:

@@ -19,11 +19,11 @@ def test_a_full_day_sends_the_next_parcel_to_the_next_day_at_the_same_time_of_da
     slots = DailySlots([2, math.inf], horizon_days=8)
     for t in (10.0, 11.0):
         assert slots.slot(0, t, now=0.0) == t
-        slots.book(0, t, now=0.0)
+        slots.book(0, t)
     assert slots.slot(0, 12.5, now=0.0) == DAY + 12.5  # day 0 full: day 1, same time of day
-    slots.book(0, DAY + 12.5, now=0.0)
+    slots.book(0, DAY + 12.5)
     assert slots.slot(0, DAY + 3.0, now=0.0) == DAY + 3.0  # day 1 has one slot left
-    slots.book(0, DAY + 3.0, now=0.0)
+    slots.book(0, DAY + 3.0)
     assert slots.slot(0, DAY + 4.0, now=0.0) == 2 * DAY + 4.0
     # A parcel ready earlier than the booked days still takes its own day when it has room.
     assert slots.slot(0, 5 * DAY + 1.0, now=0.0) == 5 * DAY + 1.0
@@ -32,11 +32,11 @@ def test_a_full_day_sends_the_next_parcel_to_the_next_day_at_the_same_time_of_da
     # Past the ring: no slot (an hour no deadline reaches).
     for d in range(8, 16):
         for _ in range(2):
-            slots.book(0, d * DAY, now=8 * DAY)
+            slots.book(0, d * DAY)
     assert slots.slot(0, 8 * DAY, now=8 * DAY) == math.inf
     # No limit: always its own hour, and nothing is counted.
     for _ in range(100):
-        slots.book(1, 7.0, now=0.0)
+        slots.book(1, 7.0)
     assert slots.slot(1, 7.0, now=0.0) == 7.0 and not any(slots.booked[8:16])
 
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from simcore.scenario.distributions import DistSpec, Exponential
 
@@ -47,3 +47,18 @@ def business_days(v: DistSpec) -> DistSpec:
 def exp_hours(mean: float, unit: str = "hours") -> Exponential:
     """An exponential duration of ``mean`` (in ``unit``), as the sections' defaults use."""
     return Exponential(dist="exponential", mean=mean, unit=unit)
+
+
+def not_below(field: str, low: str) -> Any:
+    """A validator of ``field`` refusing a value below the section's ``low`` field (declared
+    before it): a suspension line under its warning line, a range's top under its bottom. A
+    field validator, not a model validator, so that the problem is reported at the key's line
+    with every other problem."""
+
+    def check(cls: type, v: float, info: ValidationInfo) -> float:
+        bottom = info.data.get(low)
+        if bottom is not None and v < bottom:
+            raise ValueError(f"must be >= {low} (got {v} < {bottom})")
+        return v
+
+    return field_validator(field)(classmethod(check))  # type: ignore[arg-type]

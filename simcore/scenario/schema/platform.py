@@ -15,6 +15,7 @@ from simcore.scenario.schema.common import (
     Share,
     business_days,
     exp_hours,
+    not_below,
 )
 from simcore.scenario.schema.policy import PolicySpec
 
@@ -388,13 +389,7 @@ class ReasonLines(FrozenModel):
     warn: Share = Field(description="Cancellations for the reason per order cleared that draw a warning.")
     suspend: Share = Field(description="The rate that suspends a warned seller.")
 
-    @field_validator("suspend")
-    @classmethod
-    def _lines(cls, v: float, info: ValidationInfo) -> float:
-        warn = info.data.get("warn")
-        if warn is not None and v < warn:
-            raise ValueError(f"must be >= warn (got {v} < {warn})")
-        return v
+    _lines = not_below("suspend", "warn")
 
 
 class Penalties(FrozenModel):
@@ -464,29 +459,11 @@ class Penalties(FrozenModel):
         1.0, description="How often the platform reviews sellers (at most hourly)."
     )
 
-    @field_validator("suspend_ruling_rate")
-    @classmethod
-    def _ruling_rate_lines(cls, v: float, info: ValidationInfo) -> float:
-        warn = info.data.get("warn_ruling_rate")
-        if warn is not None and v < warn:
-            raise ValueError(f"must be >= warn_ruling_rate (got {v} < {warn})")
-        return v
+    _ruling_rate_lines = not_below("suspend_ruling_rate", "warn_ruling_rate")
 
-    @field_validator("suspend_cancel_rate")
-    @classmethod
-    def _cancel_lines(cls, v: float, info: ValidationInfo) -> float:
-        warn = info.data.get("warn_cancel_rate")
-        if warn is not None and v < warn:
-            raise ValueError(f"must be >= warn_cancel_rate (got {v} < {warn})")
-        return v
+    _cancel_lines = not_below("suspend_cancel_rate", "warn_cancel_rate")
 
-    @field_validator("suspend_rulings")
-    @classmethod
-    def _ruling_lines(cls, v: int, info: ValidationInfo) -> int:
-        warn = info.data.get("warn_rulings")
-        if warn is not None and v < warn:
-            raise ValueError(f"must be >= warn_rulings (got {v} < {warn})")
-        return v
+    _ruling_lines = not_below("suspend_rulings", "warn_rulings")
 
 
 Payer = Literal["buyer", "seller", "platform"]

@@ -17,6 +17,7 @@ from simcore.scenario.schema.common import (
     Share,
     business_days,
     exp_hours,
+    not_below,
 )
 from simcore.scenario.schema.platform import Payment, Platform
 from simcore.scenario.schema.sellers import Sellers, Shipping
@@ -43,13 +44,7 @@ class Refunds(FrozenModel):
         0.95, description="Most share of the amount a short refund pays; an assumption."
     )
 
-    @field_validator("wrong_amount_paid_max")
-    @classmethod
-    def _paid_range(cls, v: float, info: ValidationInfo) -> float:
-        low = info.data.get("wrong_amount_paid_min")
-        if low is not None and v < low:
-            raise ValueError(f"must be >= wrong_amount_paid_min (got {v} < {low})")
-        return v
+    _paid_range = not_below("wrong_amount_paid_max", "wrong_amount_paid_min")
 
     @field_validator("card_delay_bdays")
     @classmethod
