@@ -32,6 +32,9 @@ class QueueMonitor:
         "req_t",
         "wait",
         "_closed",
+        "_staffed",
+        "_staffed_since",
+        "_resized",
     )
 
     def __init__(self, servers: int, t0: float):
@@ -44,8 +47,29 @@ class QueueMonitor:
         self.area_busy = 0.0
         self.req_t = array("d")  # hour of each request granted
         self.wait = array("d")  # its wait, hours
-        #: When closed: (hour, queue area, busy area, requests granted, queue length), else None.
-        self._closed: tuple[float, float, float, int, int] | None = None
+        #: When closed: (hour, queue area, busy area, requests granted, queue length, server
+        #: area), else None.
+        self._closed: tuple[float, float, float, int, int, float] | None = None
+        # Server-hours from t0 to _staffed_since (staffing changes: servers x time, summed).
+        self._staffed = 0.0
+        self._staffed_since = t0
+        self._resized = False
+
+    def resize(self, now: float, servers: int) -> None:
+        """From hour ``now`` the station has ``servers`` servers (a staffing change): the
+        utilisation's denominator integrates the servers over time."""
+        if now > self._staffed_since:
+            self._staffed += self.servers * (now - self._staffed_since)
+            self._staffed_since = now
+        self.servers = servers
+        self._resized = True
+
+    def _server_hours(self, end: float) -> float:
+        """Server-hours staffed from t0 to hour ``end``."""
+        span = max(end - self.t0, 1e-12)
+        if not self._resized:  # the constant's product, bit for bit as before staffing varied
+            return self.servers * span
+        return self._staffed + self.servers * max(end - self._staffed_since, 0.0)
 
     def update(self, now: float, queue_len: int, busy: int) -> None:
         """The queue holds ``queue_len`` requests and ``busy`` servers serve from hour ``now``."""
@@ -83,7 +107,7 @@ class QueueMonitor:
         """End the statistics at hour ``now``: time after it, and requests granted after it, are
         not counted (as requests still waiting at the horizon are not)."""
         self.update(now, self._q, self._busy)
-        self._closed = (now, self.area_q, self.area_busy, len(self.req_t), self._q)
+        self._closed = (now, self.area_q, self.area_busy, len(self.req_t), self._q, self._server_hours(now))
 
     @property
     def closed_at(self) -> float | None:
@@ -102,13 +126,15 @@ class QueueMonitor:
 
     def summary(self, t_end: float) -> dict[str, float]:
         """Mean/p90 wait (hours) of the requests made from t0 and granted by the end, time-average
-        queue length and utilisation from t0 to the end: the hour the monitor was closed at,
-        else ``t_end``."""
+        queue length, utilisation (busy over staffed server-hours) and server-hours staffed
+        from t0 to the end: the hour the monitor was closed at, else ``t_end``."""
         if self._closed is None:
             self.update(t_end, self._q, self._busy)
             end, area_q, area_busy = t_end, self.area_q, self.area_busy
+            staffed = self._server_hours(t_end)
         else:
             end, area_q, area_busy = self._closed[:3]
+            staffed = self._closed[5]
         req_t, waits, _ = self.counted()
         wait = waits[req_t >= self.t0]
         span = max(end - self.t0, 1e-12)
@@ -116,6 +142,7 @@ class QueueMonitor:
             "mean_wait_hours": float(wait.mean()) if wait.size else 0.0,
             "p90_wait_hours": float(np.quantile(wait, 0.9)) if wait.size else 0.0,
             "mean_queue_length": area_q / span,
-            "utilization": area_busy / (self.servers * span),
+            "utilization": area_busy / staffed if staffed > 0.0 else 0.0,
             "requests": int(wait.size),
+            "server_hours": staffed,
         }

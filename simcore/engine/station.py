@@ -64,9 +64,10 @@ class Station:
         return turn
 
     def release(self) -> None:
-        """Free a server: it takes the first request in line, if any (``busy`` stays)."""
+        """Free a server: it takes the first request in line, if any (``busy`` stays), unless
+        the station has fewer servers now than are busy (a shift ended: the server leaves)."""
         now, mon = self.env.now, self.monitor
-        if self.queue:
+        if self.queue and self.busy <= self.servers:
             requested_at, turn = self.queue.popleft()
             mon.waited(requested_at, now)
             turn.succeed()
@@ -74,6 +75,26 @@ class Station:
         else:
             self.busy -= 1
             mon.shift(now, 0, -1)
+
+    def set_servers(self, servers: int) -> None:
+        """From now the station has ``servers`` servers (a staffing change): servers added take
+        waiting requests at once; servers removed leave when they finish what they serve (no
+        one is interrupted)."""
+        self.servers = servers
+        while self.busy < servers and self._take_next():
+            pass
+
+    def _take_next(self) -> bool:
+        """A free server takes the first request in line; False if none waits."""
+        if not self.queue:
+            return False
+        now, mon = self.env.now, self.monitor
+        requested_at, turn = self.queue.popleft()
+        self.busy += 1
+        mon.waited(requested_at, now)
+        turn.succeed()
+        mon.shift(now, -1, 1)
+        return True
 
     def serve(self, service_hours: float, on_start: Callable[[], object] | None = None) -> Proc[None]:
         """Process: queue for a server, hold it ``service_hours``, release it. ``on_start()``,
@@ -131,9 +152,10 @@ class PriorityStation(Station):
         self.monitor.shift(self.env.now, -1, 0)
 
     def release(self) -> None:
-        """Free a server: it takes the lowest-priority request still waiting, if any."""
+        """Free a server: it takes the lowest-priority request still waiting, if any (unless a
+        shift ended: see :meth:`Station.release`)."""
         now, mon, queue = self.env.now, self.monitor, self.queue
-        while queue:
+        while queue and self.busy <= self.servers:
             _, _, requested_at, turn = heapq.heappop(queue)
             if id(turn) in self._withdrawn:
                 self._withdrawn.discard(id(turn))
@@ -145,6 +167,22 @@ class PriorityStation(Station):
             return
         self.busy -= 1
         mon.shift(now, 0, -1)
+
+    def _take_next(self) -> bool:
+        """A free server takes the lowest-priority request still waiting; False if none."""
+        now, mon, queue = self.env.now, self.monitor, self.queue
+        while queue:
+            _, _, requested_at, turn = heapq.heappop(queue)
+            if id(turn) in self._withdrawn:
+                self._withdrawn.discard(id(turn))
+                continue
+            self.waiting -= 1
+            self.busy += 1
+            mon.waited(requested_at, now)
+            turn.succeed()
+            mon.shift(now, -1, 1)
+            return True
+        return False
 
 
 def teams(env: simpy.Environment, monitor: QueueMonitor, count: int, priority: bool = False) -> list[Station]:

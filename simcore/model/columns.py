@@ -153,6 +153,13 @@ ORDER_COLUMNS: tuple[Column, ...] = (
     Column("return_shipping_usd", "usd", "d", "what the return's shipping cost (USD)", sparse=True),
     _code("return_shipping_payer", RETURN_PAYERS, "who paid the return's shipping"),
     Column(
+        "coupon_usd",
+        "usd",
+        "d",
+        "the coupon the platform gave the buyer after the cancellation (USD; platform.compensation)",
+        sparse=True,
+    ),
+    Column(
         "bank_hold_release_bdays",
         "number",
         "d",

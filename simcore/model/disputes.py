@@ -25,6 +25,7 @@ import math
 
 from simcore.engine.proc import Proc, Unwatched
 from simcore.engine.station import teams
+from simcore.errors import ScenarioError
 from simcore.model.context import RunContext
 from simcore.model.draws import (
     ACCEPT,
@@ -63,6 +64,7 @@ from simcore.model.vocabulary import (
     REFUND_DISPUTE_REASONS,
     State,
 )
+from simcore.policies.compensation import compensation
 from simcore.scenario.scale import copies
 
 _GOODS = frozenset({"not_delivered", "not_as_described"})
@@ -113,6 +115,11 @@ class DisputeDesk:
         # One team of agents per copy of the market (simcore.scenario.scale), by the seller's.
         self.agents = teams(ctx.env, ctx.rec.queue("customer_service", cs.agents), copies(scn.scale))
         self.copy_of = copy_of
+        # Compensation after a cancellation (simcore.policies.compensation): None when none.
+        spec = scn.platform.compensation
+        policy = compensation(spec)
+        self.compensation = None if getattr(policy, "none", False) else policy.compensate
+        self.compensation_kind = spec.label
 
     # ------------------------------------------------------------------ triggers
 
@@ -132,7 +139,12 @@ class DisputeDesk:
         d, cfg, env = o.after_draws, self.cfg, self.env
         true = REASONS[self.rec.orders["true_reason"][o.id]]
         if INITIATOR_OF_REASON[true] != "buyer":
-            self._lose_trust(o, self.trust_cfg.cancellation_loss, d[CHURN_CANCEL])
+            loss = self.trust_cfg.cancellation_loss
+            # Compensation answers what the platform sees: a seller asking the buyer to cancel
+            # lets the buyer down, but the platform sees the buyer's own cancellation.
+            if self.compensation is not None and INITIATOR_OF_REASON[reason] != "buyer":
+                loss = self._compensate(o, reason, loss)
+            self._lose_trust(o, loss, d[CHURN_CANCEL])
         if INITIATOR_OF_REASON[reason] == "seller":
             still_on_sale = reason == "out_of_stock" and self.inv.shows_stock(o.sku, env.now)
             p = cfg.propensity.disguised_cancellation if still_on_sale else cfg.propensity.seller_cancellation
@@ -142,6 +154,28 @@ class DisputeDesk:
         patience = self.calendar.add_business_days(env.now, self.patience_bdays)
         if due > patience or amount < o.amount:
             Unwatched(env, self._watch_refund(o, due, amount, patience))
+
+    def _compensate(self, o: Order, reason: str, loss: float) -> float:
+        """Ask the compensation policy about ``o``, cancelled for stated ``reason``: record the
+        coupon, and return the trust the buyer still loses of ``loss``."""
+        assert self.compensation is not None
+        try:
+            usd, back = self.compensation(reason, o.amount)
+            usd, back = float(usd), float(back)
+        except Exception as exc:  # a researcher's policy failing is bad input, not a crash of ours
+            raise ScenarioError(
+                f"platform.compensation: kind {self.compensation_kind} raised {type(exc).__name__}: "
+                f"{exc} (reason {reason!r}, amount {o.amount})"
+            ) from None
+        if not (0.0 <= usd < math.inf and 0.0 <= back <= 1.0):
+            raise ScenarioError(
+                f"platform.compensation: kind {self.compensation_kind} answered ({usd!r}, {back!r}) "
+                f"for reason {reason!r}, amount {o.amount}; it answers (coupon USD >= 0, trust in [0, 1])"
+            )
+        if usd > 0.0:
+            self.rec.set("coupon_usd", o.id, usd)
+            return max(loss - back, 0.0)
+        return loss
 
     def _watch_refund(self, o: Order, due: float, amount: float, patience: float) -> Proc[None]:
         """Process: the buyer notices a refund that is late (at the patience) or short (when it

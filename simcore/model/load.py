@@ -28,12 +28,16 @@ and 0.053.
   deterministic), ignoring the ring's earlier bursts (errs low). Only under the built-in
   ``threshold`` decision: a researcher's fraud decision (``platform.fraud.decision``) sends to
   review what it will, which no formula here knows, so the review desk is then not predicted.
+- **Staffing over time** (a desk's ``staffing``): a ``schedule`` is judged by its mean headcount
+  over the horizon (whether the queue can drain on average; it may still build in lean hours);
+  a researcher's staffing class is not predicted.
 - **Customer service** serves disputes, whose number comes out of the run (cancellations, lost
   parcels, late refunds): it is not predicted here; a run reports its measured utilisation.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from statistics import NormalDist
 
@@ -41,8 +45,10 @@ import numpy as np
 
 from simcore.engine.station import team_sizes
 from simcore.model.referee import signal_weights
+from simcore.policies.staffing import staffing
 from simcore.scenario.scale import at_scale, copies
 from simcore.scenario.schema import Scenario
+from simcore.scenario.schema.policy import PolicySpec
 
 #: The large-order probability sums over basket sizes until the Poisson mass left is below this.
 _TAIL = 1e-12
@@ -67,21 +73,39 @@ def _utilisation(market: Scenario) -> dict[str, float]:
     p, pf = market.payment, market.platform
     n_copies = copies(market.scale)
     gateway = lam * _attempts(market) * p.gateway.service_time.mean_hours
-    out = {"gateway": _busiest_team(gateway, p.gateway.servers, n_copies)}
+    out = {"gateway": _busiest_team(gateway, p.gateway.servers, n_copies, p.gateway.staffing, market)}
     if pf.fraud.decision.kind == "threshold":  # a researcher's policy reviews what it will
         review = lam * _review_share(market) * pf.fraud.review_time.mean_hours
-        out["fraud_review"] = _busiest_team(review, pf.fraud.analysts, n_copies)
-    return out
+        out["fraud_review"] = _busiest_team(review, pf.fraud.analysts, n_copies, pf.fraud.staffing, market)
+    return {desk: rho for desk, rho in out.items() if not math.isnan(rho)}
 
 
-def _busiest_team(work: float, servers: int, n_copies: int) -> float:
+def _busiest_team(work: float, servers: int, n_copies: int, staff: PolicySpec, market: Scenario) -> float:
     """Utilisation of a desk's smallest team: each of its teams serves its copy's share of
     ``work`` (server-hours an hour) with its share of ``servers``
     (:func:`simcore.engine.station.team_sizes`). At a whole-number scale every team is the
     scale-1 desk; at another scale the teams differ (1 analyst at scale 2.5: teams of 2 and 1,
-    the one alone at 1.25 times the scale-1 load)."""
+    the one alone at 1.25 times the scale-1 load). Under a staffing policy that is not constant,
+    the desk's mean headcount over the horizon shared evenly: whether its queue can drain on
+    average (it may still build in the lean hours)."""
+    if ":" in staff.kind:  # a researcher's staffing: not predicted (it staffs as it will)
+        return math.nan
+    if staff.kind != "constant":
+        mean = mean_headcount(staff, servers, market)
+        return math.inf if mean <= 0.0 else work / mean
     sizes = team_sizes(servers, n_copies)
     return work / len(sizes) / min(sizes)
+
+
+def mean_headcount(staff: PolicySpec, base: int, market: Scenario) -> float:
+    """A desk's mean headcount over ``market``'s horizon, hour by hour, under staffing policy
+    ``staff`` (``base``: the desk's count key at the market's scale)."""
+    policy = staffing(staff, market.scale)
+    hours = max(1, math.ceil(market.horizon_hours))
+    total = 0
+    for h in range(hours):
+        total += policy.servers(market.start + dt.timedelta(days=h // 24), h % 24, base)
+    return total / hours
 
 
 def overloaded(scn: Scenario) -> list[str]:

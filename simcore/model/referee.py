@@ -62,9 +62,7 @@ class Referee:
         self.queue_priority = rq.priority
         self.time_limit: float | None = getattr(rq, "time_limit_hours", None)
         self.on_timeout: str = getattr(rq, "on_timeout", PASS)
-        spec = pf.fraud.review_queue
-        rq_where = f" (imported from {spec.search_path})" if spec.search_path else ""
-        self.queue_kind = f"{spec.kind!r}{rq_where}"
+        self.queue_kind = pf.fraud.review_queue.label
         if self.time_limit is not None and not (
             isinstance(self.time_limit, int | float) and self.time_limit > 0
         ):
@@ -85,8 +83,7 @@ class Referee:
         self.weights = signal_weights(f)
         # The decision is the policy's (simcore.policies.fraud); the referee carries it out.
         self.decide = fraud_decision(f).decide
-        where = f" (imported from {f.decision.search_path})" if f.decision.search_path else ""
-        self.decision_kind = f"{f.decision.kind!r}{where}"
+        self.decision_kind = f.decision.label
         self.relist_h = None if pf.prohibited.relist_days is None else pf.prohibited.relist_days * 24.0
         if self.relist_h is not None:
             self._start_in_steady_state(ctx)

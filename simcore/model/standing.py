@@ -38,8 +38,7 @@ class SellerStanding:
         self.cfg = penalties
         # The decision is the policy's (simcore.policies.penalties); the review carries it out.
         self.rule: PenaltyRule = penalty_rule(penalties)
-        where = f" (imported from {penalties.rule.search_path})" if penalties.rule.search_path else ""
-        self.rule_kind = f"{penalties.rule.kind!r}{where}"
+        self.rule_kind = penalties.rule.label
         self.prior_good = rating.prior * rating.prior_weight
         self.prior_weight = rating.prior_weight
         # Typed arrays, written in place: a list would hold a new float or int object per

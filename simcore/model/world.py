@@ -41,6 +41,7 @@ from simcore.model.refunds import RefundDesk
 from simcore.model.reputation import Reputation
 from simcore.model.review import seller_review
 from simcore.model.sellers import SellerDesk
+from simcore.model.staffing import start_staffing
 from simcore.model.standing import SellerStanding
 from simcore.model.traits import SellerTraits
 from simcore.model.trust import BuyerTrust
@@ -215,6 +216,23 @@ def start(ctx: RunContext, parts: Parts) -> None:
     interval_h = scn.platform.penalties.review_interval_days * 24.0
     env.process(seller_review(env, parts.standing, parts.book, interval_h))
     env.process(_daily(ctx, parts))
+    # Last, so that the processes above keep their order at equal times.
+    pay, pf, stages = scn.payment, scn.platform, parts.stages
+    start_staffing(
+        env,
+        scn.start,
+        scn.scale,
+        [
+            ("payment.gateway.staffing", stages.gateway.stations, pay.gateway.staffing, pay.gateway.servers),
+            ("platform.fraud.staffing", stages.referee.analysts, pf.fraud.staffing, pf.fraud.analysts),
+            (
+                "platform.customer_service.staffing",
+                parts.disputes.agents,
+                pf.customer_service.staffing,
+                pf.customer_service.agents,
+            ),
+        ],
+    )
     end = scn.kpi_window_hours[1]
     if end < scn.horizon_hours:
         env.process(_close_queues(env, end, list(ctx.rec.queues.values())))

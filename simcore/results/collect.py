@@ -48,16 +48,17 @@ class RunResult:
     kpis: dict[str, Any] = field(repr=False)
 
 
-def fraud_costs(scn: Scenario) -> FraudCosts:
+def fraud_costs(scn: Scenario, analyst_hours: float) -> FraudCosts:
     """What fraud costs beyond the amounts, from the scenario: the chargebacks' liability and
-    fee, the margin a false decline loses, and the analysts' pay over the KPI window."""
-    lo, hi = scn.kpi_window_hours
+    fee, the margin a false decline loses, and the analysts' pay for ``analyst_hours``, the
+    analyst-hours staffed over the KPI window (the review desk's, at the run's scale and under
+    its staffing)."""
     c, f = scn.payment.chargebacks, scn.platform.fraud
     return FraudCosts(
         liability=c.liability,
         chargeback_fee_usd=c.fee_usd,
         margin=scn.sellers.pricing.margin_mean,
-        review_usd=f.analyst_cost_per_hour * f.analysts * (hi - lo),
+        review_usd=f.analyst_cost_per_hour * analyst_hours,
     )
 
 
@@ -100,7 +101,7 @@ def collect(record: RunRecord) -> RunResult:
         suspensions=in_window(as_numpy(st.suspended_log.hours)),
         follow_up_hours=scn.buyers.follow_up_days * 24.0,
         horizon_hours=scn.horizon_hours,
-        costs=fraud_costs(scn),
+        costs=fraud_costs(scn, queues["fraud_review"]["server_hours"]),
     )
     # Last, once the KPIs' working copies are gone: the event log's frame is the largest.
     events = events_frame(rec, record.calendar, cols)

@@ -73,6 +73,7 @@ _KPI_COLUMNS = (
     "charged_back_at",
     "bank_hold_release_bdays",
     "return_shipping_usd",
+    "coupon_usd",
     "return_shipping_payer",
     "refund_amount",
     "refund_method",
@@ -305,6 +306,8 @@ def _money_kpis(
             payer: round(float(w.loc[w["return_shipping_payer"] == payer, "return_shipping_usd"].sum()), 2)
             for payer in RETURN_PAYERS[1:]
         },
+        "coupons": int(w["coupon_usd"].notna().sum()),
+        "compensation_usd": round(float(w["coupon_usd"].sum()), 2),
     }
 
 

@@ -74,6 +74,7 @@ _QUEUE_STATS: tuple[tuple[str, Unit, Direction, str], ...] = (
     ("mean_queue_length", "count", "lower", "time-average number waiting at {q}, over the window"),
     ("utilization", "share", "neither", "share of {q}'s server time busy, over the window"),
     ("requests", "count", "neither", "requests made at {q} in the window and granted by its end"),
+    ("server_hours", "hours", "neither", "server-hours staffed at {q} over the window (its staffing)"),
 )
 
 #: Every KPI, in the order a run's KPI dict holds them.
@@ -201,6 +202,13 @@ KPIS: tuple[Kpi, ...] = (
         "returns' shipping paid by the {key} (platform.returns: the buyer asked late, or the seller "
         "shipped despite the request)",
     ),
+    Kpi(
+        "coupons",
+        "count",
+        "neither",
+        "cancellations the platform compensated with a coupon (platform.compensation)",
+    ),
+    Kpi("compensation_usd", "USD", "lower", "the coupons' value: the platform's cost of compensation"),
     Kpi(
         "inventory_record_accuracy",
         "share",

@@ -36,7 +36,7 @@ import math
 from simcore.scenario.schema import Scenario
 
 
-def _count(n: int, k: float) -> int:
+def count_at_scale(n: int, k: float) -> int:
     """``n`` x ``k`` rounded half up, at least 1 (every count scaled is a population or staff
     >= 1; half up, not Python's half-to-even, so 1 analyst at scale 2.5 is 3, not 2)."""
     try:
@@ -65,19 +65,21 @@ def at_scale(scn: Scenario) -> Scenario:
             "buyers": b.model_copy(
                 update={
                     "orders_per_hour": b.orders_per_hour * k,
-                    "population": _count(b.population, k),
-                    "fraud": b.fraud.model_copy(update={"population": _count(b.fraud.population, k)}),
+                    "population": count_at_scale(b.population, k),
+                    "fraud": b.fraud.model_copy(update={"population": count_at_scale(b.fraud.population, k)}),
                 }
             ),
-            "sellers": scn.sellers.model_copy(update={"count": _count(scn.sellers.count, k)}),
+            "sellers": scn.sellers.model_copy(update={"count": count_at_scale(scn.sellers.count, k)}),
             "payment": p.model_copy(
-                update={"gateway": p.gateway.model_copy(update={"servers": _count(p.gateway.servers, k)})}
+                update={
+                    "gateway": p.gateway.model_copy(update={"servers": count_at_scale(p.gateway.servers, k)})
+                }
             ),
             "platform": pf.model_copy(
                 update={
-                    "fraud": pf.fraud.model_copy(update={"analysts": _count(pf.fraud.analysts, k)}),
+                    "fraud": pf.fraud.model_copy(update={"analysts": count_at_scale(pf.fraud.analysts, k)}),
                     "customer_service": pf.customer_service.model_copy(
-                        update={"agents": _count(pf.customer_service.agents, k)}
+                        update={"agents": count_at_scale(pf.customer_service.agents, k)}
                     ),
                 }
             ),

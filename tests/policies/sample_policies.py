@@ -80,3 +80,32 @@ class LowestScoreFirst:
 
     def priority(self, score: float, hour: float) -> float:
         return score
+
+
+class NightShiftOff:
+    """Staffing: nobody from 22:00 to 06:00, the key's count otherwise."""
+
+    def servers(self, day, hour: int, base: int) -> int:
+        return 0 if hour >= 22 or hour < 6 else base
+
+
+class NegativeStaff:
+    """Staffing that answers a negative headcount."""
+
+    def servers(self, day, hour: int, base: int) -> int:
+        return -1
+
+
+class BigOrdersOnly:
+    """Compensation: a coupon of a tenth of the order for orders over $50, giving back all the
+    trust; nothing for the rest."""
+
+    def compensate(self, reason: str, amount: float) -> tuple[float, float]:
+        return (round(0.1 * amount, 2), 1.0) if amount > 50.0 else (0.0, 0.0)
+
+
+class NegativeCoupon:
+    """Compensation that answers a negative coupon."""
+
+    def compensate(self, reason: str, amount: float) -> tuple[float, float]:
+        return -1.0, 0.0

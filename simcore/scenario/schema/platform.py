@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated, ClassVar, Literal
+import datetime as dt
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
@@ -20,11 +21,75 @@ from simcore.scenario.schema.common import (
 from simcore.scenario.schema.policy import PolicySpec
 
 
+class StaffingSpec(PolicySpec):
+    """A desk's staffing over time (``simcore.policies.staffing``): its headcount at each clock
+    hour. Built-in kinds: ``constant`` (the desk's count key at every hour: the default) and
+    ``schedule`` (params ``by_hour``: 24 headcounts by hour of day; ``by_date``: ISO date -> one
+    headcount for the day, or 24 by hour; both at scale 1; hours neither names keep the count
+    key's)."""
+
+    KINDS: ClassVar[dict[str, frozenset[str]]] = {
+        "constant": frozenset(),
+        "schedule": frozenset({"by_hour", "by_date"}),
+    }
+    METHODS: ClassVar[tuple[str, ...]] = ("servers",)
+
+    @model_validator(mode="after")
+    def _schedule_params(self) -> StaffingSpec:
+        if self.kind != "schedule":
+            return self
+        by_hour, by_date = self.params.get("by_hour"), self.params.get("by_date")
+        if by_hour is None and not by_date:
+            raise ValueError("kind 'schedule' needs params.by_hour, params.by_date or both")
+        if by_hour is not None:
+            _headcounts(by_hour, "params.by_hour")
+        if by_date is not None and not isinstance(by_date, dict):
+            raise ValueError(f"params.by_date is a mapping of ISO dates to headcounts (got {by_date!r})")
+        for day, counts in (by_date or {}).items():
+            try:
+                dt.date.fromisoformat(str(day))
+            except ValueError:
+                raise ValueError(f"params.by_date: {day!r} is not an ISO date (YYYY-MM-DD)") from None
+            if isinstance(counts, list):
+                _headcounts(counts, f"params.by_date[{day}]")
+            elif isinstance(counts, bool) or not isinstance(counts, int) or counts < 0:
+                raise ValueError(
+                    f"params.by_date[{day}]: a headcount (a whole number >= 0) or 24 of them, "
+                    f"hour 0 first (got {counts!r})"
+                )
+        return self
+
+
+def _headcounts(counts: Any, where: str) -> None:
+    """Raise unless ``counts`` is a list of 24 whole numbers >= 0."""
+    if (
+        not isinstance(counts, list)
+        or len(counts) != 24
+        or any(isinstance(n, bool) or not isinstance(n, int) or n < 0 for n in counts)
+    ):
+        raise ValueError(f"{where}: 24 headcounts (whole numbers >= 0), hour 0 first (got {counts!r})")
+
+
+def _constant_staff() -> StaffingSpec:
+    return StaffingSpec(kind="constant")
+
+
+#: What a desk's ``staffing`` key says, for its description.
+_STAFFING = (
+    "The {who}'s headcount by date and hour: constant (the count above at every hour), "
+    "schedule (params by_hour: 24 headcounts; by_date: ISO date -> a headcount or 24; at "
+    "scale 1), or a researcher's module:Class (simcore.policies.staffing)."
+)
+
+
 class Gateway(FrozenModel):
     """The payment gateway: a queue with ``servers`` parallel authorisation slots."""
 
     servers: int = Field(2, ge=1, description="Authorisations processed in parallel.")
     service_time: Duration = Field(default_factory=lambda: exp_hours(30.0, "seconds"))
+    staffing: StaffingSpec = Field(
+        default_factory=_constant_staff, description=_STAFFING.format(who="gateway's servers")
+    )
 
 
 class Verification(FrozenModel):
@@ -173,6 +238,9 @@ class FraudScreening(FrozenModel):
     review_threshold: Share = Field(0.35, description="Scores at or above go to manual review.")
     decline_threshold: Share = Field(0.75, description="Scores at or above are cancelled outright.")
     analysts: int = Field(1, ge=1, description="Analysts staffing the manual review queue.")
+    staffing: StaffingSpec = Field(
+        default_factory=_constant_staff, description=_STAFFING.format(who="analysts")
+    )
     review_time: Duration = Field(
         default_factory=lambda: Lognormal(dist="lognormal", mean=30.0, sd=20.0, unit="minutes")
     )
@@ -237,6 +305,9 @@ class CustomerService(FrozenModel):
     """Customer-service agents who review disputes and decide those that escalate."""
 
     agents: int = Field(2, ge=1, description="Agents working disputes in parallel.")
+    staffing: StaffingSpec = Field(
+        default_factory=_constant_staff, description=_STAFFING.format(who="agents")
+    )
     review_time: Duration = Field(
         default_factory=lambda: Lognormal(dist="lognormal", mean=3.0, sd=2.0),
         description="Agent time for the initial review of a dispute.",
@@ -487,6 +558,65 @@ class Returns(FrozenModel):
     )
 
 
+#: The cancel reasons of the seller and the system (simcore.model.vocabulary's; a test holds the
+#: two equal): those a compensation may answer.
+CompensatedReason = Literal[
+    "out_of_stock",
+    "pricing_error",
+    "shipping_restriction",
+    "payment_failed",
+    "verification_timeout",
+    "fraud_suspected",
+    "prohibited_item",
+    "ship_deadline_missed",
+    "address_conflict",
+    "seller_suspended",
+]
+_COMPENSATED: tuple[str, ...] = CompensatedReason.__args__  # type: ignore[attr-defined]
+
+
+class CompensationSpec(PolicySpec):
+    """Compensation after a cancellation (``simcore.policies.compensation``): a coupon for the
+    buyer of a paid order the seller or the system cancelled, giving back some of the trust the
+    cancellation cost, at the platform's expense. Built-in kinds: ``none`` (the default) and
+    ``coupon`` (params ``usd`` >= 0 and ``share`` >= 0 of the order's amount, not both 0;
+    ``trust`` 0-1 given back; ``reasons``, a list of the seller's and system's cancel reasons,
+    all when unset)."""
+
+    KINDS: ClassVar[dict[str, frozenset[str]]] = {
+        "none": frozenset(),
+        "coupon": frozenset({"usd", "share", "trust", "reasons"}),
+    }
+    METHODS: ClassVar[tuple[str, ...]] = ("compensate",)
+
+    @model_validator(mode="after")
+    def _coupon_params(self) -> CompensationSpec:
+        if self.kind != "coupon":
+            return self
+        p = self.params
+        for name, top in (("usd", 1e6), ("share", 10.0), ("trust", 1.0)):
+            v = p.get(name, 0.0)
+            if isinstance(v, bool) or not isinstance(v, int | float) or not 0.0 <= v <= top:
+                raise ValueError(f"kind 'coupon': params.{name} must be a number in [0, {top:g}] (got {v!r})")
+        if not (p.get("usd", 0.0) > 0.0 or p.get("share", 0.0) > 0.0):
+            raise ValueError(
+                "kind 'coupon' needs params.usd or params.share above 0 (a coupon worth nothing)"
+            )
+        reasons = p.get("reasons")
+        if reasons is not None:
+            if not isinstance(reasons, list) or not reasons:
+                raise ValueError(
+                    f"kind 'coupon': params.reasons is a non-empty list of cancel reasons (got {reasons!r})"
+                )
+            unknown = [r for r in reasons if r not in _COMPENSATED]
+            if unknown:
+                raise ValueError(
+                    f"kind 'coupon': params.reasons {unknown!r}: not a seller's or the system's cancel "
+                    f"reason ({', '.join(_COMPENSATED)})"
+                )
+        return self
+
+
 class Platform(FrozenModel):
     """The platform referee: deadlines, screening and automatic rules."""
 
@@ -515,3 +645,12 @@ class Platform(FrozenModel):
     returns: Returns = Field(default_factory=Returns)
     seller_rating: SellerRating = Field(default_factory=SellerRating)
     penalties: Penalties = Field(default_factory=Penalties)
+    compensation: CompensationSpec = Field(
+        default_factory=lambda: CompensationSpec(kind="none"),
+        description=(
+            "What the platform gives the buyer of a paid order the seller or the system cancelled: "
+            "none, coupon (params usd, share of the amount, trust given back, reasons), or a "
+            "researcher's module:Class (simcore.policies.compensation). Assumption: no published "
+            "figure sizes a coupon's effect on trust."
+        ),
+    )

@@ -46,6 +46,12 @@ class PolicySpec(FrozenModel):
         ),
     )
 
+    @property
+    def label(self) -> str:
+        """The kind as errors name it: quoted, with the folder a researcher's module came from."""
+        where = f" (imported from {self.search_path})" if self.search_path else ""
+        return f"{self.kind!r}{where}"
+
     @model_validator(mode="before")
     @classmethod
     def _resolve(cls, data: Any, info: ValidationInfo) -> Any:
