@@ -17,6 +17,7 @@ import numpy as np
 
 from simcore.engine.proc import Proc, Unwatched
 from simcore.engine.samplers import Sampler, block_sampler, row_sampler, table_rows
+from simcore.errors import ScenarioError
 from simcore.model import draws
 from simcore.model.buyers import Population
 from simcore.model.context import RunContext, spec_sampler
@@ -52,7 +53,9 @@ from simcore.model.orderbook import OrderBook
 from simcore.model.reputation import Reputation
 from simcore.model.traits import SellerTraits
 from simcore.model.vocabulary import ACTIVITY, ACTOR, REASONS_BY_INITIATOR, SIGNAL_BIT
+from simcore.policies.visibility import visibility
 from simcore.scenario.distributions import DistSpec
+from simcore.scenario.schema import Scenario
 
 _BUYER_REASONS = REASONS_BY_INITIATOR["buyer"]
 _PLACED, _BUYER = ACTIVITY["placed"], ACTOR["buyer"]
@@ -103,6 +106,9 @@ class OrderDesk:
         self.reputation = reputation
         self.lifecycle = lifecycle
         self.neglect_p = traits.neglect_p
+        #: Per destination, per seller: hidden from that destination's buyers
+        #: (``platform.listing_visibility``); None when every listing is shown everywhere.
+        self.hidden_at = _hidden(scn, traits.blocked)
         cdf, last_sku = inventory.popularity_cdf, inventory.n_skus - 1
         sku_rng = ctx.generator("orders.sku")
         # Every candidate is drawn, so the next arrival's draws do not depend on stock.
@@ -253,7 +259,7 @@ class OrderDesk:
             return None
         if inv.next_due <= now:
             inv.settle(now)  # records as their drift leaves them by now
-        sku = self._listing(candidates, qty, after[AVOID] < self.avoid_share)
+        sku = self._listing(candidates, qty, after[AVOID] < self.avoid_share, dest)
         if sku < 0:
             self.rec.visit_lost(arrival, now, buyer, forgone=False)
             return None
@@ -354,7 +360,7 @@ class OrderDesk:
             now = env.now
             if inv.next_due <= now:
                 inv.settle(now)
-            sku = self._listing(candidates, qty, picky=False)
+            sku = self._listing(candidates, qty, False, dest)
             if sku < 0:
                 continue
             stolen = choice[STOLEN] < self.stolen_share
@@ -410,7 +416,7 @@ class OrderDesk:
         if inv.next_due <= now:
             inv.settle(now)
         sku, qty = o.sku, o.qty
-        if self._listing((sku,), qty, picky=False) < 0:
+        if self._listing((sku,), qty, False, o.dest) < 0:
             return  # gone meanwhile: the visit ends with the failed order
         card = not o.card
         amount = round(inv.price[sku] * qty, 2)
@@ -467,17 +473,19 @@ class OrderDesk:
         Unwatched(self.env, self.lifecycle(o))
         return o
 
-    def _listing(self, candidates: Sequence[int], qty: int, picky: bool) -> int:
+    def _listing(self, candidates: Sequence[int], qty: int, picky: bool, dest: int) -> int:
         """The first candidate listing the buyer can buy ``qty`` of, or -1 (a lost sale).
 
         Purchasable as the listing shows it (recorded less reserved, unless delisted), from an
         active seller (suspended sellers' listings are hidden) the buyer accepts (a ``picky``
-        buyer skips sellers rated under ``low_rating.below``). Ratings are read settled: the
-        buyer's :meth:`Reputation.buys` has settled the parcels due by now.
+        buyer skips sellers rated under ``low_rating.below``), shown to buyers in destination
+        ``dest`` (``platform.listing_visibility``). Ratings are read settled: the buyer's
+        :meth:`Reputation.buys` has settled the parcels due by now.
         """
         inv, standing = self.inv, self.reputation.standing
         active, rating, per = standing.active, standing.rating, inv.skus_per_seller
         delisted, recorded, reserved = inv.delisted, inv.recorded, inv.reserved
+        hidden = self.hidden_at  # None when every listing is shown everywhere (the default)
         for c in candidates:
             s = c // per  # a seller's catalog is a block of consecutive SKU ids
             if (
@@ -485,9 +493,37 @@ class OrderDesk:
                 and recorded[c] - reserved[c] >= qty
                 and active[s]
                 and not (picky and rating[s] < self.avoid_below)
+                and (hidden is None or not hidden[dest][s])
             ):
                 return c
         return -1
+
+
+def _hidden(scn: Scenario, blocked: list[list[bool]]) -> list[list[bool]] | None:
+    """The visibility policy's answer by destination then seller, or None when it shows all.
+
+    Raises:
+        ScenarioError: a researcher's policy answered something other than a boolean array of
+            the sellers-by-destinations shape.
+    """
+    spec = scn.platform.listing_visibility
+    policy = visibility(spec)
+    if getattr(policy, "show_all", False):
+        return None
+    routes = np.array(blocked, dtype=bool).reshape(len(blocked), len(scn.shipping.destinations))
+    try:
+        hidden = np.asarray(policy.hidden(routes.copy(), list(scn.shipping.destinations)))
+    except Exception as exc:  # a researcher's policy failing is bad input, not a crash of ours
+        raise ScenarioError(
+            f"platform.listing_visibility: kind {spec.label} raised {type(exc).__name__}: {exc}"
+        ) from None
+    if hidden.shape != routes.shape or hidden.dtype != bool:
+        raise ScenarioError(
+            f"platform.listing_visibility: kind {spec.label} answered an array of shape "
+            f"{hidden.shape} and dtype {hidden.dtype}; it answers booleans of shape {routes.shape} "
+            "(sellers by destinations)"
+        )
+    return hidden.T.tolist()
 
 
 def _rows(

@@ -109,3 +109,21 @@ class NegativeCoupon:
 
     def compensate(self, reason: str, amount: float) -> tuple[float, float]:
         return -1.0, 0.0
+
+
+class HideFromFirstDestination:
+    """Listing visibility: the first half of the sellers hidden from the first destination."""
+
+    def hidden(self, blocked, destinations):
+        import numpy as np
+
+        out = np.zeros_like(blocked, dtype=bool)
+        out[: len(out) // 2, 0] = True
+        return out
+
+
+class WrongShape:
+    """Listing visibility that answers one flag per seller, not per seller and destination."""
+
+    def hidden(self, blocked, destinations):
+        return blocked[:, 0]

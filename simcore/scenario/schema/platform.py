@@ -558,6 +558,15 @@ class Returns(FrozenModel):
     )
 
 
+class VisibilitySpec(PolicySpec):
+    """Listing visibility (``simcore.policies.visibility``): which sellers' listings buyers of
+    each destination see. Built-in kinds (no params): ``show_all`` (the default) and
+    ``hide_unshippable`` (a seller's listings hidden where it does not ship)."""
+
+    KINDS: ClassVar[dict[str, frozenset[str]]] = {"show_all": frozenset(), "hide_unshippable": frozenset()}
+    METHODS: ClassVar[tuple[str, ...]] = ("hidden",)
+
+
 #: The cancel reasons of the seller and the system (simcore.model.vocabulary's; a test holds the
 #: two equal): those a compensation may answer.
 CompensatedReason = Literal[
@@ -645,6 +654,14 @@ class Platform(FrozenModel):
     returns: Returns = Field(default_factory=Returns)
     seller_rating: SellerRating = Field(default_factory=SellerRating)
     penalties: Penalties = Field(default_factory=Penalties)
+    listing_visibility: VisibilitySpec = Field(
+        default_factory=lambda: VisibilitySpec(kind="show_all"),
+        description=(
+            "Which listings buyers see, by destination: show_all (sellers cancel what they cannot "
+            "ship, shipping_restriction), hide_unshippable (a seller's listings hidden where it does "
+            "not ship), or a researcher's module:Class (simcore.policies.visibility)."
+        ),
+    )
     compensation: CompensationSpec = Field(
         default_factory=lambda: CompensationSpec(kind="none"),
         description=(
