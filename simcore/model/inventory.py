@@ -28,10 +28,12 @@ import simpy
 
 from simcore.engine.proc import Proc, Unwatched
 from simcore.engine.samplers import BLOCK
+from simcore.errors import ScenarioError
 from simcore.model.context import RunContext
 from simcore.model.draws import RECEIPT_ERROR, RESTOCK_LEAD
 from simcore.model.prehistory import StockRules, prehistory, steady_stock
 from simcore.model.records import derive_rates, error_size_table
+from simcore.policies.stock import reorder_rule
 from simcore.scenario.scale import copies
 from simcore.scenario.schema import Scenario
 
@@ -144,6 +146,10 @@ class Inventory:
         self.recorded = array("q", recorded.astype(np.int64).tobytes())
         self.reserved = array("q", bytes(8 * n))  # units held by orders placed, not picked
         self.on_order = bytearray(n)  # 0/1 flags
+        #: Each seller's last full count (hour; before the start: as old as its records), and
+        #: the counts it made during the run.
+        self.counted_at = array("d", (-24.0 * self._record_age(count_phase, ctx)[::per]).tolist())
+        self.counts = array("q", [0]) * n_sellers
         for sku, _, _ in self.in_transit:
             self.on_order[sku] = 1
         self.delisted = bytearray(n)
@@ -353,6 +359,8 @@ class Inventory:
 
     def count(self, seller: int, now: float) -> None:
         """A seller's full count: records reset to physical stock (Fleisch & Tellkamp)."""
+        self.counted_at[seller] = now
+        self.counts[seller] += 1
         lo = seller * self.skus_per_seller
         hi = lo + self.skus_per_seller
         if self.next_due <= now:
@@ -395,15 +403,35 @@ def start_typo_share(scn: Scenario) -> float:
 
 
 def stock_policy(ctx: RunContext, units_per_day: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Each SKU's reorder point and quantity (units): its expected demand times the strategy's
-    days of cover, at least the strategy's floors. Without low-stock alerts the seller reorders
-    only when a listing shows nothing left (point 0)."""
+    """Each SKU's reorder point and quantity (units), as the reorder rule
+    (``sellers.strategy.reorder_rule``, :mod:`simcore.policies.stock`) sets them from its
+    expected demand. Without low-stock alerts the seller reorders only when a listing shows
+    nothing left (point 0).
+
+    Raises:
+        ScenarioError: a researcher's rule answered something other than two arrays of whole
+            units, one per SKU (points >= 0, quantities >= 1).
+    """
     s = ctx.scn.sellers.strategy
-    point = np.maximum(np.ceil(units_per_day * s.reorder_point_days), s.reorder_point).astype(np.int64)
+    spec = s.reorder_rule
+    try:
+        point, quantity = (np.asarray(a) for a in reorder_rule(s).levels(units_per_day.copy()))
+    except Exception as exc:  # a researcher's rule failing is bad input, not a crash of ours
+        raise ScenarioError(
+            f"sellers.strategy.reorder_rule: kind {spec.label} raised {type(exc).__name__}: {exc}"
+        ) from None
+    n = len(units_per_day)
+    for name, levels, low in (("points", point, 0), ("quantities", quantity, 1)):
+        if levels.shape != (n,) or levels.dtype.kind not in "iu" or (n and int(levels.min()) < low):
+            raise ScenarioError(
+                f"sellers.strategy.reorder_rule: kind {spec.label} answered {name} of shape "
+                f"{levels.shape} and dtype {levels.dtype}; it answers {n} whole numbers >= {low}, "
+                "one per SKU"
+            )
+    point, quantity = point.astype(np.int64), quantity.astype(np.int64)
     if not s.low_stock_alert:
         point = np.zeros_like(point)
-    quantity = np.maximum(np.ceil(units_per_day * s.reorder_quantity_days), s.reorder_quantity)
-    return point, quantity.astype(np.int64)
+    return point, quantity
 
 
 def _no_events() -> tuple[float, int, int]:

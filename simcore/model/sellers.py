@@ -31,6 +31,7 @@ import math
 import numpy as np
 
 from simcore.engine.proc import Proc
+from simcore.errors import ScenarioError
 from simcore.model.capacity import DailySlots, closed_days, extended, reopened
 from simcore.model.context import RunContext
 from simcore.model.disputes import DisputeDesk
@@ -58,6 +59,7 @@ from simcore.model.parcels import Parcels
 from simcore.model.pricing import Costs
 from simcore.model.traits import SellerTraits
 from simcore.model.vocabulary import ACTIVITY, ACTOR, RETURN_PAYERS, State
+from simcore.policies.stock import count_trigger
 
 _PROCESSING, _SELLER = ACTIVITY["seller_processing"], ACTOR["seller"]
 
@@ -123,6 +125,12 @@ class SellerDesk:
         self.ignored_payer = RETURN_PAYERS.index(r.ignored_request_payer)
         self.placed_at = ctx.rec.orders["placed_at"]
         self.quote_exponent = scn.shipping.quote_quantity_exponent
+        # A count after a stock-out (simcore.policies.stock): None when counts are periodic only.
+        trigger = count_trigger(s.strategy)
+        self.count_after_stockout = (
+            None if getattr(trigger, "periodic", False) else trigger.count_after_stockout
+        )
+        self.trigger_kind = s.strategy.count_trigger.label
         # Capacity and the calendar (simcore.model.capacity): None / empty when unlimited.
         holidays = s.holidays
         self.closed = closed_days([(h.start, h.days) for h in holidays], scn.start)
@@ -181,6 +189,25 @@ class SellerDesk:
             return "out_of_stock"
         return None
 
+    def _count_after_stockout(self, seller: int, now: float) -> None:
+        """``seller`` found a SKU short: it counts all its stock now if the trigger says so."""
+        assert self.count_after_stockout is not None
+        days = (now - self.inv.counted_at[seller]) / 24.0
+        try:
+            count = self.count_after_stockout(days)
+        except Exception as exc:  # a researcher's policy failing is bad input, not a crash of ours
+            raise ScenarioError(
+                f"sellers.strategy.count_trigger: kind {self.trigger_kind} raised "
+                f"{type(exc).__name__}: {exc} (days since the count {days:.6g})"
+            ) from None
+        if not isinstance(count, bool | np.bool_):
+            raise ScenarioError(
+                f"sellers.strategy.count_trigger: kind {self.trigger_kind} answered {count!r}; "
+                "count_after_stockout answers True or False"
+            )
+        if count:
+            self.restocker.count(seller)
+
     def _cover(self, o: Order, true: str) -> str:
         """The reason stated when the seller will not ship ``o`` for ``true``. Any seller may ask
         the buyer to cancel instead (``ask_buyer_to_cancel_share``: the buyer's cancellation,
@@ -224,6 +251,8 @@ class SellerDesk:
         if problem is not None:
             book.cancel(o, self._cover(o, problem), problem)
             self.restocker.check(o.sku, d)
+            if problem == "out_of_stock" and self.count_after_stockout is not None:
+                self._count_after_stockout(o.seller, now)
             return
         inv.pick(o.sku, o.qty, now, d[RECORD_ERROR])
         book.release_stock(o)

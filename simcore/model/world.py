@@ -89,6 +89,7 @@ class RunRecord:
         seller_accuracy: Each seller's long-run record accuracy under the reference counts.
         standing: The sellers' final ratings and their warnings and suspensions.
         churned_at: The hour each legitimate buyer churned (NaN if never), by buyer id.
+        stock_counts: Full stock counts each seller made during the run, by seller id.
     """
 
     scenario: Scenario
@@ -100,6 +101,7 @@ class RunRecord:
     seller_accuracy: np.ndarray
     standing: SellerStanding
     churned_at: np.ndarray
+    stock_counts: np.ndarray
 
 
 def build(ctx: RunContext) -> Parts:
@@ -331,6 +333,7 @@ class World:
             seller_accuracy=parts.inventory.seller_accuracy,
             standing=parts.standing,
             churned_at=as_numpy(parts.trust.churned_at),
+            stock_counts=np.frombuffer(parts.inventory.counts, dtype=np.int64).copy(),
         )
         # Keep only what collection reads. The environment with the processes and orders still
         # in flight, the desks, and the stock and buyer tables go: a 30-day run ends with most

@@ -171,6 +171,7 @@ def sellers_frame(record: RunRecord, orders: pd.DataFrame) -> pd.DataFrame:
             "dishonest": np.asarray(record.traits.dishonest, dtype=bool),
             "unreliable": np.asarray(record.traits.unreliable, dtype=bool),
             "record_accuracy": record.seller_accuracy,
+            "stock_counts": record.stock_counts,
             "rating": np.asarray(st.rating, dtype=float),
             "orders": volume,
             "size_quartile": 1 + (4 * rank) // max(n, 1),

@@ -300,6 +300,7 @@ def test_every_buyers_trust_matches_the_ledger_of_their_orders(n):
         seller_accuracy=parts.inventory.seller_accuracy,
         standing=parts.standing,
         churned_at=as_numpy(parts.trust.churned_at),
+        stock_counts=np.frombuffer(parts.inventory.counts, dtype=np.int64).copy(),
     )
     o = collect(record).orders
     assert (o["status"] != "open").all()

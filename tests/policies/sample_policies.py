@@ -127,3 +127,30 @@ class WrongShape:
 
     def hidden(self, blocked, destinations):
         return blocked[:, 0]
+
+
+class TwoWeeksNoFloor:
+    """Reorder rule: two weeks of demand at the point, a month's per order, no floors."""
+
+    def levels(self, units_per_day):
+        import numpy as np
+
+        return np.ceil(units_per_day * 14).astype(int), np.maximum(np.ceil(units_per_day * 30), 1).astype(int)
+
+
+class FloatLevels:
+    """Reorder rule answering fractional units."""
+
+    def levels(self, units_per_day):
+        return units_per_day * 10, units_per_day * 30
+
+
+class CountsEveryOtherStockout:
+    """Count trigger: a count after every second stock-out a seller finds."""
+
+    def __init__(self):
+        self.seen = 0
+
+    def count_after_stockout(self, days_since_count):
+        self.seen += 1
+        return self.seen % 2 == 0

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, ClassVar
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from simcore.scenario.distributions import Duration, Gamma, Lognormal
 from simcore.scenario.schema.common import (
@@ -16,6 +16,55 @@ from simcore.scenario.schema.common import (
     Share,
     exp_hours,
 )
+from simcore.scenario.schema.policy import PolicySpec
+
+
+class ReorderRuleSpec(PolicySpec):
+    """The sellers' reorder rule (``simcore.policies.stock``): each SKU's reorder point and
+    quantity from its expected demand. Built-in kinds: ``days_of_cover`` (the strategy's
+    ``reorder_point_days``, ``reorder_quantity_days``, ``reorder_point``, ``reorder_quantity``:
+    the default) and ``fixed`` (params ``point`` >= 0 and ``quantity`` >= 1 units, every SKU
+    alike)."""
+
+    KINDS: ClassVar[dict[str, frozenset[str]]] = {
+        "days_of_cover": frozenset(),
+        "fixed": frozenset({"point", "quantity"}),
+    }
+    METHODS: ClassVar[tuple[str, ...]] = ("levels",)
+
+    @model_validator(mode="after")
+    def _fixed_params(self) -> ReorderRuleSpec:
+        if self.kind != "fixed":
+            return self
+        for name, low in (("point", 0), ("quantity", 1)):
+            v = self.params.get(name)
+            if isinstance(v, bool) or not isinstance(v, int) or not low <= v <= 10**9:
+                raise ValueError(f"kind 'fixed' needs params.{name}, whole units in [{low}, 1e9] (got {v!r})")
+        return self
+
+
+class CountTriggerSpec(PolicySpec):
+    """What triggers a seller's stock count besides the schedule (``simcore.policies.stock``).
+    Built-in kinds: ``periodic`` (the schedule only: the default) and ``after_stockout`` (also a
+    count when the seller finds a SKU short of an order, unless it counted within param
+    ``min_gap_days``, default 7)."""
+
+    KINDS: ClassVar[dict[str, frozenset[str]]] = {
+        "periodic": frozenset(),
+        "after_stockout": frozenset({"min_gap_days"}),
+    }
+    METHODS: ClassVar[tuple[str, ...]] = ("count_after_stockout",)
+
+    @model_validator(mode="after")
+    def _gap(self) -> CountTriggerSpec:
+        v = self.params.get("min_gap_days", 7.0)
+        if self.kind == "after_stockout" and (
+            isinstance(v, bool) or not isinstance(v, int | float) or not 0.0 <= v <= 3650.0
+        ):
+            raise ValueError(
+                f"kind 'after_stockout': params.min_gap_days must be days in [0, 3650] (got {v!r})"
+            )
+        return self
 
 
 class SellerStrategy(FrozenModel):
@@ -53,6 +102,22 @@ class SellerStrategy(FrozenModel):
     )
     repricing_interval_days: IntervalDays = Field(
         14.0, description="Sellers re-set prices to the exchange rate this often (at most hourly)."
+    )
+    reorder_rule: ReorderRuleSpec = Field(
+        default_factory=lambda: ReorderRuleSpec(kind="days_of_cover"),
+        description=(
+            "Each SKU's reorder point and quantity: days_of_cover (the four keys above), fixed "
+            "(params point, quantity: units, every SKU alike), or a researcher's module:Class "
+            "(simcore.policies.stock)."
+        ),
+    )
+    count_trigger: CountTriggerSpec = Field(
+        default_factory=lambda: CountTriggerSpec(kind="periodic"),
+        description=(
+            "What triggers a stock count besides sync_interval_days: periodic (nothing), "
+            "after_stockout (a count when a SKU is found short, unless one within params "
+            "min_gap_days), or a researcher's module:Class (simcore.policies.stock)."
+        ),
     )
 
 
