@@ -14,8 +14,9 @@ class Population:
     """Buyer accounts: legitimate buyers ``0..n_legit-1``, then fraudulent accounts.
 
     Destinations are drawn by ``shipping.destinations`` weights. Fraudsters share devices in
-    rings of ``ring_size`` (the "many orders from one IP/device" signal); every legitimate buyer
-    has a device of their own. Stream: ``buyers.population``.
+    rings of ``ring_size`` (the "many orders from one IP/device" signal); legitimate buyers share
+    one in groups of ``buyers.buyers_per_device`` (1: a device each). Stream:
+    ``buyers.population``.
     """
 
     def __init__(self, ctx: RunContext):
@@ -33,8 +34,12 @@ class Population:
         verified[n_legit:] = rng.random(n_fraud) < b.fraud.verified_share
         self.verified = bytearray(verified.astype(np.uint8).tobytes())  # 0/1 flags
         self.ring_size = b.fraud.ring_size
+        self.per_device = b.buyers_per_device
 
     def device(self, buyer: int) -> int:
-        """The device (or IP) ``buyer`` orders from: their own, or their fraud ring's."""
+        """The device (or IP) ``buyer`` orders from: their own or their group's (legitimate
+        buyers' ids below ``n_legit``), or their fraud ring's (from ``n_legit``)."""
         n = self.n_legit
-        return buyer if buyer < n else n + (buyer - n) // self.ring_size
+        if buyer < n:
+            return buyer if self.per_device == 1 else buyer // self.per_device
+        return n + (buyer - n) // self.ring_size

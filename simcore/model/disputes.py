@@ -40,6 +40,7 @@ from simcore.model.draws import (
     INTERVENTION_DELAY,
     INTERVENTION_TIME,
     LATE_DISPUTE,
+    LATE_OPEN_DELAY,
     MERIT,
     OPEN_DELAY,
     PARTIAL_ACCEPT,
@@ -185,9 +186,10 @@ class DisputeDesk:
             yield env.timeout(patience - env.now)
             if o.refund_due is not None:
                 self._lose_trust(o, tcfg.refund_late_loss, d[CHURN_LATE])
-                # The patience itself is the buyer's delay: the dispute opens at once.
+                # The patience is the buyer's delay; platform.disputes.refund_late_open_delay
+                # (0 by default) any more.
                 if not o.disputed and d[LATE_DISPUTE] < prop.refund_late:
-                    Unwatched(env, self.open_later(o, "refund_late", 0.0))
+                    Unwatched(env, self.open_later(o, "refund_late", d[LATE_OPEN_DELAY]))
                     return
         if amount < o.amount:
             if o.refund_due is not None:

@@ -161,7 +161,7 @@ N_AFTER = 32
 #: follow a dispute of the cancellation); the agent's review, the evidence gathering and the
 #: agent's decision; a fraudulent payment's chargeback after the payment; the bank's release of
 #: a cancelled card payment's hold (business days); the buyer's new order after a failed payment;
-#: a return's way back.
+#: a return's way back; a late refund's dispute after the buyer's patience.
 (
     CANCEL_REQUEST_TIME,
     CANCEL_RESPONSE_TIME,
@@ -185,7 +185,8 @@ N_AFTER = 32
     BANK_HOLD_BDAYS,
     PAY_REORDER_TIME,
     RETURN_TIME,
-) = range(N_AFTER, N_AFTER + 22)
+    LATE_OPEN_DELAY,
+) = range(N_AFTER, N_AFTER + 23)
 
 
 def _not_delivered_wait(s: Scenario) -> DistSpec:
@@ -220,9 +221,10 @@ AFTER_TIMES = (
     Durations("payment.bank_hold_bdays", lambda s: s.payment.bank_hold_release_bdays, unit="days"),
     Durations("buyers.payment_failure_reorder_time", lambda s: s.buyers.payment_failure_reorder_time),
     Durations("returns.transit_time", lambda s: s.platform.returns.transit_time),
+    Durations("disputes.refund_late_open_delay", lambda s: s.platform.disputes.refund_late_open_delay),
 )
 #: Numbers in the aftermath row.
-AFTER_WIDTH = RETURN_TIME + 1
+AFTER_WIDTH = LATE_OPEN_DELAY + 1
 
 # ---- orders.repayment: the payment row of a buyer's new order after a failed payment, keyed by
 # the arrival's id (simcore.engine.streams.Streams.keyed): drawn only for the few arrivals that

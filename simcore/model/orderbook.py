@@ -26,7 +26,6 @@ from simcore.model.vocabulary import (
     INITIATOR_OF_REASON,
     PAYMENT_REASONS,
     REASON,
-    SELLER_RESPONSIBLE,
     STATUS_CANCELLED,
     STATUS_COMPLETED,
     STATUS_REFUNDED,
@@ -82,6 +81,8 @@ class OrderBook:
         # Unshipped orders of each seller by id (cancelled if the seller is suspended).
         self.open: list[dict[int, Order]] = [{} for _ in range(ctx.scn.sellers.count)]
         self.payment_loss = ctx.scn.buyers.trust.payment_failure_loss
+        #: The reasons held against the seller (``platform.penalties.seller_responsible``).
+        self.seller_responsible = frozenset(ctx.scn.platform.penalties.seller_responsible)
         #: Called with an order that failed payment or verification: the buyer may order again
         #: (:meth:`simcore.model.placement.OrderDesk.order_again`, wired once both exist).
         self.after_payment_trouble: Callable[[Order], None] | None = None
@@ -154,7 +155,7 @@ class OrderBook:
         rec.event(now, oid, ACTIVITY["cancelled"], _ACTOR_OF_INITIATOR[initiator])
         self.release_stock(o)
         del self.open[o.seller][oid]
-        if reason in SELLER_RESPONSIBLE:
+        if reason in self.seller_responsible:
             self.reputation.seller_cancelled(o.seller, now, reason)
         refund = self.refunds.schedule(o) if o.paid else None
         if not o.paid and o.authorised and o.card:  # funds held, never taken: the bank lets go

@@ -155,6 +155,7 @@ class OrderDesk:
         f = b.fraud
         self.fraud_rate, self.card_share = b.fraud_rate, b.card_share
         self.stolen_share, self.fraud_multiplier = f.stolen_card_share, f.amount_multiplier
+        self.fraud_card_share, self.fraud_cancel_share = f.card_share, f.cancel_share
         self.address_conflict_rate = scn.platform.address_conflict.rate
         # A new order after a failed payment: its payment row is drawn for its visit alone.
         self.reorder_share = b.payment_failure_reorder_share
@@ -221,6 +222,11 @@ class OrderDesk:
             mask |= _NEW_DEVICE
         return mask
 
+    def _fraud_cancel(self, u: float) -> str | None:
+        """A fraudster's cancel intention from the order's uniform ``u``: ``change_of_mind``
+        with ``buyers.fraud.cancel_share``, else none."""
+        return "change_of_mind" if u < self.fraud_cancel_share else None
+
     def _cancel_intention(self, u: float) -> str | None:
         """The reason a legitimate buyer will ask to cancel for (``u`` uniform), or None."""
         for reason, edge in zip(_BUYER_REASONS, self.cancel_cum, strict=True):
@@ -263,8 +269,11 @@ class OrderDesk:
         if sku < 0:
             self.rec.visit_lost(arrival, now, buyer, forgone=False)
             return None
-        card = is_fraud or choice[CARD] < self.card_share  # fraudsters pay by card
-        stolen = is_fraud and choice[STOLEN] < self.stolen_share
+        if is_fraud:  # by card (stolen or not), else a taken-over account's wallet
+            card = choice[CARD] < self.fraud_card_share
+            stolen = card and choice[STOLEN] < self.stolen_share
+        else:
+            card, stolen = choice[CARD] < self.card_share, False
         price = inv.price[sku]
         # Prices are whole cents already (Inventory._list_prices): one unit at its price needs
         # no rounding, and round(x, 2) costs ~0.2 us (a correctly rounded decimal conversion).
@@ -312,8 +321,10 @@ class OrderDesk:
             card=card,
             verified=verified,
             signals=signals,
-            cancel_reason=None
-            if is_fraud or u_cancel >= self.cancel_cum[-1]
+            cancel_reason=self._fraud_cancel(u_cancel)
+            if is_fraud
+            else None
+            if u_cancel >= self.cancel_cum[-1]
             else self._cancel_intention(u_cancel),
             address_conflict=choice[ADDRESS] < self.address_conflict_rate,
             neglected=choice[NEGLECT] < self.neglect_p[seller],
@@ -363,7 +374,8 @@ class OrderDesk:
             sku = self._listing(candidates, qty, False, dest)
             if sku < 0:
                 continue
-            stolen = choice[STOLEN] < self.stolen_share
+            card = choice[CARD] < self.fraud_card_share
+            stolen = card and choice[STOLEN] < self.stolen_share
             amount = round(inv.price[sku] * qty * self.fraud_multiplier, 2)
             seller = sku // inv.skus_per_seller
             verified = bool(pop.verified[buyer])
@@ -381,10 +393,10 @@ class OrderDesk:
                 amount=amount,
                 is_fraud=True,
                 stolen_card=stolen,
-                card=True,
+                card=card,
                 verified=verified,
                 signals=signals,
-                cancel_reason=None,
+                cancel_reason=self._fraud_cancel(choice[CANCEL]),
                 address_conflict=choice[ADDRESS] < self.address_conflict_rate,
                 neglected=choice[NEGLECT] < self.neglect_p[seller],
                 screen_draws=choice[SCREEN],

@@ -23,7 +23,7 @@ from simcore.model.vocabulary import PRICING_CAUSE
 
 
 class Costs:
-    """The exchange rate and each seller's supplier cost index, now and at the seller's last
+    """The exchange rates and each seller's supplier cost index, now and at the seller's last
     repricing.
 
     Streams: ``fx.walk`` (the rate's daily steps), ``sellers.supplier_costs`` (when a supplier
@@ -40,7 +40,11 @@ class Costs:
         n = ctx.scn.sellers.count
         self.env = ctx.env
         self.inv = inventory
-        self.rate = 1.0
+        # One rate per currency sellers buy in (sellers.pricing.fx_currencies; seller s buys in
+        # currency s mod their count), each its own walk.
+        n_fx = p.fx_currencies
+        self.rates: list[float] = [1.0] * n_fx
+        self.currency = [s % n_fx for s in range(n)]
         self.ref: list[float] = [1.0] * n  # the rate at each seller's last repricing
         self.cost: list[float] = [1.0] * n  # each seller's supplier cost index
         self.cost_ref: list[float] = [1.0] * n  # ... at its last repricing
@@ -54,7 +58,9 @@ class Costs:
 
     def profit(self, sku: int, seller: int) -> float:
         """The margin (a share of cost) a sale of ``sku`` earns now."""
-        drift = self.rate / self.ref[seller] * self.cost_ref[seller] / self.cost[seller]
+        drift = (
+            self.rates[self.currency[seller]] / self.ref[seller] * self.cost_ref[seller] / self.cost[seller]
+        )
         return (1.0 + self.inv.margin[sku]) * drift - 1.0
 
     def cause(self, sku: int, seller: int) -> int:
@@ -63,22 +69,29 @@ class Costs:
         margin more."""
         if self.inv.margin[sku] < 0.0:
             return PRICING_CAUSE["typo"]
-        fx = math.log(self.ref[seller] / self.rate)
+        fx = math.log(self.ref[seller] / self.rates[self.currency[seller]])
         supplier = math.log(self.cost[seller] / self.cost_ref[seller])
         return PRICING_CAUSE["exchange_rate" if fx >= supplier else "supplier_cost"]
 
     def reprice(self, seller: int) -> None:
         """``seller`` re-sets the catalog's prices to today's rate and costs, fixing any typo."""
-        self.ref[seller] = self.rate
+        self.ref[seller] = self.rates[self.currency[seller]]
         self.cost_ref[seller] = self.cost[seller]
         self.inv.reset_margins(seller)
 
+    @property
+    def rate(self) -> float:
+        """The first currency's exchange rate (the only one unless ``fx_currencies`` > 1)."""
+        return self.rates[0]
+
     def walk(self) -> Proc[None]:
-        """Process: the rate takes a lognormal step each day (mean 1)."""
-        v, normal = self.volatility, self._normal
+        """Process: each currency's rate takes a lognormal step each day (mean 1), independent
+        of the others' (the day's normals in currency order)."""
+        v, normal, rates = self.volatility, self._normal, self.rates
         while True:
             yield self.env.timeout(24.0)
-            self.rate *= float(np.exp(v * normal() - v**2 / 2.0))
+            for c in range(len(rates)):
+                rates[c] *= float(np.exp(v * normal() - v**2 / 2.0))
 
     def supplier_rises(self) -> Proc[None]:
         """Process: now and then a seller's supplier raises its costs (Poisson, exponential

@@ -17,12 +17,8 @@ from collections.abc import Iterator
 import numpy as np
 
 from simcore.errors import ScenarioError
-from simcore.model.vocabulary import SELLER_RESPONSIBLE
 from simcore.policies.penalties import LEVELS, PenaltyRule, penalty_rule
 from simcore.scenario.schema import Penalties, SellerRating
-
-#: Seller-responsible reasons in a fixed order (the penalty rule's ``by_reason``).
-_REASONS = tuple(sorted(SELLER_RESPONSIBLE))
 
 
 class SellerStanding:
@@ -52,7 +48,10 @@ class SellerStanding:
         self.cleared = _Rolling(n_sellers)
         self.cancelled = _Rolling(n_sellers)
         self.rulings = _Rolling(n_sellers)
-        self.by_reason = {r: _Rolling(n_sellers) for r in _REASONS}
+        # Seller-responsible reasons in a fixed order (the penalty rule's ``by_reason``).
+        self.by_reason: dict[str, _Rolling] = {
+            r: _Rolling(n_sellers) for r in sorted(penalties.seller_responsible)
+        }
         self.warned_at = array("d", [math.nan]) * n_sellers
         self.suspended_until = array("d", [0.0]) * n_sellers
         self.suspended_count = 0  # sellers suspended right now

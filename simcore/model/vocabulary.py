@@ -82,7 +82,8 @@ PAYMENT_REASONS: tuple[str, ...] = ("payment_failed", "verification_timeout")
 REASONS: tuple[str, ...] = ("",) + tuple(r for rs in REASONS_BY_INITIATOR.values() for r in rs)
 REASON = {name: i for i, name in enumerate(REASONS)}
 INITIATOR_OF_REASON = {r: ini for ini, rs in REASONS_BY_INITIATOR.items() for r in rs}
-#: Cancel reasons the platform holds against the seller (its rating and penalties).
+#: Cancel reasons the platform may hold against the seller (its rating and penalties):
+#: ``platform.penalties.seller_responsible`` says which, all of these by default.
 SELLER_RESPONSIBLE = frozenset(
     {"out_of_stock", "pricing_error", "shipping_restriction", "ship_deadline_missed"}
 )

@@ -18,7 +18,7 @@ from simcore.engine.calendar import Calendar
 from simcore.engine.columns import SparseColumn, as_numpy
 from simcore.model.columns import ORDER_COLUMNS, SIGNAL_MASK, Column
 from simcore.model.recorder import Recorder
-from simcore.model.vocabulary import ACTIVITIES, ACTORS, INITIATORS, SELLER_RESPONSIBLE, SIGNAL_BIT
+from simcore.model.vocabulary import ACTIVITIES, ACTORS, INITIATORS, SIGNAL_BIT
 from simcore.model.world import RunRecord
 from simcore.results.kpis import ruled_against_seller
 from simcore.results.ledger import money_ledger
@@ -176,7 +176,7 @@ def sellers_frame(record: RunRecord, orders: pd.DataFrame) -> pd.DataFrame:
             "orders": volume,
             "size_quartile": 1 + (4 * rank) // max(n, 1),
             "cleared": count(orders["cleared_at"].notna()),
-            "seller_cancellations": count(reason.isin(sorted(SELLER_RESPONSIBLE))),
+            "seller_cancellations": count(reason.isin(record.scenario.platform.penalties.seller_responsible)),
             "suspension_cancellations": count(reason == "seller_suspended"),
             "disputes": count(disputed),
             "disputes_escalated": count(orders["dispute_escalated_at"].notna()),

@@ -15,9 +15,11 @@ cooldown_days)``. Definitions the calibration bands depend on:
   ``gmv_completed``: value of completed orders not charged back.
 - ``chargeback_rate``: chargebacks / orders paid by card (the card networks' ratio, of
   chargebacks to sales); ``fraud_loss_usd``: the amount and fee of every chargeback (the goods
-  went to the fraudster); ``false_decline_usd``: value of legitimate orders declined as fraud;
-  ``fraud_cost_usd``: fraud loss + ``sellers.pricing.margin_mean`` x false declines + the
-  analysts' cost over the window (``platform.fraud.analyst_cost_per_hour`` per analyst).
+  went to the fraudster), plus ``wallet_fraud_usd``, fraud paid from a taken-over wallet that
+  shipped and was not refunded (``buyers.fraud.card_share`` < 1: no chargeback follows);
+  ``false_decline_usd``: value of legitimate orders declined as fraud; ``fraud_cost_usd``:
+  fraud loss + ``sellers.pricing.margin_mean`` x false declines + the analysts' cost over the
+  window (``platform.fraud.analyst_cost_per_hour`` x the review desk's staffed hours).
 - ``dispute_rate``: orders disputed / orders; ``dispute_outcomes``: shares of resolved disputes;
   ``dispute_resolution_days``: opened to resolved, in days. ``platform_metrics`` are the three
   seller metrics a platform watches, over all orders: dispute rate, arbitration-filing rate
@@ -71,6 +73,7 @@ _KPI_COLUMNS = (
     "payment_method",
     "paid_at",
     "charged_back_at",
+    "shipped_at",
     "bank_hold_release_bdays",
     "return_shipping_usd",
     "coupon_usd",
@@ -285,8 +288,12 @@ def _money_kpis(
     if costs.liability == "seller":
         lost += amount[delivered & charged].sum()
     declined = float(amount[legit & (w["cancel_reason"] == "fraud_suspected").to_numpy()].sum())
-    fraud_loss = chargebacks_usd + fees
     card = (w["payment_method"] == "card").to_numpy()
+    # Fraud paid from a taken-over account's wallet has no chargeback: the goods that shipped
+    # (and were not refunded) are the loss.
+    wallet_fraud = fraud & ~card & w["shipped_at"].notna().to_numpy() & ~cancelled & ~refunded
+    wallet_fraud_usd = float(amount[wallet_fraud].sum())
+    fraud_loss = chargebacks_usd + fees + wallet_fraud_usd
     bought_again = np.isin(w["arrival_id"].to_numpy(), paid_visits)
     return {
         "seller_revenue_lost": round(float(lost), 2),
@@ -296,6 +303,7 @@ def _money_kpis(
         "chargeback_rate": _ratio(int(charged.sum()), int((card & paid).sum())),
         "chargebacks_usd": round(chargebacks_usd, 2),
         "chargeback_fees_usd": round(fees, 2),
+        "wallet_fraud_usd": round(wallet_fraud_usd, 2),
         "fraud_loss_usd": round(fraud_loss, 2),
         "false_decline_usd": round(declined, 2),
         "fraud_review_cost_usd": round(costs.review_usd, 2),

@@ -178,7 +178,18 @@ KPIS: tuple[Kpi, ...] = (
     ),
     Kpi("chargebacks_usd", "USD", "lower", "amounts charged back"),
     Kpi("chargeback_fees_usd", "USD", "lower", "fees paid on chargebacks (payment.chargebacks.fee_usd each)"),
-    Kpi("fraud_loss_usd", "USD", "lower", "fraud that shipped: the amounts charged back plus their fees"),
+    Kpi(
+        "wallet_fraud_usd",
+        "USD",
+        "lower",
+        "fraud paid from a taken-over account's wallet that shipped and was not refunded (no chargeback)",
+    ),
+    Kpi(
+        "fraud_loss_usd",
+        "USD",
+        "lower",
+        "fraud that shipped: the amounts charged back plus their fees, plus wallet_fraud_usd",
+    ),
     Kpi("false_decline_usd", "USD", "lower", "value of legitimate orders cancelled as fraud_suspected"),
     Kpi(
         "fraud_review_cost_usd",

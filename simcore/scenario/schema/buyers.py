@@ -103,6 +103,20 @@ class Fraudsters(FrozenModel):
     new_device_share: Share = Field(
         0.6, description="Fraud orders from a device the account had not used before."
     )
+    card_share: Share = Field(
+        1.0,
+        description=(
+            "Fraud orders paid by card (stolen or not); the rest from a taken-over account's "
+            "wallet: no chargeback follows, and the goods shipped are the fraud's loss."
+        ),
+    )
+    cancel_share: Share = Field(
+        0.0,
+        description=(
+            "Fraud orders whose fraudster asks to cancel (change_of_mind) before shipment, as a "
+            "legitimate buyer's request; 0: fraudsters never cancel."
+        ),
+    )
 
 
 class Trust(FrozenModel):
@@ -176,6 +190,16 @@ class Buyers(FrozenModel):
     )
     new_device_share: Share = Field(
         0.1, description="Legitimate orders from a device the account had not used before."
+    )
+    buyers_per_device: int = Field(
+        1,
+        ge=1,
+        le=10**6,
+        description=(
+            "Legitimate buyers sharing one device or IP address (a household, an office, a "
+            "carrier's shared address): their orders count together in the velocity signal; 1: "
+            "a device each."
+        ),
     )
     item_price_usd: Lognormal = Field(
         default_factory=lambda: Lognormal(dist="lognormal", mean=18.0, sd=22.0),

@@ -7,7 +7,7 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from simcore.scenario.distributions import Duration, Lognormal, Triangular, Uniform
+from simcore.scenario.distributions import Constant, Duration, Lognormal, Triangular, Uniform
 from simcore.scenario.schema.common import (
     FrozenModel,
     LogOdds,
@@ -370,6 +370,13 @@ class Disputes(FrozenModel):
     open_delay: Duration = Field(
         default_factory=lambda: exp_hours(2.0, "days"), description="Trouble noticed to dispute opened."
     )
+    refund_late_open_delay: Duration = Field(
+        default_factory=lambda: Constant(dist="constant", value=0.0, unit="hours"),
+        description=(
+            "From a buyer's patience with a late refund running out to the dispute (0: at once; "
+            "the patience is the buyer's own delay)."
+        ),
+    )
     # A number (every buyer waits as long) or a duration in days (buyers differ). Disputes can
     # open from about day 11 after shipment (CALIBRATION, AliExpress seller guides).
     not_delivered_after_days: PositiveFloat | Duration = Field(
@@ -499,6 +506,14 @@ class Penalties(FrozenModel):
         2, ge=1, description="Disputes ruled against the seller that draw a warning (rule counts)."
     )
     suspend_rulings: int = Field(4, ge=1, description="Rulings that suspend a warned seller (rule counts).")
+    seller_responsible: tuple[SellerReason, ...] = Field(
+        ("out_of_stock", "pricing_error", "shipping_restriction", "ship_deadline_missed"),
+        description=(
+            "The cancel reasons held against the seller: counted in its cancellation rate and by "
+            "reason, and lowering its rating (out_of_stock, pricing_error, shipping_restriction, "
+            "ship_deadline_missed; AliExpress's and Amazon's seller-fault cancellations)."
+        ),
+    )
     reason_lines: dict[SellerReason, ReasonLines] = Field(
         default_factory=dict,
         description=(
@@ -529,6 +544,29 @@ class Penalties(FrozenModel):
     review_interval_days: Annotated[float, Field(ge=1.0 / 24.0)] = Field(
         1.0, description="How often the platform reviews sellers (at most hourly)."
     )
+
+    @field_validator("seller_responsible")
+    @classmethod
+    def _distinct(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        twice = sorted({r for r in v if v.count(r) > 1})
+        if twice:
+            raise ValueError(f"lists {', '.join(twice)} more than once")
+        return v
+
+    @field_validator("reason_lines")
+    @classmethod
+    def _lines_for_held_reasons(
+        cls, v: dict[str, ReasonLines], info: ValidationInfo
+    ) -> dict[str, ReasonLines]:
+        held = info.data.get("seller_responsible")
+        if held is not None:
+            free = sorted(set(v) - set(held))
+            if free:
+                raise ValueError(
+                    f"lines for {', '.join(free)}, which seller_responsible does not hold against the "
+                    f"seller ({', '.join(held) or 'none'})"
+                )
+        return v
 
     _ruling_rate_lines = not_below("suspend_ruling_rate", "warn_ruling_rate")
 

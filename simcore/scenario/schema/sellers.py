@@ -153,6 +153,15 @@ class Pricing(FrozenModel):
         le=1.0,
         description="Daily log-volatility of the listing-to-cost currency exchange rate.",
     )
+    fx_currencies: int = Field(
+        1,
+        ge=1,
+        le=1000,
+        description=(
+            "Currencies sellers buy in, each rate its own random walk (seller s buys in currency "
+            "s mod this); 1: one rate for the market."
+        ),
+    )
     loss_tolerance: NonNegFloat = Field(
         0.03, description="Sellers cancel when the margin falls below minus this share."
     )
