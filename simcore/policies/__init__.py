@@ -10,5 +10,13 @@ scenario as ``module:Class`` with its ``params`` (``Class(**params)``); see the 
 
 Decision points:
 
-- :mod:`simcore.policies.fraud`: the fraud decision (a risk score to decline, review or pass).
+- :mod:`simcore.policies.fraud`: the fraud decision (a risk score to decline, review or pass);
+- :mod:`simcore.policies.review_queue`: the review queue's discipline (who is reviewed next, and
+  a time limit);
+- :mod:`simcore.policies.staffing`: the headcount of the gateway, the analysts and the agents by
+  date and hour;
+- :mod:`simcore.policies.stock`: the sellers' reorder rule and what triggers a stock count;
+- :mod:`simcore.policies.visibility`: which listings buyers of each destination see;
+- :mod:`simcore.policies.penalties`: a seller's record to ok, warn or suspend;
+- :mod:`simcore.policies.compensation`: a coupon after a cancellation.
 """
