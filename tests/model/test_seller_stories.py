@@ -94,7 +94,7 @@ def test_a_repricing_restores_the_target_margin_whatever_eroded_it():
     target = inv.true_margin[sku]
     assert target > 0.0 and costs.profit(sku, seller) == pytest.approx(target)
     costs.cost[seller] *= 1.5  # the supplier raised costs by half
-    costs.rate *= 0.9  # the listing currency lost 10%
+    costs.rates[0] *= 0.9  # the listing currency lost 10%
     inv.typo(sku)
     assert costs.cause(sku, seller) == PRICING_CAUSE["typo"]
     assert costs.profit(sku, seller) < -0.6
@@ -102,9 +102,9 @@ def test_a_repricing_restores_the_target_margin_whatever_eroded_it():
     assert costs.profit(sku, seller) == pytest.approx(target)
     # Which erosion counts as the cause: the larger since the last repricing.
     costs.cost[seller] *= 1.2
-    costs.rate *= 0.95
+    costs.rates[0] *= 0.95
     assert costs.cause(sku, seller) == PRICING_CAUSE["supplier_cost"]
-    costs.rate *= 0.8
+    costs.rates[0] *= 0.8
     assert costs.cause(sku, seller) == PRICING_CAUSE["exchange_rate"]
 
 

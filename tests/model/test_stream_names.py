@@ -63,6 +63,7 @@ STREAMS = [
     "payment.bank_hold_bdays",
     "buyers.payment_failure_reorder_time",
     "returns.transit_time",
+    "disputes.refund_late_open_delay",
     "shipping.quotes",
     "shipping.transit.US",
     # The payment row of a new order after a failed one, keyed by the arrival's id.
