@@ -3,6 +3,7 @@
 from analysis.export import export_run
 from analysis.io import RunFiles, load_run
 from analysis.matching import match_runs, match_summary
+from analysis.optimization import OptimizationResult, load_optimization, optimization_figure
 from analysis.plots import plot_daily, plot_run_summary, plot_warmup
 from analysis.precision import PrecisionRule, parse_target
 from analysis.report import ReportError, write_report
@@ -36,6 +37,9 @@ __all__ = [
     "penalties_by_size",
     "load_run",
     "load_sweep",
+    "load_optimization",
+    "optimization_figure",
+    "OptimizationResult",
     "match_runs",
     "match_summary",
     "order_paths",

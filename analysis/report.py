@@ -25,6 +25,7 @@ import yaml
 from matplotlib.figure import Figure
 
 from analysis.io import RunInputError
+from analysis.optimization import load_optimization, optimization_figure
 from analysis.plots import plot_daily
 from analysis.run_plots import plot_cancellations, plot_dispute_funnel, plot_order_flow, plot_refund_delays
 from analysis.sweep_plots import (
@@ -126,7 +127,9 @@ def write_report(
     if wrong:
         need = "a file name such as report.html" if fmt == "html" else "a folder for the PNG files"
         raise ReportError(f"{out}: exists as a {'folder' if fmt == 'html' else 'file'}; give {need}")
-    if _is_run(folder):
+    if _is_optimization(folder):
+        title, blocks = _optimization_report(folder)
+    elif _is_run(folder):
         title, blocks = _run_report(folder)
     else:
         title, blocks = _sweep_report(folder, list(kpis))
@@ -136,6 +139,63 @@ def write_report(
         return [_write_atomic(out / f"{stem}.png", _png(fig, dpi)) for _, stem, fig, _ in figures]
     out.parent.mkdir(parents=True, exist_ok=True)
     return [_write_atomic(out, _html(title, blocks, dpi).encode("utf-8"))]
+
+
+def _is_optimization(folder: Path) -> bool:
+    """True for an optimisation store (``simcore optimize``: optimization.yaml and runs/)."""
+    return folder.is_dir() and (folder / "optimization.yaml").is_file() and (folder / "runs").is_dir()
+
+
+def _optimization_report(store: Path) -> tuple[str, list[Block]]:
+    try:
+        res = load_optimization(store)
+    except (OSError, ValueError) as exc:
+        raise ReportError(f"{store}: cannot read the optimisation results: {exc}") from None
+    spec, where = res.spec, html.escape(str(store.resolve()))
+    objective = spec.get("objective", "cost")
+    settings = [
+        ("base scenario", spec.get("base", "?")),
+        ("seed", spec.get("seed", "?")),
+        ("overrides for every run", _inline(spec.get("set", {}))),
+        ("levers", ", ".join(spec.get("levers", {}))),
+        ("constraints", _inline(spec.get("constraints", {}))),
+        ("objective", objective if isinstance(objective, str) else _inline(objective)),
+        ("search", _inline(spec.get("search", {}))),
+        ("selection", _inline(spec.get("selection", {}))),
+        ("answer", res.status),
+        ("runs", f"{res.runs:,}"),
+    ]
+    blocks: list[Block] = [
+        ("html", f'<p class="meta">Optimisation store {where}; simcore {__version__}.</p>'),
+        ("h2", "Settings and answer"),
+        ("html", _table(pd.DataFrame(settings, columns=["setting", "value"]))),
+    ]
+    if res.best is not None:
+        rows = [(k, v) for k, v in res.best["levers"].items()] + [("cost", res.best["cost"])]
+        rows += [
+            (f"{name}", f"{k['mean']:.6g} [{k['ci_low']:.6g}, {k['ci_high']:.6g}]")
+            for name, k in res.best["kpis"].items()
+        ]
+        rows += [(f"P({name} meets its bound)", f"{p:.3f}") for name, p in res.best["p_feasible"].items()]
+        rows.append(("clean-up replications", res.best["replications"]))
+        blocks += [("h2", "The chosen mix"), ("html", _table(pd.DataFrame(rows, columns=["", "value"])))]
+    if res.tied:
+        tied = pd.DataFrame([{**t["levers"], "cost": t["cost"]} for t in res.tied])
+        blocks += [("h2", "Not told apart from the answer"), ("html", _table(tied))]
+    blocks += [
+        ("h2", "Candidates"),
+        (
+            "figure",
+            "optimization",
+            optimization_figure(res),
+            "Left: each candidate's cost against each constraint's KPI (search means; the feasible "
+            "side of the bound shaded; the chosen mix with its clean-up confidence interval). "
+            "Right: the clean-up's replications per candidate checked, cheapest first, coloured by "
+            "its decision.",
+        ),
+        ("html", _table(res.candidates.drop(columns=["arm"]))),
+    ]
+    return f"Optimisation: {store.name}", blocks
 
 
 def _is_run(folder: Path) -> bool:

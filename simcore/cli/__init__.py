@@ -16,7 +16,7 @@ from pathlib import Path
 
 from simcore.cli.common import EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_OK, print_problems
 from simcore.cli.parser import build_parser
-from simcore.cli.runs import run_command, sweep_command
+from simcore.cli.runs import optimize_command, run_command, sweep_command
 from simcore.cli.tools import (
     export_command,
     kpis_command,
@@ -37,6 +37,7 @@ __all__ = ["EXIT_BAD_INPUT", "EXIT_INTERNAL", "EXIT_OK", "main"]
 COMMANDS = {
     "run": run_command,
     "sweep": sweep_command,
+    "optimize": optimize_command,
     "warmup": warmup_command,
     "export": export_command,
     "report": report_command,

@@ -75,6 +75,21 @@ def _runs(sub: Any) -> None:
     )
     w.add_argument("--quiet", action="store_true", help="no progress bar")
 
+    o = sub.add_parser(
+        "optimize",
+        help="the cheapest (or best) mix of levers meeting KPI constraints, with a statistical guarantee",
+    )
+    o.add_argument("optimization", type=Path, help="optimisation YAML file")
+    o.add_argument("--out", type=Path, required=True, help="store folder; rerunning resumes it")
+    o.add_argument(
+        "--jobs", type=int, default=os.cpu_count() or 1, help="worker processes (default: all cores)"
+    )
+    o.add_argument("--executor", choices=("process", "dask"), default="process", help="where runs execute")
+    o.add_argument(
+        "--scheduler", default=None, metavar="ADDRESS", help="Dask scheduler (default: a local cluster)"
+    )
+    o.add_argument("--quiet", action="store_true", help="no progress bar")
+
 
 def _warmup(sub: Any) -> None:
     """``warmup``."""

@@ -131,6 +131,44 @@ def sweep_command(args) -> int:
     return EXIT_INTERNAL if failed else EXIT_OK
 
 
+def optimize_command(args) -> int:
+    from simcore.experiments.executors import make_executor, progress_bar
+    from simcore.experiments.optfile import read_optimization
+    from simcore.experiments.optimize import RunFailed, optimize
+
+    if args.jobs < 1:
+        raise ArgumentError(f"--jobs: must be >= 1 (got {args.jobs})")
+    if args.scheduler and args.executor != "dask":
+        raise ArgumentError("--scheduler: only with --executor dask")
+    check_out_dir(args.out)
+    opt = read_optimization(args.optimization)
+    warn(
+        list(dict.fromkeys(line for c in opt.candidates for line in scenario_warnings(c.scenario))),
+        source=str(args.optimization),
+    )
+    try:
+        with (
+            progress_bar(args.optimization.stem) if not args.quiet else nullcontext() as progress,
+            make_executor(args.executor, args.jobs, args.scheduler) as executor,
+        ):
+            out = optimize(opt, args.out, executor, progress)
+    except RunFailed as exc:
+        print(f"{args.optimization}: {exc}; rerun the same command to resume", file=sys.stderr)
+        return EXIT_INTERNAL
+    print(f"{args.optimization}: {out.status}; {out.runs} runs; result {args.out / 'result.json'}")
+    if out.best is not None:
+        levers = ", ".join(f"{k} = {v}" for k, v in out.best["levers"].items())
+        reps = out.best["replications"]
+        print(f"  best: {levers} (cost {out.best['cost']:g}, {reps} clean-up replications)")
+        for name, k in out.best["kpis"].items():
+            p = out.best["p_feasible"].get(name)
+            feas = "" if p is None else f"; P(meets its bound) {p:.3f}"
+            print(f"    {name}: {k['mean']:.6g} [{k['ci_low']:.6g}, {k['ci_high']:.6g}]{feas}")
+    for t in out.tied:
+        print(f"  tied: {t['levers']} (cost {t['cost']:g})")
+    return EXIT_OK
+
+
 def _precision_rule(args, sweep):
     """The ``--precision`` stopping rule, its targets, cap and baseline checked before any run."""
     from analysis.precision import PrecisionRule, parse_target
