@@ -250,3 +250,14 @@ def test_a_bad_optimisation_file_is_refused_at_its_line(tmp_path, capsys, change
     assert not (tmp_path / "out").exists()
     with pytest.raises(ScenarioError):
         read_optimization(path)
+
+
+@pytest.mark.parametrize("method", ["lhs", "tpe"])
+def test_sampled_searches_find_the_answer_on_the_stand_in(tmp_path, method):
+    path = opt_file(tmp_path, 0.02, 4, top=6)
+    path.write_text(path.read_text().replace("method: grid, budget: 20", f"method: {method}, budget: 16"))
+    opt = read_optimization(path)
+    assert (len(opt.candidates) > 0) == (method == "lhs")  # TPE proposes as it goes
+    out = _optimize(opt, StandIn(rng_seed=11))
+    assert out.status == OPTIMAL and out.best["levers"]["payment.gateway.servers"] == 4
+    assert len(out.candidates) >= 4
