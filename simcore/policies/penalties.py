@@ -143,20 +143,38 @@ def penalty_rule(cfg: Penalties) -> PenaltyRule:
 
 
 def binomial_tail(x: int, n: int, p: float) -> float:
-    """P(X >= ``x``) for X ~ Binomial(``n``, ``p``), summing the probability masses of the shorter
-    side in log space (``math.lgamma``): exact to ~1e-12 here, where importing
-    ``scipy.stats`` for it cost a run ~0.8 s (scipy.special ~0.3 s)."""
+    """P(X >= ``x``) for X ~ Binomial(``n``, ``p``): the shorter side's probability masses, the
+    first in log space (``math.lgamma``), each next by the ratio of neighbours, summed outward
+    from ``x`` until the terms no longer count (under 1e-17 of the sum: they only shrink). Exact
+    to ~1e-12 against scipy, where importing ``scipy.stats`` for it cost a run ~0.8 s
+    (scipy.special ~0.3 s), and a lgamma per term cost the daily review of a large market ~4%
+    of a run (a seller with 1,000 orders in the long window summed 1,000 terms)."""
     if x <= 0:
         return 1.0
     if x > n or p <= 0.0:
         return 0.0
     if p >= 1.0:
         return 1.0
-    log_p, log_q, log_n = math.log(p), math.log1p(-p), math.lgamma(n + 1)
-
-    def mass(k: int) -> float:
-        return math.exp(log_n - math.lgamma(k + 1) - math.lgamma(n - k + 1) + k * log_p + (n - k) * log_q)
-
-    if x <= n * p:  # the upper tail is the larger: 1 - the lower one
-        return max(0.0, 1.0 - math.fsum(mass(k) for k in range(x)))
-    return min(1.0, math.fsum(mass(k) for k in range(x, n + 1)))
+    log_p, log_q = math.log(p), math.log1p(-p)
+    odds = p / (1.0 - p)
+    upper = x > n * p  # past the mean the upper tail is the shorter side: sum it; else 1 - the lower
+    k = x if upper else x - 1
+    term = math.exp(
+        math.lgamma(n + 1) - math.lgamma(k + 1) - math.lgamma(n - k + 1) + k * log_p + (n - k) * log_q
+    )
+    total = 0.0
+    if upper:  # k = x, x + 1, ..., n: each next term x (n - k) / (k + 1) x odds
+        while term > 0.0 and term >= 1e-17 * total:
+            total += term
+            if k == n:
+                break
+            term *= (n - k) / (k + 1) * odds
+            k += 1
+        return min(1.0, total)
+    while term > 0.0 and term >= 1e-17 * total:  # k = x - 1, x - 2, ..., 0: x k / (n - k + 1) / odds
+        total += term
+        if k == 0:
+            break
+        term *= k / (n - k + 1) / odds
+        k -= 1
+    return max(0.0, 1.0 - total)
