@@ -132,9 +132,10 @@ def sweep_command(args) -> int:
 
 
 def optimize_command(args) -> int:
+    from simcore.experiments.arms import RunFailed
     from simcore.experiments.executors import make_executor, progress_bar
     from simcore.experiments.optfile import read_optimization
-    from simcore.experiments.optimize import RunFailed, optimize
+    from simcore.experiments.optimize import optimize
 
     if args.jobs < 1:
         raise ArgumentError(f"--jobs: must be >= 1 (got {args.jobs})")

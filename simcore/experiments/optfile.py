@@ -250,6 +250,11 @@ class Candidate:
     scenario: Scenario
     hash: str
 
+    @property
+    def label(self) -> dict[str, Any]:
+        """How messages name it: its levers."""
+        return self.levers
+
 
 @dataclass(frozen=True)
 class Optimization:
