@@ -1,5 +1,12 @@
 """Tables, statistics and plots over simcore results (pandas/matplotlib; never imports simpy)."""
 
+from analysis.calibration import (
+    CalibrationResult,
+    implausibility_figure,
+    load_calibration,
+    pairs_figure,
+    predictive_figure,
+)
 from analysis.export import export_run
 from analysis.io import RunFiles, load_run
 from analysis.matching import match_runs, match_summary
@@ -38,6 +45,11 @@ __all__ = [
     "load_run",
     "load_sweep",
     "load_optimization",
+    "load_calibration",
+    "CalibrationResult",
+    "pairs_figure",
+    "implausibility_figure",
+    "predictive_figure",
     "optimization_figure",
     "OptimizationResult",
     "match_runs",

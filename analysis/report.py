@@ -24,6 +24,7 @@ import pandas as pd
 import yaml
 from matplotlib.figure import Figure
 
+from analysis.calibration import implausibility_figure, load_calibration, pairs_figure, predictive_figure
 from analysis.io import RunInputError
 from analysis.optimization import load_optimization, optimization_figure
 from analysis.plots import plot_daily
@@ -127,7 +128,9 @@ def write_report(
     if wrong:
         need = "a file name such as report.html" if fmt == "html" else "a folder for the PNG files"
         raise ReportError(f"{out}: exists as a {'folder' if fmt == 'html' else 'file'}; give {need}")
-    if _is_optimization(folder):
+    if _is_calibration(folder):
+        title, blocks = _calibration_report(folder)
+    elif _is_optimization(folder):
         title, blocks = _optimization_report(folder)
     elif _is_run(folder):
         title, blocks = _run_report(folder)
@@ -139,6 +142,74 @@ def write_report(
         return [_write_atomic(out / f"{stem}.png", _png(fig, dpi)) for _, stem, fig, _ in figures]
     out.parent.mkdir(parents=True, exist_ok=True)
     return [_write_atomic(out, _html(title, blocks, dpi).encode("utf-8"))]
+
+
+def _is_calibration(folder: Path) -> bool:
+    """True for a calibration store (``simcore calibrate``: calibration.yaml and runs/)."""
+    return folder.is_dir() and (folder / "calibration.yaml").is_file() and (folder / "runs").is_dir()
+
+
+def _calibration_report(store: Path) -> tuple[str, list[Block]]:
+    try:
+        res = load_calibration(store)
+    except (OSError, ValueError) as exc:
+        raise ReportError(f"{store}: cannot read the calibration results: {exc}") from None
+    r, spec, where = res.result, res.spec, html.escape(str(store.resolve()))
+    settings = [
+        ("base scenario", spec.get("base", "?")),
+        ("seed", spec.get("seed", "?")),
+        ("overrides for every run", _inline(spec.get("set", {}))),
+        ("targets", _inline(spec.get("targets", {}))),
+        ("method", _inline(spec.get("method", {}))),
+        ("answer", res.status),
+        ("runs", f"{r['runs']:,}"),
+        ("share of the prior not ruled out, by wave", ", ".join(f"{x:.3g}" for x in r["nroy_share"])),
+        ("effective sample size of the posterior", f"{r['effective_sample_size']:.1f}"),
+    ]
+    params = pd.DataFrame(
+        [{"parameter": k, **{q: f"{v:.4g}" for q, v in p.items()}} for k, p in r["parameters"].items()]
+    )
+    pred = pd.DataFrame(
+        [
+            {
+                "target": k,
+                "value": p["target"],
+                "sd": p["target_sd"],
+                "simulated median": f"{p['q50']:.4g}",
+                "90% interval": f"[{p['q05']:.4g}, {p['q95']:.4g}]",
+                "covered": p["covered"],
+            }
+            for k, p in r["predictive"].items()
+        ]
+    )
+    blocks: list[Block] = [
+        ("html", f'<p class="meta">Calibration store {where}; simcore {__version__}.</p>'),
+        ("h2", "Settings and answer"),
+        ("html", _table(pd.DataFrame(settings, columns=["setting", "value"]))),
+        ("h2", "Posterior"),
+        ("html", _table(params)),
+        ("figure", "pairs", pairs_figure(res), "The posterior's draws, resampled by weight."),
+        ("h2", "History matching"),
+        (
+            "figure",
+            "implausibility",
+            implausibility_figure(res),
+            "Left: every setting run, by wave and implausibility (green: not ruled out; the cutoff "
+            "in red). Right: the share of the prior not ruled out after each wave.",
+        ),
+        ("h2", "Predictive check"),
+        ("html", _table(pred)),
+        (
+            "figure",
+            "predictive",
+            predictive_figure(res),
+            "Each target's value and two-sd band against the simulated KPI's posterior median and "
+            "90% interval.",
+        ),
+        ("h2", "calibrated.yaml"),
+        ("html", f"<pre>{html.escape(res.calibrated)}</pre>"),
+    ]
+    return f"Calibration: {store.name}", blocks
 
 
 def _is_optimization(folder: Path) -> bool:

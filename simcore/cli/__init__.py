@@ -16,7 +16,7 @@ from pathlib import Path
 
 from simcore.cli.common import EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_OK, print_problems
 from simcore.cli.parser import build_parser
-from simcore.cli.runs import optimize_command, run_command, sweep_command
+from simcore.cli.runs import calibrate_command, optimize_command, run_command, sweep_command
 from simcore.cli.tools import (
     export_command,
     kpis_command,
@@ -38,6 +38,7 @@ COMMANDS = {
     "run": run_command,
     "sweep": sweep_command,
     "optimize": optimize_command,
+    "calibrate": calibrate_command,
     "warmup": warmup_command,
     "export": export_command,
     "report": report_command,

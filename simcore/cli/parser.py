@@ -90,6 +90,21 @@ def _runs(sub: Any) -> None:
     )
     o.add_argument("--quiet", action="store_true", help="no progress bar")
 
+    c = sub.add_parser(
+        "calibrate",
+        help="history matching in waves, then a posterior: the settings that reproduce observed KPIs",
+    )
+    c.add_argument("calibration", type=Path, help="calibration YAML file")
+    c.add_argument("--out", type=Path, required=True, help="store folder; rerunning resumes it")
+    c.add_argument(
+        "--jobs", type=int, default=os.cpu_count() or 1, help="worker processes (default: all cores)"
+    )
+    c.add_argument("--executor", choices=("process", "dask"), default="process", help="where runs execute")
+    c.add_argument(
+        "--scheduler", default=None, metavar="ADDRESS", help="Dask scheduler (default: a local cluster)"
+    )
+    c.add_argument("--quiet", action="store_true", help="no progress bar")
+
 
 def _warmup(sub: Any) -> None:
     """``warmup``."""

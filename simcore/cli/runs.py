@@ -170,6 +170,40 @@ def optimize_command(args) -> int:
     return EXIT_OK
 
 
+def calibrate_command(args) -> int:
+    from simcore.experiments.arms import RunFailed
+    from simcore.experiments.calibfile import read_calibration
+    from simcore.experiments.calibrate import calibrate
+    from simcore.experiments.executors import make_executor, progress_bar
+
+    if args.jobs < 1:
+        raise ArgumentError(f"--jobs: must be >= 1 (got {args.jobs})")
+    if args.scheduler and args.executor != "dask":
+        raise ArgumentError("--scheduler: only with --executor dask")
+    check_out_dir(args.out)
+    cal = read_calibration(args.calibration)
+    try:
+        with (
+            progress_bar(args.calibration.stem) if not args.quiet else nullcontext() as progress,
+            make_executor(args.executor, args.jobs, args.scheduler) as executor,
+        ):
+            out = calibrate(cal, args.out, executor, progress)
+    except RunFailed as exc:
+        print(f"{args.calibration}: {exc}; rerun the same command to resume", file=sys.stderr)
+        return EXIT_INTERNAL
+    r = out.result
+    shares = ", ".join(f"{s:.3g}" for s in r["nroy_share"])
+    print(f"{args.calibration}: {out.status}; {r['runs']} runs; not ruled out by wave: {shares}")
+    for key, p in r["parameters"].items():
+        print(f"  {key}: median {p['q50']:.4g} [90%: {p['q05']:.4g}, {p['q95']:.4g}]")
+    for name, p in r["predictive"].items():
+        mark = "" if p["covered"] else "  (target outside)"
+        band = f"[{p['q05']:.4g}, {p['q95']:.4g}]"
+        print(f"  {name}: target {p['target']:.4g}, simulated {p['q50']:.4g} {band}{mark}")
+    print(f"  {args.out / 'calibrated.yaml'}: a scenario with the posterior medians")
+    return EXIT_OK
+
+
 def _precision_rule(args, sweep):
     """The ``--precision`` stopping rule, its targets, cap and baseline checked before any run."""
     from analysis.precision import PrecisionRule, parse_target
