@@ -22,6 +22,7 @@ method: {waves: 4, runs_per_wave: 200, replications: 3, cutoff: 3}
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -76,6 +77,31 @@ class Target(Frozen):
     sd: float = Field(gt=0.0)
 
 
+class TargetsFrom(Frozen):
+    """Targets computed from an observed orders table (CSV or Parquet, relative to the
+    calibration file): the ``kpis`` of the orders placed in ``window`` (first day, last day
+    exclusive), each with its bootstrap standard error as its sd. ``columns`` maps the table's
+    names to simcore's order columns, ``values`` a column's values to simcore's
+    (``status: {canceled: cancelled}``)."""
+
+    orders: str
+    window: tuple[dt.date, dt.date]
+    kpis: list[str] = Field(min_length=1)
+    columns: dict[str, str] = Field(default_factory=dict)
+    values: dict[str, dict[str, str]] = Field(default_factory=dict)
+    resamples: int = Field(200, ge=20, le=10_000)
+
+    @model_validator(mode="after")
+    def _checks(self) -> TargetsFrom:
+        if not self.window[1] > self.window[0]:
+            first, last = self.window
+            raise ValueError(f"window: the last day must be after the first (got {first} to {last})")
+        bad = [unknown_kpi(k) for k in self.kpis if k not in KPI_BY_NAME]
+        if bad:
+            raise ValueError("; ".join(bad))
+        return self
+
+
 class Method(Frozen):
     """History matching's waves: ``runs_per_wave`` points each run ``replications`` times;
     a point is ruled out when its implausibility (the ``rule``: the largest over targets, or
@@ -105,7 +131,8 @@ class CalibrationSpec(Frozen):
     seed: int = Field(0, ge=0, le=2**63 - 1)
     set: dict[str, Any] = Field(default_factory=dict)
     parameters: dict[str, Parameter] = Field(min_length=1)
-    targets: dict[str, Target] = Field(min_length=1)
+    targets: dict[str, Target] = Field(default_factory=dict)
+    targets_from: TargetsFrom | None = None
     method: Method = Field(default_factory=Method)
 
     @field_validator("targets")
@@ -118,6 +145,10 @@ class CalibrationSpec(Frozen):
 
     @model_validator(mode="after")
     def _rules(self) -> CalibrationSpec:
+        if (not self.targets) == (self.targets_from is None):
+            raise ValueError("give targets, or targets_from (an observed orders table), not both")
+        if self.targets_from is not None:
+            return self  # the targets are computed when the file is read (read_calibration)
         extra = sorted(set(self.method.discrepancy) - set(self.targets))
         if extra:
             raise ValueError(f"method.discrepancy names {', '.join(extra)}, which are not targets")
@@ -177,6 +208,8 @@ def read_calibration(path: str | Path) -> Calibration:
         origin = origins.get(("base",))
         where = f"{path}:{origin[1]}" if origin else str(path)
         raise ScenarioError(f"{where}: base: file not found (got {spec.base!r})")
+    if spec.targets_from is not None:
+        spec = _observed(spec, path, origins)
     cal = Calibration(path, spec, base)
     problems: list[str] = []
     d = len(spec.parameters)
@@ -190,6 +223,35 @@ def read_calibration(path: str | Path) -> Calibration:
     if problems:
         raise ScenarioError(list(dict.fromkeys(problems)))
     return cal
+
+
+def _observed(spec: CalibrationSpec, path: Path, origins: dict) -> CalibrationSpec:
+    """The spec with its targets computed from ``targets_from``'s orders table.
+
+    Raises:
+        ScenarioError: the table cannot be read, lacks a KPI's columns, or has too few orders.
+    """
+    from simcore.results.observed import observed_targets, read_orders
+
+    tf = spec.targets_from
+    assert tf is not None
+    origin = origins.get(("targets_from",))
+    where = f"{path}:{origin[1]}" if origin else str(path)
+    table = (path.parent / tf.orders).resolve()
+    try:
+        orders = read_orders(table, tf.columns, tf.values)
+        found = observed_targets(orders, tf.window, tf.kpis, tf.resamples, spec.seed)
+    except (OSError, ValueError) as exc:
+        raise ScenarioError(f"{where}: targets_from: {exc}") from None
+    targets = {}
+    for name, (value, sd) in found.items():
+        if not (math.isfinite(value) and math.isfinite(sd) and sd > 0.0):
+            raise ScenarioError(
+                f"{where}: targets_from: {name}: value {value!r} with sd {sd!r} in {table}: a target "
+                "needs a value and an sd > 0 (no order of the window sets it?)"
+            )
+        targets[name] = Target(value=value, sd=sd)
+    return spec.model_copy(update={"targets": targets})
 
 
 def _locate(line: str, path: Path, origins: dict, parameters: list[str]) -> str:

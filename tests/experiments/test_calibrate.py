@@ -10,6 +10,7 @@ posterior must stay spread over its prior."""
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -22,6 +23,8 @@ from simcore.cli import main
 from simcore.errors import ScenarioError
 from simcore.experiments.calibfile import read_calibration
 from tests.conftest import QUIET, seed
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 TRUTH = 0.08
 
@@ -131,3 +134,41 @@ def test_a_bad_calibration_file_is_refused_at_its_line(tmp_path, capsys, change,
     assert not (tmp_path / "out").exists()
     with pytest.raises(ScenarioError):
         read_calibration(path)
+
+
+def test_an_observed_orders_table_gives_the_runs_own_kpis(baseline_result):
+    # The KPIs of a run's own orders table, as observed data, are the run's KPIs: the same code.
+    from simcore.results.kpis import flatten_kpis
+    from simcore.results.observed import observed_kpis
+
+    res = baseline_result
+    lo, hi = res.scenario.kpi_window_hours
+    start = res.scenario.start
+    window = (start + dt.timedelta(hours=lo), start + dt.timedelta(hours=hi))
+    names = [
+        "orders",
+        "cancellation_rate",
+        "completed_rate",
+        "payment_failure_rate",
+        "cancellation_rate_by_reason.out_of_stock",
+        "cancellation_rate_by_initiator.seller",
+        "dispute_rate",
+    ]
+    columns = ["placed_at", "status", "cancel_reason", "cancel_initiator", "dispute_reason"]
+    got = observed_kpis(res.orders[columns], window, names)
+    want = flatten_kpis(res.kpis)
+    assert got == pytest.approx({n: want[n] for n in names}, rel=1e-12)
+    with pytest.raises(ValueError, match="needs the column"):
+        observed_kpis(res.orders[["placed_at", "status"]], window, ["payment_failure_rate"])
+    with pytest.raises(ValueError, match="not computable from an orders table"):
+        observed_kpis(res.orders[columns], window, ["queues.gateway.utilization"])
+
+
+def test_the_shipped_observed_table_calibration_file_reads_its_targets():
+    cal = read_calibration(EXAMPLES / "calibration" / "observed.yaml")
+    targets = cal.spec.targets
+    assert set(targets) == set(cal.spec.targets_from.kpis)
+    for t in targets.values():
+        assert 0.0 < t.sd < max(abs(t.value), 1e-3)  # a bootstrap sd well under the value
+    published = read_calibration(EXAMPLES / "calibration" / "published.yaml")
+    assert "cancellation_rate_by_reason.out_of_stock" in published.spec.targets
