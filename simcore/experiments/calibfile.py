@@ -89,7 +89,7 @@ class TargetsFrom(Frozen):
     kpis: list[str] = Field(min_length=1)
     columns: dict[str, str] = Field(default_factory=dict)
     values: dict[str, dict[str, str]] = Field(default_factory=dict)
-    resamples: int = Field(200, ge=20, le=10_000)
+    resamples: int = Field(100, ge=20, le=10_000)
 
     @model_validator(mode="after")
     def _checks(self) -> TargetsFrom:
@@ -208,7 +208,8 @@ def read_calibration(path: str | Path) -> Calibration:
         origin = origins.get(("base",))
         where = f"{path}:{origin[1]}" if origin else str(path)
         raise ScenarioError(f"{where}: base: file not found (got {spec.base!r})")
-    if spec.targets_from is not None:
+    if spec.targets_from is not None:  # the window first: computing the targets takes seconds
+        _same_window(Calibration(path, spec, base), origins)
         spec = _observed(spec, path, origins)
     cal = Calibration(path, spec, base)
     problems: list[str] = []
@@ -223,6 +224,29 @@ def read_calibration(path: str | Path) -> Calibration:
     if problems:
         raise ScenarioError(list(dict.fromkeys(problems)))
     return cal
+
+
+def _same_window(cal: Calibration, origins: dict) -> None:
+    """Raise unless the runs' KPI window is the observed table's: KPIs over other days (another
+    season, a holiday in one and not the other) are not the same quantity."""
+    tf = cal.spec.targets_from
+    assert tf is not None
+    try:
+        scn = cal.point(np.zeros(len(cal.spec.parameters))).scenario
+    except ScenarioError:
+        return  # the prior's corners are checked, and their problems located, after
+    lo, hi = scn.kpi_window_hours
+    runs = (scn.start + dt.timedelta(hours=lo), scn.start + dt.timedelta(hours=hi))
+    if runs != tuple(tf.window):
+        origin = origins.get(("targets_from", "window")) or origins.get(("targets_from",))
+        where = f"{cal.path}:{origin[1]}" if origin else str(cal.path)
+        days = (tf.window[1] - tf.window[0]).days
+        first = (tf.window[0] - scn.start).days
+        raise ScenarioError(
+            f"{where}: targets_from.window: the observed orders' window {tf.window[0]} to {tf.window[1]} is "
+            f"not the runs' KPI window {runs[0]} to {runs[1]}; set warmup_days: {first} and "
+            f"horizon_days: {first + days} + cooldown_days (or move start) so that they match"
+        )
 
 
 def _observed(spec: CalibrationSpec, path: Path, origins: dict) -> CalibrationSpec:

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from simcore.model.columns import ORDER_COLUMNS
 from simcore.results.kpis import _KPI_COLUMNS, compute_kpis, flatten_kpis
 
 #: KPI (or KPI family, ending with ``.``) -> the order columns it reads, besides ``placed_at``.
@@ -33,8 +34,9 @@ NEEDS: dict[str, tuple[str, ...]] = {
     "dispute_rate": ("dispute_reason",),
     "refund_delay_bdays.": ("refund_delay_bdays", "refund_method", "status"),
 }
-#: The value a column the table does not have is read as (its KPIs are refused anyway).
-_BLANK: dict[str, object] = {"is_fraud": False, "arrival_id": None, "buyer_id": None}
+#: Each order column's kind (simcore.model.columns): a column the table lacks is read blank as
+#: a run's frame holds "none" for it (the KPIs that read it are refused anyway).
+_KIND = {c.name: c.kind for c in ORDER_COLUMNS}
 
 
 def needs(name: str) -> tuple[str, ...] | None:
@@ -99,15 +101,21 @@ def observed_kpis(
         if col == "placed_hour":
             continue
         if col in orders:
-            frame[col] = orders[col].to_numpy()
-        elif col in ("arrival_id", "buyer_id"):
-            frame[col] = np.arange(n)
-        elif col == "is_fraud":
-            frame[col] = np.zeros(n, dtype=bool)
-        elif col.endswith("_at"):
-            frame[col] = pd.NaT
-        else:
-            frame[col] = pd.Series([None] * n, dtype=object)
+            values = orders[col]
+            # Text as categories, as a run's frame holds it: compared ~5x faster (the bootstrap).
+            frame[col] = values.astype("category") if values.dtype == object else values.to_numpy()
+        else:  # blank, as a run's frame holds "none" for the column's kind
+            kind = _KIND[col]
+            if kind in ("id", "count"):
+                frame[col] = np.arange(n)
+            elif kind == "flag":
+                frame[col] = np.zeros(n, dtype=bool)
+            elif kind == "time":
+                frame[col] = pd.NaT
+            elif kind == "code":
+                frame[col] = pd.Categorical([None] * n)
+            else:  # usd, number
+                frame[col] = np.full(n, np.nan)
     daily = pd.DataFrame({"day": [], "inventory_accuracy": [], "inventory_accuracy_weighted": []})
     kpis = compute_kpis(
         frame,
@@ -130,7 +138,7 @@ def observed_targets(
     orders: pd.DataFrame,
     window: tuple[dt.date, dt.date],
     names: Sequence[str],
-    resamples: int = 200,
+    resamples: int = 100,
     seed: int = 0,
 ) -> dict[str, tuple[float, float]]:
     """Each KPI's observed value and its standard error: the sd of the KPI over ``resamples``
@@ -141,6 +149,9 @@ def observed_targets(
     """
     start, end = pd.Timestamp(window[0]), pd.Timestamp(window[1])
     inside = orders[(orders["placed_at"] >= start) & (orders["placed_at"] < end)].reset_index(drop=True)
+    for col in inside.columns:  # once, not at every resample
+        if inside[col].dtype == object:
+            inside[col] = inside[col].astype("category")
     if len(inside) < 30:
         first, last = window
         raise ValueError(f"{len(inside)} orders placed in the window {first} to {last}: too few (< 30)")

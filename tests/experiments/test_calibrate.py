@@ -172,3 +172,16 @@ def test_the_shipped_observed_table_calibration_file_reads_its_targets():
         assert 0.0 < t.sd < max(abs(t.value), 1e-3)  # a bootstrap sd well under the value
     published = read_calibration(EXAMPLES / "calibration" / "published.yaml")
     assert "cancellation_rate_by_reason.out_of_stock" in published.spec.targets
+
+
+def test_observed_targets_need_the_runs_kpi_window_to_be_the_tables(tmp_path):
+    text = (EXAMPLES / "calibration" / "observed.yaml").read_text(encoding="utf-8")
+    text = text.replace("horizon_days: 70", "horizon_days: 120").replace(
+        "../../scenarios", str(EXAMPLES.parent / "scenarios")
+    )
+    (tmp_path / "observed.yaml").write_text(text, encoding="utf-8")
+    (tmp_path / "observed_orders.csv.gz").write_bytes(
+        (EXAMPLES / "calibration" / "observed_orders.csv.gz").read_bytes()
+    )
+    with pytest.raises(ScenarioError, match="is not the runs' KPI window 2026-01-15 to 2026-04-05"):
+        read_calibration(tmp_path / "observed.yaml")
