@@ -5,22 +5,24 @@
 first), each ``replications`` times on common random numbers. For target ``j`` with observed
 value ``z_j`` and sd ``s_j``, a setting's implausibility is
 
-    I_j = |z_j - m_j| / sqrt(s_j^2 + v_j + d_j^2),
+    I_j = |z_j - m_j| / sqrt(s_j^2 + V_j (1 + 1/R) + d_j^2),
 
-``m_j`` the mean of its replications, ``v_j`` that mean's variance (the sample variance over the
-replications / their number), ``d_j`` the model discrepancy (``method.discrepancy``). A setting
-whose largest ``I_j`` (``rule: max``; ``second_max``: the second largest, forgiving one target)
-exceeds ``cutoff`` (3: Pukelsheim's three-sigma rule, any unimodal distribution) is ruled out.
-The next wave samples a box around the settings not ruled out (NROY): per parameter, their
-range scaled to the support a uniform's points that far apart imply, widened by the wave's
-sample spacing (:func:`_next_box`), within the wave's own box. ``nroy_share`` estimates, per wave, the share
-of the prior's volume still not ruled out: the box's volume times the share of its settings not
-ruled out (at most the wave before's). No emulator is fitted: every implausibility comes from
-runs (a Gaussian-process emulator would save runs on an expensive model; here a run takes
-seconds and the runs are the evidence).
+``m_j`` the mean of its ``R`` replications, ``V_j`` their sample variance: the observation is
+one realisation of a stochastic system, so the model's run-to-run variance (the ensemble
+variability of Andrianakis et al.) stands beside the target's own, and the mean of the
+replications is uncertain by ``V_j / R``; ``d_j`` is the model discrepancy
+(``method.discrepancy``). A setting whose largest ``I_j`` (``rule: max``; ``second_max``: the
+second largest, forgiving one target) exceeds ``cutoff`` (3: Pukelsheim's three-sigma rule, any
+unimodal distribution) is ruled out. The next wave samples a box around the settings not ruled
+out (NROY): per parameter, their range scaled to the support a uniform's points that far apart
+imply, widened by the wave's sample spacing (:func:`_next_box`), within the wave's own box.
+``nroy_share`` estimates, per wave, the share of the prior's volume still not ruled out: the
+box's volume times the share of its settings not ruled out (at most the wave before's). No
+emulator is fitted: every implausibility comes from runs (a Gaussian-process emulator would save
+runs on an expensive model; here a run takes seconds and the runs are the evidence).
 
 **Then a posterior** over the last wave's box: importance weights ``w_i ∝ exp(-1/2 sum_j
-(z_j - m_ij)^2 / (s_j^2 + v_ij + d_j^2))``, the targets' uncertainty as a Gaussian kernel. The
+(z_j - m_ij)^2 / (s_j^2 + V_ij (1 + 1/R) + d_j^2))``, the targets' uncertainty as a Gaussian kernel. The
 last wave's settings are uniform over the box, and the prior uniform over it, so the weight is
 the kernel alone (ABC with a Gaussian acceptance kernel, as importance sampling). The box must
 hold the posterior's mass: it holds every setting the previous wave did not rule out.
@@ -122,8 +124,11 @@ def _waves(cal: Calibration, runs: Runs) -> CalibrationOutcome:
         runs.ensure(settings, reps)
         y = np.stack([runs.values(p, reps, names) for p in settings])  # (points, reps, targets)
         mean = y.mean(axis=1)
-        var_mean = y.var(axis=1, ddof=1) / len(reps)
-        impl = np.abs(z - mean) / np.sqrt(s2 + var_mean + disc2)
+        # The observation is one realisation of a stochastic system: the model's run-to-run
+        # variance (the ensemble variability) belongs beside the target's own, and the mean of
+        # the replications is itself uncertain by that variance over their number.
+        spread = y.var(axis=1, ddof=1) * (1.0 + 1.0 / len(reps))
+        impl = np.abs(z - mean) / np.sqrt(s2 + spread + disc2)
         impl = np.where(np.isnan(impl), np.inf, impl)  # a KPI a run could not compute rules it out
         ordered = np.sort(impl, axis=1)[:, ::-1]
         combined = ordered[:, 0] if m.rule == "max" or len(names) < 2 else ordered[:, 1]
@@ -154,15 +159,15 @@ def _waves(cal: Calibration, runs: Runs) -> CalibrationOutcome:
                     "arm": arm_key(p.hash, cal.spec.seed),
                 }
             )
-        last = (settings, mean, var_mean, unit)
+        last = (settings, mean, spread, unit)
         if not nroy.any():
             status = NO_MATCH
             break
         if w + 1 < m.waves:
             lo, hi = _next_box(unit[nroy], lo, hi, len(settings))
     assert last is not None
-    settings, mean, var_mean, unit = last
-    logw = -0.5 * ((z - mean) ** 2 / (s2 + var_mean + disc2)).sum(axis=1)
+    settings, mean, spread, unit = last
+    logw = -0.5 * ((z - mean) ** 2 / (s2 + spread + disc2)).sum(axis=1)
     logw = np.where(np.isnan(logw), -np.inf, logw)
     weight = np.exp(logw - logw.max()) if np.isfinite(logw).any() else np.zeros(len(logw))
     weight = weight / weight.sum() if weight.sum() > 0 else weight
