@@ -178,8 +178,22 @@ def _waves(cal: Calibration, runs: Runs) -> CalibrationOutcome:
         pred["target_sd"] = float(np.sqrt(s2[j]))
         pred["covered"] = bool(pred["q05"] <= pred["target"] <= pred["q95"])
         predictive[n] = pred
+    # The posterior's correlations: parameters that trade off against each other show it here
+    # (and in the pairs plot) rather than as two sharp, independent answers.
+    values = np.array([[p.values[k] for k in keys] for p in settings])
+    correlation: dict[str, dict[str, float | None]] = {}
+    if weight.sum() > 0 and len(keys) > 1:
+        centred = values - weight @ values
+        cov = (centred * weight[:, None]).T @ centred
+        sd = np.sqrt(np.diag(cov))
+        for i, a in enumerate(keys):
+            correlation[a] = {
+                b: (float(cov[i, j] / (sd[i] * sd[j])) if sd[i] > 0 and sd[j] > 0 else None)
+                for j, b in enumerate(keys)
+            }
     result = {
         "status": status,
+        "correlation": correlation,
         "parameters": {k: _summary(np.array([p.values[k] for p in settings]), weight) for k in keys},
         "nroy_share": [w["nroy_share"] for w in waves],
         "waves": waves,

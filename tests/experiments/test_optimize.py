@@ -262,3 +262,16 @@ def test_sampled_searches_find_the_answer_on_the_stand_in(tmp_path, method):
     out = _optimize(opt, StandIn(rng_seed=11))
     assert out.status == OPTIMAL and out.best["levers"]["payment.gateway.servers"] == 4
     assert len(out.candidates) >= 4
+
+
+def test_dask_gives_the_same_answer(tmp_path):
+    pytest.importorskip("distributed")
+    path = opt_file(tmp_path, 0.02, seed(9), top=4)
+    outs = [tmp_path / "inline", tmp_path / "dask"]
+    assert main(["optimize", str(path), "--out", str(outs[0]), "--jobs", "1", "--quiet"]) == 0
+    assert (
+        main(["optimize", str(path), "--out", str(outs[1]), "--jobs", "2", "--executor", "dask", "--quiet"])
+        == 0
+    )
+    a, b = (json.loads((out / "result.json").read_text()) for out in outs)
+    assert a == b and a["status"] == OPTIMAL
