@@ -9,6 +9,8 @@ seed, not the model. The suite passes with ``k`` = 1 to 8.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -186,8 +188,63 @@ def quiet(overrides: dict[str, Any] | None = None) -> simcore.Scenario:
     return scn.model_copy(update={"seed": seed(scn.seed)})
 
 
+#: Worker processes for the tests that run many independent simulations (CI has 2 cores; a
+#: larger machine uses up to 4). Each run's numbers depend on its seed and replication only, not
+#: on the process that runs it (tests/model/test_invariants.py holds that).
+WORKERS = min(4, max(2, os.cpu_count() or 2))
+
+
+def in_workers(fn: Callable[..., Any], *args: Iterable[Any]) -> list[Any]:
+    """``[fn(*a) for a in zip(*args)]``, the calls shared out among ``WORKERS`` processes.
+
+    ``fn`` must be a module-level function; give it what to run and let it return what the
+    test reads (KPIs, a few arrays), not a whole RunResult, which would be pickled back."""
+    calls = list(zip(*args, strict=True))
+    if len(calls) <= 1:
+        return [fn(*a) for a in calls]
+    with ProcessPoolExecutor(max_workers=min(WORKERS, len(calls))) as pool:
+        return list(pool.map(fn, *zip(*calls, strict=True)))
+
+
+def kpis_of(scn: simcore.Scenario, replication: int = 0) -> dict:
+    """The KPIs of one run (for in_workers)."""
+    return simcore.run(scn, replication=replication).kpis
+
+
+def many_kpis(scenarios: Iterable[simcore.Scenario], replications: Iterable[int] | None = None) -> list[dict]:
+    """The KPIs of a run of each scenario (at each replication; unset: 0), in worker processes."""
+    scenarios = list(scenarios)
+    reps = [0] * len(scenarios) if replications is None else list(replications)
+    return in_workers(kpis_of, scenarios, reps)
+
+
 @pytest.fixture(scope="session")
 def baseline_result() -> simcore.RunResult:
     """One run of the shipped baseline (shared: it takes a few seconds), at its seed moved by
     ``SIMCORE_TEST_SEED``."""
     return simcore.run(shipped("baseline"))
+
+
+@pytest.fixture(scope="session")
+def promo_result() -> simcore.RunResult:
+    """One run of the shipped promo_1111 (shared by test_capacity and test_axes), at its seed
+    moved by ``SIMCORE_TEST_SEED``."""
+    return simcore.run(shipped("promo_1111"))
+
+
+@pytest.fixture(scope="session")
+def shipped_kpis(baseline_result) -> Callable[[Iterable[tuple[str, int]]], list[dict]]:
+    """``shipped_kpis([(name, replication), ...])``: the KPIs of each shipped scenario ``name``
+    (no overrides, its seed moved by ``SIMCORE_TEST_SEED``) at each replication. Each run is made
+    once a session (the baseline's replications serve test_baseline and test_crn), the missing
+    ones in worker processes; replication 0 of the baseline is ``baseline_result``."""
+    cache: dict[tuple[str, int], dict] = {("baseline", 0): baseline_result.kpis}
+
+    def get(runs: Iterable[tuple[str, int]]) -> list[dict]:
+        wanted = list(runs)
+        missing = list(dict.fromkeys(key for key in wanted if key not in cache))
+        done = in_workers(kpis_of, [shipped(name) for name, _ in missing], [r for _, r in missing])
+        cache.update(zip(missing, done, strict=True))
+        return [cache[key] for key in wanted]
+
+    return get

@@ -56,7 +56,7 @@ method: {{{method}, replications: 2, cutoff: 3}}
 def twin(tmp_path_factory) -> tuple[Path, Path]:
     folder = tmp_path_factory.mktemp("twin")
     path = twin_files(folder, seed(7))
-    assert main(["calibrate", str(path), "--out", str(folder / "one"), "--jobs", "1", "--quiet"]) == 0
+    assert main(["calibrate", str(path), "--out", str(folder / "one"), "--jobs", "2", "--quiet"]) == 0
     return folder, path
 
 

@@ -12,7 +12,7 @@ import pytest
 
 import simcore
 from simcore.model.capacity import DAY, DailySlots, closed_days, extended, reopened
-from tests.conftest import const, quiet, shipped
+from tests.conftest import const, quiet
 
 
 def test_a_full_day_sends_the_next_parcel_to_the_next_day_at_the_same_time_of_day():
@@ -125,13 +125,13 @@ def test_a_sellers_daily_capacity_holds_its_handovers():
 
 
 @pytest.mark.statistical
-def test_promo_1111_misses_ship_by_twice_as_often_on_and_after_the_peak():
+def test_promo_1111_misses_ship_by_twice_as_often_on_and_after_the_peak(promo_result):
     # Issue 19's criterion. Measured at writing (3 replications): 0.76% of orders cleared on
     # ordinary days (11 October - 7 November) missed their ship-by deadline, 2.89% of those
     # cleared 11-17 November (x3.8); mean hours to shipment 61 -> 106. One replication: ~60
     # misses on ordinary days and ~60 on the peak's, each a Poisson sd of ~13%: x3.8 is ~4 sd of
     # the ratio above 2.
-    res = simcore.run(shipped("promo_1111"))
+    res = promo_result
     c = res.orders[res.orders["cleared_at"].notna()]
     day = c["cleared_at"].dt.floor("D")
     missed = c["cancel_reason"] == "ship_deadline_missed"

@@ -22,9 +22,10 @@ pytestmark = pytest.mark.statistical
 
 
 @pytest.fixture(scope="module")
-def analysts() -> tuple[simcore.RunResult, simcore.RunResult]:
-    """The shipped baseline (seed 20261111) with one fraud analyst, and with two."""
-    return run(shipped("baseline")), run(shipped("baseline", {"platform.fraud.analysts": 2}))
+def analysts(baseline_result) -> tuple[simcore.RunResult, simcore.RunResult]:
+    """The shipped baseline (seed 20261111) with one fraud analyst (the session's run), and with
+    two."""
+    return baseline_result, run(shipped("baseline", {"platform.fraud.analysts": 2}))
 
 
 def test_a_second_analyst_changes_only_the_orders_it_reaches(analysts):
@@ -82,11 +83,11 @@ KPIS = {
 
 
 @pytest.fixture(scope="module")
-def sync_pair() -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """Each KPI over 10 replications of the baseline and of frequent_sync (one seed)."""
-    base, weekly = shipped("baseline"), shipped("frequent_sync")
-    a = [run(base, replication=r).kpis for r in range(10)]
-    b = [run(weekly, replication=r).kpis for r in range(10)]
+def sync_pair(shipped_kpis) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Each KPI over 10 replications of the baseline and of frequent_sync (one seed): the 20 runs
+    in worker processes, the baseline's shared with the session (test_baseline)."""
+    both = shipped_kpis([(name, r) for name in ("baseline", "frequent_sync") for r in range(10)])
+    a, b = both[:10], both[10:]
     return {
         name: (np.array([get(k) for k in a]), np.array([get(k) for k in b])) for name, get in KPIS.items()
     }

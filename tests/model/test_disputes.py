@@ -20,7 +20,7 @@ import pandas as pd
 import pytest
 
 import simcore
-from tests.conftest import const, quiet, shipped
+from tests.conftest import const, in_workers, kpis_of, quiet, shipped
 
 G = 30.0 / 3600.0  # constant 30 s authorisation in QUIET
 SHIPPED = G + 26.0  # first look 2 h + handling 1 day
@@ -582,17 +582,26 @@ def test_poor_inventory_records_bring_suspensions_churn_and_lost_revenue():
     )
     reasons = ("out_of_stock", "seller_suspended")
 
-    def total(overrides: dict) -> dict[str, float]:
+    arms = {
+        "poor": {"sellers.inventory_accuracy": 0.3},
+        "good": {"sellers.inventory_accuracy": 1.0, "sellers.strategy.sync_interval_days": 1},
+    }
+    reps = 6
+    # The 12 runs in worker processes, each arm's replications in a block.
+    kpis = in_workers(
+        kpis_of,
+        [shipped("baseline", {**short, **o}) for o in arms.values() for _ in range(reps)],
+        list(range(reps)) * len(arms),
+    )
+
+    def total(runs: list[dict]) -> dict[str, float]:
         """Each KPI summed over the replications (rates too: as many runs on either side)."""
-        scn = shipped("baseline", {**short, **overrides})
-        runs = [simcore.run(scn, replication=r).kpis for r in range(6)]
         return {
             **{n: sum(k[n] for k in runs) for n in names},
             **{r: sum(k["cancellations_by_reason"][r] for k in runs) for r in reasons},
         }
 
-    poor = total({"sellers.inventory_accuracy": 0.3})
-    good = total({"sellers.inventory_accuracy": 1.0, "sellers.strategy.sync_interval_days": 1})
+    poor, good = total(kpis[:reps]), total(kpis[reps:])
     assert poor["out_of_stock"] > 3 * good["out_of_stock"], (poor, good)
     assert poor["seller_suspensions"] >= 1 and poor["seller_suspended"] >= 1, poor
     assert poor["seller_warnings"] > good["seller_warnings"], (poor, good)

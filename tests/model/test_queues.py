@@ -48,7 +48,7 @@ import simcore
 from simcore.engine.monitor import QueueMonitor
 from simcore.model.world import World
 from simcore.results.collect import collect
-from tests.conftest import NO_SIGNALS, quiet
+from tests.conftest import NO_SIGNALS, in_workers, quiet
 
 REPLICATIONS = 12
 HORIZON_DAYS = 3.0
@@ -160,29 +160,29 @@ RUN_SETS: dict[str, dict[str, Any]] = {
 @functools.cache
 def replications(run_set: str) -> tuple[dict[str, Any], ...]:
     """KPIs, Little's-law edge terms and a few counts of each replication of ``run_set`` (run
-    once per session)."""
+    once per session, in worker processes)."""
+    return tuple(in_workers(_replication, [run_set] * REPLICATIONS, range(REPLICATIONS)))
+
+
+def _replication(run_set: str, r: int) -> dict[str, Any]:
+    """What the tests read of replication ``r`` of ``run_set``."""
     scn = quiet(RUN_SETS[run_set])
-    out = []
-    for r in range(REPLICATIONS):
-        model = World(scn, replication=r).run()
-        result = collect(model)
-        orders, events = result.orders, result.events
-        placed = orders["placed_hour"].to_numpy()
-        # Orders placed late may still be queued at the horizon: leave the last 2 hours out.
-        counted = orders[(placed >= WARMUP_DAYS * 24) & (placed < HORIZON_DAYS * 24 - 2)]
-        reviewed_ids = events.loc[events["activity"] == "fraud_review_started", "order_id"]
-        reviewed = counted["order_id"].isin(reviewed_ids)
-        out.append(
-            {
-                "kpis": result.kpis,
-                "edges": {q: little_edges(mon, scn.horizon_hours) for q, mon in model.rec.queues.items()},
-                "counted": len(counted),
-                "reviewed": int(reviewed.sum()),
-                "score_says_review": bool(((counted["risk_score"] >= REVIEW_THRESHOLD) == reviewed).all()),
-                "max_attempts": int(orders["payment_attempts"].max()),
-            }
-        )
-    return tuple(out)
+    model = World(scn, replication=r).run()
+    result = collect(model)
+    orders, events = result.orders, result.events
+    placed = orders["placed_hour"].to_numpy()
+    # Orders placed late may still be queued at the horizon: leave the last 2 hours out.
+    counted = orders[(placed >= WARMUP_DAYS * 24) & (placed < HORIZON_DAYS * 24 - 2)]
+    reviewed_ids = events.loc[events["activity"] == "fraud_review_started", "order_id"]
+    reviewed = counted["order_id"].isin(reviewed_ids)
+    return {
+        "kpis": result.kpis,
+        "edges": {q: little_edges(mon, scn.horizon_hours) for q, mon in model.rec.queues.items()},
+        "counted": len(counted),
+        "reviewed": int(reviewed.sum()),
+        "score_says_review": bool(((counted["risk_score"] >= REVIEW_THRESHOLD) == reviewed).all()),
+        "max_attempts": int(orders["payment_attempts"].max()),
+    }
 
 
 def little_edges(mon: QueueMonitor, t_end: float) -> tuple[float, float]:

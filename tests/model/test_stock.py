@@ -13,7 +13,7 @@ import simcore
 from simcore.model.inventory import stock_policy
 from simcore.model.records import accuracy_share, derive_rates, error_size_table
 from simcore.model.world import World
-from tests.conftest import SCENARIOS, quiet, seed, shipped
+from tests.conftest import SCENARIOS, in_workers, quiet, seed, shipped
 
 SHIPPED_BASELINE = SCENARIOS / "baseline.yaml"  # its own seed, not moved by SIMCORE_TEST_SEED
 
@@ -159,29 +159,41 @@ def _oos(result: simcore.RunResult) -> np.ndarray:
     return ((o["status"] == "cancelled") & (o["true_reason"] == "out_of_stock")).to_numpy()
 
 
+#: The year test's 30-day bins after the warm-up.
+YEAR_BINS = 12
+
+
+def _year_bins(replication: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One replication of the baseline over a year after its warm-up (in a worker process): per
+    30-day bin, its stock-out cancellations, its orders and its mean daily record accuracy."""
+    warmup = int(shipped("baseline").warmup_days)
+    scn = shipped("baseline", {"horizon_days": warmup + 30 * YEAR_BINS, "cooldown_days": 0})
+    result = simcore.run(scn, replication=replication)
+    h = result.orders["placed_hour"].to_numpy() - warmup * 24.0
+    keep = h >= 0
+    b = (h[keep] // (30 * 24)).astype(int)
+    oos = np.bincount(b, weights=_oos(result)[keep], minlength=YEAR_BINS)[:YEAR_BINS]
+    n = np.bincount(b, minlength=YEAR_BINS)[:YEAR_BINS]
+    ts = result.timeseries
+    day = ts["day"].to_numpy()
+    a = ts["inventory_accuracy"].to_numpy()
+    acc = np.array(
+        [a[(day > warmup + 30 * i) & (day <= warmup + 30 * (i + 1))].mean() for i in range(YEAR_BINS)]
+    )
+    return oos, n, acc
+
+
 @pytest.mark.slow
 @pytest.mark.statistical
 def test_the_baseline_holds_its_stock_kpis_steady_for_a_year():
-    # Five replications of the baseline over 365 days after its warm-up, in 30-day bins, pooled.
-    # Tolerances are the issue's. Why five: one replication's bins carry ~15% noise (about 130
-    # out-of-stock cancellations a bin, clustered on best-sellers); pooled over five, ~7%, so a
-    # 25% band is over three standard deviations for each of the twelve bins. Measured at
-    # writing: bins 1.10-1.25% of orders, last three / first three 0.95, largest deviation 8%;
-    # accuracy per bin 0.374-0.383.
-    reps, bins, warmup = 5, 12, int(shipped("baseline").warmup_days)
-    oos, n, acc = np.zeros(bins), np.zeros(bins), np.zeros(bins)
-    for rep in range(reps):
-        scn = shipped("baseline", {"horizon_days": warmup + 30 * bins, "cooldown_days": 0})
-        result = simcore.run(scn, replication=rep)
-        h = result.orders["placed_hour"].to_numpy() - warmup * 24.0
-        keep = h >= 0
-        b = (h[keep] // (30 * 24)).astype(int)
-        oos += np.bincount(b, weights=_oos(result)[keep], minlength=bins)[:bins]
-        n += np.bincount(b, minlength=bins)[:bins]
-        ts = result.timeseries
-        day = ts["day"].to_numpy()
-        a = ts["inventory_accuracy"].to_numpy()
-        acc += [a[(day > warmup + 30 * i) & (day <= warmup + 30 * (i + 1))].mean() for i in range(bins)]
+    # Five replications of the baseline over 365 days after its warm-up (run in worker
+    # processes), in 30-day bins, pooled. Tolerances are the issue's. Why five: one
+    # replication's bins carry ~15% noise (about 130 out-of-stock cancellations a bin, clustered
+    # on best-sellers); pooled over five, ~7%, so a 25% band is over three standard deviations
+    # for each of the twelve bins. Measured at writing: bins 1.10-1.25% of orders, last three /
+    # first three 0.95, largest deviation 8%; accuracy per bin 0.374-0.383.
+    reps = 5
+    oos, n, acc = (np.sum(part, axis=0) for part in zip(*in_workers(_year_bins, range(reps)), strict=True))
     share, acc = oos / n, acc / reps
     assert share[-3:].mean() == pytest.approx(share[:3].mean(), rel=0.15), share
     assert np.max(np.abs(share / share.mean() - 1.0)) <= 0.25, share
@@ -191,23 +203,41 @@ def test_the_baseline_holds_its_stock_kpis_steady_for_a_year():
 # --------------------------------------------------------------------------- the accuracy axis
 
 
-def _axis(overrides: dict, reps: int = 2) -> tuple[float, float]:
-    """Mean measured record accuracy and out-of-stock cancellation rate over ``reps`` runs."""
-    acc, oos = [], []
-    for rep in range(reps):
-        k = simcore.run(shipped("baseline", overrides), replication=rep).kpis
-        acc.append(k["inventory_record_accuracy"])
-        oos.append(k["cancellation_rate_by_reason"]["out_of_stock"])
-    return float(np.mean(acc)), float(np.mean(oos))
+def _axis_kpis(overrides: dict, replication: int) -> tuple[float, float]:
+    """Measured record accuracy and out-of-stock cancellation rate of one baseline run (in a worker
+    process)."""
+    k = simcore.run(shipped("baseline", overrides), replication=replication).kpis
+    return k["inventory_record_accuracy"], k["cancellation_rate_by_reason"]["out_of_stock"]
+
+
+#: The accuracy axis's settings: three levels under the baseline's quarterly counts, and 0.5
+#: counted weekly.
+AXIS = {
+    "0.2": {"sellers.inventory_accuracy": 0.2},
+    "0.5": {"sellers.inventory_accuracy": 0.5},
+    "0.9": {"sellers.inventory_accuracy": 0.9},
+    "0.5 weekly": {"sellers.inventory_accuracy": 0.5, "sellers.strategy.sync_interval_days": 7},
+}
+
+
+@pytest.fixture(scope="module")
+def axis() -> dict[str, tuple[float, float]]:
+    """Per setting of AXIS, the mean measured record accuracy and out-of-stock cancellation rate
+    over 2 replications: the eight runs in worker processes, once for both tests that read them
+    (the 0.5 runs are the reference of each)."""
+    reps = 2
+    jobs = [(overrides, r) for overrides in AXIS.values() for r in range(reps)]
+    out = iter(in_workers(_axis_kpis, *zip(*jobs, strict=True)))
+    return {name: tuple(np.mean([next(out) for _ in range(reps)], axis=0).tolist()) for name in AXIS}
 
 
 @pytest.mark.slow
 @pytest.mark.statistical
-def test_inventory_accuracy_is_the_long_run_share_of_accurate_records():
+def test_inventory_accuracy_is_the_long_run_share_of_accurate_records(axis):
     # +-0.05 (the issue's): the derivation ignores corrections when a shelf is found short, which
     # raise measured accuracy by up to ~0.03 (measured at writing: 0.234, 0.520, 0.900 over three
     # seeds); two replications of ~25,000 orders make the seed's part ~0.005.
-    measured = {a: _axis({"sellers.inventory_accuracy": a}) for a in (0.2, 0.5, 0.9)}
+    measured = {a: axis[str(a)] for a in (0.2, 0.5, 0.9)}
     for setting, (acc, _) in measured.items():
         assert acc == pytest.approx(setting, abs=0.05), measured
     oos = [measured[a][1] for a in (0.2, 0.5, 0.9)]
@@ -217,9 +247,8 @@ def test_inventory_accuracy_is_the_long_run_share_of_accurate_records():
 
 @pytest.mark.slow
 @pytest.mark.statistical
-def test_counting_weekly_keeps_records_above_the_setting_and_shelves_stocked():
-    reference = _axis({"sellers.inventory_accuracy": 0.5})
-    weekly = _axis({"sellers.inventory_accuracy": 0.5, "sellers.strategy.sync_interval_days": 7})
+def test_counting_weekly_keeps_records_above_the_setting_and_shelves_stocked(axis):
+    reference, weekly = axis["0.5"], axis["0.5 weekly"]
     assert weekly[0] > 0.6, weekly  # measured at writing: 0.94
     assert weekly[1] < reference[1], (weekly, reference)  # 0.05% against 0.78%
 
@@ -240,10 +269,38 @@ def test_the_start_only_accuracy_keeps_its_meaning_under_its_own_name():
     assert acc[-30:].mean() == pytest.approx(0.35, abs=0.07)  # then the long-run share
 
 
+def _pilot_series(pilot: simcore.Scenario, replication: int):
+    """A warm-up pilot's daily series (analysis.warmup.warmup_series; in a worker process)."""
+    from analysis.warmup import warmup_series
+    from simcore.experiments.runner import run
+
+    return warmup_series(run(pilot, replication=replication))
+
+
+#: The warm-up test's seeds: the shipped one (None) and two others.
+PILOT_ROOTS = (None, 1, 2)
+PILOTS = 5
+
+
+@pytest.fixture(scope="module")
+def pilots() -> dict[int | None, list]:
+    """Per root of PILOT_ROOTS, the daily series of its PILOTS pilots: the 15 runs in worker
+    processes at once."""
+    scenarios = []
+    for root in PILOT_ROOTS:
+        moved = {} if root is None else {"seed": seed(root)}
+        scenarios.append(
+            simcore.load_scenario(SHIPPED_BASELINE, {"warmup_days": 0, "cooldown_days": 0, **moved})
+        )
+    jobs = [(scn, r) for scn in scenarios for r in range(PILOTS)]
+    series = in_workers(_pilot_series, *zip(*jobs, strict=True))
+    return {root: series[i * PILOTS : (i + 1) * PILOTS] for i, root in enumerate(PILOT_ROOTS)}
+
+
 @pytest.mark.slow
 @pytest.mark.statistical
-@pytest.mark.parametrize("root", [None, 1, 2])
-def test_simcore_warmup_finds_no_start_transient_on_the_baseline(root):
+@pytest.mark.parametrize("root", PILOT_ROOTS)
+def test_simcore_warmup_finds_no_start_transient_on_the_baseline(root, pilots):
     # What `simcore warmup scenarios/baseline.yaml` does: 5 pilots of the scenario's horizon with
     # no warm-up, MSER-5 on the mean of the daily out-of-stock (and cancelled) shares; for the
     # shipped seed and two others (moved by SIMCORE_TEST_SEED). MSER's cut is itself noisy on a
@@ -251,14 +308,10 @@ def test_simcore_warmup_finds_no_start_transient_on_the_baseline(root):
     # Measured at writing: 0 days for the shipped seed and seeds 1, 2, 20261112-20261114 (with
     # the start the prehistory replaced, 10-30 days by seed). Over 96 seeds the out-of-stock share
     # is 1.20% of orders in days 0-10 and 1.17% in days 10-40.
-    from analysis.warmup import suggest_warmup, warmup_series
+    from analysis.warmup import suggest_warmup
 
     SHIPPED_WARMUP_DAYS = simcore.load_scenario(SHIPPED_BASELINE).warmup_days
-    from simcore.experiments.runner import run
-
-    moved = {} if root is None else {"seed": seed(root)}
-    pilot = simcore.load_scenario(SHIPPED_BASELINE, {"warmup_days": 0, "cooldown_days": 0, **moved})
-    series = [warmup_series(run(pilot, replication=r)) for r in range(5)]
+    series = pilots[root]  # 5 pilots (the `pilots` fixture runs the three seeds' at once)
     suggestion = suggest_warmup(series)
     oos = suggestion.by_series.set_index("column").loc["out_of_stock_share"]
     assert oos.truncation_days <= 10 and not oos.at_limit

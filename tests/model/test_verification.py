@@ -53,7 +53,7 @@ from scipy import stats
 
 from simcore.model.world import World
 from simcore.results.collect import collect
-from tests.conftest import const, quiet
+from tests.conftest import const, in_workers, quiet
 from tests.model.test_queues import assert_littles_law, erlang_c, exp_minutes, little_edges, mmc
 
 REPLICATIONS = 14
@@ -234,47 +234,47 @@ class Rep:
 
 @functools.cache
 def replications(run_set: str) -> tuple[Rep, ...]:
-    """Each replication of ``run_set`` (run once per session)."""
+    """Each replication of ``run_set`` (run once per session, in worker processes)."""
+    return tuple(in_workers(_replication, [run_set] * REPLICATIONS, range(REPLICATIONS)))
+
+
+def _replication(run_set: str, r: int) -> Rep:
+    """What the tests read of replication ``r`` of ``run_set``."""
     scn = quiet(RUN_SETS[run_set])
     lo, hi = scn.kpi_window_hours
-    out = []
-    for r in range(REPLICATIONS):
-        model = World(scn, replication=r).run()
-        res = collect(model)
-        prob_wait, busy, edges = {}, {}, {}
-        for name, mon in model.rec.queues.items():
-            # The statistics run from the warm-up to the KPI window's end (the monitors close
-            # there when a cool-down follows it).
-            end = mon.closed_at if mon.closed_at is not None else scn.horizon_hours
-            assert end - mon.t0 == pytest.approx(hi - lo)
-            edges[name] = little_edges(mon, end)
-            req, waits, _ = mon.counted()
-            wait = waits[req >= mon.t0]
-            prob_wait[name] = float((wait > 0.0).mean()) if wait.size else 0.0
-            busy[name] = res.kpis["queues"][name]["utilization"] * mon.servers * (hi - lo)
-        o = res.orders
-        w = o[(o["placed_hour"] >= lo) & (o["placed_hour"] < hi)]
-        fraud = w["is_fraud"].to_numpy()
-        z = np.log(w["risk_score"] / (1.0 - w["risk_score"])).to_numpy()
-        stolen = w["stolen_card"].to_numpy()
-        out.append(
-            Rep(
-                kpis=res.kpis,
-                prob_wait=prob_wait,
-                busy_hours=busy,
-                edges=edges,
-                fraud=int(fraud.sum()),
-                legit=int((~fraud).sum()),
-                stopped=int((fraud & (w["cancel_reason"] == "fraud_suspected").to_numpy()).sum()),
-                declined=int((~fraud & (w["cancel_reason"] == "fraud_suspected").to_numpy()).sum()),
-                logit_scores={
-                    "legit": z[~fraud],
-                    "fraud": z[fraud & ~stolen],
-                    "fraud_stolen": z[fraud & stolen],
-                },
-            )
-        )
-    return tuple(out)
+    model = World(scn, replication=r).run()
+    res = collect(model)
+    prob_wait, busy, edges = {}, {}, {}
+    for name, mon in model.rec.queues.items():
+        # The statistics run from the warm-up to the KPI window's end (the monitors close
+        # there when a cool-down follows it).
+        end = mon.closed_at if mon.closed_at is not None else scn.horizon_hours
+        assert end - mon.t0 == pytest.approx(hi - lo)
+        edges[name] = little_edges(mon, end)
+        req, waits, _ = mon.counted()
+        wait = waits[req >= mon.t0]
+        prob_wait[name] = float((wait > 0.0).mean()) if wait.size else 0.0
+        busy[name] = res.kpis["queues"][name]["utilization"] * mon.servers * (hi - lo)
+    o = res.orders
+    w = o[(o["placed_hour"] >= lo) & (o["placed_hour"] < hi)]
+    fraud = w["is_fraud"].to_numpy()
+    z = np.log(w["risk_score"] / (1.0 - w["risk_score"])).to_numpy()
+    stolen = w["stolen_card"].to_numpy()
+    return Rep(
+        kpis=res.kpis,
+        prob_wait=prob_wait,
+        busy_hours=busy,
+        edges=edges,
+        fraud=int(fraud.sum()),
+        legit=int((~fraud).sum()),
+        stopped=int((fraud & (w["cancel_reason"] == "fraud_suspected").to_numpy()).sum()),
+        declined=int((~fraud & (w["cancel_reason"] == "fraud_suspected").to_numpy()).sum()),
+        logit_scores={
+            "legit": z[~fraud],
+            "fraud": z[fraud & ~stolen],
+            "fraud_stolen": z[fraud & stolen],
+        },
+    )
 
 
 @dataclass(frozen=True)
