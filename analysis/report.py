@@ -266,6 +266,17 @@ def _optimization_report(store: Path) -> tuple[str, list[Block]]:
         ),
         ("html", _table(res.candidates.drop(columns=["arm"]))),
     ]
+    if res.rounds:
+        rounds = pd.DataFrame(
+            [{k: _inline(v) if isinstance(v, dict) else v for k, v in r.items()} for r in res.rounds]
+        )
+        for col in rounds.columns:  # the candidates eliminated in a selection round: a list
+            rounds[col] = [", ".join(map(_inline, v)) if isinstance(v, list) else v for v in rounds[col]]
+        blocks += [
+            ("h2", "Selection rounds"),
+            ("html", "<p>The clean-up's decisions in the order it made them.</p>"),
+            ("html", _table(rounds)),
+        ]
     return f"Optimisation: {store.name}", blocks
 
 
