@@ -230,6 +230,13 @@ class OptimizationSpec(Frozen):
                 f"selection.indifference names {', '.join(extra)}: neither cost, a constraint nor the "
                 "objective"
             )
+        if isinstance(self.objective, dict):
+            (kpi,) = self.objective.values()
+            if kpi not in self.selection.indifference:
+                raise ValueError(
+                    f"selection.indifference: give {kpi}'s tolerance, the smallest difference in the "
+                    "objective worth telling apart (no default: it is the objective's own unit)"
+                )
         for name, bound in self.constraints.items():
             value = bound.max if bound.max is not None else bound.min
             if name not in self.selection.indifference and value == 0.0:

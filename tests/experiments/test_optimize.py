@@ -241,6 +241,7 @@ def test_the_command_resumes_and_gives_the_same_answer_whatever_the_workers(tmp_
         (("{20: 2, 30: 0}", "{20: 2}"), "cost must price every value"),
         (("low: 3, high: 5", "low: 0, high: 5"), "payment.gateway.servers"),
         (("base: mmc.yaml", "base: nowhere.yaml"), "base: file not found"),
+        (("search:", "objective: {maximize: completed_rate}\nsearch:"), "give completed_rate's tolerance"),
     ],
 )
 def test_a_bad_optimisation_file_is_refused_at_its_line(tmp_path, capsys, change, message):
