@@ -44,14 +44,7 @@ def _runs(sub: Any) -> None:
 
     w = sub.add_parser("sweep", help="run a sweep file (design x strategies x replications) into a store")
     w.add_argument("sweep", type=Path, help="sweep YAML file")
-    w.add_argument("--out", type=Path, required=True, help="store folder; rerunning resumes it")
-    w.add_argument(
-        "--jobs", type=int, default=os.cpu_count() or 1, help="worker processes (default: all cores)"
-    )
-    w.add_argument("--executor", choices=("process", "dask"), default="process", help="where runs execute")
-    w.add_argument(
-        "--scheduler", default=None, metavar="ADDRESS", help="Dask scheduler (default: a local cluster)"
-    )
+    _store_and_workers(w)
     w.add_argument(
         "--precision",
         action="append",
@@ -80,14 +73,7 @@ def _runs(sub: Any) -> None:
         help="the cheapest (or best) mix of levers meeting KPI constraints, with a statistical guarantee",
     )
     o.add_argument("optimization", type=Path, help="optimisation YAML file")
-    o.add_argument("--out", type=Path, required=True, help="store folder; rerunning resumes it")
-    o.add_argument(
-        "--jobs", type=int, default=os.cpu_count() or 1, help="worker processes (default: all cores)"
-    )
-    o.add_argument("--executor", choices=("process", "dask"), default="process", help="where runs execute")
-    o.add_argument(
-        "--scheduler", default=None, metavar="ADDRESS", help="Dask scheduler (default: a local cluster)"
-    )
+    _store_and_workers(o)
     o.add_argument("--quiet", action="store_true", help="no progress bar")
 
     c = sub.add_parser(
@@ -95,15 +81,21 @@ def _runs(sub: Any) -> None:
         help="history matching in waves, then a posterior: the settings that reproduce observed KPIs",
     )
     c.add_argument("calibration", type=Path, help="calibration YAML file")
-    c.add_argument("--out", type=Path, required=True, help="store folder; rerunning resumes it")
-    c.add_argument(
+    _store_and_workers(c)
+    c.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def _store_and_workers(p: Any) -> None:
+    """An experiment command's store (``--out``) and where its runs go (``--jobs``,
+    ``--executor``, ``--scheduler``)."""
+    p.add_argument("--out", type=Path, required=True, help="store folder; rerunning resumes it")
+    p.add_argument(
         "--jobs", type=int, default=os.cpu_count() or 1, help="worker processes (default: all cores)"
     )
-    c.add_argument("--executor", choices=("process", "dask"), default="process", help="where runs execute")
-    c.add_argument(
+    p.add_argument("--executor", choices=("process", "dask"), default="process", help="where runs execute")
+    p.add_argument(
         "--scheduler", default=None, metavar="ADDRESS", help="Dask scheduler (default: a local cluster)"
     )
-    c.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
 def _warmup(sub: Any) -> None:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import sys
-from contextlib import nullcontext
+from collections.abc import Callable, Iterator
+from concurrent.futures import Executor
+from contextlib import contextmanager, nullcontext
 
 from simcore.cli.common import EXIT_INTERNAL, EXIT_OK, check_out_dir, flagged, warn
 from simcore.errors import ArgumentError, InputError
@@ -80,14 +82,30 @@ def run_command(args) -> int:
     return EXIT_OK
 
 
-def sweep_command(args) -> int:
-    from simcore.experiments.executors import make_executor, progress_bar
-    from simcore.experiments.sweep import read_sweep, run_until
-
+def _check_workers(args) -> None:
+    """An experiment command's ``--jobs`` and ``--scheduler``, checked before anything is read."""
     if args.jobs < 1:
         raise ArgumentError(f"--jobs: must be >= 1 (got {args.jobs})")
     if args.scheduler and args.executor != "dask":
         raise ArgumentError("--scheduler: only with --executor dask")
+
+
+@contextmanager
+def _workers(args, label: str) -> Iterator[tuple[Callable[[int, int], None] | None, Executor]]:
+    """(progress bar or None with ``--quiet``, the executor ``--executor``/``--jobs`` name)."""
+    from simcore.experiments.executors import make_executor, progress_bar
+
+    with (
+        progress_bar(label) if not args.quiet else nullcontext() as progress,
+        make_executor(args.executor, args.jobs, args.scheduler) as executor,
+    ):
+        yield progress, executor
+
+
+def sweep_command(args) -> int:
+    from simcore.experiments.sweep import read_sweep, run_until
+
+    _check_workers(args)
     if not args.precision and (args.max_replications is not None or args.precision_baseline is not None):
         raise ArgumentError("--max-replications, --precision-baseline: only with --precision")
     check_out_dir(args.out)
@@ -98,10 +116,7 @@ def sweep_command(args) -> int:
         source=str(args.sweep),
     )
     rule = _precision_rule(args, sweep) if args.precision else None
-    with (
-        progress_bar(args.sweep.stem) if not args.quiet else nullcontext() as progress,
-        make_executor(args.executor, args.jobs, args.scheduler) as executor,
-    ):
+    with _workers(args, args.sweep.stem) as (progress, executor):
         rounds = run_until(sweep, args.out, rule or (lambda n: None), executor, progress)
     if rounds[0].adopted:
         print(f"{args.out}: moved {rounds[0].adopted} finished runs of an earlier store layout into this one")
@@ -133,14 +148,10 @@ def sweep_command(args) -> int:
 
 def optimize_command(args) -> int:
     from simcore.experiments.arms import RunFailed
-    from simcore.experiments.executors import make_executor, progress_bar
     from simcore.experiments.optfile import read_optimization
     from simcore.experiments.optimize import optimize
 
-    if args.jobs < 1:
-        raise ArgumentError(f"--jobs: must be >= 1 (got {args.jobs})")
-    if args.scheduler and args.executor != "dask":
-        raise ArgumentError("--scheduler: only with --executor dask")
+    _check_workers(args)
     check_out_dir(args.out)
     opt = read_optimization(args.optimization)
     warn(
@@ -148,10 +159,7 @@ def optimize_command(args) -> int:
         source=str(args.optimization),
     )
     try:
-        with (
-            progress_bar(args.optimization.stem) if not args.quiet else nullcontext() as progress,
-            make_executor(args.executor, args.jobs, args.scheduler) as executor,
-        ):
+        with _workers(args, args.optimization.stem) as (progress, executor):
             out = optimize(opt, args.out, executor, progress)
     except RunFailed as exc:
         print(f"{args.optimization}: {exc}; rerun the same command to resume", file=sys.stderr)
@@ -174,19 +182,12 @@ def calibrate_command(args) -> int:
     from simcore.experiments.arms import RunFailed
     from simcore.experiments.calibfile import read_calibration
     from simcore.experiments.calibrate import calibrate
-    from simcore.experiments.executors import make_executor, progress_bar
 
-    if args.jobs < 1:
-        raise ArgumentError(f"--jobs: must be >= 1 (got {args.jobs})")
-    if args.scheduler and args.executor != "dask":
-        raise ArgumentError("--scheduler: only with --executor dask")
+    _check_workers(args)
     check_out_dir(args.out)
     cal = read_calibration(args.calibration)
     try:
-        with (
-            progress_bar(args.calibration.stem) if not args.quiet else nullcontext() as progress,
-            make_executor(args.executor, args.jobs, args.scheduler) as executor,
-        ):
+        with _workers(args, args.calibration.stem) as (progress, executor):
             out = calibrate(cal, args.out, executor, progress)
     except RunFailed as exc:
         print(f"{args.calibration}: {exc}; rerun the same command to resume", file=sys.stderr)

@@ -154,35 +154,41 @@ class PriorityStation(Station):
     def release(self) -> None:
         """Free a server: it takes the lowest-priority request still waiting, if any (unless a
         shift ended: see :meth:`Station.release`)."""
-        now, mon, queue = self.env.now, self.monitor, self.queue
-        while queue and self.busy <= self.servers:
-            _, _, requested_at, turn = heapq.heappop(queue)
-            if id(turn) in self._withdrawn:
-                self._withdrawn.discard(id(turn))
-                continue
-            self.waiting -= 1
-            mon.waited(requested_at, now)
-            turn.succeed()
-            mon.shift(now, -1, 0)
+        now, mon = self.env.now, self.monitor
+        nxt = self._pop() if self.busy <= self.servers else None
+        if nxt is None:
+            self.busy -= 1
+            mon.shift(now, 0, -1)
             return
-        self.busy -= 1
-        mon.shift(now, 0, -1)
+        requested_at, turn = nxt
+        mon.waited(requested_at, now)
+        turn.succeed()
+        mon.shift(now, -1, 0)
 
-    def _take_next(self) -> bool:
-        """A free server takes the lowest-priority request still waiting; False if none."""
-        now, mon, queue = self.env.now, self.monitor, self.queue
+    def _pop(self) -> tuple[float, simpy.Event] | None:
+        """The lowest-priority request still waiting, out of the line; None if none waits."""
+        queue = self.queue
         while queue:
             _, _, requested_at, turn = heapq.heappop(queue)
             if id(turn) in self._withdrawn:
                 self._withdrawn.discard(id(turn))
                 continue
             self.waiting -= 1
-            self.busy += 1
-            mon.waited(requested_at, now)
-            turn.succeed()
-            mon.shift(now, -1, 1)
-            return True
-        return False
+            return requested_at, turn
+        return None
+
+    def _take_next(self) -> bool:
+        """A free server takes the lowest-priority request still waiting; False if none."""
+        nxt = self._pop()
+        if nxt is None:
+            return False
+        now, mon = self.env.now, self.monitor
+        requested_at, turn = nxt
+        self.busy += 1
+        mon.waited(requested_at, now)
+        turn.succeed()
+        mon.shift(now, -1, 1)
+        return True
 
 
 def teams(env: simpy.Environment, monitor: QueueMonitor, count: int, priority: bool = False) -> list[Station]:

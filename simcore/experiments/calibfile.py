@@ -29,16 +29,16 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from simcore.errors import ScenarioError
 from simcore.experiments.admission import check_volume
 from simcore.experiments.designs import Frozen
+from simcore.experiments.files import at, overridden, read_spec
 from simcore.experiments.sweepfile import scenario_hash
 from simcore.results.registry import KPI_BY_NAME, unknown_kpi
-from simcore.scenario.loader import OVERRIDE, load_scenario, validation_problems
+from simcore.scenario.loader import load_scenario
 from simcore.scenario.schema import Scenario
-from simcore.scenario.yamlfile import read_yaml
 
 
 class Parameter(Frozen):
@@ -198,16 +198,7 @@ def read_calibration(path: str | Path) -> Calibration:
         ScenarioError: every problem found, each at its line.
     """
     path = Path(path)
-    data, origins = read_yaml(path)
-    try:
-        spec = CalibrationSpec.model_validate(data)
-    except ValidationError as exc:
-        raise ScenarioError(validation_problems(exc, data, origins, str(path))) from None
-    base = (path.parent / spec.base).resolve()
-    if not base.is_file():
-        origin = origins.get(("base",))
-        where = f"{path}:{origin[1]}" if origin else str(path)
-        raise ScenarioError(f"{where}: base: file not found (got {spec.base!r})")
+    spec, origins, base = read_spec(path, CalibrationSpec)
     if spec.targets_from is not None:  # the window first: computing the targets takes seconds
         _same_window(Calibration(path, spec, base), origins)
         spec = _observed(spec, path, origins)
@@ -238,8 +229,7 @@ def _same_window(cal: Calibration, origins: dict) -> None:
     lo, hi = scn.kpi_window_hours
     runs = (scn.start + dt.timedelta(hours=lo), scn.start + dt.timedelta(hours=hi))
     if runs != tuple(tf.window):
-        origin = origins.get(("targets_from", "window")) or origins.get(("targets_from",))
-        where = f"{cal.path}:{origin[1]}" if origin else str(cal.path)
+        where = at(cal.path, origins, "targets_from", "window")
         days = (tf.window[1] - tf.window[0]).days
         first = (tf.window[0] - scn.start).days
         raise ScenarioError(
@@ -259,8 +249,7 @@ def _observed(spec: CalibrationSpec, path: Path, origins: dict) -> CalibrationSp
 
     tf = spec.targets_from
     assert tf is not None
-    origin = origins.get(("targets_from",))
-    where = f"{path}:{origin[1]}" if origin else str(path)
+    where = at(path, origins, "targets_from")
     table = (path.parent / tf.orders).resolve()
     try:
         orders = read_orders(table, tf.columns, tf.values)
@@ -280,12 +269,10 @@ def _observed(spec: CalibrationSpec, path: Path, origins: dict) -> CalibrationSp
 
 def _locate(line: str, path: Path, origins: dict, parameters: list[str]) -> str:
     """A scenario problem found at a corner of the prior, at the calibration file's line."""
-    if not line.startswith(OVERRIDE):
+    found = overridden(line, parameters)
+    if found is None:
         return f"{path}: base scenario: {line}"
-    body = line.split(": ", 1)[1]
-    dotted = body.split(": ", 1)[0]
-    key = next((k for k in parameters if dotted == k or dotted.startswith(k + ".")), None)
-    origin = origins.get(("parameters", key)) if key else origins.get(("set",))
-    label = "parameters (at a corner of the prior)" if key else "set"
-    where = f"{path}:{origin[1]}" if origin else str(path)
-    return f"{where}: {label}: {body}"
+    body, key = found
+    if key is None:
+        return f"{at(path, origins, 'set')}: set: {body}"
+    return f"{at(path, origins, 'parameters', key)}: parameters (at a corner of the prior): {body}"

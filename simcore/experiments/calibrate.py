@@ -45,10 +45,10 @@ import numpy as np
 import yaml
 from scipy.stats import qmc
 
-from simcore.errors import StoreError
 from simcore.experiments.arms import Runs
 from simcore.experiments.calibfile import Calibration, Point
 from simcore.experiments.executors import InlineExecutor
+from simcore.experiments.files import claim_store
 from simcore.experiments.store import arm_key, store_lock
 from simcore.paths import write_atomic
 from simcore.version import __version__
@@ -85,22 +85,12 @@ def calibrate(
     store = Path(store)
     with store_lock(store):
         (store / "runs").mkdir(exist_ok=True)
-        _manifest(cal, store)
+        resolved = {**cal.spec.model_dump(mode="json"), "base": str(cal.base)}
+        claim_store(store, "calibration.yaml", resolved, cal.path, "calibration")
         runs = Runs(store, cal.spec.seed, executor or InlineExecutor(), progress)
         out = _waves(cal, runs)
         _write(cal, store, out)
         return out
-
-
-def _manifest(cal: Calibration, store: Path) -> None:
-    resolved = cal.spec.model_dump(mode="json")
-    resolved["base"] = str(cal.base)
-    text = yaml.safe_dump(resolved, sort_keys=True)
-    file = store / "calibration.yaml"
-    if file.exists() and file.read_text(encoding="utf-8").split("\n", 1)[-1] != text:
-        raise StoreError(f"{store}: holds the runs of another calibration; use a new folder")
-    header = f"# Resolved calibration written by simcore {__version__} from {cal.path}\n"
-    write_atomic(file, (header + text).encode("utf-8"))
 
 
 def _waves(cal: Calibration, runs: Runs) -> CalibrationOutcome:

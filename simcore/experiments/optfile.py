@@ -26,6 +26,7 @@ selection: {confidence: 0.95, indifference: {cost: 1, cancellation_rate: 0.002},
 
 from __future__ import annotations
 
+import importlib.util
 import itertools
 import math
 from dataclasses import dataclass
@@ -33,16 +34,16 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from simcore.errors import ScenarioError
 from simcore.experiments.admission import check_volume
 from simcore.experiments.designs import Frozen
+from simcore.experiments.files import at, overridden, read_spec
 from simcore.experiments.sweepfile import scenario_hash
 from simcore.results.registry import KPI_BY_NAME, unknown_kpi
-from simcore.scenario.loader import OVERRIDE, load_scenario, validation_problems
+from simcore.scenario.loader import load_scenario
 from simcore.scenario.schema import Scenario
-from simcore.scenario.yamlfile import read_yaml
 
 #: The most candidates a search may try (each is validated when the file is read, ~20 ms).
 MAX_CANDIDATES = 5_000
@@ -320,26 +321,21 @@ def read_optimization(path: str | Path) -> Optimization:
         ScenarioError: every problem found, each at its line.
     """
     path = Path(path)
-    data, origins = read_yaml(path)
-    try:
-        spec = OptimizationSpec.model_validate(data)
-    except ValidationError as exc:
-        raise ScenarioError(validation_problems(exc, data, origins, str(path))) from None
-    base = (path.parent / spec.base).resolve()
-    if not base.is_file():
-        origin = origins.get(("base",))
-        where = f"{path}:{origin[1]}" if origin else str(path)
-        raise ScenarioError(f"{where}: base: file not found (got {spec.base!r})")
+    spec, origins, base = read_spec(path, OptimizationSpec)
+    if spec.search.method == "tpe" and importlib.util.find_spec("optuna") is None:
+        raise ScenarioError(
+            f"{at(path, origins, 'search', 'method')}: search.method: tpe needs Optuna, not installed "
+            "(pip install 'simcore[optimize]'), or use grid or lhs"
+        )
     opt = Optimization(path, spec, base, [])
     problems: list[str] = []
     if spec.search.method == "grid":
         size = math.prod(len(lv.grid()) for lv in spec.levers.values())
         if size > spec.search.budget:
-            origin = origins.get(("search", "budget")) or origins.get(("search",))
-            where = f"{path}:{origin[1]}" if origin else str(path)
             raise ScenarioError(
-                f"{where}: search.budget: the grid has {size:,} candidates, more than the budget "
-                f"{spec.search.budget:,}; raise the budget, or give fewer values or points"
+                f"{at(path, origins, 'search', 'budget')}: search.budget: the grid has {size:,} "
+                f"candidates, more than the budget {spec.search.budget:,}; raise the budget, or give "
+                "fewer values or points"
             )
         grids = [lv.grid() for lv in spec.levers.values()]
         mixes = [dict(zip(spec.levers, combo, strict=True)) for combo in itertools.product(*grids)]
@@ -396,17 +392,12 @@ def _build(opt: Optimization, levers: dict[str, Any], origins: dict, problems: l
 
 def _locate(line: str, path: Path, origins: dict, levers: dict[str, Any], fixed: dict[str, Any]) -> str:
     """A scenario problem found through a candidate's overrides, at the optimisation file's line."""
-    if not line.startswith(OVERRIDE):
+    found = overridden(line, levers)
+    if found is None:
         return f"{path}: base scenario: {line}"
-    body = line.split(": ", 1)[1]
-    dotted = body.split(": ", 1)[0]
-    lever = next((k for k in levers if dotted == k or dotted.startswith(k + ".")), None)
+    body, lever = found
     if lever is not None:
-        origin = origins.get(("levers", lever))
-        label = f"levers: candidate {levers}"
-    else:
-        key = next((k for k in fixed if dotted == k or dotted.startswith(k + ".")), dotted)
-        origin = origins.get(("set", key)) or origins.get(("set",))
-        label = "set"
-    where = f"{path}:{origin[1]}" if origin else str(path)
-    return f"{where}: {label}: {body}"
+        return f"{at(path, origins, 'levers', lever)}: levers: candidate {levers}: {body}"
+    _, key = overridden(line, fixed) or (body, None)
+    where = at(path, origins, "set", key) if key else at(path, origins, "set")
+    return f"{where}: set: {body}"

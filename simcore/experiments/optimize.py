@@ -39,12 +39,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import yaml
 from scipy import stats
 
-from simcore.errors import StoreError
 from simcore.experiments.arms import Runs
 from simcore.experiments.executors import InlineExecutor
+from simcore.experiments.files import claim_store
 from simcore.experiments.optfile import COST, Candidate, Optimization
 from simcore.experiments.selection import (
     FEASIBLE,
@@ -108,25 +107,12 @@ def optimize(
     store = Path(store)
     with store_lock(store):
         (store / "runs").mkdir(exist_ok=True)
-        _manifest(opt, store)
+        resolved = {**opt.spec.model_dump(mode="json", exclude_none=True), "base": str(opt.base)}
+        claim_store(store, "optimization.yaml", resolved, opt.path, "optimisation")
         runs = Runs(store, opt.spec.seed, executor or InlineExecutor(), progress)
         outcome = _optimize(opt, runs)
         write_atomic(store / "result.json", json.dumps(outcome.as_json(), indent=2).encode("utf-8"))
         return outcome
-
-
-def _manifest(opt: Optimization, store: Path) -> None:
-    """``optimization.yaml`` (the file as resolved); refuses a store holding another one."""
-    resolved = opt.spec.model_dump(mode="json", exclude_none=True)
-    resolved["base"] = str(opt.base)
-    text = yaml.safe_dump(resolved, sort_keys=True)
-    file = store / "optimization.yaml"
-    if file.exists():
-        old = file.read_text(encoding="utf-8").split("\n", 1)[-1]
-        if old != text:
-            raise StoreError(f"{store}: holds the runs of another optimisation; use a new folder")
-    header = f"# Resolved optimisation written by simcore {__version__} from {opt.path}\n"
-    write_atomic(file, (header + text).encode("utf-8"))
 
 
 def _optimize(opt: Optimization, runs: Runs) -> Outcome:
@@ -309,12 +295,8 @@ def _search(opt: Optimization, runs: Runs, s_reps: int, names: list[str]) -> lis
 def _tpe(opt: Optimization, runs: Runs, reps: list[int], names: list[str]) -> list[Candidate]:
     """Optuna's TPE through ask/tell: each trial's value is the objective (the cost, or the
     KPI's mean) plus a penalty for each constraint's mean past its bound, scaled by the bound."""
-    try:
-        import optuna
-    except ImportError:
-        raise StoreError(
-            "search.method tpe needs Optuna: pip install 'simcore[optimize]' (or use grid or lhs)"
-        ) from None
+    import optuna  # present: read_optimization refuses tpe without it
+
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     sampler = optuna.samplers.TPESampler(seed=opt.spec.seed % 2**32)
     study = optuna.create_study(direction="minimize", sampler=sampler)

@@ -15,14 +15,14 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from simcore.errors import ScenarioError
 from simcore.experiments.admission import check_volume
 from simcore.experiments.designs import Frozen, NonEmptyList, Sample, count_cells, design_cells
-from simcore.scenario.loader import OVERRIDE, load_scenario, validation_problems
+from simcore.experiments.files import read_spec
+from simcore.scenario.loader import OVERRIDE, load_scenario
 from simcore.scenario.schema import Scenario
-from simcore.scenario.yamlfile import read_yaml
 
 #: Most arms (design cells x strategies) a sweep may have: each is validated when the sweep is
 #: read (~20 ms), so 10,000 take a few minutes before the first run.
@@ -111,16 +111,7 @@ def read_sweep(path: str | Path) -> Sweep:
             strategy whose overrides break a scenario rule (named by the key's line in the file).
     """
     path = Path(path)
-    data, origins = read_yaml(path)
-    try:
-        spec = SweepSpec.model_validate(data)
-    except ValidationError as exc:
-        raise ScenarioError(validation_problems(exc, data, origins, str(path))) from None
-    base = (path.parent / spec.base).resolve()
-    if not base.is_file():
-        origin = origins.get(("base",))
-        where = f"{path}:{origin[1]}" if origin else str(path)
-        raise ScenarioError(f"{where}: base: file not found (got {spec.base!r})")
+    spec, origins, base = read_spec(path, SweepSpec)
     strategies = spec.strategies if spec.strategies is not None else {"base": {}}
     arms = count_cells(spec.grid, spec.zip, spec.sample) * len(strategies)
     runs = arms * spec.replications

@@ -58,7 +58,7 @@ from simcore.model.vocabulary import (
 )
 
 #: The order columns the KPIs read.
-_KPI_COLUMNS = (
+KPI_COLUMNS = (
     "arrival_id",
     "buyer_id",
     "amount",
@@ -179,7 +179,7 @@ def compute_kpis(
     hours = orders["placed_hour"].to_numpy()
     # Only the columns the KPIs read: a copy of every column of the window's rows would cost
     # more memory than the frames themselves at a million orders.
-    w = orders.loc[(hours >= lo) & (hours < hi), list(_KPI_COLUMNS)]
+    w = orders.loc[(hours >= lo) & (hours < hi), list(KPI_COLUMNS)]
     n = len(w)
     cancelled = w["status"] == "cancelled"
     reason = w["cancel_reason"]

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from simcore.model.columns import ORDER_COLUMNS
-from simcore.results.kpis import _KPI_COLUMNS, compute_kpis, flatten_kpis
+from simcore.results.kpis import KPI_COLUMNS, compute_kpis, flatten_kpis
 
 #: KPI (or KPI family, ending with ``.``) -> the order columns it reads, besides ``placed_at``.
 NEEDS: dict[str, tuple[str, ...]] = {
@@ -97,7 +97,7 @@ def observed_kpis(
     span = (pd.Timestamp(window[1]) - start) / pd.Timedelta(hours=1)
     frame = pd.DataFrame({"placed_hour": hours})
     n = len(orders)
-    for col in _KPI_COLUMNS:
+    for col in KPI_COLUMNS:
         if col == "placed_hour":
             continue
         if col in orders:

@@ -277,3 +277,17 @@ def test_dask_gives_the_same_answer(tmp_path):
     )
     a, b = (json.loads((out / "result.json").read_text()) for out in outs)
     assert a == b and a["status"] == OPTIMAL
+
+
+def test_tpe_without_optuna_is_refused_at_its_line_before_anything_runs(tmp_path, monkeypatch, capsys):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "optuna" else real(name, *a)
+    )
+    path = opt_file(tmp_path, 0.02, 1)
+    path.write_text(path.read_text().replace("method: grid", "method: tpe"))
+    assert main(["optimize", str(path), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert f"{path}:" in err and "tpe needs Optuna" in err and not (tmp_path / "out").exists()
