@@ -73,9 +73,10 @@ def load_calibration(folder: str | Path) -> CalibrationResult:
     )
 
 
-def pairs_figure(res: CalibrationResult, n: int = 2000):
+def pairs_figure(res: CalibrationResult, n: int = 2000, truth: dict[str, float] | None = None):
     """The posterior's pairs plot: each parameter's histogram on the diagonal, each pair's
-    draws below it (resampled by weight), the prior's range as the axes'."""
+    draws below it (resampled by weight), the prior's range as the axes'; ``truth`` (a twin's
+    known values) marked in red."""
     import matplotlib.pyplot as plt
 
     keys = res.parameters
@@ -96,8 +97,12 @@ def pairs_figure(res: CalibrationResult, n: int = 2000):
                 bins = np.geomspace(lo_, hi_, 40) if log else np.linspace(lo_, hi_, 40)
                 ax.hist(draws[ki], bins=bins, color="#457b9d")
                 ax.set_yticks([])
+                if truth and ki in truth:
+                    ax.axvline(truth[ki], color="#d62828", lw=1.5)
             else:
                 ax.scatter(draws[kj], draws[ki], s=3, alpha=0.3, color="#457b9d")
+                if truth and ki in truth and kj in truth:
+                    ax.plot([truth[kj]], [truth[ki]], marker="+", ms=14, mew=2, color="#d62828")
                 if ki in prior:
                     ax.set_ylim(prior[ki]["low"], prior[ki]["high"])
                     if prior[ki].get("scale") == "log":
@@ -110,7 +115,8 @@ def pairs_figure(res: CalibrationResult, n: int = 2000):
                 ax.set_xlabel(kj, fontsize=8)
             if j == 0 and i > 0:
                 ax.set_ylabel(ki, fontsize=8)
-    fig.suptitle("posterior (axes: the prior's ranges)", fontsize=9)
+    title = "posterior (axes: the prior's ranges)" + ("; red: the truth" if truth else "")
+    fig.suptitle(title, fontsize=9)
     fig.tight_layout()
     return fig
 

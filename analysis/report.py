@@ -164,8 +164,10 @@ def _calibration_report(store: Path) -> tuple[str, list[Block]]:
         ("answer", res.status),
         ("runs", f"{r['runs']:,}"),
         ("share of the prior not ruled out, by wave", ", ".join(f"{x:.3g}" for x in r["nroy_share"])),
+        ("posterior", _posterior_method(r.get("posterior", {}))),
         ("effective sample size of the posterior", f"{r['effective_sample_size']:.1f}"),
     ]
+    corr = pd.DataFrame(r.get("correlation") or {}).map(lambda v: "" if v is None else f"{v:.2f}")
     params = pd.DataFrame(
         [{"parameter": k, **{q: f"{v:.4g}" for q, v in p.items()}} for k, p in r["parameters"].items()]
     )
@@ -189,6 +191,11 @@ def _calibration_report(store: Path) -> tuple[str, list[Block]]:
         ("h2", "Posterior"),
         ("html", _table(params)),
         ("figure", "pairs", pairs_figure(res), "The posterior's draws, resampled by weight."),
+        *(
+            [("h2", "Posterior correlations"), ("html", _table(corr.reset_index(names="parameter")))]
+            if len(corr)
+            else []
+        ),
         ("h2", "History matching"),
         (
             "figure",
@@ -210,6 +217,22 @@ def _calibration_report(store: Path) -> tuple[str, list[Block]]:
         ("html", f"<pre>{html.escape(res.calibrated)}</pre>"),
     ]
     return f"Calibration: {store.name}", blocks
+
+
+def _posterior_method(fitted: dict) -> str:
+    """How the posterior was made, in a line."""
+    if fitted.get("method") == "emulator":
+        fits = "; ".join(
+            f"{k}: residual sd {e['residual_sd']:.3g}, runs' sd {e['runs_sd']:.3g}"
+            for k, e in fitted.get("emulator", {}).items()
+        )
+        return (
+            f"{fitted['draws']:,} draws weighted by a quadratic emulator fitted to "
+            f"{fitted['settings']} settings ({fits})"
+        )
+    if fitted.get("method") == "runs":
+        return f"importance weights on the {fitted['settings']} settings run in the last region"
+    return "?"
 
 
 def _is_optimization(folder: Path) -> bool:

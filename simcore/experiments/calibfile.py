@@ -147,12 +147,12 @@ class CalibrationSpec(Frozen):
     def _rules(self) -> CalibrationSpec:
         if (not self.targets) == (self.targets_from is None):
             raise ValueError("give targets, or targets_from (an observed orders table), not both")
-        if self.targets_from is not None:
-            return self  # the targets are computed when the file is read (read_calibration)
-        extra = sorted(set(self.method.discrepancy) - set(self.targets))
+        # targets_from's are computed when the file is read (read_calibration).
+        names = self.targets_from.kpis if self.targets_from is not None else list(self.targets)
+        extra = sorted(set(self.method.discrepancy) - set(names))
         if extra:
             raise ValueError(f"method.discrepancy names {', '.join(extra)}, which are not targets")
-        if self.method.rule == "second_max" and len(self.targets) < 2:
+        if self.method.rule == "second_max" and len(names) < 2:
             raise ValueError("method.rule second_max needs at least two targets")
         return self
 
@@ -183,6 +183,13 @@ class Calibration:
     def names(self) -> list[str]:
         """The targets' KPIs, in file order."""
         return list(self.spec.targets)
+
+    def with_targets(self, targets: dict[str, Target]) -> Calibration:
+        """This calibration with other targets (a twin's, say); their KPIs must be known."""
+        bad = [unknown_kpi(k) for k in targets if k not in KPI_BY_NAME]
+        if bad:
+            raise ValueError("; ".join(bad))
+        return Calibration(self.path, self.spec.model_copy(update={"targets": dict(targets)}), self.base)
 
     def point(self, unit: np.ndarray) -> Point:
         """The setting at ``unit`` (one [0, 1] coordinate per parameter), as a validated scenario."""

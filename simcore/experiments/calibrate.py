@@ -5,27 +5,31 @@
 first), each ``replications`` times on common random numbers. For target ``j`` with observed
 value ``z_j`` and sd ``s_j``, a setting's implausibility is
 
-    I_j = |z_j - m_j| / sqrt(s_j^2 + V_j (1 + 1/R) + d_j^2),
+    I_j = |z_j - m_j| / sqrt(s_j^2 + V_j / R + d_j^2),
 
-``m_j`` the mean of its ``R`` replications, ``V_j`` their sample variance: the observation is
-one realisation of a stochastic system, so the model's run-to-run variance (the ensemble
-variability of Andrianakis et al.) stands beside the target's own, and the mean of the
-replications is uncertain by ``V_j / R``; ``d_j`` is the model discrepancy
-(``method.discrepancy``). A setting whose largest ``I_j`` (``rule: max``; ``second_max``: the
-second largest, forgiving one target) exceeds ``cutoff`` (3: Pukelsheim's three-sigma rule, any
-unimodal distribution) is ruled out. The next wave samples a box around the settings not ruled
-out (NROY): per parameter, their range scaled to the support a uniform's points that far apart
-imply, widened by the wave's sample spacing (:func:`_next_box`), within the wave's own box.
-``nroy_share`` estimates, per wave, the share of the prior's volume still not ruled out: the
-box's volume times the share of its settings not ruled out (at most the wave before's). No
-emulator is fitted: every implausibility comes from runs (a Gaussian-process emulator would save
-runs on an expensive model; here a run takes seconds and the runs are the evidence).
+``m_j`` the mean of its ``R`` replications and ``V_j`` their sample variance, so ``V_j / R`` is
+the variance of the simulated mean; ``d_j`` is the model discrepancy (``method.discrepancy``).
+``s_j`` is the observed value's standard error as an estimate of what the market produces on
+average over the window: it holds the market's own run-to-run randomness (for a twin made by the
+model, the replication sd; for an orders table, a bootstrap by days). A setting whose largest
+``I_j`` (``rule: max``; ``second_max``: the second largest, forgiving one target) exceeds
+``cutoff`` (3: Pukelsheim's three-sigma rule, any unimodal distribution) is ruled out. The next
+wave samples a box around the settings not ruled out (NROY): per parameter, their range scaled to
+the support a uniform's points that far apart imply, widened by the wave's sample spacing
+(:func:`_next_box`), within the wave's own box. ``nroy_share`` estimates, per wave, the share of
+the prior's volume still not ruled out: the box's volume times the share of its settings not
+ruled out (at most the wave before's). No emulator is fitted: every implausibility comes from
+runs (a Gaussian-process emulator would save runs on an expensive model; here a run takes
+seconds and the runs are the evidence).
 
 **Then a posterior** over the last wave's box: importance weights ``w_i ∝ exp(-1/2 sum_j
-(z_j - m_ij)^2 / (s_j^2 + V_ij (1 + 1/R) + d_j^2))``, the targets' uncertainty as a Gaussian kernel. The
-last wave's settings are uniform over the box, and the prior uniform over it, so the weight is
-the kernel alone (ABC with a Gaussian acceptance kernel, as importance sampling). The box must
-hold the posterior's mass: it holds every setting the previous wave did not rule out.
+(z_j - m_ij)^2 / (s_j^2 + d_j^2))``, the targets' uncertainty as a Gaussian kernel (ABC with a
+Gaussian acceptance kernel, as importance sampling). The simulated mean's own noise is not in
+the kernel: sampling ``m_ij`` already spreads the effective likelihood by ``V / R`` (Wilkinson
+2013, ABC as exact inference under a model error), which makes the posterior slightly wider than
+the exact one, never narrower. The last wave's settings are uniform over the box, and the prior
+uniform over it, so the weight is the kernel alone. The box must hold the posterior's mass: it
+holds every setting the previous wave did not rule out, at three sigma.
 
 Reproducible: the hypercubes are drawn from the file's seed, the runs are keyed by setting and
 replication, so the answer is the same whatever the workers or executor.
@@ -45,8 +49,9 @@ import numpy as np
 import yaml
 from scipy.stats import qmc
 
+from simcore.experiments import posterior as posterior_mod
 from simcore.experiments.arms import Runs
-from simcore.experiments.calibfile import Calibration, Point
+from simcore.experiments.calibfile import Calibration
 from simcore.experiments.executors import InlineExecutor
 from simcore.experiments.files import claim_store
 from simcore.experiments.store import arm_key, store_lock
@@ -57,6 +62,8 @@ MATCHED, NO_MATCH = "matched", "no_match"
 #: The next wave's box is the NROY settings' bounding box widened by this share of its width,
 #: or by the wave's sample spacing if more.
 MARGIN = 0.1
+#: Candidate settings the emulator screens after each wave.
+CANDIDATES = 20_000
 
 
 @dataclass
@@ -106,37 +113,26 @@ def _waves(cal: Calibration, runs: Runs) -> CalibrationOutcome:
     rng = np.random.default_rng(cal.spec.seed)
     points: list[dict[str, Any]] = []
     waves: list[dict[str, Any]] = []
-    last: tuple[list[Point], np.ndarray, np.ndarray, np.ndarray] | None = None
+    # Every wave's settings: the posterior uses all those inside the last box.
+    seen_unit: list[np.ndarray] = []
+    seen_y: list[np.ndarray] = []
     status = MATCHED
+    design: np.ndarray | None = None  # the next wave's settings, chosen by the emulator
     for w in range(m.waves):
-        unit = lo + qmc.LatinHypercube(d=d, seed=rng).random(m.runs_per_wave) * (hi - lo)
+        if design is None:
+            design = lo + qmc.LatinHypercube(d=d, seed=rng).random(m.runs_per_wave) * (hi - lo)
+        unit, design = design, None
         settings = [cal.point(u) for u in unit]
         runs.ensure(settings, reps)
         y = np.stack([runs.values(p, reps, names) for p in settings])  # (points, reps, targets)
         mean = y.mean(axis=1)
-        # The observation is one realisation of a stochastic system: the model's run-to-run
-        # variance (the ensemble variability) belongs beside the target's own, and the mean of
-        # the replications is itself uncertain by that variance over their number.
-        spread = y.var(axis=1, ddof=1) * (1.0 + 1.0 / len(reps))
-        impl = np.abs(z - mean) / np.sqrt(s2 + spread + disc2)
+        # The mean of R replications is uncertain by the runs' variance over R: a setting is
+        # not ruled out on the noise of its own few runs.
+        noise = y.var(axis=1, ddof=1) / len(reps)
+        impl = np.abs(z - mean) / np.sqrt(s2 + noise + disc2)
         impl = np.where(np.isnan(impl), np.inf, impl)  # a KPI a run could not compute rules it out
-        ordered = np.sort(impl, axis=1)[:, ::-1]
-        combined = ordered[:, 0] if m.rule == "max" or len(names) < 2 else ordered[:, 1]
+        combined = _combine(impl, m.rule)
         nroy = combined <= m.cutoff
-        # The box times its share not ruled out; never more than the wave before's (a wave
-        # samples inside what the one before left, so the region only shrinks).
-        share = float(np.prod(hi - lo) * nroy.mean())
-        if waves:
-            share = min(share, waves[-1]["nroy_share"])
-        waves.append(
-            {
-                "wave": w + 1,
-                "runs": len(settings) * len(reps),
-                "nroy": int(nroy.sum()),
-                "nroy_share": share,
-                "box": {k: [_value(cal, k, lo[i]), _value(cal, k, hi[i])] for i, k in enumerate(keys)},
-            }
-        )
         for i, p in enumerate(settings):
             points.append(
                 {
@@ -149,30 +145,163 @@ def _waves(cal: Calibration, runs: Runs) -> CalibrationOutcome:
                     "arm": arm_key(p.hash, cal.spec.seed),
                 }
             )
-        last = (settings, mean, spread, unit)
+        seen_unit.append(unit)
+        seen_y.append(y)
+        region = _region(
+            cal, np.concatenate(seen_unit), np.concatenate(seen_y), lo, hi, unit[nroy], len(unit), rng
+        )
+        # Never more than the wave before's: a wave samples inside what the one before left.
+        share = region.share if not waves else min(region.share, waves[-1]["nroy_share"])
+        waves.append(
+            {
+                "wave": w + 1,
+                "runs": len(settings) * len(reps),
+                "nroy": int(nroy.sum()),
+                "nroy_share": share,
+                "box": {k: [_value(cal, k, lo[i]), _value(cal, k, hi[i])] for i, k in enumerate(keys)},
+                "screened_by": region.by,
+            }
+        )
         if not nroy.any():
             status = NO_MATCH
             break
         if w + 1 < m.waves:
-            lo, hi = _next_box(unit[nroy], lo, hi, len(settings))
-    assert last is not None
-    settings, mean, spread, unit = last
-    logw = -0.5 * ((z - mean) ** 2 / (s2 + spread + disc2)).sum(axis=1)
-    logw = np.where(np.isnan(logw), -np.inf, logw)
-    weight = np.exp(logw - logw.max()) if np.isfinite(logw).any() else np.zeros(len(logw))
-    weight = weight / weight.sum() if weight.sum() > 0 else weight
-    posterior = [{**p.values, "weight": float(wt)} for p, wt in zip(settings, weight, strict=True)]
-    predictive: dict[str, dict[str, Any]] = {}
+            lo, hi, design = region.lo, region.hi, region.design
+    posterior, predictive, correlation, fitted = _posterior(
+        cal, np.concatenate(seen_unit), np.concatenate(seen_y), lo, hi, rng
+    )
+    result = {
+        "status": status,
+        "correlation": correlation,
+        "parameters": {k: _summary(posterior[k], posterior["weight"]) for k in keys},
+        "posterior": fitted,
+        "nroy_share": [w["nroy_share"] for w in waves],
+        "waves": waves,
+        "runs": runs.done + runs.reused,
+        "effective_sample_size": _ess(posterior["weight"]),
+        "predictive": predictive,
+        "simcore_version": __version__,
+    }
+    rows = [dict(zip(posterior, row, strict=True)) for row in zip(*posterior.values(), strict=True)]
+    return CalibrationOutcome(status, result, points, [{k: float(v) for k, v in r.items()} for r in rows])
+
+
+@dataclass
+class _Region:
+    """What a wave leaves not ruled out: its share of the prior, the box around it, the next
+    wave's settings inside it (None: a Latin hypercube over the box), and what screened it."""
+
+    share: float
+    lo: np.ndarray
+    hi: np.ndarray
+    design: np.ndarray | None
+    by: str
+
+
+def _region(
+    cal: Calibration,
+    unit: np.ndarray,
+    y: np.ndarray,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    nroy_runs: np.ndarray,
+    wave_size: int,
+    rng: np.random.Generator,
+) -> _Region:
+    """The region a wave leaves, screened by the emulator fitted to every run inside the wave's
+    box (``unit``: every setting run so far, ``y`` their KPIs), or by the runs themselves
+    (``nroy_runs``: the wave's settings not ruled out, of ``wave_size``) when it cannot be fitted.
+
+    Screening: ``CANDIDATES`` settings over the box, a candidate ruled out when its emulated
+    implausibility (the emulator's variance beside the target's, the discrepancy's and the
+    runs', :meth:`Emulator.predict`) passes the cutoff. The share is the box's volume times the
+    share of candidates kept; the next box bounds them, widened by the candidates' spacing; the
+    next wave's settings are spread over the kept candidates, so they fill the region not ruled
+    out rather than its box.
+    """
+    m = cal.spec.method
+    names = cal.names
+    inside = np.all((unit >= lo - 1e-12) & (unit <= hi + 1e-12), axis=1)
+    emulator = posterior_mod.fit(unit[inside], y[inside], lo, hi)
+    volume = float(np.prod(hi - lo))
+    if emulator is not None:
+        z = np.array([cal.spec.targets[n].value for n in names])
+        var = np.array([cal.spec.targets[n].sd ** 2 + m.discrepancy.get(n, 0.0) ** 2 for n in names])
+        candidates = lo + qmc.LatinHypercube(d=len(lo), seed=rng).random(CANDIDATES) * (hi - lo)
+        f, f_var = emulator.predict(candidates)
+        impl = np.abs(z - f) / np.sqrt(var + f_var)
+        kept = candidates[_combine(np.where(np.isnan(impl), np.inf, impl), m.rule) <= m.cutoff]
+        if len(kept) >= m.runs_per_wave:
+            pad = (hi - lo) / CANDIDATES ** (1.0 / len(lo))
+            step = len(kept) / m.runs_per_wave
+            design = kept[(np.arange(m.runs_per_wave) * step).astype(int)]
+            new_lo, new_hi = np.maximum(kept.min(axis=0) - pad, lo), np.minimum(kept.max(axis=0) + pad, hi)
+            return _Region(volume * len(kept) / CANDIDATES, new_lo, new_hi, design, "emulator")
+    # Too few runs to fit, or too few candidates kept to fill a wave: the box around the runs
+    # not ruled out, sampled whole.
+    new_lo, new_hi = _next_box(nroy_runs, lo, hi, wave_size)
+    return _Region(volume * len(nroy_runs) / wave_size, new_lo, new_hi, None, "runs")
+
+
+def _combine(impl: np.ndarray, rule: str) -> np.ndarray:
+    """Each setting's implausibility over targets: the largest, or the second largest."""
+    ordered = np.sort(impl, axis=1)[:, ::-1]
+    return ordered[:, 0] if rule == "max" or impl.shape[1] < 2 else ordered[:, 1]
+
+
+def _posterior(
+    cal: Calibration,
+    unit: np.ndarray,
+    y: np.ndarray,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    rng: np.random.Generator,
+) -> tuple[dict[str, np.ndarray], dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """The posterior over the box ``lo``-``hi`` from every setting run (``unit``, KPIs ``y``:
+    settings x replications x targets): its draws (per parameter, and ``weight``), the
+    predictive check, the correlations, and how it was made."""
+    m = cal.spec.method
+    names, keys = cal.names, list(cal.spec.parameters)
+    z = np.array([cal.spec.targets[n].value for n in names])
+    # The targets' uncertainty and the discrepancy: what separates a target from the model's
+    # mean (see the module's docstring).
+    var = np.array([cal.spec.targets[n].sd ** 2 + m.discrepancy.get(n, 0.0) ** 2 for n in names])
+    inside = np.all((unit >= lo - 1e-12) & (unit <= hi + 1e-12), axis=1)
+    unit, y = unit[inside], y[inside]
+    mean = y.mean(axis=1)
+    emulator = posterior_mod.fit(unit, y, lo, hi)
+    if emulator is not None:
+        at = posterior_mod.draws(lo, hi, rng)
+        f, f_var = emulator.predict(at)
+        weight = posterior_mod.normalised(posterior_mod.log_likelihood(z, var, f, f_var))
+        # The runs inside the box, weighted by the emulator's likelihood at their settings: the
+        # predictive check shows what runs give, their own noise included.
+        g, g_var = emulator.predict(unit)
+        run_weight = posterior_mod.normalised(posterior_mod.log_likelihood(z, var, g, g_var))
+        fitted = {
+            "method": "emulator",
+            "settings": emulator.settings,
+            "draws": len(at),
+            "emulator": emulator.summary(names),
+        }
+    else:
+        # Too few settings for the emulator: importance weights on the runs themselves (ABC
+        # with a Gaussian kernel; the runs' noise is in their means already).
+        at = unit
+        weight = run_weight = posterior_mod.normalised(posterior_mod.log_likelihood(z, var, mean))
+        fitted = {"method": "runs", "settings": int(len(unit)), "draws": int(len(unit))}
+    draws = {k: np.array([_value(cal, k, u) for u in at[:, i]]) for i, k in enumerate(keys)}
+    predictive: dict[str, Any] = {}
     for j, n in enumerate(names):
-        pred: dict[str, Any] = {**_summary(mean[:, j], weight), "target": float(z[j])}
-        pred["target_sd"] = float(np.sqrt(s2[j]))
+        pred: dict[str, Any] = {**_summary(mean[:, j], run_weight), "target": float(z[j])}
+        pred["target_sd"] = float(cal.spec.targets[n].sd)
         pred["covered"] = bool(pred["q05"] <= pred["target"] <= pred["q95"])
         predictive[n] = pred
-    # The posterior's correlations: parameters that trade off against each other show it here
-    # (and in the pairs plot) rather than as two sharp, independent answers.
-    values = np.array([[p.values[k] for k in keys] for p in settings])
+    # Parameters that trade off against each other show it here (and in the pairs plot) rather
+    # than as two sharp, independent answers.
     correlation: dict[str, dict[str, float | None]] = {}
     if weight.sum() > 0 and len(keys) > 1:
+        values = np.column_stack([draws[k] for k in keys])
         centred = values - weight @ values
         cov = (centred * weight[:, None]).T @ centred
         sd = np.sqrt(np.diag(cov))
@@ -181,18 +310,12 @@ def _waves(cal: Calibration, runs: Runs) -> CalibrationOutcome:
                 b: (float(cov[i, j] / (sd[i] * sd[j])) if sd[i] > 0 and sd[j] > 0 else None)
                 for j, b in enumerate(keys)
             }
-    result = {
-        "status": status,
-        "correlation": correlation,
-        "parameters": {k: _summary(np.array([p.values[k] for p in settings]), weight) for k in keys},
-        "nroy_share": [w["nroy_share"] for w in waves],
-        "waves": waves,
-        "runs": runs.done + runs.reused,
-        "effective_sample_size": float(1.0 / np.sum(weight**2)) if weight.sum() > 0 else 0.0,
-        "predictive": predictive,
-        "simcore_version": __version__,
-    }
-    return CalibrationOutcome(status, result, points, posterior)
+    return {**draws, "weight": weight}, predictive, correlation, fitted
+
+
+def _ess(weight: np.ndarray) -> float:
+    """Kish's effective sample size of normalised weights (0 if none)."""
+    return float(1.0 / np.sum(weight**2)) if weight.sum() > 0 else 0.0
 
 
 def _next_box(inside: np.ndarray, lo: np.ndarray, hi: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:

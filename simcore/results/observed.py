@@ -142,25 +142,34 @@ def observed_targets(
     seed: int = 0,
 ) -> dict[str, tuple[float, float]]:
     """Each KPI's observed value and its standard error: the sd of the KPI over ``resamples``
-    bootstrap resamples of the window's orders (rows drawn with replacement, seeded).
+    bootstrap resamples of the window's days (whole days of orders drawn with replacement,
+    seeded). Days, not orders: orders of one day share its stock, queues and weekday, so
+    resampling orders one by one would understate how much a window's KPIs vary. Dependence
+    longer than a day (a seller's stock records, a slow queue) is still not in it: say it in the
+    target's discrepancy.
 
     Raises:
-        ValueError: as :func:`observed_kpis`; or fewer than 30 orders in the window.
+        ValueError: as :func:`observed_kpis`; or fewer than 30 orders, or 2 days, in the window.
     """
     start, end = pd.Timestamp(window[0]), pd.Timestamp(window[1])
     inside = orders[(orders["placed_at"] >= start) & (orders["placed_at"] < end)].reset_index(drop=True)
     for col in inside.columns:  # once, not at every resample
         if inside[col].dtype == object:
             inside[col] = inside[col].astype("category")
+    first, last = window
     if len(inside) < 30:
-        first, last = window
         raise ValueError(f"{len(inside)} orders placed in the window {first} to {last}: too few (< 30)")
     value = observed_kpis(inside, window, names)
+    # Each day's rows, as positions in the window's table.
+    day = ((inside["placed_at"] - start) // pd.Timedelta(days=1)).to_numpy()
+    days = [np.flatnonzero(day == d) for d in range(int((end - start) / pd.Timedelta(days=1)))]
+    if len(days) < 2:
+        raise ValueError(f"the window {first} to {last} holds {len(days)} day: a bootstrap by days needs 2")
     rng = np.random.default_rng(seed)
-    n = len(inside)
     boot = []
     for _ in range(resamples):
-        again = observed_kpis(inside.iloc[rng.integers(0, n, n)], window, names)
+        rows = np.concatenate([days[d] for d in rng.integers(0, len(days), len(days))])
+        again = observed_kpis(inside.iloc[rows], window, names)
         boot.append([again[name] for name in names])
     sd = np.nanstd(np.array(boot), axis=0, ddof=1)
     return {name: (value[name], float(sd[i])) for i, name in enumerate(names)}
