@@ -1,8 +1,8 @@
 """Calibration results (``simcore calibrate ... --out DIR``): loading them back and drawing them.
 
 :func:`load_calibration` reads ``result.json`` (the posterior's summaries, the share not ruled
-out by wave, the predictive check), ``posterior.parquet`` (the last wave's settings with their
-weights), ``waves.parquet`` (every setting run, its means and implausibility) and
+out by wave, the predictive check), ``posterior.parquet`` (draws over the last wave's box with
+their weights), ``waves.parquet`` (every setting run, its means and implausibility) and
 ``calibration.yaml``. Three figures: the posterior's pairs plot, implausibility by wave, and
 the predictive check against the targets.
 """
@@ -26,8 +26,11 @@ class CalibrationResult:
     Attributes:
         status: ``matched`` or ``no_match`` (every setting of a wave ruled out).
         result: ``result.json``: ``parameters`` (mean, q05, q50, q95), ``nroy_share`` per wave,
-            ``waves``, ``runs``, ``effective_sample_size``, ``predictive`` per target.
-        posterior: The last wave's settings, one column per parameter, and ``weight``.
+            ``waves``, ``runs``, ``effective_sample_size``, ``predictive`` per target,
+            ``correlation`` between parameters, ``posterior`` (how it was made: ``emulator``
+            with its fit per target, or ``runs``).
+        posterior: Draws over the last wave's box (the emulator's, or the settings run), one
+            column per parameter, and ``weight``.
         waves: Every setting run: ``wave``, the parameters, ``mean.<target>``,
             ``implausibility.<target>``, ``implausibility`` (the rule's), ``nroy``.
         spec: The calibration file as resolved.
@@ -106,11 +109,11 @@ def pairs_figure(res: CalibrationResult, n: int = 2000, truth: dict[str, float] 
                 if ki in prior:
                     ax.set_ylim(prior[ki]["low"], prior[ki]["high"])
                     if prior[ki].get("scale") == "log":
-                        ax.set_yscale("log")
+                        _log_axis(ax.yaxis, ax.set_yscale)
             if kj in prior:
                 ax.set_xlim(prior[kj]["low"], prior[kj]["high"])
                 if prior[kj].get("scale") == "log":
-                    ax.set_xscale("log")
+                    _log_axis(ax.xaxis, ax.set_xscale)
             if i == d - 1:
                 ax.set_xlabel(kj, fontsize=8)
             if j == 0 and i > 0:
@@ -119,6 +122,18 @@ def pairs_figure(res: CalibrationResult, n: int = 2000, truth: dict[str, float] 
     fig.suptitle(title, fontsize=9)
     fig.tight_layout()
     return fig
+
+
+def _log_axis(axis, set_scale) -> None:
+    """A log axis labelled at 1, 2 and 5 of each decade, in plain numbers (matplotlib's
+    default labels every minor tick of a short range as 2x10^-3, 3x10^-3, ..., on top of
+    each other)."""
+    from matplotlib.ticker import FormatStrFormatter, LogLocator, NullFormatter
+
+    set_scale("log")
+    axis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+    axis.set_major_formatter(FormatStrFormatter("%g"))
+    axis.set_minor_formatter(NullFormatter())
 
 
 def implausibility_figure(res: CalibrationResult):

@@ -197,6 +197,12 @@ def calibrate_command(args) -> int:
     print(f"{args.calibration}: {out.status}; {r['runs']} runs; not ruled out by wave: {shares}")
     for key, p in r["parameters"].items():
         print(f"  {key}: median {p['q50']:.4g} [90%: {p['q05']:.4g}, {p['q95']:.4g}]")
+    keys = list(r["parameters"])
+    for i, a in enumerate(keys):  # parameters that trade off: their answer is a curve, not a point
+        for b in keys[i + 1 :]:
+            rho = r["correlation"].get(a, {}).get(b)
+            if rho is not None and abs(rho) >= 0.5:
+                print(f"  {a} and {b} trade off: posterior correlation {rho:.2f}")
     for name, p in r["predictive"].items():
         mark = "" if p["covered"] else "  (target outside)"
         band = f"[{p['q05']:.4g}, {p['q95']:.4g}]"

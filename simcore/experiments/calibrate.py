@@ -13,25 +13,28 @@ the variance of the simulated mean; ``d_j`` is the model discrepancy (``method.d
 average over the window: it holds the market's own run-to-run randomness (for a twin made by the
 model, the replication sd; for an orders table, a bootstrap by days). A setting whose largest
 ``I_j`` (``rule: max``; ``second_max``: the second largest, forgiving one target) exceeds
-``cutoff`` (3: Pukelsheim's three-sigma rule, any unimodal distribution) is ruled out. The next
-wave samples a box around the settings not ruled out (NROY): per parameter, their range scaled to
-the support a uniform's points that far apart imply, widened by the wave's sample spacing
-(:func:`_next_box`), within the wave's own box. ``nroy_share`` estimates, per wave, the share of
-the prior's volume still not ruled out: the box's volume times the share of its settings not
-ruled out (at most the wave before's). No emulator is fitted: every implausibility comes from
-runs (a Gaussian-process emulator would save runs on an expensive model; here a run takes
-seconds and the runs are the evidence).
+``cutoff`` (3: Pukelsheim's three-sigma rule, any unimodal distribution) is ruled out.
 
-**Then a posterior** over the last wave's box: importance weights ``w_i ∝ exp(-1/2 sum_j
-(z_j - m_ij)^2 / (s_j^2 + d_j^2))``, the targets' uncertainty as a Gaussian kernel (ABC with a
-Gaussian acceptance kernel, as importance sampling). The simulated mean's own noise is not in
-the kernel: sampling ``m_ij`` already spreads the effective likelihood by ``V / R`` (Wilkinson
-2013, ABC as exact inference under a model error), which makes the posterior slightly wider than
-the exact one, never narrower. The last wave's settings are uniform over the box, and the prior
-uniform over it, so the weight is the kernel alone. The box must hold the posterior's mass: it
-holds every setting the previous wave did not rule out, at three sigma.
+After each wave, the region not ruled out (NROY) is screened by an emulator
+(:mod:`simcore.experiments.posterior`: a quadratic in the parameters per target, fitted to every
+run inside the wave's box, from every wave): ``CANDIDATES`` settings over the box, each with its
+emulated implausibility, the emulator's variance beside the target's (:func:`_region`).
+``nroy_share`` is the box's volume times the share of candidates kept (at most the wave
+before's); the next box bounds them, and the next wave's settings are spread over them, so a
+wave fills the region not ruled out, not its box. Where the emulator cannot be fitted (fewer
+settings than twice its terms) the runs screen alone: the next box is around the settings not
+ruled out (:func:`_next_box`) and sampled whole.
 
-Reproducible: the hypercubes are drawn from the file's seed, the runs are keyed by setting and
+**Then a posterior** over the last wave's box: 4,000 draws over it, weighted by the Gaussian
+likelihood ``exp(-1/2 sum_j (z_j - f_j)^2 / (s_j^2 + d_j^2 + e_j))``, ``f_j`` the emulated mean
+and ``e_j`` its variance (the prior is uniform over the box, so the weight is the likelihood
+alone). The box holds the posterior's mass: it bounds the settings the emulator did not rule
+out at three sigma. The predictive check weighs the runs inside the box by the same likelihood
+at their settings: what runs give, their own noise included. Without an emulator, importance
+weights on the runs themselves (ABC with a Gaussian kernel of ``s_j^2 + d_j^2``: sampling
+``m_ij`` already spreads the effective likelihood by ``V / R``, Wilkinson 2013).
+
+Reproducible: the hypercubes and candidates are drawn from the file's seed, the runs are keyed by setting and
 replication, so the answer is the same whatever the workers or executor.
 """
 

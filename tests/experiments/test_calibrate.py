@@ -167,7 +167,7 @@ def test_the_issues_twin_holds_its_truth_in_intervals_narrower_than_half_the_pri
         assert p["q95"] - p["q05"] < (prior.high - prior.low) / 2, (key, p)
 
 
-def test_parameters_that_trade_off_get_a_wide_joint_posterior_with_its_correlation(tmp_path):
+def test_parameters_that_trade_off_get_a_wide_joint_posterior_with_its_correlation(tmp_path, capsys):
     # One retry, declined again independently: the failure rate is d (1 - r (1 - d)), so a
     # higher decline rate d with more retries r gives the same failures. The one target pins a
     # curve, not a point: both marginals stay wide, and the correlation says how they trade.
@@ -186,7 +186,12 @@ def test_parameters_that_trade_off_get_a_wide_joint_posterior_with_its_correlati
     assert d["q05"] <= 0.12 <= d["q95"] and retry["q05"] <= 0.5 <= retry["q95"], (d, retry)
     # Along the curve d runs from 0.067 (no retries) to 0.22 (r = 0.9): wide, not a point.
     assert d["q95"] - d["q05"] > 0.08 and retry["q95"] - retry["q05"] > 0.5, (d, retry)
-    assert r["correlation"]["payment.issuer_decline_rate"]["buyers.retry_probability"] > 0.7
+    rho = r["correlation"]["payment.issuer_decline_rate"]["buyers.retry_probability"]
+    assert rho > 0.7
+    said = (
+        f"payment.issuer_decline_rate and buyers.retry_probability trade off: posterior correlation {rho:.2f}"
+    )
+    assert said in capsys.readouterr().out
 
 
 def test_the_same_answer_with_one_or_two_workers_and_with_dask(tmp_path):
