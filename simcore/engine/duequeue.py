@@ -22,20 +22,29 @@ from collections.abc import Iterator
 
 class DueQueue:
     """Rows ``(hour due, key, value)`` taken in time order (then key order) by :meth:`pop_due`;
-    the value is the caller's (a float it needs when the row falls due)."""
+    the value is the caller's (a float it needs when the row falls due).
 
-    __slots__ = ("_buckets", "_hour", "_current")
+    Attributes:
+        due_at: No row is due before this hour (hours): the first row's hour in the bucket
+            being taken, else the next bucket's. A caller that reads state at an hour before it
+            has nothing to settle, and knows so without a call (the common case).
+    """
+
+    __slots__ = ("_buckets", "_hour", "_current", "due_at")
 
     def __init__(self) -> None:
         self._buckets: dict[int, tuple[array, array, array]] = {}
         self._hour = 0  # the bucket being taken: hours [_hour, _hour + 1)
         self._current: list[tuple[float, int, float]] = []  # its heap
+        self.due_at = 1.0
 
     def push(self, t: float, key: int, value: float = 0.0) -> None:
         """Add a row due at hour ``t`` (never before the hour being taken)."""
         hour = int(t)
         if hour <= self._hour:  # the bucket being taken
             heapq.heappush(self._current, (t, key, value))
+            if t < self.due_at:
+                self.due_at = t
         else:
             bucket = self._buckets.get(hour)
             if bucket is None:
@@ -61,6 +70,7 @@ class DueQueue:
             while due and (due[0][0] < now or (due[0][0] == now and not before)):
                 yield pop(due)
             if due or self._hour >= last:
+                self.due_at = due[0][0] if due else self._hour + 1.0
                 return  # the rest of this bucket is due after now
             # This hour is done: on to the next (an hour without rows has no bucket).
             self._hour += 1
