@@ -10,7 +10,7 @@ So their hours are known at shipment, and so is what the order's records will sa
 delivery's and the confirmation's event rows, ``delivered_at``, ``completed_at`` and the
 completed status are written then, for what falls before the horizon (as a clock stopped at
 the horizon would have it: nothing reads them while the clock runs). What must wait is the
-confirmation's effect on trust and the rating: a row ``(hour due, order id, 0)`` of a
+confirmation's effect on trust and the rating: a row ``(hour due, order id)`` of a
 due-queue (:class:`simcore.engine.duequeue.DueQueue`), not a process or clock events (those
 were two of a run's eight clock events per order and, over the weeks in transit, the largest
 part of its memory; benchmarks/bench_run.py). :meth:`Parcels.settle` applies, in time order,
@@ -92,7 +92,7 @@ class Parcels:
             return  # nothing due: the common case
         reward, order_good = self.trust.reward, self.standing.order_good
         buyer_id, seller_id = self._buyer_id, self._seller_id
-        for _, oid, _ in due.pop_due(now, before):
+        for _, oid in due.pop_due(now, before):
             # An undisputed good order (OrderBook.complete), written to the state directly:
             # this is the settling that Reputation's writes wait for.
             reward(buyer_id[oid])
