@@ -1,13 +1,13 @@
-"""A due-queue: rows ``(hour due, key, value)`` taken in time order once the clock has passed
-them, without a clock event each.
+"""A due-queue: rows ``(hour due, key)`` taken in time order once the clock has passed them,
+without a clock event each.
 
 Made for work that nothing waits on and that may be applied late, in time order, whenever the
 state it changes is next looked at (the untroubled parcels of :mod:`simcore.model.parcels`).
 It is a calendar queue: rows wait, unsorted, in the bucket of their whole hour; a bucket is
 made a heap only when the queue reaches its hour. One heap of every row would cost ~2 us a push
 and pop at tens of thousands of rows (cache misses), a fifth of a clock event. A waiting bucket
-is three typed arrays (hours due, keys, values): 24 bytes a row where a tuple of two floats and
-an int takes ~140, and a long run has hundreds of thousands of rows waiting.
+is two typed arrays (hours due, keys): 16 bytes a row where a tuple of a float and an int takes
+~100, and a long run has hundreds of thousands of rows waiting.
 
 Rows due at the very same hour are taken by key, where SimPy would take events by scheduling
 order (tests/engine/test_mechanics.py).
@@ -21,29 +21,36 @@ from collections.abc import Iterator
 
 
 class DueQueue:
-    """Rows ``(hour due, key, value)`` taken in time order (then key order) by :meth:`pop_due`;
-    the value is the caller's (a float it needs when the row falls due)."""
+    """Rows ``(hour due, key)`` taken in time order (then key order) by :meth:`pop_due`.
 
-    __slots__ = ("_buckets", "_hour", "_current")
+    Attributes:
+        due_at: No row is due before this hour (hours): the first row's hour in the bucket
+            being taken, else the next bucket's. A caller that reads state at an hour before it
+            has nothing to settle, and knows so without a call (the common case).
+    """
+
+    __slots__ = ("_buckets", "_hour", "_current", "due_at")
 
     def __init__(self) -> None:
-        self._buckets: dict[int, tuple[array, array, array]] = {}
+        self._buckets: dict[int, tuple[array, array]] = {}
         self._hour = 0  # the bucket being taken: hours [_hour, _hour + 1)
-        self._current: list[tuple[float, int, float]] = []  # its heap
+        self._current: list[tuple[float, int]] = []  # its heap
+        self.due_at = 1.0
 
-    def push(self, t: float, key: int, value: float = 0.0) -> None:
+    def push(self, t: float, key: int) -> None:
         """Add a row due at hour ``t`` (never before the hour being taken)."""
         hour = int(t)
         if hour <= self._hour:  # the bucket being taken
-            heapq.heappush(self._current, (t, key, value))
+            heapq.heappush(self._current, (t, key))
+            if t < self.due_at:
+                self.due_at = t
         else:
             bucket = self._buckets.get(hour)
             if bucket is None:
-                self._buckets[hour] = (array("d", (t,)), array("q", (key,)), array("d", (value,)))
+                self._buckets[hour] = (array("d", (t,)), array("q", (key,)))
             else:
                 bucket[0].append(t)
                 bucket[1].append(key)
-                bucket[2].append(value)
 
     def any_due(self, now: float, before: bool = False) -> bool:
         """Whether :meth:`pop_due` may have rows for ``now`` (False: it has none). Cheap: the
@@ -51,7 +58,7 @@ class DueQueue:
         cur = self._current
         return self._hour < int(now) or bool(cur) and (cur[0][0] < now or (cur[0][0] == now and not before))
 
-    def pop_due(self, now: float, before: bool = False) -> Iterator[tuple[float, int, float]]:
+    def pop_due(self, now: float, before: bool = False) -> Iterator[tuple[float, int]]:
         """Take, in time order, the rows due at or before hour ``now`` (strictly before it with
         ``before``). Rows pushed while iterating are taken too if they fall due by ``now``."""
         last = int(now)
@@ -61,6 +68,7 @@ class DueQueue:
             while due and (due[0][0] < now or (due[0][0] == now and not before)):
                 yield pop(due)
             if due or self._hour >= last:
+                self.due_at = due[0][0] if due else self._hour + 1.0
                 return  # the rest of this bucket is due after now
             # This hour is done: on to the next (an hour without rows has no bucket).
             self._hour += 1

@@ -51,7 +51,7 @@ class Unwatched(simpy.Process):
         self.env = env
         self.callbacks = []
         self._generator = generator
-        caller = env.active_process
+        caller = env._active_proc  # SimPy's active_process, without its property call
         self._resume(_GO)  # type: ignore[arg-type]
         env._active_proc = caller  # _resume leaves no process active: the caller still is
 

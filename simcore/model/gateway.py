@@ -15,7 +15,7 @@ _INCORRECT = DECLINE_CAUSE["incorrect_details"]
 _UNVERIFIED = DECLINE_CAUSE["unverified_account"]
 _ISSUER = DECLINE_CAUSE["issuer_decline"]
 # Bound once, as every payment records them (an enum class's attribute costs ~70 ns: orderbook).
-_PAYING, _VERIFYING = State.PAYING, State.VERIFYING
+_VERIFYING = State.VERIFYING
 _AUTHORIZED, _DECLINED = ACTIVITY["payment_authorized"], ACTIVITY["payment_declined"]
 _GATEWAY = ACTOR["gateway"]
 
@@ -84,7 +84,7 @@ class Gateway:
         or runs out of retries (or the order was cancelled meanwhile)."""
         env, rec, book = self.env, self.rec, self.book
         station = self.stations[self.copy_of[o.seller]]
-        book.step(o, _PAYING, "payment_submitted", "buyer")
+        book.paying(o)
         cause = 0
         attempts = 0
         d, at = o.pay_draws, self.at

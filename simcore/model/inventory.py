@@ -92,6 +92,7 @@ class Inventory:
         # Cumulative, as picking a SKU by popularity needs it (searchsorted on a uniform).
         self.popularity_cdf = np.cumsum(share)
         self.demand_share = share
+        self._share_total = share.sum()  # the daily accuracy's denominator (the shares are fixed)
         # Per-SKU arrays cost 14 MB each at a million orders' 1.8 million SKUs: the rates in units
         # are derived from the shares when needed, not kept.
         self._units_scale = scn.buyers.orders_per_hour * 24.0 * (1.0 + scn.buyers.extra_items_mean)
@@ -306,8 +307,7 @@ class Inventory:
             self.settle(now)
         same = np.frombuffer(self.physical, np.int64) == np.frombuffer(self.recorded, np.int64)
         # Over the sum of all, not 1: summed in float, the shares' total may pass 1 by an ulp.
-        share = self.demand_share
-        weighted = float(share.sum(where=same) / share.sum())
+        weighted = float(self.demand_share.sum(where=same) / self._share_total)
         return int(np.count_nonzero(same)) / self.n_skus, weighted
 
     def reserve(self, sku: int, qty: int) -> None:

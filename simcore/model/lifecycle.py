@@ -17,11 +17,8 @@ from simcore.model.chargebacks import ChargebackDesk
 from simcore.model.gateway import Gateway
 from simcore.model.order import Order
 from simcore.model.orderbook import OrderBook
-from simcore.model.referee import Referee
+from simcore.model.referee import Referee, Waits
 from simcore.model.sellers import SellerDesk
-from simcore.model.vocabulary import State
-
-_SCREENING = State.SCREENING  # bound once: an enum class's attribute costs ~70 ns (orderbook)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -57,8 +54,10 @@ def order_lifecycle(o: Order, stages: Stages) -> Proc[None]:
     o.pay_draws = ()  # payment is over: free what the order carried for it
     if o.is_fraud and o.card:  # someone else's card: its holder may charge the payment back
         stages.chargebacks.watch(o)
-    book.step(o, _SCREENING, "paid", "gateway", "paid_at")
-    reason = yield from stages.referee.screen(o)
+    book.paid(o)
+    reason = stages.referee.screen(o)
+    if isinstance(reason, Waits):  # a review, or an address to fix
+        reason = yield from stages.referee.wait(o, reason)
     o.screen_draws = ()  # so is screening
     if o.closed:
         return

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from simcore.engine.columns import Column
 from simcore.model.context import RunContext
 from simcore.model.disputes import DisputeDesk
 from simcore.model.draws import CHURN_PAYMENT
@@ -47,6 +48,11 @@ _AWAITING_SHIPMENT, _SHIPPED, _COMPLETED, _CANCELLED, _REFUNDED, _RETURNED = (
     State.REFUNDED,
     State.RETURNED,
 )
+# The steps every order takes (paying, paid, clear, ship): their codes bound once.
+_PAYING, _SCREENING = State.PAYING, State.SCREENING
+_SUBMITTED, _PAID = ACTIVITY["payment_submitted"], ACTIVITY["paid"]
+_SCREENING_PASSED, _SHIPPED_ACT = ACTIVITY["screening_passed"], ACTIVITY["shipped"]
+_BUYER, _SELLER, _GATEWAY, _PLATFORM = ACTOR["buyer"], ACTOR["seller"], ACTOR["gateway"], ACTOR["platform"]
 _ACTOR_OF_INITIATOR = {"buyer": ACTOR["buyer"], "seller": ACTOR["seller"], "system": ACTOR["platform"]}
 _REJECTED = DISPUTE_OUTCOME["rejected"]
 _PAYMENT_TROUBLE = frozenset(PAYMENT_REASONS)
@@ -86,6 +92,9 @@ class OrderBook:
         #: Called with an order that failed payment or verification: the buyer may order again
         #: (:meth:`simcore.model.placement.OrderDesk.order_again`, wired once both exist).
         self.after_payment_trouble: Callable[[Order], None] | None = None
+        cols = ctx.rec.orders  # the columns of the steps every order takes, bound once
+        self._paid_at, self._cleared_at = cols["paid_at"], cols["cleared_at"]
+        self._shipped_at = cols["shipped_at"]
 
     def register(self, o: Order) -> None:
         """A new order joins its seller's open orders."""
@@ -97,24 +106,38 @@ class OrderBook:
         Returns:
             The hour now (the clock's, read once).
         """
+        stamp = None if column is None else self.rec.orders[column]
+        return self._step(o, state, ACTIVITY[activity], ACTOR[actor], stamp)
+
+    def _step(self, o: Order, state: State, activity: int, actor: int, stamp: Column | None) -> float:
+        """:meth:`step` with the activity's and actor's codes and the column itself: the steps
+        every order takes bind them once (three dict lookups a step saved)."""
         if state not in TRANSITIONS[o.state]:
             o.advance(state)  # raises: an illegal transition is a model bug
         o.state = state
         o.closed = state >= _COMPLETED
-        now, rec = self.env.now, self.rec
-        rec.event(now, o.id, ACTIVITY[activity], ACTOR[actor])
-        if column is not None:
-            rec.orders[column][o.id] = now
+        now = self.env.now
+        self.rec.event(now, o.id, activity, actor)
+        if stamp is not None:
+            stamp[o.id] = now
         return now
+
+    def paying(self, o: Order) -> None:
+        """The buyer submitted the payment of ``o``."""
+        self._step(o, _PAYING, _SUBMITTED, _BUYER, None)
+
+    def paid(self, o: Order) -> None:
+        """The payment of ``o`` went through (and its verification, if asked): on to screening."""
+        self._step(o, _SCREENING, _PAID, _GATEWAY, self._paid_at)
 
     def clear(self, o: Order) -> None:
         """Payment and screening done: the order is the seller's to ship."""
-        now = self.step(o, _AWAITING_SHIPMENT, "screening_passed", "platform", "cleared_at")
+        now = self._step(o, _AWAITING_SHIPMENT, _SCREENING_PASSED, _PLATFORM, self._cleared_at)
         self.reputation.order_cleared(o.seller, now)
 
     def ship(self, o: Order) -> float:
         """The seller shipped ``o``: it leaves the seller's open orders. Returns the hour."""
-        now = self.step(o, _SHIPPED, "shipped", "seller", "shipped_at")
+        now = self._step(o, _SHIPPED, _SHIPPED_ACT, _SELLER, self._shipped_at)
         del self.open[o.seller][o.id]
         return now
 

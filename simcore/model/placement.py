@@ -581,8 +581,14 @@ def _draw_row(rng: np.random.Generator, layout: _Layout) -> array[float]:
     """One row of ``layout`` from ``rng``, as the row samplers give it (single precision); a
     destination's columns are 0, for the caller to fill."""
     uniforms, normals, groups = layout
-    parts = [rng.random(uniforms), rng.standard_normal(normals)]
-    parts += [np.zeros(n) if spec is None else spec.draw(rng, n) * factor for spec, factor, n in groups]
+    # (No normals draws nothing, and a factor of 1 changes nothing: neither costs a numpy call.)
+    parts = [rng.random(uniforms), rng.standard_normal(normals)] if normals else [rng.random(uniforms)]
+    for spec, factor, n in groups:
+        if spec is None:
+            parts.append(np.zeros(n))
+        else:
+            x = spec.draw(rng, n)
+            parts.append(x if factor == 1.0 else x * factor)
     return array("f", np.concatenate(parts).astype(np.float32).tobytes())
 
 

@@ -4,9 +4,10 @@ address conflicts, and the ship-by deadline rule (applied in the seller flow).""
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 from simcore.engine.proc import Proc, Unwatched
-from simcore.engine.station import teams
+from simcore.engine.station import Station, teams
 from simcore.errors import ScenarioError
 from simcore.model import draws
 from simcore.model.context import RunContext
@@ -133,12 +134,17 @@ class Referee:
                 f"{type(exc).__name__}: {exc} (score {score:.6g})"
             ) from None
 
-    def screen(self, o: Order) -> Proc[str | None]:
-        """Process: returns None when the order passes, else the system cancel reason."""
-        env, rec, cfg = self.env, self.rec, self.cfg
+    def screen(self, o: Order) -> str | Waits | None:
+        """What screening ``o`` decides at once: a system cancel reason, None when the order
+        passes, or :class:`Waits` when it must wait (for an analyst's review, or for the buyer
+        to fix a conflicting address): then :meth:`wait` is the rest of the screening.
+
+        Most orders are decided at once: this is a plain call, and only those that wait pay
+        for a process (a generator and its ``yield from``, ~1% of a run when every order made
+        one).
+        """
         d = o.screen_draws
-        u_prohibited, u_review, u_fix = d[draws.PROHIBITED], d[draws.REVIEW], d[draws.ADDRESS_FIX]
-        if self.inv.prohibited[o.sku] and u_prohibited < cfg.prohibited.detection_rate:
+        if self.inv.prohibited[o.sku] and d[draws.PROHIBITED] < self.cfg.prohibited.detection_rate:
             if not self.inv.delisted[o.sku]:  # taken down once, however many orders it caught
                 self.inv.delist(o.sku)
                 if self.relist_h is not None:
@@ -146,12 +152,10 @@ class Referee:
             return "prohibited_item"
         score = self.risk_score(o)
         self.risk_col[o.id] = score
-        f = self.fraud
-        now = env.now
         team = self.analysts[self.inv.seller_copy[o.seller]]
         try:  # free in Python 3.11 unless it raises
             queue = team.waiting if self.prioritised else len(team.queue)  # type: ignore[attr-defined]
-            decision = self.decide(score, queue, now, o.amount, o.verified)
+            decision = self.decide(score, queue, self.env.now, o.amount, o.verified)
         except Exception as exc:  # a researcher's policy failing is bad input, not a crash of ours
             raise ScenarioError(
                 f"platform.fraud.decision: kind {self.decision_kind} raised "
@@ -160,11 +164,31 @@ class Referee:
         if decision == DECLINE:
             return "fraud_suspected"
         if decision == REVIEW:
+            return Waits(team, score)
+        if decision != PASS:
+            raise ScenarioError(
+                f"platform.fraud.decision: kind {self.decision_kind} answered {decision!r} "
+                f"(score {score:.6g}); a fraud decision answers one of {', '.join(DECISIONS)}"
+            )
+        if o.address_conflict:
+            return Waits(None, score)
+        return None
+
+    def wait(self, o: Order, waits: Waits) -> Proc[str | None]:
+        """Process: the rest of screening ``o`` that :meth:`screen` found must wait: the
+        review, if any, then the address conflict, if any. Returns None when the order passes,
+        else the system cancel reason."""
+        env, rec, cfg = self.env, self.rec, self.cfg
+        d = o.screen_draws
+        team = waits.team
+        if team is not None:
+            now = env.now
+            f = self.fraud
             rec.event(now, o.id, ACTIVITY["fraud_review_started"], ACTOR["platform"])
             self.review_col[o.id] = now
             review = d[draws.REVIEW_TIME]
             # A priority queue asks the discipline; first come, first served asks nothing.
-            prio = self._priority(score, now) if self.prioritised else None
+            prio = self._priority(waits.score, now) if self.prioritised else None
             turn = team.request() if prio is None else team.request(prio)  # type: ignore[call-arg]
             expired = False
             if turn is not None:
@@ -184,21 +208,15 @@ class Referee:
                 yield env.timeout(review)
                 team.release()
                 reject = f.review_sensitivity if o.is_fraud else f.review_false_positive_rate
-                if u_review < reject:
+                if d[draws.REVIEW] < reject:
                     return "fraud_suspected"
                 if o.closed:  # the buyer's cancellation was approved during the review
                     return None
                 rec.event(env.now, o.id, ACTIVITY["fraud_review_passed"], ACTOR["platform"])
-
-        elif decision != PASS:
-            raise ScenarioError(
-                f"platform.fraud.decision: kind {self.decision_kind} answered {decision!r} "
-                f"(score {score:.6g}); a fraud decision answers one of {', '.join(DECISIONS)}"
-            )
         if o.address_conflict:
             a = cfg.address_conflict
             rec.event(env.now, o.id, ACTIVITY["address_flagged"], ACTOR["platform"])
-            fixes = u_fix < a.fix_share
+            fixes = d[draws.ADDRESS_FIX] < a.fix_share
             took = d[draws.FIX_TIME]
             if not fixes or took > a.fix_window_hours:
                 yield env.timeout(a.fix_window_hours)
@@ -208,6 +226,15 @@ class Referee:
                 return None
             rec.event(env.now, o.id, ACTIVITY["address_fixed"], ACTOR["buyer"])
         return None
+
+
+class Waits(NamedTuple):
+    """Screening that must wait (:meth:`Referee.screen`): for a review by ``team``'s analysts
+    (the order scored ``score``), or, with ``team`` None, only for the buyer to fix the
+    address."""
+
+    team: Station | None
+    score: float
 
 
 def signal_weights(f: FraudScreening) -> list[float]:

@@ -30,12 +30,15 @@ class Reputation:
             compares right after :meth:`buys` has settled).
     """
 
-    __slots__ = ("trust", "standing", "_settle", "order_cleared", "ruling_share", "churned")
+    __slots__ = ("trust", "standing", "_settle", "_due", "order_cleared", "ruling_share", "churned")
 
     def __init__(self, *, trust: BuyerTrust, standing: SellerStanding, parcels: Parcels):
         self.trust = trust
         self.standing = standing
         self._settle = parcels.settle
+        # Read before settling: a buyer arrives every few minutes, a confirmation falls due far
+        # less often, and the check is then an attribute's read, not two calls.
+        self._due = parcels.queue
         # Neither changes nor reads what a confirmation changes, so they need no settling and
         # are the standing's own methods (order_cleared runs once per order).
         #: ``order_cleared(seller, now)``: an order was handed to ``seller`` (the denominator of
@@ -50,7 +53,8 @@ class Reputation:
 
     def buys(self, buyer: int, u: float, now: float) -> bool:
         """Whether an arriving ``buyer`` goes on to order at hour ``now`` (``u`` uniform)."""
-        self._settle(now)
+        if self._due.due_at <= now:
+            self._settle(now)
         return self.trust.buys(buyer, u)
 
     def reward_buyer(self, buyer: int, now: float) -> None:

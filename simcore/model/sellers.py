@@ -227,7 +227,7 @@ class SellerDesk:
         do not count against the seller.
         """
         env, book, rec, inv = self.env, self.book, self.rec, self.inv
-        now = env.now  # read once after each wait: the clock's hour is a property call
+        now = env.now  # read once after each wait
         deadline = now + self.ship_by_h
         d = o.after_draws
         first = d[FIRST_LOOK]

@@ -121,7 +121,7 @@ def build(ctx: RunContext) -> Parts:
     traits = SellerTraits.draw(ctx)
     trust = BuyerTrust(scn.buyers.trust, scn.buyers.population)
     standing = SellerStanding(scn.platform.seller_rating, scn.platform.penalties, scn.sellers.count)
-    parcels = Parcels(ctx, trust=trust, standing=standing)
+    parcels = Parcels(ctx, trust=trust, standing=standing, horizon_h=ctx.scn.horizon_hours)
     reputation = Reputation(trust=trust, standing=standing, parcels=parcels)
     restocker = Restocker(ctx, inventory=inventory)
     refunds = RefundDesk(ctx)

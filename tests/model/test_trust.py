@@ -287,6 +287,7 @@ def test_every_buyers_trust_matches_the_ledger_of_their_orders(n):
     ctx = RunContext.fresh(scn, scn.seed)
     parts = build(ctx)
     start(ctx, parts)
+    parts.parcels.horizon_h = SETTLED_H  # the clock runs past the horizon: the parcels are told
     ctx.env.run(until=SETTLED_H)
     parts.parcels.settle(SETTLED_H)  # confirmations due by now raise trust
     trust = np.array(parts.trust.trust)
