@@ -93,6 +93,31 @@ class QueueMonitor:
         self._q += queue_change
         self._busy += busy_change
 
+    def took_free(self, now: float) -> None:
+        """A request at hour ``now`` found a server free and took it: :meth:`shift` (one more
+        busy) and :meth:`waited` (no wait) in one call, the one every uncontended request makes
+        (most of a run's gateway requests)."""
+        start = self._last if self._last > self.t0 else self.t0
+        if now > start:
+            self.area_q += self._q * (now - start)
+            self.area_busy += self._busy * (now - start)
+        self._last = now
+        self._busy += 1
+        self.req_t.append(now)
+        self.wait.append(0.0)
+
+    def handed_on(self, requested_at: float, now: float) -> None:
+        """A server freed at hour ``now`` took the request waiting since ``requested_at``: its
+        wait (:meth:`waited`) and one fewer in the queue (:meth:`shift`) in one call."""
+        self.req_t.append(requested_at)
+        self.wait.append(now - requested_at)
+        start = self._last if self._last > self.t0 else self.t0
+        if now > start:
+            self.area_q += self._q * (now - start)
+            self.area_busy += self._busy * (now - start)
+        self._last = now
+        self._q -= 1
+
     def waited(self, requested_at: float, now: float) -> None:
         """A request made at hour ``requested_at`` was granted at hour ``now``."""
         self.req_t.append(requested_at)

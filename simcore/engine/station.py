@@ -55,8 +55,7 @@ class Station:
         now = env.now
         if self.busy < self.servers:  # a free server means nobody is waiting
             self.busy += 1
-            mon.shift(now, 0, 1)
-            mon.waited(now, now)
+            mon.took_free(now)
             return None
         turn = env.event()
         self.queue.append((now, turn))
@@ -69,9 +68,8 @@ class Station:
         now, mon = self.env.now, self.monitor
         if self.queue and self.busy <= self.servers:
             requested_at, turn = self.queue.popleft()
-            mon.waited(requested_at, now)
+            mon.handed_on(requested_at, now)
             turn.succeed()
-            mon.shift(now, -1, 0)
         else:
             self.busy -= 1
             mon.shift(now, 0, -1)
@@ -134,8 +132,7 @@ class PriorityStation(Station):
         now = env.now
         if self.busy < self.servers:
             self.busy += 1
-            mon.shift(now, 0, 1)
-            mon.waited(now, now)
+            mon.took_free(now)
             return None
         turn = env.event()
         heapq.heappush(self.queue, (priority, self._seq, now, turn))
@@ -161,9 +158,8 @@ class PriorityStation(Station):
             mon.shift(now, 0, -1)
             return
         requested_at, turn = nxt
-        mon.waited(requested_at, now)
+        mon.handed_on(requested_at, now)
         turn.succeed()
-        mon.shift(now, -1, 0)
 
     def _pop(self) -> tuple[float, simpy.Event] | None:
         """The lowest-priority request still waiting, out of the line; None if none waits."""

@@ -26,14 +26,20 @@ def arrivals(
     peak = rate.max_rate
     flat = rate.flat
     t = env.now
+    # The rate is constant within each whole hour and candidates come in time order, so it is
+    # asked for only when a candidate enters a new hour (~2 candidates an arrival, one call).
+    rate_now, hour_end = 0.0, -1.0
     while True:
         # Candidate hours accumulate as the clock would add each gap; candidates that thinning
         # rejects change nothing, so they are walked past without a clock event.
         t += gap() / peak
         if t >= until_h:
             return
-        if not flat and thin() * peak >= rate(t):
-            continue
+        if not flat:
+            if t >= hour_end:
+                rate_now, hour_end = rate(t), float(int(t) + 1)
+            if thin() * peak >= rate_now:
+                continue
         now = env.now
         if now + (t - now) == t:  # one delay lands on t (wait_until, without its generator)
             yield env.timeout(t - now)

@@ -17,7 +17,7 @@ class BuyerTrust:
         n_legit: Legitimate buyers (ids ``0..n_legit-1``).
     """
 
-    __slots__ = ("cfg", "n", "trust", "churned_at", "bad", "good", "_initial", "_gain")
+    __slots__ = ("cfg", "n", "trust", "churned_at", "churned_count", "bad", "good", "_initial", "_gain")
 
     def __init__(self, cfg: Trust, n_legit: int):
         self.cfg = cfg
@@ -25,6 +25,9 @@ class BuyerTrust:
         # Written in place: a list would hold a new float per update (see simcore.model.standing).
         self.trust = array("d", [cfg.initial]) * n_legit
         self.churned_at = array("d", [math.nan]) * n_legit  # hour the buyer left for good
+        # Buyers churned so far (those with a churned_at), kept as they churn: the daily
+        # snapshot reads it instead of passing over every buyer.
+        self.churned_count = 0
         self.bad = 0  # bad experiences counted (all buyers)
         self.good = 0
         # Read at every arrival and every good order: bound here rather than read off the
@@ -52,6 +55,7 @@ class BuyerTrust:
         self.bad += 1
         if u < self.cfg.churn_share * (1.0 - t) and math.isnan(self.churned_at[buyer]):
             self.churned_at[buyer] = now
+            self.churned_count += 1
 
     def reward(self, buyer: int) -> None:
         """A good order: trust rises by ``good_order_gain`` (capped at 1)."""

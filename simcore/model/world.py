@@ -269,7 +269,7 @@ def snapshot(ctx: RunContext, parts: Parts, day: int) -> None:
         inventory_accuracy_weighted=weighted,
         **{f"{name}_queue": queues[name].queue_len for name in QUEUES},
         sellers_suspended=parts.standing.suspended_count,
-        buyers_churned=int(np.count_nonzero(~np.isnan(as_numpy(parts.trust.churned_at)))),
+        buyers_churned=parts.trust.churned_count,
         fx_rate=parts.costs.rate,
     )
 

@@ -36,3 +36,28 @@ def test_an_open_monitor_counts_to_the_end_it_is_asked_for():
     s = mon.summary(10.0)
     assert s["requests"] == 1 and s["mean_queue_length"] == pytest.approx(2.0)
     assert s["utilization"] == pytest.approx(1.0)
+
+
+def test_the_one_call_grant_and_hand_on_record_what_their_two_calls_do():
+    # took_free = shift(now, 0, 1) + waited(now, now); handed_on = waited + shift(now, -1, 0):
+    # the stations' hot paths use the one calls, which must leave the same statistics.
+    one, two = QueueMonitor(2, 1.0), QueueMonitor(2, 1.0)
+    one.took_free(0.5)
+    two.shift(0.5, 0, 1)
+    two.waited(0.5, 0.5)
+    for mon in (one, two):
+        mon.shift(2.0, 0, 1)
+        mon.shift(3.0, 1, 0)
+    one.handed_on(3.0, 4.5)
+    two.waited(3.0, 4.5)
+    two.shift(4.5, -1, 0)
+    one.took_free(6.0)
+    two.shift(6.0, 0, 1)
+    two.waited(6.0, 6.0)
+    for mon in (one, two):
+        mon.close(8.0)
+    assert one.summary(8.0) == two.summary(8.0)
+    assert list(one.req_t) == [0.5, 3.0, 6.0] and list(one.wait) == [0.0, 1.5, 0.0]
+    assert (
+        (one.area_q, one.area_busy) == (two.area_q, two.area_busy) == (1.5, 15.0)
+    )  # 1x1.5 waiting; 1x1 + 2x4 + 3x2 busy

@@ -355,7 +355,8 @@ def test_a_rejected_dispute_that_costs_all_trust_makes_the_buyer_leave_at_the_ru
     )
     record = World(scn).run()
     churned_at = record.churned_at.copy()
-    o = collect(record).orders
+    result = collect(record)
+    o = result.orders
     rejected = o[o["dispute_outcome"] == "rejected"]
     assert len(rejected) >= 3
     assert (o["dispute_outcome"].dropna() == "rejected").all()
@@ -366,3 +367,7 @@ def test_a_rejected_dispute_that_costs_all_trust_makes_the_buyer_leave_at_the_ru
             assert churned_at[buyer] == pytest.approx(first_ruling[buyer], abs=1e-6)
         else:
             assert math.isnan(churned_at[buyer])
+    # The daily count of buyers churned (kept as they churn) is the churners by each day's end.
+    days = result.timeseries["day"].to_numpy()
+    by_day = [int((churned_at <= 24.0 * d).sum()) for d in days]
+    assert result.timeseries["buyers_churned"].tolist() == by_day and by_day[-1] == len(first_ruling)
