@@ -289,7 +289,9 @@ def _posterior(
         }
     else:
         # Too few settings for the emulator: importance weights on the runs themselves (ABC
-        # with a Gaussian kernel; the runs' noise is in their means already).
+        # with a Gaussian kernel; the runs' noise is in their means already). Exact when the
+        # runs are uniform over the box (waves sampled whole); where an earlier emulator spread
+        # a wave over its region instead, the region's settings count more than their share.
         at = unit
         weight = run_weight = posterior_mod.normalised(posterior_mod.log_likelihood(z, var, mean))
         fitted = {"method": "runs", "settings": int(len(unit)), "draws": int(len(unit))}
