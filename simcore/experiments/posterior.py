@@ -7,15 +7,15 @@ of 3-5 in a 2-parameter twin) and the 90% interval jumps between them. Inside th
 small by then, each target's mean is smooth in the parameters: a full quadratic in them (a
 second-order response surface, Box & Draper 2007, the regression part of Vernon et al. 2010's
 emulators), fitted by least squares to every replication of every setting in the region, from
-every wave (each wave samples uniformly over a box that holds the last one, so together they are
-uniform over it), averages the runs' noise out. numpy's least squares is all it takes; a
+every wave, averages the runs' noise out. numpy's least squares is all it takes; a
 Gaussian process (scikit-learn) would follow a rougher surface, which a region this small does
 not have, at the cost of a dependency and kernel choices.
 
 The emulator's uncertainty enters each draw's likelihood: the variance of the fitted mean at it,
 the replications' common noise (common random numbers: replication ``r`` of every setting shares
 its streams, so the surface as a whole is as uncertain as a mean of ``R`` runs), and its lack of
-fit, the residual variance beyond the runs' own (pooled over settings). Without
+fit, the residual variance beyond the runs' own (pooled over settings; under common random numbers
+the residuals miss the replications' shared part, so this catches a gross misfit only). Without
 enough settings for the fit (twice its terms), the posterior falls back to the runs themselves.
 """
 
@@ -75,9 +75,8 @@ class Emulator:
         local = np.column_stack([np.ones(len(v)), v]) @ self.noise_coef
         local = np.maximum(local, FLOOR * self.noise_var[None, :])
         lack = np.maximum(self.residual_var - self.noise_var, 0.0)
-        return x @ self.coef, h[:, None] * self.residual_var[None, :] + local / self.replications + lack[
-            None, :
-        ]
+        var = h[:, None] * self.residual_var + local / self.replications + lack
+        return x @ self.coef, var
 
     def summary(self, names: list[str]) -> dict[str, dict[str, float]]:
         """Per target: the residual sd and the runs' own sd (close when the quadratic fits)."""
