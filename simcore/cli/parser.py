@@ -66,7 +66,6 @@ def _runs(sub: Any) -> None:
         metavar="STRATEGY",
         help="apply --precision to paired differences against this strategy instead of to each arm",
     )
-    w.add_argument("--quiet", action="store_true", help="no progress bar")
 
     o = sub.add_parser(
         "optimize",
@@ -74,7 +73,6 @@ def _runs(sub: Any) -> None:
     )
     o.add_argument("optimization", type=Path, help="optimisation YAML file")
     _store_and_workers(o)
-    o.add_argument("--quiet", action="store_true", help="no progress bar")
 
     c = sub.add_parser(
         "calibrate",
@@ -82,12 +80,11 @@ def _runs(sub: Any) -> None:
     )
     c.add_argument("calibration", type=Path, help="calibration YAML file")
     _store_and_workers(c)
-    c.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
 def _store_and_workers(p: Any) -> None:
-    """An experiment command's store (``--out``) and where its runs go (``--jobs``,
-    ``--executor``, ``--scheduler``)."""
+    """An experiment command's store (``--out``), where its runs go (``--jobs``,
+    ``--executor``, ``--scheduler``) and ``--quiet``."""
     p.add_argument("--out", type=Path, required=True, help="store folder; rerunning resumes it")
     p.add_argument(
         "--jobs", type=int, default=os.cpu_count() or 1, help="worker processes (default: all cores)"
@@ -96,6 +93,7 @@ def _store_and_workers(p: Any) -> None:
     p.add_argument(
         "--scheduler", default=None, metavar="ADDRESS", help="Dask scheduler (default: a local cluster)"
     )
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
 def _warmup(sub: Any) -> None:

@@ -6,6 +6,8 @@ import sys
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor
 from contextlib import contextmanager, nullcontext
+from pathlib import Path
+from typing import TypeVar
 
 from simcore.cli.common import EXIT_INTERNAL, EXIT_OK, check_out_dir, flagged, warn
 from simcore.errors import ArgumentError, InputError
@@ -13,6 +15,8 @@ from simcore.experiments.admission import check_volume, scenario_warnings
 from simcore.experiments.runner import run
 from simcore.results.outputs import write_outputs
 from simcore.scenario.loader import load_scenario, parse_overrides
+
+T = TypeVar("T")
 
 #: Measured utilisation from which a station is taken as saturated (its queue never emptied).
 SATURATED = 0.98
@@ -102,6 +106,21 @@ def _workers(args, label: str) -> Iterator[tuple[Callable[[int, int], None] | No
         yield progress, executor
 
 
+def _experiment(
+    args, path: Path, start: Callable[[Executor, Callable[[int, int], None] | None], T]
+) -> T | None:
+    """``start(executor, progress)`` on the workers the command asks for; None, said on stderr,
+    when a run failed (the store keeps what finished, so the same command resumes)."""
+    from simcore.experiments.arms import RunFailed
+
+    try:
+        with _workers(args, path.stem) as (progress, executor):
+            return start(executor, progress)
+    except RunFailed as exc:
+        print(f"{path}: {exc}; rerun the same command to resume", file=sys.stderr)
+        return None
+
+
 def sweep_command(args) -> int:
     from simcore.experiments.sweep import read_sweep, run_until
 
@@ -147,7 +166,6 @@ def sweep_command(args) -> int:
 
 
 def optimize_command(args) -> int:
-    from simcore.experiments.arms import RunFailed
     from simcore.experiments.optfile import read_optimization
     from simcore.experiments.optimize import optimize
 
@@ -158,11 +176,10 @@ def optimize_command(args) -> int:
         list(dict.fromkeys(line for c in opt.candidates for line in scenario_warnings(c.scenario))),
         source=str(args.optimization),
     )
-    try:
-        with _workers(args, args.optimization.stem) as (progress, executor):
-            out = optimize(opt, args.out, executor, progress)
-    except RunFailed as exc:
-        print(f"{args.optimization}: {exc}; rerun the same command to resume", file=sys.stderr)
+    out = _experiment(
+        args, args.optimization, lambda executor, progress: optimize(opt, args.out, executor, progress)
+    )
+    if out is None:
         return EXIT_INTERNAL
     print(f"{args.optimization}: {out.status}; {out.runs} runs; result {args.out / 'result.json'}")
     if out.best is not None:
@@ -179,18 +196,16 @@ def optimize_command(args) -> int:
 
 
 def calibrate_command(args) -> int:
-    from simcore.experiments.arms import RunFailed
     from simcore.experiments.calibfile import read_calibration
     from simcore.experiments.calibrate import calibrate
 
     _check_workers(args)
     check_out_dir(args.out)
     cal = read_calibration(args.calibration)
-    try:
-        with _workers(args, args.calibration.stem) as (progress, executor):
-            out = calibrate(cal, args.out, executor, progress)
-    except RunFailed as exc:
-        print(f"{args.calibration}: {exc}; rerun the same command to resume", file=sys.stderr)
+    out = _experiment(
+        args, args.calibration, lambda executor, progress: calibrate(cal, args.out, executor, progress)
+    )
+    if out is None:
         return EXIT_INTERNAL
     r = out.result
     shares = ", ".join(f"{s:.3g}" for s in r["nroy_share"])

@@ -36,7 +36,7 @@ from simcore.experiments.admission import check_volume
 from simcore.experiments.designs import Frozen
 from simcore.experiments.files import at, overridden, read_spec
 from simcore.experiments.sweepfile import scenario_hash
-from simcore.results.registry import KPI_BY_NAME, unknown_kpi
+from simcore.results.registry import check_kpis
 from simcore.scenario.loader import load_scenario
 from simcore.scenario.schema import Scenario
 
@@ -96,9 +96,7 @@ class TargetsFrom(Frozen):
         if not self.window[1] > self.window[0]:
             first, last = self.window
             raise ValueError(f"window: the last day must be after the first (got {first} to {last})")
-        bad = [unknown_kpi(k) for k in self.kpis if k not in KPI_BY_NAME]
-        if bad:
-            raise ValueError("; ".join(bad))
+        check_kpis(self.kpis)
         return self
 
 
@@ -138,9 +136,7 @@ class CalibrationSpec(Frozen):
     @field_validator("targets")
     @classmethod
     def _known(cls, v: dict[str, Target]) -> dict[str, Target]:
-        bad = [unknown_kpi(k) for k in v if k not in KPI_BY_NAME]
-        if bad:
-            raise ValueError("; ".join(bad))
+        check_kpis(v)
         return v
 
     @model_validator(mode="after")
@@ -186,9 +182,7 @@ class Calibration:
 
     def with_targets(self, targets: dict[str, Target]) -> Calibration:
         """This calibration with other targets (a twin's, say); their KPIs must be known."""
-        bad = [unknown_kpi(k) for k in targets if k not in KPI_BY_NAME]
-        if bad:
-            raise ValueError("; ".join(bad))
+        check_kpis(targets)
         return Calibration(self.path, self.spec.model_copy(update={"targets": dict(targets)}), self.base)
 
     def point(self, unit: np.ndarray) -> Point:

@@ -108,9 +108,7 @@ def _waves(cal: Calibration, runs: Runs) -> CalibrationOutcome:
     names = cal.names
     keys = list(cal.spec.parameters)
     d = len(keys)
-    z = np.array([cal.spec.targets[n].value for n in names])
-    s2 = np.array([cal.spec.targets[n].sd ** 2 for n in names])
-    disc2 = np.array([m.discrepancy.get(n, 0.0) ** 2 for n in names])
+    z, var = _targets(cal)
     reps = list(range(m.replications))
     lo, hi = np.zeros(d), np.ones(d)
     rng = np.random.default_rng(cal.spec.seed)
@@ -132,7 +130,7 @@ def _waves(cal: Calibration, runs: Runs) -> CalibrationOutcome:
         # The mean of R replications is uncertain by the runs' variance over R: a setting is
         # not ruled out on the noise of its own few runs.
         noise = y.var(axis=1, ddof=1) / len(reps)
-        impl = np.abs(z - mean) / np.sqrt(s2 + noise + disc2)
+        impl = np.abs(z - mean) / np.sqrt(var + noise)
         impl = np.where(np.isnan(impl), np.inf, impl)  # a KPI a run could not compute rules it out
         combined = _combine(impl, m.rule)
         nroy = combined <= m.cutoff
@@ -170,8 +168,10 @@ def _waves(cal: Calibration, runs: Runs) -> CalibrationOutcome:
             break
         if w + 1 < m.waves:
             lo, hi, design = region.lo, region.hi, region.design
+    # The last region's box is the last wave's (lo, hi are not moved after it), so its emulator,
+    # fitted to the same runs, is the posterior's.
     posterior, predictive, correlation, fitted = _posterior(
-        cal, np.concatenate(seen_unit), np.concatenate(seen_y), lo, hi, rng
+        cal, np.concatenate(seen_unit), np.concatenate(seen_y), lo, hi, region.emulator, rng
     )
     result = {
         "status": status,
@@ -185,20 +185,22 @@ def _waves(cal: Calibration, runs: Runs) -> CalibrationOutcome:
         "predictive": predictive,
         "simcore_version": __version__,
     }
-    rows = [dict(zip(posterior, row, strict=True)) for row in zip(*posterior.values(), strict=True)]
-    return CalibrationOutcome(status, result, points, [{k: float(v) for k, v in r.items()} for r in rows])
+    rows = [{k: float(col[i]) for k, col in posterior.items()} for i in range(len(posterior["weight"]))]
+    return CalibrationOutcome(status, result, points, rows)
 
 
 @dataclass
 class _Region:
     """What a wave leaves not ruled out: its share of the prior, the box around it, the next
-    wave's settings inside it (None: a Latin hypercube over the box), and what screened it."""
+    wave's settings inside it (None: a Latin hypercube over the box), what screened it, and the
+    emulator fitted to the runs in the wave's box (None: too few)."""
 
     share: float
     lo: np.ndarray
     hi: np.ndarray
     design: np.ndarray | None
     by: str
+    emulator: posterior_mod.Emulator | None
 
 
 def _region(
@@ -223,13 +225,11 @@ def _region(
     out rather than its box.
     """
     m = cal.spec.method
-    names = cal.names
-    inside = np.all((unit >= lo - 1e-12) & (unit <= hi + 1e-12), axis=1)
+    inside = _inside(unit, lo, hi)
     emulator = posterior_mod.fit(unit[inside], y[inside], lo, hi)
     volume = float(np.prod(hi - lo))
     if emulator is not None:
-        z = np.array([cal.spec.targets[n].value for n in names])
-        var = np.array([cal.spec.targets[n].sd ** 2 + m.discrepancy.get(n, 0.0) ** 2 for n in names])
+        z, var = _targets(cal)
         candidates = lo + qmc.LatinHypercube(d=len(lo), seed=rng).random(CANDIDATES) * (hi - lo)
         f, f_var = emulator.predict(candidates)
         impl = np.abs(z - f) / np.sqrt(var + f_var)
@@ -239,11 +239,25 @@ def _region(
             step = len(kept) / m.runs_per_wave
             design = kept[(np.arange(m.runs_per_wave) * step).astype(int)]
             new_lo, new_hi = np.maximum(kept.min(axis=0) - pad, lo), np.minimum(kept.max(axis=0) + pad, hi)
-            return _Region(volume * len(kept) / CANDIDATES, new_lo, new_hi, design, "emulator")
+            return _Region(volume * len(kept) / CANDIDATES, new_lo, new_hi, design, "emulator", emulator)
     # Too few runs to fit, or too few candidates kept to fill a wave: the box around the runs
     # not ruled out, sampled whole.
     new_lo, new_hi = _next_box(nroy_runs, lo, hi, wave_size)
-    return _Region(volume * len(nroy_runs) / wave_size, new_lo, new_hi, None, "runs")
+    return _Region(volume * len(nroy_runs) / wave_size, new_lo, new_hi, None, "runs", emulator)
+
+
+def _targets(cal: Calibration) -> tuple[np.ndarray, np.ndarray]:
+    """The targets' values, and what separates each from the model's mean: its variance plus
+    the discrepancy's (see the module's docstring)."""
+    names, disc = cal.names, cal.spec.method.discrepancy
+    z = np.array([cal.spec.targets[n].value for n in names])
+    var = np.array([cal.spec.targets[n].sd ** 2 + disc.get(n, 0.0) ** 2 for n in names])
+    return z, var
+
+
+def _inside(unit: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """Which settings ``unit`` lie in the box ``lo``-``hi`` (to rounding)."""
+    return np.all((unit >= lo - 1e-12) & (unit <= hi + 1e-12), axis=1)
 
 
 def _combine(impl: np.ndarray, rule: str) -> np.ndarray:
@@ -258,21 +272,18 @@ def _posterior(
     y: np.ndarray,
     lo: np.ndarray,
     hi: np.ndarray,
+    emulator: posterior_mod.Emulator | None,
     rng: np.random.Generator,
 ) -> tuple[dict[str, np.ndarray], dict[str, Any], dict[str, Any], dict[str, Any]]:
     """The posterior over the box ``lo``-``hi`` from every setting run (``unit``, KPIs ``y``:
-    settings x replications x targets): its draws (per parameter, and ``weight``), the
-    predictive check, the correlations, and how it was made."""
-    m = cal.spec.method
+    settings x replications x targets) and the ``emulator`` fitted to those inside it: its
+    draws (per parameter, and ``weight``), the predictive check, the correlations, and how it
+    was made."""
     names, keys = cal.names, list(cal.spec.parameters)
-    z = np.array([cal.spec.targets[n].value for n in names])
-    # The targets' uncertainty and the discrepancy: what separates a target from the model's
-    # mean (see the module's docstring).
-    var = np.array([cal.spec.targets[n].sd ** 2 + m.discrepancy.get(n, 0.0) ** 2 for n in names])
-    inside = np.all((unit >= lo - 1e-12) & (unit <= hi + 1e-12), axis=1)
+    z, var = _targets(cal)
+    inside = _inside(unit, lo, hi)
     unit, y = unit[inside], y[inside]
     mean = y.mean(axis=1)
-    emulator = posterior_mod.fit(unit, y, lo, hi)
     if emulator is not None:
         at = posterior_mod.draws(lo, hi, rng)
         f, f_var = emulator.predict(at)

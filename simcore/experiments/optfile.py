@@ -41,7 +41,7 @@ from simcore.experiments.admission import check_volume
 from simcore.experiments.designs import Frozen
 from simcore.experiments.files import at, overridden, read_spec
 from simcore.experiments.sweepfile import scenario_hash
-from simcore.results.registry import KPI_BY_NAME, unknown_kpi
+from simcore.results.registry import KPI_BY_NAME, check_kpis, unknown_kpi
 from simcore.scenario.loader import load_scenario
 from simcore.scenario.schema import Scenario
 
@@ -205,9 +205,7 @@ class OptimizationSpec(Frozen):
     @field_validator("constraints")
     @classmethod
     def _known_kpis(cls, v: dict[str, Bound]) -> dict[str, Bound]:
-        bad = [unknown_kpi(k) for k in v if k not in KPI_BY_NAME]
-        if bad:
-            raise ValueError("; ".join(bad))
+        check_kpis(v)
         return v
 
     @field_validator("objective")

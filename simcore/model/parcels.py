@@ -56,7 +56,7 @@ class Parcels:
         self.horizon_h = horizon_h
         self.trust = trust
         self.standing = standing
-        self.queue = self._due = DueQueue()
+        self.queue = DueQueue()
         cols = ctx.rec.orders
         self._delivered_at, self._completed_at, self._status = (
             cols["delivered_at"],
@@ -84,7 +84,7 @@ class Parcels:
         rec.event(t, oid, _COMPLETED, actor)
         self._completed_at[oid] = t
         self._status[oid] = STATUS_COMPLETED
-        self._due.push(t, oid)
+        self.queue.push(t, oid)
 
     def settle(self, now: float, *, before: bool = False) -> None:
         """Apply, in time order, the confirmations due at or before hour ``now`` (strictly
@@ -99,7 +99,7 @@ class Parcels:
                 f"parcels settled at hour {now} past the horizon {self.horizon_h}: their records "
                 "stop there (Parcels.horizon_h is where the clock stops)"
             )
-        due = self._due
+        due = self.queue
         if not due.any_due(now, before):
             return  # nothing due: the common case
         reward, order_good = self.trust.reward, self.standing.order_good

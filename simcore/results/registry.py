@@ -305,6 +305,13 @@ def unknown_kpi(name: str) -> str:
     return f"no such KPI (got {name!r}; {hint})"
 
 
+def check_kpis(names: Iterable[str]) -> None:
+    """Raise ValueError naming every one of ``names`` that is no KPI (with the closest name)."""
+    bad = [unknown_kpi(k) for k in names if k not in KPI_BY_NAME]
+    if bad:
+        raise ValueError("; ".join(bad))
+
+
 def kpi_reference_markdown() -> str:
     """Every KPI with its unit, direction and meaning, as a Markdown table."""
     lines = [

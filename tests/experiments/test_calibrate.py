@@ -23,6 +23,7 @@ import yaml
 
 import simcore
 from simcore.cli import main
+from simcore.cli.common import EXIT_INTERNAL
 from simcore.errors import ScenarioError
 from simcore.experiments.calibfile import Calibration, read_calibration
 from simcore.experiments.calibrate import calibrate
@@ -89,7 +90,7 @@ def small_twins(tmp_path_factory) -> list[tuple[float, dict]]:
 def test_small_twins_cover_their_truths_as_a_90_percent_interval_should(small_twins):
     # The coverage study in small (benchmarks/calibration_twins.py --coverage 20 runs the full one
     # on the baseline: README). A calibrated 90% interval holds its truth in 9 of 10 twins on
-    # average; at least 8 of 10 fails with probability 7% if the coverage is 90%, 1% at 95%.
+    # average; fewer than 8 of 10 happens with probability 7% if the coverage is 90%, 1% at 95%.
     covered = []
     for truth, r in small_twins:
         rate = r["parameters"]["payment.issuer_decline_rate"]
@@ -214,6 +215,23 @@ def test_the_same_answer_with_one_or_two_workers_and_with_dask(tmp_path):
         )
     assert main(["report", str(first), "--out", str(tmp_path / "cal.html")]) == 0
     assert "Predictive check" in (tmp_path / "cal.html").read_text()
+
+
+def test_a_run_that_fails_stops_the_calibration_with_its_traceback_filed(tmp_path, monkeypatch, capsys):
+    import simcore.experiments.arms as arms
+
+    def failing(scenario, seed, reps):
+        return [{"replication": r, "error": "ValueError: boom", "trace": "Traceback: boom"} for r in reps]
+
+    monkeypatch.setattr(arms, "run_chunk", failing)
+    path = twin_files(tmp_path, 1, method="waves: 1, runs_per_wave: 4")
+    assert (
+        main(["calibrate", str(path), "--out", str(tmp_path / "out"), "--jobs", "1", "--quiet"])
+        == EXIT_INTERNAL
+    )
+    err = capsys.readouterr().err
+    assert "a run failed" in err and "rerun the same command to resume" in err and "Traceback" not in err
+    assert len(list((tmp_path / "out" / "failures").iterdir())) == 1
 
 
 @pytest.mark.parametrize(
