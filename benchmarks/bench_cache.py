@@ -4,20 +4,20 @@
     python benchmarks/bench_cache.py --days 20        # quicker
     python benchmarks/bench_cache.py --scale 0.5      # a small market (a small working set)
 
-bench_run.py's ratio is a ratio of seconds, and on this machine it drifts with the host: the
-skeleton ran 19,000 to 58,000 orders a second on different days while the model ran 14,600 to
-23,000, so the same code measured 0.40 on one day and 0.56 on another. This script measures what
-does not drift: valgrind's cachegrind runs each side on a simulated CPU and counts the
-instructions it executes and its simulated cache misses, the same for the same code and inputs
-whatever else the machine is doing (the simulated caches take the host's sizes: compare runs
-made on one machine).
+bench_run.py's ratio is a ratio of seconds, and on this machine it drifts with the host: over
+the sessions of 6 and 7 December the skeleton ran at 19,200 to 58,000 orders a second and the
+model at 14,600 to 23,600, and their ratio at 0.39 to 0.60, while a run's instructions stayed
+within 14.8-17.5 G (callgrind, benchmarks/README.md). This script measures what does not drift:
+valgrind's cachegrind runs each side on a simulated CPU and counts the instructions it executes
+and its simulated cache misses, the same for the same code and inputs whatever else the machine
+is doing (the simulated caches take the host's sizes: compare runs made on one machine).
 
-Each side runs four times under cachegrind, two at a time: the scenario built and not run, and
-built then run to the horizon (for the model, ``World(scn)``, ``run()`` and ``collect()`` as in
-bench_run.py; for the skeleton, ``run_skeleton``, its pre-drawing included). The difference of
-the two, divided by the orders placed, is the cost of an order: imports, the scenario's loading
-and the model's build cancel out. Both read the same scaled baseline (bench_run.py's scaling,
-over ``--days`` with 5 days of cool-down).
+Each side runs twice under cachegrind (four runs, two at a time): the scenario built and not
+run, and built then run to the horizon (for the model, ``World(scn)``, ``run()`` and
+``collect()`` as in bench_run.py; for the skeleton, ``run_skeleton``, its pre-drawing included).
+The difference of the two, divided by the orders placed, is the cost of an order: imports, the
+scenario's loading and the model's build cancel out. Both read the same scaled baseline
+(bench_run.py's scaling, over ``--days`` with 5 days of cool-down).
 
 Printed per order and side: instructions (``I refs``), first-level instruction-cache misses
 (``I1``), data reads and writes (``D refs``), first-level data-cache misses (``D1``), and
@@ -146,8 +146,13 @@ def main() -> None:
     if args.child:
         _child(*args.child, args.days, args.scale)
         return
-    if args.days <= 10 or args.scale <= 0:
-        parser.error(f"--days must be > 10 and --scale > 0 (got {args.days}, {args.scale})")
+    import simcore
+    from simcore.errors import ScenarioError
+
+    try:  # refused here, in one line, rather than four times inside valgrind
+        simcore.load_scenario(BASELINE, scenario_overrides(args.days, args.scale))
+    except ScenarioError as exc:
+        parser.error(f"--days {args.days:g} --scale {args.scale:g}: {exc}")
     if shutil.which("valgrind") is None:
         print("valgrind is not on the PATH: nothing measured (apt-get install valgrind)")
         return

@@ -44,7 +44,9 @@ the arrival profile, fraudsters and their risk scores, outright fraud declines, 
 items, address conflicts, the seller's answer to a cancel request, price, route and quote
 checks, the ship-by deadline and neglect, per-seller traits, popularity skew and stock records
 apart from physical stock, shrinkage, stock counts, repricing and the exchange rate, lost
-parcels, disputes, customer service, trust, seller ratings and penalties, and the background
+parcels, disputes, customer service, trust, seller ratings and penalties, chargebacks, bank
+holds, returns, new orders after failed payments, the fraud signals and rings' bursts, sellers'
+and carriers' daily capacity, holidays, the policy layer's decisions, and the background
 processes behind them.
 """
 
