@@ -116,8 +116,11 @@ def _daily(ax, ts: pd.DataFrame, warmup_days: float, window_hours: tuple[float, 
         ax.plot(ts["date"], ts["disputes_opened"], color="#CC79A7", lw=1, label="disputes opened")
     ax.set_title("Orders, cancellations and disputes per day")
     ax.set_ylabel("orders / day")
-    ax.legend(loc="center left", fontsize=8, ncols=2)
-    ax.set_ylim(bottom=0)
+    # The legend in a band of its own above the busiest day, where it hides no day's orders (a
+    # holiday's dip sits at mid height, where a legend at the side would cover it).
+    top = float(ts["orders_placed"].max()) if len(ts) else 1.0
+    ax.set_ylim(0, 1.5 * max(top, 1.0))
+    ax.legend(loc="upper center", fontsize=8, ncols=3)
     ax.tick_params(axis="x", labelrotation=30)
 
 

@@ -95,7 +95,8 @@ def kpi_report(kpis: Mapping[str, Any]) -> str:
             lines.append(f"  {r:24} {ini:7} {counts[r]:>7,} {_pct(rates[r]):>10}")
     if kpis.get("disguised_cancellations"):
         lines.append(
-            f"  ({kpis['disguised_cancellations']:,} seller 'out_of_stock' claims hid a pricing error)"
+            f"  ({kpis['disguised_cancellations']:,} disguised: the stated reason hid the seller's real one, "
+            "an out_of_stock claim covering a loss or a buyer asked to cancel)"
         )
     delay = kpis["refund_delay_bdays"]
     card = kpis["refund_delay_bdays_by_method"]["original"]

@@ -224,6 +224,44 @@ def warmup_series(result: Any, settle_days: int = SETTLE_DAYS) -> pd.DataFrame:
     return out
 
 
+#: Days after a scheduled event (a holiday, a promotion) within which a series is still read as
+#: disturbed by it: the orders placed in its last days are shipped, cancelled or refused over
+#: the next week or two (a seller's first look after a holiday, the ship-by clock).
+AFTER_EVENT_DAYS = 14
+
+
+def calendar_events(scn: Any) -> list[tuple[str, float, float]]:
+    """The scenario's scheduled disturbances as ``(label, first day, end day)`` in days since
+    hour 0, by first day: the sellers' holidays (``sellers.holidays``) and the buyers'
+    promotions (``buyers.arrival_profile.promotions``). A daily series swings around them
+    whatever the start, so MSER may cut just after one: that is the event, not a start
+    transient (:func:`event_near`)."""
+    events = [
+        (
+            f"{h.name}, a sellers' holiday",
+            float((h.start - scn.start).days),
+            (h.start - scn.start).days + h.days,
+        )
+        for h in scn.sellers.holidays
+    ]
+    profile = scn.buyers.arrival_profile
+    for p in [] if isinstance(profile, str) else profile.promotions:
+        first = float((p.start - scn.start).days)
+        events.append((f"{p.name}, demand x{p.multiplier:g}", first, first + p.days))
+    return sorted(events, key=lambda e: (e[1], e[0]))
+
+
+def event_near(
+    day: float, events: Sequence[tuple[str, float, float]], after: float = AFTER_EVENT_DAYS
+) -> str | None:
+    """The label of the first of ``events`` (:func:`calendar_events`) that ``day`` falls in or
+    within ``after`` days after, or None."""
+    for label, first, end in events:
+        if first <= day <= end + after:
+            return label
+    return None
+
+
 @dataclass(frozen=True, eq=False)
 class WarmupSuggestion:
     """What :func:`suggest_warmup` found. A suggestion, not a verdict: check the Welch plot.

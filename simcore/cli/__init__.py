@@ -1,6 +1,7 @@
 """The ``simcore`` command line: run, sweep, warmup, report, export, trace, validate, schema, kpis.
 
-Exit codes: 0 success, 2 bad input (scenario, overrides, arguments), 1 internal error. This
+Exit codes: 0 success, 2 bad input (scenario, overrides, arguments), 1 internal error, 130
+interrupted, 141 standard output's reader gone (``| head``). This
 package is the only place that prints or parses argv: the arguments (``parser``), running
 scenarios and sweeps (``runs``), the commands around runs (``tools``), and what they share
 (``common``).
@@ -9,12 +10,13 @@ scenarios and sweeps (``runs``), the commands around runs (``tools``), and what 
 from __future__ import annotations
 
 import os
+import select
 import sys
 import tempfile
 import traceback
 from pathlib import Path
 
-from simcore.cli.common import EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_OK, print_problems
+from simcore.cli.common import EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_OK, EXIT_PIPE_CLOSED, print_problems
 from simcore.cli.parser import build_parser
 from simcore.cli.runs import calibrate_command, optimize_command, run_command, sweep_command
 from simcore.cli.tools import (
@@ -62,6 +64,8 @@ def main(argv: list[str] | None = None) -> int:
         print("interrupted", file=sys.stderr)
         return 130
     except Exception as exc:  # an internal error: a bug to report, with the traceback on file
+        if isinstance(exc, BrokenPipeError) and _reader_gone():
+            return EXIT_PIPE_CLOSED  # the rest of the output has nowhere to go: not our error
         where = _write_crash_report(argv)
         print(f"simcore: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
         if where is None:
@@ -69,6 +73,25 @@ def main(argv: list[str] | None = None) -> int:
         else:
             print(f"  the full traceback is in {where}; please attach it when reporting", file=sys.stderr)
         return EXIT_INTERNAL
+
+
+def _reader_gone() -> bool:
+    """Whether standard output is a pipe whose reader has closed it (``simcore trace ... |
+    head``); if so, standard output is pointed at the null device, so that the interpreter's
+    last flush at exit does not fail again. A broken pipe elsewhere (a cluster's connection) is
+    not this, and stays an internal error."""
+    try:
+        fd = sys.stdout.fileno()
+        poll = select.poll()
+        poll.register(fd, select.POLLOUT)
+        gone = any(events & select.POLLERR for _, events in poll.poll(0))
+    except (AttributeError, OSError, ValueError):  # no file behind it (a notebook's, a test's)
+        return False
+    if gone:
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, fd)
+        os.close(null)
+    return gone
 
 
 def _write_crash_report(argv: list[str] | None) -> Path | None:

@@ -10,6 +10,9 @@ from simcore.paths import cannot_write
 from simcore.scenario.loader import OVERRIDE
 
 EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT = 0, 1, 2
+#: The reader of standard output went away (``simcore trace ... | head``): 128 + SIGPIPE, the
+#: code of a command the signal ends, as the shell's own tools end there.
+EXIT_PIPE_CLOSED = 141
 
 
 def print_problems(exc: InputError) -> None:

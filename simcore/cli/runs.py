@@ -18,6 +18,9 @@ from simcore.scenario.loader import load_scenario, parse_overrides
 
 T = TypeVar("T")
 
+#: The figure ``run --plot`` draws into the run folder.
+SUMMARY_FIGURE = "summary.png"
+
 #: Measured utilisation from which a station is taken as saturated (its queue never emptied).
 SATURATED = 0.98
 
@@ -62,8 +65,9 @@ def run_command(args) -> int:
             warmup_days=scn.warmup_days,
             window_hours=scn.kpi_window_hours,
         )
-        extra["summary.png"] = lambda path: fig.savefig(path, dpi=110)
-    written = write_outputs(result, args.out, extra=extra)
+        extra[SUMMARY_FIGURE] = lambda path: fig.savefig(path, dpi=110)
+    # A rerun without --plot into the same folder removes the earlier run's figure.
+    written = write_outputs(result, args.out, extra=extra, replaces=(SUMMARY_FIGURE,))
     # Measured, for the queues no prediction covers (customer service serves the disputes the
     # run produces): a station busy all the time had a queue that grew through the run.
     warn(

@@ -17,7 +17,15 @@ from simcore.scenario.schema import Scenario
 
 
 def warmup_command(args) -> int:
-    from analysis.warmup import DEFAULT_COLUMNS, SERIES, SETTLE_DAYS, suggest_warmup, warmup_series
+    from analysis.warmup import (
+        DEFAULT_COLUMNS,
+        SERIES,
+        SETTLE_DAYS,
+        calendar_events,
+        event_near,
+        suggest_warmup,
+        warmup_series,
+    )
 
     problems = []
     if args.replications < 1:
@@ -66,10 +74,19 @@ def warmup_command(args) -> int:
         f"{args.scenario}: {args.replications} pilot run{'s' * (args.replications != 1)} of "
         f"{pilot_scn.horizon_days:g} days with no warm-up, MSER-{suggestion.batch} per series:"
     )
+    events = [e for e in calendar_events(pilot_scn) if e[2] > 0 and e[1] < pilot_scn.horizon_days]
     for row in suggestion.by_series.itertuples():
         note = "  (at MSER's search limit: not settled; run longer pilots)" if row.at_limit else ""
+        event = event_near(row.truncation_days, events) if row.truncation_days > 0 else None
+        if event is not None:
+            note += f"  (at or after {event}: its swing, not a start transient?)"
         print(f"  {row.column:<24} cut {row.truncation_days:>4} days, mean after {row.mean_after:.4g}{note}")
     print(f"suggested warmup_days: {suggestion.days} (the scenario has {scn.warmup_days:g})")
+    if events:
+        listed = "; ".join(f"{label}, days {first:g}-{end:g}" for label, first, end in events)
+        print(f"scheduled in the pilots: {listed}.")
+        print("  A cut at or just after one may be its swing: compare the days before it with those")
+        print("  after on the Welch plot (--plot) before warming up that long.")
     if args.plot is not None:
         _write_warmup_plot(suggestion, columns, args.plot)
         print(f"wrote the Welch plots to {args.plot}")

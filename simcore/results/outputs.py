@@ -10,7 +10,7 @@ import json
 import os
 import shutil
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 import yaml
@@ -39,7 +39,10 @@ def kpis_document(result: RunResult) -> dict:
 
 
 def write_outputs(
-    result: RunResult, out_dir: str | Path, extra: Mapping[str, Callable[[Path], object]] | None = None
+    result: RunResult,
+    out_dir: str | Path,
+    extra: Mapping[str, Callable[[Path], object]] | None = None,
+    replaces: Iterable[str] = (),
 ) -> list[Path]:
     """Write ``orders.parquet``, ``events.parquet``, ``timeseries.parquet``, ``sellers.parquet``,
     ``lost_visits.parquet``, ``kpis.json`` and the resolved ``scenario.yaml`` into ``out_dir``
@@ -48,12 +51,16 @@ def write_outputs(
     Files are written to a temporary folder beside ``out_dir``. When ``out_dir`` does not exist
     yet, that folder becomes it in one rename, so an interrupted or failed write leaves no
     ``out_dir`` at all. Into an existing folder the files are moved one by one once all are
-    written (each move atomic; an interruption between two moves leaves some files new).
+    written (each move atomic; an interruption between two moves leaves some files new), and
+    the files of ``replaces`` that this write did not make are removed, so that nothing of an
+    earlier run stays beside this one's (a figure drawn then and not now).
 
     Args:
         result: The run.
         out_dir: Target folder.
         extra: More files, as ``{file name: writer(path)}`` (e.g. a figure's ``savefig``).
+        replaces: Names of the optional files a run may leave in ``out_dir`` (other files there,
+            a researcher's own, are left alone).
 
     Returns:
         The paths written.
@@ -77,6 +84,8 @@ def write_outputs(
         if out_dir.exists():
             for name in names:
                 os.replace(tmp / name, out_dir / name)
+            for name in set(replaces) - set(names):
+                (out_dir / name).unlink(missing_ok=True)
         else:
             os.rename(tmp, out_dir)  # the folder appears whole, in one step
         return [out_dir / name for name in names]

@@ -13,7 +13,16 @@ from matplotlib.figure import Figure
 
 import simcore
 from analysis.plots import plot_warmup
-from analysis.warmup import DEFAULT_COLUMNS, SETTLE_DAYS, mser, suggest_warmup, warmup_series, welch
+from analysis.warmup import (
+    DEFAULT_COLUMNS,
+    SETTLE_DAYS,
+    calendar_events,
+    event_near,
+    mser,
+    suggest_warmup,
+    warmup_series,
+    welch,
+)
 from tests.conftest import BASELINE_SEED, SCENARIOS, quiet, seed, shipped
 
 PILOT_DAYS = 45
@@ -304,6 +313,39 @@ def test_warmup_command_prints_each_cut_and_draws_the_welch_plots(tmp_path, caps
     assert f"suggested warmup_days: {max(map(int, cuts.values()))} (the scenario has {has})" in out
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert not list(tmp_path.glob(".tmp-*"))
+
+
+def test_scheduled_events_are_named_in_run_days_and_a_cut_after_one_is_flagged():
+    # The baseline starts on 5 January 2026; Chinese New Year closes the sellers and halves
+    # demand from 15 February for 9 days: days 41-50.
+    events = calendar_events(simcore.load_scenario(SCENARIOS / "baseline.yaml"))
+    assert events == [
+        ("Chinese New Year lull, demand x0.5", 41.0, 50.0),
+        ("Chinese New Year, a sellers' holiday", 41.0, 50.0),
+    ]
+    assert event_near(55, events) == "Chinese New Year lull, demand x0.5"  # within 14 days after
+    assert event_near(45, events) is not None and event_near(65, events) is None
+    assert event_near(40, events) is None  # before it: a start transient's cut, if any
+    # 11.11's peak and warm-up days; its holiday fell before the run (negative days).
+    promo = calendar_events(simcore.load_scenario(SCENARIOS / "promo_1111.yaml"))
+    assert [round(first) for _, first, _ in promo] == [-211, 55, 58]
+    assert calendar_events(quiet()) == []
+
+
+@pytest.mark.property
+def test_warmup_command_names_the_scheduled_events_its_pilots_span(tmp_path, capsys):
+    from simcore.cli import main
+
+    args = ["--horizon-days", "60", "--replications", "2", "--set", "buyers.orders_per_hour=3"]
+    assert main(["warmup", str(SCENARIOS / "baseline.yaml"), *args, "--quiet"]) == 0
+    out = capsys.readouterr().out
+    listed = (
+        "Chinese New Year lull, demand x0.5, days 41-50; Chinese New Year, a sellers' holiday, days 41-50"
+    )
+    assert f"scheduled in the pilots: {listed}." in out
+    for column, cut in re.findall(r"^  (\w+) +cut +(\d+) days", out, flags=re.M):
+        flagged = re.search(rf"^  {column} .*at or after Chinese New Year", out, flags=re.M)
+        assert bool(flagged) == (41 <= int(cut) <= 64), (column, cut)
 
 
 @pytest.mark.parametrize(

@@ -480,3 +480,31 @@ def test_internal_error_prints_a_short_message_and_files_the_traceback(monkeypat
     text = report.read_text()
     assert "command: simcore validate whatever.yaml" in text
     assert "Traceback (most recent call last)" in text and "in boom" in text
+
+
+def test_a_reader_gone_from_standard_output_ends_the_command_quietly(monkeypatch, capsys):
+    # `simcore schema | head -c 10`: head exits, and the next write to the pipe fails. That is no
+    # internal error (no crash file, no traceback): exit 141, as a command SIGPIPE ends.
+    import io
+    import os
+
+    read, write = os.pipe()
+    os.close(read)  # the reader is gone before anything is written
+    stdout = io.TextIOWrapper(io.FileIO(write, "w"), encoding="utf-8")
+    monkeypatch.setattr(sys, "stdout", stdout)
+    assert main(["schema"]) == 141
+    stdout.close()  # flushes into the null device the pipe was pointed at: no second error
+    assert "internal error" not in capsys.readouterr().err
+
+
+def test_a_broken_pipe_that_is_not_standard_output_stays_an_internal_error(monkeypatch, capsys, tmp_path):
+    import simcore.cli as cli
+
+    def lost(args):
+        raise BrokenPipeError(32, "a cluster's connection broke")
+
+    monkeypatch.setitem(cli.COMMANDS, "validate", lost)
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    monkeypatch.setattr("tempfile.tempdir", None)
+    assert main(["validate", "whatever.yaml"]) == 1
+    assert capsys.readouterr().err.startswith("simcore: internal error: BrokenPipeError")

@@ -77,6 +77,11 @@ def test_run_with_plot_writes_a_real_summary_png_and_the_other_outputs(tmp_path,
     pixels = matplotlib.image.imread(out / "summary.png")
     assert pixels.shape[:2] == (height, width)
     assert pixels.std() > 0.01
+    # Run again into the same folder without --plot: the first run's figure does not stay
+    # beside the second run's outputs; a file of the researcher's own does.
+    (out / "notes.txt").write_text("mine", encoding="utf-8")
+    assert main(["run", str(SCENARIOS / "baseline.yaml"), "--out", str(out), "--quiet", *short]) == 0
+    assert {p.name for p in out.iterdir()} == RUN_FILES | {"notes.txt"}
 
 
 # --------------------------------------------------------------------------- schema, kpis
