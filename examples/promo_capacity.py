@@ -1,7 +1,7 @@
 """11.11 against sellers' and carriers' daily capacity: ship-by misses and handover time by day.
 
-Runs ``scenarios/promo_1111.yaml`` as shipped (sellers hand over at most 3x their mean orders a
-day, carriers pick up at most 2x a destination's mean parcels) and with capacity unlimited, on
+Runs ``scenarios/promo_1111.yaml`` as shipped (sellers hand over at most 1.35x their mean orders
+a day, carriers pick up at most 1.5x a destination's mean parcels) and with capacity unlimited, on
 one seed and ``--replications`` replications, and draws, by the day orders were cleared for the
 seller: the share cancelled ``ship_deadline_missed`` and the mean hours from clearance to
 shipment. Prints the peak's figures against ordinary days (the 4 weeks before the warm-up sale).

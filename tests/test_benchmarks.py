@@ -59,3 +59,26 @@ def test_bench_cache_scenario_loads():
         BENCHMARKS.parent / "scenarios" / "baseline.yaml", _module("bench_cache").scenario_overrides(40, 3.7)
     )
     assert scn.horizon_days == 40 and scn.scale == 3.7
+
+
+def test_bench_cache_simulates_this_machines_cache_as_linux_describes_it(tmp_path):
+    bench = _module("bench_cache")
+
+    def index(i: int, level: int, kind: str, size: str, ways: int) -> None:
+        d = tmp_path / f"index{i}"
+        d.mkdir()
+        for name, value in [
+            ("level", level),
+            ("type", kind),
+            ("size", size),
+            ("ways_of_associativity", ways),
+            ("coherency_line_size", 64),
+        ]:
+            (d / name).write_text(f"{value}\n")
+
+    index(0, 1, "Data", "48K", 12)
+    index(2, 2, "Unified", "1024K", 16)
+    index(3, 3, "Unified", "32M", 16)
+    assert bench.cache_flag(3, tmp_path) == f"--LL={32 * 2**20},16,64"
+    assert bench.cache_flag(2, tmp_path) == f"--LL={2**20},16,64"
+    assert bench.cache_flag(3, tmp_path / "missing") is None  # no description: cachegrind's guess
