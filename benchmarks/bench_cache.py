@@ -3,6 +3,7 @@
     python benchmarks/bench_cache.py                  # the baseline over 40 days at scale 3.7
     python benchmarks/bench_cache.py --days 20        # quicker
     python benchmarks/bench_cache.py --scale 0.5      # a small market (a small working set)
+    python benchmarks/bench_cache.py --level 2        # each core's L2 as the last level (else L3)
 
 bench_run.py's ratio is a ratio of seconds, and on this machine it drifts with the host: over
 the sessions of 6 and 7 December the skeleton ran at 19,200 to 58,000 orders a second and the
@@ -21,11 +22,12 @@ scenario's loading and the model's build cancel out. Both read the same scaled b
 
 Printed per order and side: instructions (``I refs``), first-level instruction-cache misses
 (``I1``), data reads and writes (``D refs``), first-level data-cache misses (``D1``), and
-last-level misses (``LL``). Then the instruction ratio, skeleton over model: the ratio of
-throughputs the model would reach if its instructions ran as fast as the skeleton's. Where the
-measured ratio of seconds falls below it, the model's instructions run slower than the
-skeleton's: more first-level misses an instruction, from the wider code and state an order of
-the model touches.
+last-level misses (``LL``: this machine's L3, or its L2 with ``--level 2``, as Linux describes
+them in /sys; cachegrind simulates two levels). Then the instruction ratio, skeleton over model:
+the ratio of throughputs the model would reach if its instructions ran as fast as the
+skeleton's. Where the measured ratio of seconds falls below it, the model's instructions run
+slower than the skeleton's: more first-level misses an instruction, from the wider code and
+state an order of the model touches.
 
 Needs ``valgrind`` on the PATH (every machine of this project's kind has it); without it, says
 so. Always exits 0: benchmarks measure, tests assert. About 4 minutes at the defaults.

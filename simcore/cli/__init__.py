@@ -84,7 +84,8 @@ def _reader_gone() -> bool:
         fd = sys.stdout.fileno()
         poll = select.poll()
         poll.register(fd, select.POLLOUT)
-        gone = any(events & select.POLLERR for _, events in poll.poll(0))
+        # Linux flags a pipe whose reader closed with POLLERR, other systems with POLLHUP.
+        gone = any(events & (select.POLLERR | select.POLLHUP) for _, events in poll.poll(0))
     except (AttributeError, OSError, ValueError):  # no file behind it (a notebook's, a test's)
         return False
     if gone:
