@@ -53,10 +53,11 @@ class DueQueue:
                 bucket[1].append(key)
 
     def any_due(self, now: float, before: bool = False) -> bool:
-        """Whether :meth:`pop_due` may have rows for ``now`` (False: it has none). Cheap: the
-        common case of a caller that checks at every turn."""
-        cur = self._current
-        return self._hour < int(now) or bool(cur) and (cur[0][0] < now or (cur[0][0] == now and not before))
+        """Whether :meth:`pop_due` may have rows for ``now`` (False: it has none), read off
+        :attr:`due_at`, which no row precedes. Cheap: the common case of a caller that checks at
+        every turn."""
+        due_at = self.due_at
+        return due_at < now or (due_at == now and not before)
 
     def pop_due(self, now: float, before: bool = False) -> Iterator[tuple[float, int]]:
         """Take, in time order, the rows due at or before hour ``now`` (strictly before it with

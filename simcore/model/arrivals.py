@@ -26,9 +26,9 @@ def arrivals(
     peak = rate.max_rate
     flat = rate.flat
     t = env.now
-    # The rate is constant within each whole hour and candidates come in time order, so it is
-    # asked for only when a candidate enters a new hour (~2 candidates an arrival, one call).
-    rate_now, hour_end = 0.0, -1.0
+    # Candidates come in time order, so the rate is asked for only when one passes the hour
+    # until which the last answer holds (~2 candidates an arrival, one call an hour).
+    rate_now, holds_until = 0.0, -1.0
     while True:
         # Candidate hours accumulate as the clock would add each gap; candidates that thinning
         # rejects change nothing, so they are walked past without a clock event.
@@ -36,8 +36,8 @@ def arrivals(
         if t >= until_h:
             return
         if not flat:
-            if t >= hour_end:
-                rate_now, hour_end = rate(t), float(int(t) + 1)
+            if t >= holds_until:
+                rate_now, holds_until = rate.held(t)
             if thin() * peak >= rate_now:
                 continue
         now = env.now

@@ -53,24 +53,29 @@ class ArrivalRate:
         self.max_rate = base * max(self.hour_factor) * max(self.weekday_factor) * max(peaks)
         self._start_weekday = calendar.weekday(0.0)
         self._week = [[base * h * w for h in self.hour_factor] for w in self.weekday_factor]
-        # The rate is constant within each whole hour (promotions start and end on whole days),
-        # and thinning asks for it about twice per arrival, mostly within the hour it last asked
-        # about: the last hour's rate is kept.
-        self._hour, self._rate = -1, 0.0
 
     def __call__(self, hour: float) -> float:
         """Orders per hour at simulation hour ``hour``."""
+        return self.held(hour)[0]
+
+    def held(self, hour: float) -> tuple[float, float]:
+        """The rate at simulation hour ``hour`` (orders/hour) and the hour until which it holds:
+        the next whole hour, or a promotion window's edge before it (a window may end within an
+        hour: ``days`` need not be whole). The arrival process asks once per stretch, not once
+        per candidate."""
         if self.flat:
-            return self.base
-        if int(hour) == self._hour:
-            return self._rate
+            return self.base, math.inf
+        until = float(math.floor(hour) + 1)
         # The product base * hour factor * weekday factor, looked up by hour of the week.
         rate = self._week[(self._start_weekday + int(hour // 24)) % 7][int(hour % 24)]
         for lo, hi, mult in self.promotions:
             if lo <= hour < hi:
                 rate *= mult
-        self._hour, self._rate = int(hour), rate
-        return rate
+            if hour < lo < until:
+                until = lo
+            if hour < hi < until:
+                until = hi
+        return rate, until
 
 
 def _normalised(values: list[float] | None, n: int) -> list[float]:

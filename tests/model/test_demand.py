@@ -79,6 +79,27 @@ def test_promotion_multiplies_inside_its_half_open_window():
     assert rate(hi) == pytest.approx(plain(hi))
 
 
+@pytest.mark.trace
+def test_a_window_that_ends_within_an_hour_ends_there():
+    # 0.1 days is 2.4 hours: the window's last hour is cut at hour 2.4 of its day, and what the
+    # rate says holds until then, not until the whole hour.
+    promo = {"start": "2026-01-06", "days": 0.1, "multiplier": 50.0}  # day 1: hours 24-26.4
+    rate = rate_of({"promotions": [promo]}, 10.0)
+    assert rate.held(26.0) == (500.0, pytest.approx(26.4))  # (1 + 0.1) days in hours
+    assert rate.held(26.5) == (10.0, 27.0)
+    assert rate.held(23.5) == (10.0, 24.0)
+    # The arrival process asks only when the last answer runs out: in the 0.6 hours after the
+    # window, 6 orders are expected at 10 an hour, 300 had the window's rate run to hour 27.
+    scn = quiet(
+        {**PLENTY, "buyers.orders_per_hour": 10.0, "horizon_days": 2}
+        | {"buyers.arrival_profile": {"promotions": [promo]}}
+    )
+    placed = simcore.run(scn).orders["placed_hour"]
+    after = int(((placed >= 26.4) & (placed < 27.0)).sum())
+    inside = int(((placed >= 24.0) & (placed < 26.4)).sum())
+    assert after < 25 and 900 < inside < 1500, (after, inside)  # Poisson(6); Poisson(1200)
+
+
 def _max_over_grid(rate: ArrivalRate, days: int = 28) -> float:
     return max(rate(h) for h in np.arange(0, 24 * days, 0.25))
 
